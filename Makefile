@@ -1,0 +1,57 @@
+# Kasse: `make run` serves the demo, `make test` runs every test.
+# Both install whatever is missing first (scripts/setup.sh).
+
+SHELL := /bin/bash
+# node_modules/.bin holds npm's wasm-opt (see scripts/setup.sh); trunk uses
+# the wasm-bindgen and wasm-opt that setup installed, and downloads nothing.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export TRUNK_OFFLINE := true
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+ADDR ?= 127.0.0.1:8080
+DATABASE ?= data/kasse.db
+
+.PHONY: run test bench setup frontend build lint test-native test-wasm test-e2e clean
+
+run: setup frontend
+	@echo "==> Building the kasse server (release)"
+	cargo build --release -p kasse-server
+	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it)"
+	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist
+
+test: setup frontend lint test-native test-wasm test-e2e
+	@echo "==> All tests passed"
+
+# Figures, not pass or fail: not part of `make test`.
+bench: setup frontend
+	@echo "==> Sizes of what the browser downloads"
+	cargo bench -p kasse-server --bench asset_sizes
+
+setup:
+	@./scripts/setup.sh
+
+frontend:
+	@echo "==> Building the payment page (trunk, release)"
+	trunk build --release
+
+lint:
+	@echo "==> cargo fmt --check and cargo clippy"
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p kasse-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+test-native:
+	@echo "==> Rust tests of every crate (core, server, page logic)"
+	cargo test --workspace --exclude kasse-e2e
+
+test-wasm:
+	@echo "==> wasm-bindgen-test in headless Chromium (card form)"
+	cargo test -p kasse-web --target wasm32-unknown-unknown
+
+test-e2e:
+	@echo "==> Browser end-to-end tests (headless Chromium over WebDriver)"
+	KASSE_DIST=$(CURDIR)/dist cargo test -p kasse-e2e
+
+clean:
+	cargo clean
+	rm -rf dist

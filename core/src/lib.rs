@@ -1,0 +1,19 @@
+//! Kasse's domain core: pure logic shared by the server and the payment page.
+//!
+//! Nothing here does I/O, so the page validates a card with exactly the code
+//! the server runs, and both agree on money, statuses and the API's shapes.
+
+pub mod api;
+pub mod card;
+pub mod error;
+pub mod money;
+pub mod origin;
+pub mod redirect;
+pub mod sensitive;
+pub mod status;
+pub mod webhook;
+
+pub use card::{CardBrand, CardNumber, Cvc, Expiry};
+pub use money::{Currency, Money};
+pub use sensitive::Sensitive;
+pub use status::{PaymentAction, PaymentStatus, SessionStatus, TransitionError};

@@ -1,0 +1,168 @@
+//! Money in integer minor units with ISO 4217 exponents. No floats anywhere.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The largest amount Kasse accepts, in minor units, whatever the currency.
+///
+/// It keeps every amount exactly representable in JavaScript (2^53) and
+/// rejects typos such as a card number pasted into the amount field.
+pub const MAX_AMOUNT_MINOR: i64 = 99_999_999_999;
+
+/// An ISO 4217 currency that has a minor-unit exponent (so not XAU, XDR, …).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency(iso_currency::Currency);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CurrencyError {
+    #[error("`{0}` is not an ISO 4217 currency code")]
+    Unknown(String),
+    #[error("`{0}` has no minor unit and cannot be charged")]
+    NotChargeable(String),
+}
+
+impl Currency {
+    /// Parses a three-letter code in any case: `usd`, `USD`.
+    pub fn parse(code: &str) -> Result<Self, CurrencyError> {
+        let upper = code.trim().to_ascii_uppercase();
+        let currency = iso_currency::Currency::from_code(&upper)
+            .ok_or_else(|| CurrencyError::Unknown(code.to_string()))?;
+        if currency.exponent().is_none() {
+            return Err(CurrencyError::NotChargeable(upper));
+        }
+        Ok(Self(currency))
+    }
+
+    pub fn code(self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Digits after the decimal point: USD 2, JPY 0, BHD 3.
+    pub fn exponent(self) -> u32 {
+        u32::from(self.0.exponent().unwrap_or(0))
+    }
+
+    /// The symbol customers recognise, where it is unambiguous.
+    pub fn symbol(self) -> Option<&'static str> {
+        Some(match self.code() {
+            "USD" => "$",
+            "EUR" => "€",
+            "GBP" => "£",
+            "JPY" | "CNY" => "¥",
+            "INR" => "₹",
+            "BDT" => "৳",
+            "MNT" => "₮",
+            "KRW" => "₩",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = CurrencyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Self::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A positive amount of a currency, in its minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Money {
+    amount: i64,
+    currency: Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("amount must be a positive integer of minor units (e.g. 1050 for 10.50)")]
+    NotPositive,
+    #[error("amount must be at most {MAX_AMOUNT_MINOR} minor units")]
+    TooLarge,
+}
+
+impl Money {
+    pub fn new(amount: i64, currency: Currency) -> Result<Self, AmountError> {
+        if amount <= 0 {
+            return Err(AmountError::NotPositive);
+        }
+        if amount > MAX_AMOUNT_MINOR {
+            return Err(AmountError::TooLarge);
+        }
+        Ok(Self { amount, currency })
+    }
+
+    pub fn amount(self) -> i64 {
+        self.amount
+    }
+
+    pub fn currency(self) -> Currency {
+        self.currency
+    }
+}
+
+/// Formats minor units for people: `$1,234.50`, `¥500`, `BHD 1.250`.
+pub fn format_amount(amount: i64, currency: Currency) -> String {
+    let exponent = currency.exponent();
+    let sign = if amount < 0 { "-" } else { "" };
+    let magnitude = amount.unsigned_abs();
+    let divisor = 10u64.pow(exponent);
+    let whole = group_thousands(magnitude / divisor);
+    let number = if exponent == 0 {
+        whole
+    } else {
+        format!(
+            "{whole}.{:0width$}",
+            magnitude % divisor,
+            width = exponent as usize
+        )
+    };
+    match currency.symbol() {
+        Some(symbol) => format!("{sign}{symbol}{number}"),
+        None => format!("{sign}{} {number}", currency.code()),
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_amount(self.amount, self.currency))
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,92 @@
+use kasse_core::money::{AmountError, CurrencyError, MAX_AMOUNT_MINOR, format_amount};
+use kasse_core::{Currency, Money};
+use proptest::prelude::*;
+
+fn c(code: &str) -> Currency {
+    Currency::parse(code).unwrap()
+}
+
+#[test]
+fn exponents_come_from_iso_4217() {
+    for (code, exponent) in [
+        ("USD", 2),
+        ("BDT", 2),
+        ("MNT", 2),
+        ("INR", 2),
+        ("JPY", 0),
+        ("KRW", 0),
+        ("BHD", 3),
+        ("KWD", 3),
+    ] {
+        assert_eq!(c(code).exponent(), exponent, "{code}");
+    }
+}
+
+#[test]
+fn codes_parse_in_any_case_and_unknown_ones_are_refused() {
+    assert_eq!(c("usd").code(), "USD");
+    assert_eq!(c(" Jpy ").code(), "JPY");
+    assert_eq!(
+        Currency::parse("ABC"),
+        Err(CurrencyError::Unknown("ABC".into()))
+    );
+    assert_eq!(
+        Currency::parse("XAU"),
+        Err(CurrencyError::NotChargeable("XAU".into()))
+    );
+    assert!(Currency::parse("").is_err());
+}
+
+#[test]
+fn amounts_must_be_positive_and_sane() {
+    let usd = c("USD");
+    assert_eq!(Money::new(0, usd), Err(AmountError::NotPositive));
+    assert_eq!(Money::new(-5, usd), Err(AmountError::NotPositive));
+    assert_eq!(
+        Money::new(MAX_AMOUNT_MINOR + 1, usd),
+        Err(AmountError::TooLarge)
+    );
+    assert_eq!(
+        Money::new(MAX_AMOUNT_MINOR, usd).unwrap().amount(),
+        MAX_AMOUNT_MINOR
+    );
+}
+
+#[test]
+fn formatting_uses_the_currency_exponent_and_symbol() {
+    assert_eq!(format_amount(123_450, c("USD")), "$1,234.50");
+    assert_eq!(format_amount(5, c("USD")), "$0.05");
+    assert_eq!(format_amount(500, c("JPY")), "¥500");
+    assert_eq!(format_amount(1_250, c("BHD")), "BHD 1.250");
+    assert_eq!(format_amount(150_050, c("BDT")), "৳1,500.50");
+    assert_eq!(format_amount(1_000_000, c("MNT")), "₮10,000.00");
+    assert_eq!(format_amount(-100, c("EUR")), "-€1.00");
+    assert_eq!(Money::new(99, c("GBP")).unwrap().to_string(), "£0.99");
+}
+
+#[test]
+fn currency_serialises_as_its_code() {
+    let json = serde_json::to_string(&c("bdt")).unwrap();
+    assert_eq!(json, "\"BDT\"");
+    let back: Currency = serde_json::from_str("\"mnt\"").unwrap();
+    assert_eq!(back, c("MNT"));
+    assert!(serde_json::from_str::<Currency>("\"nope\"").is_err());
+}
+
+proptest! {
+    #[test]
+    fn formatted_digits_are_exactly_the_minor_units(amount in 1i64..=MAX_AMOUNT_MINOR,
+                                                    code in prop::sample::select(vec!["USD", "JPY", "BHD", "BDT"])) {
+        let text = format_amount(amount, c(code));
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        prop_assert_eq!(digits.trim_start_matches('0'), amount.to_string());
+        let decimals = text.rsplit_once('.').map_or(0, |(_, d)| d.len());
+        prop_assert_eq!(decimals as u32, c(code).exponent());
+    }
+
+    #[test]
+    fn money_accepts_exactly_the_valid_range(amount in any::<i64>()) {
+        let ok = Money::new(amount, c("USD")).is_ok();
+        prop_assert_eq!(ok, (1..=MAX_AMOUNT_MINOR).contains(&amount));
+    }
+}

@@ -1,0 +1,103 @@
+//! Web sites the browser tests visit besides Kasse: a merchant's shop that
+//! embeds checkout.js, and a foreign site that tries what it should not.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Clone)]
+pub struct MerchantState {
+    pub kasse: String,
+    pub origin: String,
+    pub secret_key: String,
+}
+
+pub fn merchant(state: MerchantState) -> axum::Router {
+    axum::Router::new()
+        .route("/", get(shop))
+        .route("/create", post(create))
+        .with_state(state)
+}
+
+/// A tall page (so scroll locking shows) with a programmatic popup button;
+/// callbacks are logged in `window.kasseLog` for the tests to read.
+async fn shop(State(state): State<MerchantState>) -> Html<String> {
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Popup Tea House</title></head>
+<body style="height: 3000px">
+<button id="open">Pay in popup</button>
+<pre id="log"></pre>
+<script src="{kasse}/checkout.js"></script>
+<script>
+window.kasseLog = [];
+function log(event, data) {{
+  window.kasseLog.push({{ event: event, data: data === undefined ? null : data }});
+  document.getElementById("log").textContent += event + "\n";
+}}
+document.getElementById("open").addEventListener("click", function () {{
+  window.kasseHandle = Kasse.open({{
+    session: function () {{
+      return fetch("/create", {{ method: "POST" }}).then(function (r) {{ return r.json(); }}).then(function (j) {{ return j.url; }});
+    }},
+    onSuccess: function (p) {{ log("success", p); }},
+    onCancel: function (s) {{ log("cancel", s); }},
+    onClose: function () {{ log("close"); }},
+    onError: function (e) {{ log("error", String(e)); }}
+  }});
+}});
+</script></body></html>"#,
+        kasse = state.kasse
+    ))
+}
+
+async fn create(State(state): State<MerchantState>) -> Json<Value> {
+    let session: Value = reqwest::Client::new()
+        .post(format!("{}/v1/checkout/sessions", state.kasse))
+        .bearer_auth(&state.secret_key)
+        .json(&json!({
+            "amount": 800,
+            "currency": "USD",
+            "success_url": format!("{}/done", state.origin),
+            "cancel_url": format!("{}/cart", state.origin),
+            "order_reference": "tea-7",
+        }))
+        .send()
+        .await
+        .expect("kasse answers")
+        .json()
+        .await
+        .expect("a session");
+    Json(json!({ "url": session["url"] }))
+}
+
+pub fn foreign() -> axum::Router {
+    axum::Router::new()
+        .route("/forge", get(forge))
+        .route("/frame", get(frame))
+}
+
+/// Posts a forged success to whatever window framed it.
+async fn forge() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html><script>
+window.parent.postMessage({ source: "kasse", type: "success", payment: { payment_id: "pay_forged", redirect_url: "https://evil.example/" } }, "*");
+document.title = "forged";
+</script>"#,
+    )
+}
+
+#[derive(Deserialize)]
+struct FrameQuery {
+    url: String,
+}
+
+/// Tries to show Kasse's hosted page inside itself.
+async fn frame(Query(q): Query<FrameQuery>) -> Html<String> {
+    let url = q.url.replace('"', "%22");
+    Html(format!(
+        r#"<!doctype html><title>framer</title><iframe id="stolen" src="{url}" style="width:600px;height:600px"></iframe>"#
+    ))
+}

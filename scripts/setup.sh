@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what Kasse's build and tests need and is missing. Each step says
+# what it does, and is skipped when its tool is already there at the right
+# version, so a second run takes a second.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Root installs packages directly; anyone else needs sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "Adding the wasm32-unknown-unknown Rust target (the payment page compiles to it)"
+    rustup target add wasm32-unknown-unknown
+fi
+
+for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+        step "Adding the Rust component $component"
+        rustup component add "$component"
+    fi
+done
+
+missing_packages=()
+have chromium || missing_packages+=(chromium)
+have chromedriver || missing_packages+=(chromium-driver)
+have npm || missing_packages+=(nodejs npm)
+if [ "${#missing_packages[@]}" -gt 0 ]; then
+    step "Installing ${missing_packages[*]} from Debian (headless browser tests; npm for build tools)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}"
+fi
+
+# wasm-opt shrinks the page. Debian's (binaryen 108) corrupts the
+# reference-types wasm that current rustc emits, so take binaryen from npm.
+wasm_opt_wanted=$(sed -n 's/.*"binaryen": "\([0-9]*\)\..*/\1/p' package.json)
+if ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $wasm_opt_wanted\b"; then
+    step "Installing binaryen $wasm_opt_wanted (wasm-opt) from npm into node_modules"
+    npm ci --no-audit --no-fund
+fi
+
+if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
+    step "Building trunk 0.21 from crates.io (it builds the page; this takes about 10 minutes, once)"
+    TRUNK_OFFLINE=true cargo install trunk --version '~0.21' --locked
+fi
+
+# wasm-bindgen's CLI must match the library in Cargo.lock exactly.
+wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wasm_bindgen_version"; then
+    step "Building wasm-bindgen-cli $wasm_bindgen_version (must match Cargo.lock; a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
+
+printf '\n==> Tools ready: %s, %s, %s, %s\n' \
+    "$(trunk --version)" "$(wasm-bindgen --version)" \
+    "$(chromium --version 2>/dev/null | head -n1)" "$(node_modules/.bin/wasm-opt --version)"

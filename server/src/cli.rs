@@ -1,0 +1,240 @@
+//! `kasse`: serve, migrate, and manage merchants.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use kasse_core::origin::MerchantOrigin;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Limits, WebhookConfig, database_url};
+use crate::merchants::{self, Credentials};
+use crate::secrets::ServerSecret;
+use crate::startup::Application;
+use crate::store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kasse",
+    version,
+    about = "Kasse: a self-hostable payment gateway"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// SQLite database: a file path or a sqlite:// URL; created if missing.
+    #[arg(
+        long = "database",
+        env = "KASSE_DATABASE_URL",
+        default_value = "data/kasse.db",
+        global = true
+    )]
+    pub database: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the payment page and (with --demo) the demo shop.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "KASSE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// The URL customers reach Kasse at, if not http://ADDR (e.g. behind a proxy).
+    #[arg(long, env = "KASSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The built front end (trunk's output).
+    #[arg(long, env = "KASSE_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+    /// Create a demo merchant and serve its shop at /.
+    #[arg(long)]
+    pub demo: bool,
+    /// Simulated acquirer latency in milliseconds, for load tests.
+    #[arg(long, env = "KASSE_SANDBOX_LATENCY_MS", default_value_t = 0)]
+    pub sandbox_latency_ms: u64,
+    /// A session refuses to confirm after this many declined attempts.
+    #[arg(long, env = "KASSE_MAX_DECLINED_ATTEMPTS", default_value_t = 5)]
+    pub max_declined_attempts: u32,
+    /// Confirm attempts one client address may make per minute.
+    #[arg(long, env = "KASSE_CONFIRMS_PER_MINUTE", default_value_t = 20)]
+    pub confirms_per_minute: u32,
+    /// Hours after which an uncaptured authorisation is voided.
+    #[arg(long, env = "KASSE_AUTHORIZATION_TTL_HOURS", default_value_t = 7 * 24)]
+    pub authorization_ttl_hours: i64,
+    /// The first webhook retry waits this many milliseconds; each next one twice as long.
+    #[arg(long, env = "KASSE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub webhook_retry_base_ms: u64,
+    /// The longest wait between webhook retries, in milliseconds.
+    #[arg(long, env = "KASSE_WEBHOOK_RETRY_MAX_MS", default_value_t = 6 * 3600 * 1000)]
+    pub webhook_retry_max_ms: u64,
+    /// Give a webhook delivery up after this many hours (it stays resendable).
+    #[arg(long, env = "KASSE_WEBHOOK_GIVE_UP_HOURS", default_value_t = 72)]
+    pub webhook_give_up_hours: u64,
+    /// Milliseconds one webhook attempt may take.
+    #[arg(long, env = "KASSE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// Allow webhook endpoints on private and link-local addresses.
+    #[arg(long, env = "KASSE_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Create a merchant and print its keys (shown only once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An origin the merchant's redirect URLs may use, e.g. https://shop.example.
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = database_url(&cli.db.database);
+    let secret = server_secret(&url)?;
+    match cli.command {
+        Command::Serve(args) => serve(args, url, secret).await,
+        Command::Migrate => {
+            store::connect(&url).await?;
+            println!("Database {url} is up to date.");
+            Ok(())
+        }
+        Command::Merchant(MerchantCommand::Create {
+            name,
+            origins,
+            json,
+        }) => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+            let origins = origins
+                .iter()
+                .map(|o| MerchantOrigin::parse(o))
+                .collect::<Result<Vec<_>, _>>()?;
+            let store = store::connect(&url).await?;
+            let credentials =
+                merchants::create(store.as_ref(), &secret, name, origins, SystemClock.now())
+                    .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&credentials)?);
+            } else {
+                print_credentials(&credentials);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> anyhow::Result<()> {
+    let config = Config {
+        addr: args.addr,
+        public_url: args.public_url,
+        database_url,
+        static_dir: args.static_dir,
+        secret,
+        demo: args.demo,
+        sandbox_latency: Duration::from_millis(args.sandbox_latency_ms),
+        limits: Limits {
+            max_declined_attempts: args.max_declined_attempts,
+            confirms_per_minute: args.confirms_per_minute,
+            authorization_ttl: args.authorization_ttl_hours * 3600,
+            ..Limits::default()
+        },
+        webhooks: WebhookConfig {
+            retry_base: Duration::from_millis(args.webhook_retry_base_ms),
+            retry_max: Duration::from_millis(args.webhook_retry_max_ms),
+            give_up_after: Duration::from_secs(args.webhook_give_up_hours * 3600),
+            attempt_timeout: Duration::from_millis(args.webhook_timeout_ms),
+            allow_private_addresses: args.webhook_allow_private,
+            ..WebhookConfig::default()
+        },
+    };
+    let app = Application::build(config)
+        .await
+        .context("could not start Kasse")?;
+    let base = app.base_url().clone();
+    println!("Kasse is serving on {base}");
+    println!("  health:   {base}healthz");
+    println!("  API reference: {base}docs  (OpenAPI: {base}openapi.json)");
+    if let Some(demo) = &app.demo {
+        println!("  demo shop: {base}  (pay with 4242 4242 4242 4242, any future expiry, any CVC)");
+        println!();
+        println!("Demo merchant (new keys on every start):");
+        print_credentials(demo);
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn print_credentials(c: &Credentials) {
+    let origins: Vec<&str> = c.origins.iter().map(|o| o.as_str()).collect();
+    println!("  merchant id:     {}", c.merchant_id);
+    println!("  name:            {}", c.name);
+    println!("  origins:         {}", origins.join(", "));
+    println!("  secret key:      {}", c.secret_key);
+    println!("  publishable key: {}", c.publishable_key);
+    println!("  signing secret:  {}", c.signing_secret);
+    if let Some(secret) = &c.webhook_secret {
+        println!("  webhook secret:  {secret}  (for sessions' notification_url)");
+    }
+}
+
+/// `KASSE_SECRET`, or for a SQLite file a `kasse.secret` beside it, made on
+/// first use. Keys hashed under one secret do not verify under another.
+fn server_secret(database_url: &str) -> anyhow::Result<ServerSecret> {
+    if let Ok(secret) = std::env::var("KASSE_SECRET") {
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "KASSE_SECRET must have at least 32 characters"
+        );
+        return Ok(ServerSecret::new(secret.into_bytes()));
+    }
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+        .map(|p| Path::new(p).with_file_name("kasse.secret"));
+    let Some(path) = path else {
+        anyhow::bail!("set KASSE_SECRET (32+ characters) for this database");
+    };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(ServerSecret::new(existing.trim().as_bytes().to_vec()));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let fresh = crate::ids::new_secret("");
+    write_private(&path, &fresh).with_context(|| format!("could not write {}", path.display()))?;
+    Ok(ServerSecret::new(fresh.into_bytes()))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}

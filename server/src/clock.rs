@@ -1,0 +1,74 @@
+//! Time, injected so that tests can move it (sessions live for at least 30 minutes).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub trait Clock: Send + Sync + 'static {
+    /// Unix seconds.
+    fn now(&self) -> i64;
+
+    /// `(year, month)` in UTC, for card expiry checks.
+    fn year_month(&self) -> (u16, u8) {
+        year_month_of(self.now())
+    }
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    }
+}
+
+/// A clock that stands still until told to move.
+#[derive(Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(now: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(now)))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Civil year and month of a Unix time (UTC), by Howard Hinnant's algorithm.
+pub fn year_month_of(unix: i64) -> (u16, u8) {
+    let days = unix.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u16, month as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::year_month_of;
+
+    #[test]
+    fn civil_months() {
+        assert_eq!(year_month_of(0), (1970, 1));
+        assert_eq!(year_month_of(1_763_683_200), (2025, 11)); // 2025-11-21
+        assert_eq!(year_month_of(1_709_164_800), (2024, 2)); // 2024-02-29
+        assert_eq!(year_month_of(1_709_251_199), (2024, 2)); // 2024-02-29 23:59:59
+        assert_eq!(year_month_of(1_709_251_200), (2024, 3));
+        assert_eq!(year_month_of(1_735_689_599), (2024, 12));
+    }
+}

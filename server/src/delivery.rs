@@ -1,0 +1,204 @@
+//! The webhook worker: takes due deliveries from the outbox under a lease,
+//! signs and sends them, and records every attempt. A 2xx is delivered;
+//! anything else is retried with exponential backoff and jitter until the
+//! schedule runs out. Leases expire, so a delivery held by an instance that
+//! died is taken up again: delivery is at least once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kasse_core::webhook::sign;
+use rand::Rng;
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use crate::config::WebhookConfig;
+use crate::events::now_ms;
+use crate::http::ApiContext;
+use crate::store::{Attempt, AttemptResult, ClaimedDelivery};
+
+/// The wait before retry number `attempts` (0-based), with ±20 % jitter.
+pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
+    let exponent = attempts.clamp(0, 30) as u32;
+    let base = config
+        .retry_base
+        .saturating_mul(2u32.saturating_pow(exponent));
+    let capped = base.min(config.retry_max);
+    capped.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
+}
+
+/// Runs until the process ends.
+pub async fn run(ctx: ApiContext) {
+    let config = ctx.webhooks.clone();
+    let http = reqwest::Client::builder()
+        .timeout(config.attempt_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Kasse-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client");
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let in_flight: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let lease = config.attempt_timeout * 2 + Duration::from_secs(5);
+    loop {
+        let free = slots.available_permits();
+        if free > 0 {
+            let busy: Vec<String> = in_flight
+                .lock()
+                .expect("not poisoned")
+                .iter()
+                .filter(|(_, n)| **n >= config.per_url)
+                .map(|(url, _)| url.clone())
+                .collect();
+            let now = now_ms();
+            let claimed = ctx
+                .store
+                .claim_deliveries(
+                    now,
+                    now + lease.as_millis() as i64,
+                    free.min(64) as u32,
+                    &busy,
+                )
+                .await;
+            match claimed {
+                Ok(claimed) => {
+                    for delivery in claimed {
+                        let permit = slots.clone().acquire_owned().await.expect("open");
+                        let url = delivery.delivery.url.clone();
+                        *in_flight
+                            .lock()
+                            .expect("not poisoned")
+                            .entry(url.clone())
+                            .or_default() += 1;
+                        let (ctx, http, in_flight) = (ctx.clone(), http.clone(), in_flight.clone());
+                        tokio::spawn(async move {
+                            deliver(&ctx, &http, &delivery).await;
+                            let mut counts = in_flight.lock().expect("not poisoned");
+                            if let Some(n) = counts.get_mut(&url) {
+                                *n -= 1;
+                                if *n == 0 {
+                                    counts.remove(&url);
+                                }
+                            }
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(error) => tracing::error!(%error, "could not claim webhook deliveries"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(config.poll_interval) => {}
+            _ = ctx.wake_deliveries.notified() => {}
+        }
+    }
+}
+
+/// One attempt at one delivery, recorded whatever happens.
+async fn deliver(ctx: &ApiContext, http: &reqwest::Client, claimed: &ClaimedDelivery) {
+    let event = &claimed.event;
+    let delivery = &claimed.delivery;
+    let body = serde_json::to_vec(&json!({
+        "id": event.id,
+        "type": event.kind,
+        "created": event.created,
+        "data": event.data,
+    }))
+    .expect("JSON");
+    let timestamp = now_ms() / 1000;
+    let signature = claimed
+        .secrets
+        .iter()
+        .filter_map(|secret| sign(secret, &event.id, timestamp, &body).ok())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let started = Instant::now();
+    let (http_status, error) = if signature.is_empty() {
+        (None, Some("no secret to sign with".to_string()))
+    } else {
+        let sent = http
+            .post(&delivery.url)
+            .header("webhook-id", &event.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                (Some(response.status().as_u16()), None)
+            }
+            Ok(response) => (
+                Some(response.status().as_u16()),
+                Some(format!("answered HTTP {}", response.status())),
+            ),
+            Err(e) if e.is_timeout() => (
+                None,
+                Some(format!(
+                    "no answer within {:?}",
+                    ctx.webhooks.attempt_timeout
+                )),
+            ),
+            Err(e) if e.is_connect() => (None, Some("could not connect".to_string())),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    let latency_ms = started.elapsed().as_millis() as i64;
+    let now = now_ms();
+    let result = if error.is_none() {
+        AttemptResult::Delivered
+    } else if now - delivery.created_ms >= ctx.webhooks.give_up_after.as_millis() as i64 {
+        AttemptResult::GiveUp
+    } else {
+        AttemptResult::RetryAt(now + backoff(&ctx.webhooks, delivery.attempts).as_millis() as i64)
+    };
+    let attempt = Attempt {
+        delivery_id: delivery.id.clone(),
+        event_id: event.id.clone(),
+        attempted: now / 1000,
+        http_status,
+        latency_ms,
+        error: error.clone(),
+    };
+    match ctx.store.record_attempt(&attempt, result).await {
+        Ok(()) => tracing::info!(
+            event = %event.id, url = %delivery.url, status = ?http_status, latency_ms,
+            error = error.as_deref().unwrap_or(""), result = ?result, "webhook attempt"
+        ),
+        // The lease runs out and the delivery is tried again: at least once.
+        Err(e) => {
+            tracing::error!(error = %e, event = %event.id, "could not record a webhook attempt")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter() {
+        let config = WebhookConfig {
+            retry_base: Duration::from_secs(10),
+            retry_max: Duration::from_secs(100),
+            ..WebhookConfig::default()
+        };
+        for (attempts, nominal) in [
+            (0, 10.0),
+            (1, 20.0),
+            (2, 40.0),
+            (3, 80.0),
+            (4, 100.0),
+            (40, 100.0),
+        ] {
+            for _ in 0..50 {
+                let wait = backoff(&config, attempts).as_secs_f64();
+                assert!(
+                    wait >= nominal * 0.8 && wait <= nominal * 1.2,
+                    "{attempts}: {wait}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The sandbox issuer's 3-D Secure page (its "ACS"): the customer proves it
+//! is them by pressing Complete, or fails by pressing Fail, and returns to
+//! the hosted page, which shows the outcome.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use kasse_core::api::CaptureMethod;
+use kasse_core::error::DeclineCode;
+use kasse_core::money::format_amount;
+use kasse_core::{Currency, PaymentAction, PaymentStatus};
+use serde::Deserialize;
+
+use super::pages::frame_ancestors;
+use super::pay::attempt_events;
+use super::{ApiContext, ApiError};
+use crate::processor::{ChallengeResult, Outcome};
+use crate::secrets::constant_time_eq;
+use crate::store::Payment;
+
+pub fn router() -> axum::Router<ApiContext> {
+    axum::Router::new().route("/acs/{payment_id}", get(challenge).post(answer))
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+    /// Set when the payment page runs in the checkout.js popup: carried
+    /// back to it, and lets the merchant's origins frame this page.
+    #[serde(default)]
+    embed: Option<String>,
+    #[serde(default)]
+    origin: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    token: String,
+    outcome: String,
+    #[serde(default)]
+    embed: Option<String>,
+    #[serde(default)]
+    origin: Option<String>,
+}
+
+/// The payment, if it awaits this challenge and the token is its own.
+async fn awaiting(ctx: &ApiContext, id: &str, token: &str) -> Result<Option<Payment>, ApiError> {
+    Ok(ctx.store.payment(id).await?.filter(|p| {
+        p.status == PaymentStatus::RequiresAction
+            && p.action_token
+                .as_deref()
+                .is_some_and(|t| constant_time_eq(t, token))
+    }))
+}
+
+fn page(status: StatusCode, body: &str, ancestors: &str) -> Response {
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>3-D Secure · Kasse test bank</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #eef1f6; color: #1d2230; margin: 0; }}
+main {{ max-width: 26rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 12px; border: 1px solid #c9cdd8; }}
+h1 {{ font-size: 1.25rem; margin-top: 0; }} dl {{ display: grid; grid-template-columns: auto 1fr; gap: .3rem 1rem; }}
+dt {{ color: #5b6273; }} dd {{ margin: 0; font-weight: 600; }}
+.actions {{ display: flex; gap: .75rem; margin-top: 1.5rem; }} form {{ flex: 1; }}
+button {{ width: 100%; font: inherit; font-weight: 700; padding: .8rem; border-radius: 8px; cursor: pointer; }}
+.complete {{ background: #1b6e3a; color: #fff; border: 0; }} .fail {{ background: #fff; color: #b3261e; border: 1px solid #b3261e; }}
+</style></head><body><main>{body}</main></body></html>"#
+    );
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&format!(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; {ancestors}"
+        ))
+        .expect("ASCII"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn gone() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "<h1>This verification is no longer open</h1><p>It was completed already, or the link is wrong. Go back to the payment page.</p>",
+        "frame-ancestors 'none'",
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn challenge(
+    State(ctx): State<ApiContext>,
+    Path(id): Path<String>,
+    Query(q): Query<Token>,
+) -> Result<Response, ApiError> {
+    let Some(payment) = awaiting(&ctx, &id, &q.token).await? else {
+        return Ok(gone());
+    };
+    let merchant = ctx.store.merchant(&payment.merchant_id).await?;
+    let amount = Currency::parse(&payment.currency)
+        .map(|c| format_amount(payment.amount, c))
+        .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency));
+    let token = escape(&q.token);
+    let embedded = q.embed.as_deref() == Some("1");
+    let carry = match (&q.origin, embedded) {
+        (Some(origin), true) => format!(
+            r#"<input type="hidden" name="embed" value="1"><input type="hidden" name="origin" value="{}">"#,
+            escape(origin)
+        ),
+        _ => String::new(),
+    };
+    let form = |outcome: &str, class: &str, label: &str| {
+        format!(
+            r#"<form method="post" action="/acs/{id}"><input type="hidden" name="token" value="{token}">{carry}
+<input type="hidden" name="outcome" value="{outcome}"><button id="acs-{outcome}" class="{class}" type="submit">{label}</button></form>"#
+        )
+    };
+    let ancestors = frame_ancestors(&ctx, Some(&payment.merchant_id), embedded).await;
+    Ok(page(
+        StatusCode::OK,
+        &format!(
+            r#"<h1>Confirm this payment with your bank</h1>
+<p>Kasse test bank · 3-D Secure simulation</p>
+<dl><dt>Merchant</dt><dd>{}</dd><dt>Amount</dt><dd id="acs-amount">{amount}</dd><dt>Card</dt><dd>{} •••• {}</dd></dl>
+<div class="actions">{}{}</div>"#,
+            escape(&merchant.map(|m| m.name).unwrap_or_default()),
+            payment.card_brand.display_name(),
+            payment.card_last4,
+            form("complete", "complete", "Complete"),
+            form("fail", "fail", "Fail"),
+        ),
+        &ancestors,
+    ))
+}
+
+async fn answer(
+    State(ctx): State<ApiContext>,
+    Path(id): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, ApiError> {
+    let Some(payment) = awaiting(&ctx, &id, &form.token).await? else {
+        return Ok(gone());
+    };
+    let outcome = ctx
+        .processor
+        .complete_challenge(&ChallengeResult {
+            reference: &payment.id,
+            bin: &payment.card_bin,
+            last4: &payment.card_last4,
+            authenticated: form.outcome == "complete",
+        })
+        .await;
+    let session = match &payment.session_id {
+        Some(sid) => ctx.store.session(sid).await?,
+        None => None,
+    };
+    let Some(session) = session else {
+        return Ok(gone());
+    };
+    let now = ctx.clock.now();
+    // The payment as it will be, and the events that say so.
+    let finish = |action: PaymentAction, decline: Option<DeclineCode>| {
+        let to = payment.status.apply(action)?;
+        let after = Payment {
+            status: to,
+            amount_captured: if to == PaymentStatus::Succeeded {
+                payment.amount
+            } else {
+                0
+            },
+            decline_code: decline.map(|d| d.as_str().to_string()),
+            ..payment.clone()
+        };
+        Ok::<_, ApiError>((to, attempt_events(&ctx, &session, &after)))
+    };
+    let finished = match outcome {
+        Outcome::Approved { .. } => {
+            let manual = payment.capture_method == CaptureMethod::Manual;
+            let (to, events) = finish(PaymentAction::Approve { manual }, None)?;
+            ctx.store.finish_action(&id, to, None, now, &events).await?
+        }
+        Outcome::Declined(code) => {
+            let (to, events) = finish(PaymentAction::Decline, Some(code))?;
+            ctx.store
+                .finish_action(&id, to, Some(code.as_str()), now, &events)
+                .await?
+        }
+        Outcome::ChallengeRequired => false,
+    };
+    if !finished {
+        // The session closed meanwhile (paid another way, or expired): this
+        // authentication must not charge the customer.
+        let code = DeclineCode::CardDeclined;
+        let (to, events) = finish(PaymentAction::Decline, Some(code))?;
+        ctx.store
+            .finish_action(&id, to, Some(code.as_str()), now, &events)
+            .await?;
+    }
+    tracing::info!(payment = %id, outcome = %form.outcome, "3-D Secure answered");
+    let mut back = ctx
+        .public_url
+        .join(&format!("pay/{}", session.id))
+        .expect("ids are URL-safe");
+    if let (Some("1"), Some(origin)) = (form.embed.as_deref(), form.origin.as_deref()) {
+        back.query_pairs_mut()
+            .append_pair("embed", "1")
+            .append_pair("origin", origin);
+    }
+    back.set_fragment(Some(&session.client_secret));
+    Ok(Redirect::to(back.as_str()).into_response())
+}

@@ -1,0 +1,117 @@
+//! One error type for every handler, answered as
+//! `{"error": {"type", "code", "message", "param"}}` with the right status.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kasse_core::TransitionError;
+use kasse_core::api::{ErrorBody, ErrorDetail};
+use kasse_core::error::ErrorType;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or breaks a rule; `param` names the field.
+    #[error("{message}")]
+    InvalidRequest {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
+    /// The card was refused before it reached the acquirer.
+    #[error("{message}")]
+    Card {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("No such {kind}: '{id}'")]
+    NotFound { kind: &'static str, id: String },
+    /// The object is not in a state that allows the request.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The payment's status does not allow this operation.
+    #[error("This payment cannot be changed that way: {0}.")]
+    Transition(#[from] TransitionError),
+    /// The request breaks a rule that its own content cannot fix (422).
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    #[error("{message}")]
+    TooManyRequests { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn invalid(code: &'static str, param: &str, message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            code,
+            message: message.into(),
+            param: Some(param.to_string()),
+        }
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidRequest { .. } | ApiError::Card { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } | ApiError::Transition(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn detail(&self) -> ErrorDetail {
+        let (kind, code, param) = match self {
+            ApiError::InvalidRequest { code, param, .. } => {
+                (ErrorType::InvalidRequestError, *code, param.clone())
+            }
+            ApiError::Card { code, param, .. } => (ErrorType::CardError, *code, param.clone()),
+            ApiError::Unauthorized(_) => (ErrorType::AuthenticationError, "unauthorized", None),
+            ApiError::NotFound { .. } => (ErrorType::InvalidRequestError, "resource_missing", None),
+            ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::TooManyRequests { code, .. } => {
+                (ErrorType::InvalidRequestError, *code, None)
+            }
+            ApiError::Transition(_) => (
+                ErrorType::InvalidRequestError,
+                "payment_invalid_status",
+                None,
+            ),
+            ApiError::Store(_) => (ErrorType::ApiError, "internal_error", None),
+        };
+        let allowed_from = match self {
+            ApiError::Transition(e) => Some(e.action.allowed_from().to_vec()),
+            _ => None,
+        };
+        let message = match self {
+            ApiError::Store(_) => "Kasse could not complete the request. Please try again.".into(),
+            other => other.to_string(),
+        };
+        ErrorDetail {
+            kind,
+            code: code.to_string(),
+            message,
+            param,
+            allowed_from,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Store(error) = &self {
+            tracing::error!(%error, "request failed inside Kasse");
+        }
+        let body = ErrorBody {
+            error: self.detail(),
+        };
+        (self.status_code(), Json(body)).into_response()
+    }
+}

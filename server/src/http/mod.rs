@@ -1,0 +1,104 @@
+//! The HTTP surface: one context, one router per resource.
+
+mod acs;
+mod docs;
+mod error;
+mod extract;
+pub mod idempotency;
+pub(crate) mod pages;
+mod pay;
+mod payments;
+mod sessions;
+pub mod webhooks;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use url::Url;
+use utoipa::{IntoParams, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::ApiError;
+pub use extract::{ApiJson, ClientSecret, MerchantAuth, OptionalJson};
+pub use pages::{CHECKOUT_JS, HostedPage};
+pub use payments::{capture_payment, void_payment};
+pub use sessions::expired_event;
+
+use crate::clock::Clock;
+use crate::config::{Limits, WebhookConfig};
+use crate::processor::Processor;
+use crate::secrets::ServerSecret;
+use crate::store::Store;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub store: Arc<dyn Store>,
+    pub processor: Arc<dyn Processor>,
+    pub clock: Arc<dyn Clock>,
+    pub secret: ServerSecret,
+    /// Where customers reach Kasse: the base of every hosted page URL.
+    pub public_url: Url,
+    pub hosted_page: Arc<HostedPage>,
+    pub limits: Limits,
+    /// Confirm attempts per client address, against card testing.
+    pub confirm_limiter: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
+    pub webhooks: WebhookConfig,
+    /// Tells the delivery worker that new deliveries are due.
+    pub wake_deliveries: Arc<tokio::sync::Notify>,
+}
+
+/// The `Idempotency-Key` header every merchant POST accepts.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Makes a retried POST safe: the first response is replayed for 24 hours.
+    #[param(rename = "Idempotency-Key")]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
+}
+
+pub fn api_router(ctx: ApiContext) -> Router {
+    let (merchant_api, merchant_doc) = OpenApiRouter::new()
+        .merge(sessions::router())
+        .merge(payments::router())
+        .merge(webhooks::router())
+        .split_for_parts();
+    let merchant_api = merchant_api.route_layer(axum::middleware::from_fn_with_state(
+        ctx.clone(),
+        idempotency::idempotency,
+    ));
+    let (public, mut doc) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .merge(pay::router())
+        .split_for_parts();
+    doc.merge(merchant_doc);
+    let reference = Arc::new(docs::Reference::new(&doc));
+    let json = reference.clone();
+    Router::new()
+        .merge(public)
+        .merge(merchant_api)
+        .merge(acs::router())
+        .merge(pages::router())
+        .route(
+            "/openapi.json",
+            get(move || async move { json.json_response() }),
+        )
+        .route(
+            "/docs",
+            get(move || async move { reference.html_response() }),
+        )
+        .with_state(ctx)
+}
+
+/// Health
+///
+/// Answers while the process serves.
+#[utoipa::path(get, path = "/healthz", tag = "Operations",
+    responses((status = 200, description = "Serving", body = serde_json::Value)))]
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}

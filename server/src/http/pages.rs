@@ -1,0 +1,199 @@
+//! The hosted payment page and the built front end's static files.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_http::services::ServeDir;
+
+use super::ApiContext;
+
+/// The page's HTML and the Content-Security-Policy that allows exactly its
+/// own scripts: files from this origin, WebAssembly, and the hashes of the
+/// inline bootstrap that trunk writes.
+pub struct HostedPage {
+    html: Option<String>,
+    csp: String,
+    static_dir: std::path::PathBuf,
+}
+
+impl HostedPage {
+    pub fn load(static_dir: &std::path::Path) -> Self {
+        let html = std::fs::read_to_string(static_dir.join("index.html")).ok();
+        if html.is_none() {
+            tracing::warn!(dir = %static_dir.display(), "no built payment page; run `make run` or `trunk build`");
+        }
+        let hashes: String = html
+            .as_deref()
+            .map(inline_scripts)
+            .unwrap_or_default()
+            .iter()
+            .map(|body| {
+                let digest = Sha256::digest(body.as_bytes());
+                format!(
+                    " 'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest)
+                )
+            })
+            .collect();
+        // `frame-ancestors` is appended per request: see `frame_ancestors`.
+        let csp = format!(
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+             img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
+             form-action 'none'"
+        );
+        Self {
+            html,
+            csp,
+            static_dir: static_dir.to_path_buf(),
+        }
+    }
+
+    pub fn csp(&self) -> &str {
+        &self.csp
+    }
+}
+
+/// The bodies of `<script>` elements that have no `src`.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let open_tag = &after[..open_end];
+        let body_start = &after[open_end + 1..];
+        let Some(close) = body_start.find("</script>") else {
+            break;
+        };
+        if !open_tag.contains(" src=") {
+            scripts.push(&body_start[..close]);
+        }
+        rest = &body_start[close..];
+    }
+    scripts
+}
+
+pub fn router() -> axum::Router<ApiContext> {
+    axum::Router::new()
+        .route("/pay/{id}", get(page))
+        .route("/checkout.js", get(checkout_js))
+}
+
+/// The embed loader merchants load with a `<script>` tag.
+pub const CHECKOUT_JS: &str = include_str!("../../assets/checkout.js");
+
+async fn checkout_js() -> Response {
+    let mut response = CHECKOUT_JS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    // A stable URL: short caching, so fixes reach every shop within minutes.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Who may frame a page: in embed mode the merchant's origins, else nobody.
+pub async fn frame_ancestors(ctx: &ApiContext, merchant_id: Option<&str>, embed: bool) -> String {
+    let origins = match merchant_id.filter(|_| embed) {
+        Some(id) => ctx
+            .store
+            .merchant(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|m| {
+                m.origins
+                    .iter()
+                    .map(|o| o.as_str().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if origins.is_empty() {
+        "frame-ancestors 'none'".into()
+    } else {
+        format!("frame-ancestors {}", origins.join(" "))
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct EmbedQuery {
+    #[serde(default)]
+    embed: Option<String>,
+}
+
+impl EmbedQuery {
+    pub fn embedded(&self) -> bool {
+        self.embed.as_deref() == Some("1")
+    }
+}
+
+/// Static files of the built front end, under `/static/`.
+pub fn static_files(page: &HostedPage) -> ServeDir {
+    ServeDir::new(&page.static_dir)
+}
+
+async fn page(
+    State(ctx): State<ApiContext>,
+    Path(id): Path<String>,
+    Query(query): Query<EmbedQuery>,
+) -> Response {
+    let page = &ctx.hosted_page;
+    let Some(html) = &page.html else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The payment page has not been built. Run `make run`, which builds it.",
+        )
+            .into_response();
+    };
+    let mut response = Html(html.clone()).into_response();
+    let headers = response.headers_mut();
+    let merchant = ctx
+        .store
+        .session(&id)
+        .await
+        .ok()
+        .flatten()
+        .map(|s| s.merchant_id);
+    let ancestors = frame_ancestors(&ctx, merchant.as_deref(), query.embedded()).await;
+    let csp =
+        HeaderValue::from_str(&format!("{}; {ancestors}", page.csp)).expect("the policy is ASCII");
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inline_scripts;
+
+    #[test]
+    fn finds_only_inline_scripts() {
+        let html = r#"<head><script src="/a.js"></script><script type="module">init('/x.wasm')</script></head>
+            <body><script>one()</script></body>"#;
+        assert_eq!(inline_scripts(html), vec!["init('/x.wasm')", "one()"]);
+    }
+}

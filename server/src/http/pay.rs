@@ -1,0 +1,436 @@
+//! `/v1/pay/{id}`: the payment page's API, authorised by the session's
+//! client secret and never by a merchant key.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kasse_core::api::ErrorBody;
+use kasse_core::api::{
+    CaptureMethod, CardInput, ConfirmRequest, ConfirmResponse, NextAction, PayError, PaySession,
+};
+use kasse_core::error::DeclineCode;
+use kasse_core::redirect::sign_url;
+use kasse_core::{
+    CardBrand, CardNumber, Currency, Cvc, Expiry, Money, PaymentAction, PaymentStatus,
+    SessionStatus,
+};
+use url::Url;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiContext, ApiError, ApiJson, ClientSecret};
+use crate::events::{self, new_event};
+use crate::ids::{new_id, new_secret};
+use crate::processor::{Authorization, Outcome};
+use crate::secrets::constant_time_eq;
+use crate::store::{ConfirmClaim, Merchant, NewEvent, Payment, Session, StoreError};
+
+/// How long one confirm may hold a session before another may try.
+const CONFIRM_LEASE_SECONDS: i64 = 60;
+
+pub fn router() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(confirm))
+}
+
+/// Read a session for the payment page
+#[utoipa::path(
+    get, path = "/v1/pay/{id}", tag = "Payment page",
+    params(("id" = String, Path, description = "The session's id, `cs_…`")),
+    responses(
+        (status = 200, description = "What the page shows", body = PaySession),
+        (status = 401, description = "No client secret", body = ErrorBody),
+        (status = 404, description = "No such session, or a wrong client secret", body = ErrorBody),
+    ),
+    security(("client_secret" = []))
+)]
+async fn show(
+    State(ctx): State<ApiContext>,
+    Path(id): Path<String>,
+    secret: ClientSecret,
+) -> Result<Json<PaySession>, ApiError> {
+    let (session, merchant) = authorised_session(&ctx, &id, &secret).await?;
+    let status = session.status_at(ctx.clock.now());
+    let last_error = if status == SessionStatus::Open {
+        ctx.store
+            .session_payments(&session.id)
+            .await?
+            .first()
+            .filter(|p| p.status == PaymentStatus::Failed)
+            .and_then(|p| p.decline_code.as_deref())
+            .and_then(DeclineCode::parse)
+            .map(|code| PayError {
+                decline_code: code,
+                message: code.customer_message().to_string(),
+            })
+    } else {
+        None
+    };
+    Ok(Json(PaySession {
+        last_error,
+        merchant_origins: merchant
+            .origins
+            .iter()
+            .map(|o| o.as_str().to_string())
+            .collect(),
+        redirect_url: (status == SessionStatus::Complete)
+            .then(|| success_redirect(&session, &merchant))
+            .flatten(),
+        cancel_url: cancel_redirect(&session, &merchant),
+        id: session.id,
+        merchant_name: merchant.name,
+        amount: session.amount,
+        currency: session.currency,
+        status,
+        accepted_brands: CardBrand::ALL.to_vec(),
+        order_reference: session.order_reference,
+        customer_name: session.customer_name,
+        expires_at: session.expires_at,
+    }))
+}
+
+/// Pay a session with a card
+///
+/// `200` with `succeeded` (go to `redirect_url`) or `requires_action` (go to
+/// `next_action.redirect_url` for 3-D Secure); `402` with `declined` and the
+/// reason, after which the customer may try again.
+#[utoipa::path(
+    post, path = "/v1/pay/{id}/confirm", tag = "Payment page",
+    params(("id" = String, Path, description = "The session's id, `cs_…`")),
+    request_body = ConfirmRequest,
+    responses(
+        (status = 200, description = "Paid, or 3-D Secure required", body = ConfirmResponse),
+        (status = 400, description = "The card fails Kasse's own checks", body = ErrorBody),
+        (status = 402, description = "Declined by the issuer", body = ConfirmResponse),
+        (status = 409, description = "Paid, expired, in progress, or too many declines", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+    ),
+    security(("client_secret" = []))
+)]
+async fn confirm(
+    State(ctx): State<ApiContext>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    secret: ClientSecret,
+    ApiJson(req): ApiJson<ConfirmRequest>,
+) -> Result<Response, ApiError> {
+    if ctx.confirm_limiter.check_key(&client.ip()).is_err() {
+        return Err(ApiError::TooManyRequests {
+            code: "rate_limited",
+            message: "Too many payment attempts from your network. Wait a minute and try again."
+                .into(),
+        });
+    }
+    let (session, merchant) = authorised_session(&ctx, &id, &secret).await?;
+    let now = ctx.clock.now();
+    refuse_unless_open(session.status_at(now))?;
+    let declined = ctx
+        .store
+        .session_payments(&id)
+        .await?
+        .iter()
+        .filter(|p| p.status == PaymentStatus::Failed)
+        .count();
+    if declined >= ctx.limits.max_declined_attempts as usize {
+        return Err(ApiError::Conflict {
+            code: "too_many_attempts",
+            message: format!(
+                "This payment was declined too many times. Return to {} and start again.",
+                merchant.name
+            ),
+        });
+    }
+    let card = parse_card(&req.card, ctx.clock.year_month())?;
+    let currency = Currency::parse(&session.currency)
+        .map_err(|_| StoreError::Corrupt(format!("session {id} currency")))?;
+    let money = Money::new(session.amount, currency)
+        .map_err(|_| StoreError::Corrupt(format!("session {id} amount")))?;
+
+    match ctx
+        .store
+        .claim_session_for_confirm(&id, now, now + CONFIRM_LEASE_SECONDS)
+        .await?
+    {
+        ConfirmClaim::Claimed => {}
+        ConfirmClaim::InProgress => {
+            return Err(ApiError::Conflict {
+                code: "payment_in_progress",
+                message: "A payment for this session is already being processed.".into(),
+            });
+        }
+        ConfirmClaim::NotOpen => {
+            let status = ctx
+                .store
+                .session(&id)
+                .await?
+                .map_or(SessionStatus::Expired, |s| s.status_at(now));
+            refuse_unless_open(status)?;
+            return Err(ApiError::Conflict {
+                code: "checkout_session_not_open",
+                message: "This checkout session can no longer be paid.".into(),
+            });
+        }
+    }
+
+    let payment_id = new_id("pay");
+    let outcome = ctx
+        .processor
+        .authorize(&Authorization {
+            card: &card.number,
+            expiry: card.expiry,
+            cvc: &card.cvc,
+            money,
+            reference: &payment_id,
+        })
+        .await;
+    let manual = session.capture_method == CaptureMethod::Manual;
+    let action = match &outcome {
+        Outcome::Approved { .. } => PaymentAction::Approve { manual },
+        Outcome::Declined(_) => PaymentAction::Decline,
+        Outcome::ChallengeRequired => PaymentAction::RequireAction,
+    };
+    let status = PaymentStatus::RequiresPaymentMethod.apply(action)?;
+    let (decline, authorization_code, action_token) = match &outcome {
+        Outcome::Approved { authorization_code } => (None, Some(authorization_code.clone()), None),
+        Outcome::Declined(code) => (Some(*code), None, None),
+        Outcome::ChallengeRequired => (None, None, Some(new_secret(""))),
+    };
+    let payment = Payment {
+        id: payment_id.clone(),
+        merchant_id: merchant.id.clone(),
+        session_id: Some(session.id.clone()),
+        amount: money.amount(),
+        currency: currency.code().to_string(),
+        status,
+        card_brand: card.number.brand(),
+        card_bin: card.number.bin().to_string(),
+        card_last4: card.number.last4().to_string(),
+        card_exp_month: card.expiry.month,
+        card_exp_year: card.expiry.year,
+        card_fingerprint: ctx.secret.card_fingerprint(card.number.expose_digits()),
+        cardholder_name: card.name,
+        decline_code: decline.map(|d| d.as_str().to_string()),
+        authorization_code,
+        capture_method: session.capture_method,
+        amount_captured: if status == PaymentStatus::Succeeded {
+            money.amount()
+        } else {
+            0
+        },
+        amount_refunded: 0,
+        action_token: action_token.clone(),
+        validated: None,
+        order_reference: session.order_reference.clone(),
+        created: ctx.clock.now(),
+        updated: ctx.clock.now(),
+    };
+    let events = attempt_events(&ctx, &session, &payment);
+    ctx.store.finish_confirm(&payment, &events).await?;
+    tracing::info!(
+        session = %session.id, payment = %payment_id, card = %card.number,
+        status = %status, decline = ?decline, "payment attempt"
+    );
+
+    if let Some(token) = action_token {
+        let mut redirect_url = ctx
+            .public_url
+            .join(&format!("acs/{payment_id}"))
+            .expect("ids are URL-safe");
+        redirect_url.query_pairs_mut().append_pair("token", &token);
+        return Ok(Json(ConfirmResponse::RequiresAction {
+            payment_id,
+            next_action: NextAction {
+                redirect_url: redirect_url.into(),
+            },
+        })
+        .into_response());
+    }
+
+    Ok(match decline {
+        None => {
+            let redirect_url = success_redirect_for(&session, &merchant, &payment_id);
+            (
+                StatusCode::OK,
+                Json(ConfirmResponse::Succeeded {
+                    payment_id,
+                    redirect_url,
+                }),
+            )
+                .into_response()
+        }
+        Some(code) => (
+            StatusCode::PAYMENT_REQUIRED,
+            Json(ConfirmResponse::Declined {
+                payment_id,
+                decline_code: code,
+                message: code.customer_message().to_string(),
+            }),
+        )
+            .into_response(),
+    })
+}
+
+/// The events of a payment attempt's outcome: the payment's own, and the
+/// session's completion when the attempt paid it.
+pub(crate) fn attempt_events(
+    ctx: &ApiContext,
+    session: &Session,
+    payment: &Payment,
+) -> Vec<NewEvent> {
+    let notify = session.notification_url.as_deref();
+    let kind = match payment.status {
+        PaymentStatus::Succeeded => events::PAYMENT_SUCCEEDED,
+        PaymentStatus::RequiresCapture => events::PAYMENT_REQUIRES_CAPTURE,
+        PaymentStatus::Failed => events::PAYMENT_FAILED,
+        _ => return Vec::new(),
+    };
+    let mut out = vec![new_event(
+        ctx,
+        &payment.merchant_id,
+        kind,
+        &super::payments::to_api(payment),
+        notify,
+    )];
+    if kind != events::PAYMENT_FAILED {
+        let completed = Session {
+            status: SessionStatus::Complete,
+            payment_id: Some(payment.id.clone()),
+            ..session.clone()
+        };
+        out.push(new_event(
+            ctx,
+            &payment.merchant_id,
+            events::SESSION_COMPLETED,
+            &super::sessions::to_api(ctx, &completed),
+            notify,
+        ));
+    }
+    out
+}
+
+/// The session, if the client secret is its own. A wrong secret and an
+/// unknown session look the same, so ids cannot be probed.
+pub(crate) async fn authorised_session(
+    ctx: &ApiContext,
+    id: &str,
+    secret: &ClientSecret,
+) -> Result<(Session, Merchant), ApiError> {
+    let not_found = || ApiError::NotFound {
+        kind: "checkout session",
+        id: id.to_string(),
+    };
+    let session = ctx
+        .store
+        .session(id)
+        .await?
+        .filter(|s| constant_time_eq(&s.client_secret, &secret.0))
+        .ok_or_else(not_found)?;
+    let merchant = ctx
+        .store
+        .merchant(&session.merchant_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((session, merchant))
+}
+
+fn refuse_unless_open(status: SessionStatus) -> Result<(), ApiError> {
+    match status {
+        SessionStatus::Open => Ok(()),
+        SessionStatus::Complete => Err(ApiError::Conflict {
+            code: "checkout_session_complete",
+            message: "This checkout session has already been paid.".into(),
+        }),
+        SessionStatus::Expired => Err(ApiError::Conflict {
+            code: "checkout_session_expired",
+            message: "This checkout session has expired. Return to the shop to start again.".into(),
+        }),
+    }
+}
+
+struct ParsedCard {
+    number: CardNumber,
+    expiry: Expiry,
+    cvc: Cvc,
+    name: Option<String>,
+}
+
+/// The same checks the page runs, so a tampered page gains nothing.
+fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, ApiError> {
+    let card_error = |code: &'static str, param: &str, message: String| ApiError::Card {
+        code,
+        message,
+        param: Some(param.to_string()),
+    };
+    let number = CardNumber::parse(input.number.expose())
+        .map_err(|e| card_error(e.code(), "card.number", e.to_string()))?;
+    let expiry = Expiry::new(input.exp_month, input.exp_year, today).map_err(|e| {
+        let param = if e.code() == "invalid_expiry_month" {
+            "card.exp_month"
+        } else {
+            "card.exp_year"
+        };
+        card_error(e.code(), param, e.to_string())
+    })?;
+    let cvc = Cvc::parse(input.cvc.expose(), Some(number.brand()))
+        .map_err(|e| card_error(e.code(), "card.cvc", e.to_string()))?;
+    let name = input
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    if name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+    {
+        return Err(card_error(
+            "invalid_name",
+            "card.name",
+            "The cardholder name must be at most 100 characters.".into(),
+        ));
+    }
+    Ok(ParsedCard {
+        number,
+        expiry,
+        cvc,
+        name,
+    })
+}
+
+fn success_redirect(session: &Session, merchant: &Merchant) -> Option<String> {
+    let payment_id = session.payment_id.as_deref()?;
+    Some(success_redirect_for(session, merchant, payment_id))
+}
+
+pub(crate) fn success_redirect_for(
+    session: &Session,
+    merchant: &Merchant,
+    payment_id: &str,
+) -> String {
+    signed(
+        &session.success_url,
+        &[
+            ("session_id", &session.id),
+            ("payment_id", payment_id),
+            ("status", "succeeded"),
+        ],
+        merchant,
+    )
+}
+
+fn cancel_redirect(session: &Session, merchant: &Merchant) -> String {
+    signed(
+        &session.cancel_url,
+        &[("session_id", &session.id), ("status", "canceled")],
+        merchant,
+    )
+}
+
+fn signed(base: &str, params: &[(&str, &str)], merchant: &Merchant) -> String {
+    let base = Url::parse(base).expect("redirect URLs are validated when the session is created");
+    sign_url(&base, params, &merchant.signing_secret).into()
+}

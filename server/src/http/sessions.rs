@@ -1,0 +1,367 @@
+//! `/v1/checkout/sessions`: what a merchant's server creates and reads.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use kasse_core::api::ErrorBody;
+use kasse_core::api::{
+    CheckoutSession, CreateCheckoutSession, SESSION_TTL_DEFAULT_SECONDS, SESSION_TTL_MAX_SECONDS,
+    SESSION_TTL_MIN_SECONDS,
+};
+use kasse_core::money::{AmountError, CurrencyError, MAX_AMOUNT_MINOR};
+use kasse_core::origin::{RedirectUrlError, redirect_url_on};
+use kasse_core::{Currency, Money, SessionStatus};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::webhooks::webhook_url;
+use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth};
+use crate::events::{self, new_event};
+use crate::ids::new_id;
+use crate::secrets::new_webhook_secret;
+use crate::store::{Merchant, NewEvent, Session};
+
+pub fn router() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(retrieve))
+        .routes(routes!(expire))
+}
+
+const MAX_METADATA_KEYS: usize = 50;
+const MAX_METADATA_KEY_LEN: usize = 40;
+const MAX_METADATA_VALUE_LEN: usize = 500;
+
+/// Create a checkout session
+///
+/// The merchant's server calls this with its secret key, then sends the
+/// customer to the returned `url`: the hosted payment page. Redirect URLs
+/// must lie on the merchant's registered origins.
+#[utoipa::path(
+    post, path = "/v1/checkout/sessions", tag = "Checkout sessions",
+    request_body = CreateCheckoutSession,
+    params(IdempotencyKey),
+    responses(
+        (status = 201, description = "The new session, open for payment", body = CheckoutSession),
+        (status = 400, description = "Bad input; `param` names the field", body = ErrorBody),
+        (status = 401, description = "Missing or wrong secret key", body = ErrorBody),
+        (status = 422, description = "Idempotency key reused with another request", body = ErrorBody),
+    ),
+    security(("secret_key" = []))
+)]
+async fn create(
+    State(ctx): State<ApiContext>,
+    MerchantAuth(merchant): MerchantAuth,
+    ApiJson(req): ApiJson<CreateCheckoutSession>,
+) -> Result<(StatusCode, Json<CheckoutSession>), ApiError> {
+    let session = validate(&ctx, &merchant, req)?;
+    if session.notification_url.is_some() {
+        ctx.store
+            .ensure_webhook_secret(&merchant.id, &new_webhook_secret())
+            .await?;
+    }
+    ctx.store.insert_session(&session).await?;
+    tracing::info!(session = %session.id, merchant = %merchant.id, "checkout session created");
+    Ok((StatusCode::CREATED, Json(to_api(&ctx, &session))))
+}
+
+/// Retrieve a checkout session
+#[utoipa::path(
+    get, path = "/v1/checkout/sessions/{id}", tag = "Checkout sessions",
+    params(("id" = String, Path, description = "The session's id, `cs_…`")),
+    responses(
+        (status = 200, description = "The session", body = CheckoutSession),
+        (status = 404, description = "No such session of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = []))
+)]
+async fn retrieve(
+    State(ctx): State<ApiContext>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<CheckoutSession>, ApiError> {
+    let session = own_session(&ctx, &merchant, &id).await?;
+    Ok(Json(to_api(&ctx, &session)))
+}
+
+/// Expire a checkout session
+///
+/// An open session can no longer be paid afterwards.
+#[utoipa::path(
+    post, path = "/v1/checkout/sessions/{id}/expire", tag = "Checkout sessions",
+    params(("id" = String, Path, description = "The session's id, `cs_…`"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The expired session", body = CheckoutSession),
+        (status = 404, description = "No such session of this merchant", body = ErrorBody),
+        (status = 409, description = "The session is not open", body = ErrorBody),
+    ),
+    security(("secret_key" = []))
+)]
+async fn expire(
+    State(ctx): State<ApiContext>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<CheckoutSession>, ApiError> {
+    let session = own_session(&ctx, &merchant, &id).await?;
+    let now = ctx.clock.now();
+    let event = expired_event(&ctx, &session, now);
+    if !ctx
+        .store
+        .expire_session(&id, &merchant.id, now, &[event])
+        .await?
+    {
+        let status = session.status_at(now);
+        return Err(ApiError::Conflict {
+            code: "checkout_session_not_open",
+            message: match status {
+                SessionStatus::Open => {
+                    "A payment for this session is in progress; try again in a moment.".into()
+                }
+                other => format!("Only an open session can be expired; this one is {other}."),
+            },
+        });
+    }
+    let session = own_session(&ctx, &merchant, &id).await?;
+    Ok(Json(to_api(&ctx, &session)))
+}
+
+/// `checkout.session.expired`, with the session as it is once expired.
+pub fn expired_event(ctx: &ApiContext, session: &Session, now: i64) -> NewEvent {
+    let expired = Session {
+        status: SessionStatus::Expired,
+        expires_at: session.expires_at.min(now),
+        ..session.clone()
+    };
+    new_event(
+        ctx,
+        &session.merchant_id,
+        events::SESSION_EXPIRED,
+        &to_api(ctx, &expired),
+        session.notification_url.as_deref(),
+    )
+}
+
+/// A session of this merchant; another merchant's is as unknown as a missing one.
+async fn own_session(ctx: &ApiContext, merchant: &Merchant, id: &str) -> Result<Session, ApiError> {
+    ctx.store
+        .session(id)
+        .await?
+        .filter(|s| s.merchant_id == merchant.id)
+        .ok_or_else(|| ApiError::NotFound {
+            kind: "checkout session",
+            id: id.to_string(),
+        })
+}
+
+fn validate(
+    ctx: &ApiContext,
+    merchant: &Merchant,
+    req: CreateCheckoutSession,
+) -> Result<Session, ApiError> {
+    let currency = Currency::parse(&req.currency).map_err(|e| {
+        let message = match e {
+            CurrencyError::Unknown(code) => format!(
+                "Unknown currency '{code}': use a three-letter ISO 4217 code such as USD, BDT or MNT."
+            ),
+            e @ CurrencyError::NotChargeable(_) => format!("{e}."),
+        };
+        ApiError::invalid("invalid_currency", "currency", message)
+    })?;
+    let money = Money::new(req.amount, currency).map_err(|e| match e {
+        AmountError::NotPositive => ApiError::invalid(
+            "amount_too_small",
+            "amount",
+            format!(
+                "The amount must be a positive integer in the currency's minor units (e.g. 1050 for 10.50 {currency}); got {}.",
+                req.amount
+            ),
+        ),
+        AmountError::TooLarge => ApiError::invalid(
+            "amount_too_large",
+            "amount",
+            format!("The amount must be at most {MAX_AMOUNT_MINOR} minor units; got {}.", req.amount),
+        ),
+    })?;
+    let success_url = merchant_url(merchant, "success_url", &req.success_url)?;
+    let cancel_url = merchant_url(merchant, "cancel_url", &req.cancel_url)?;
+    let fail_url = req
+        .fail_url
+        .as_deref()
+        .map(|u| merchant_url(merchant, "fail_url", u))
+        .transpose()?;
+    let notification_url = req
+        .notification_url
+        .as_deref()
+        .map(|u| {
+            let url = merchant_url(merchant, "notification_url", u)?;
+            webhook_url(
+                "notification_url",
+                &url,
+                ctx.webhooks.allow_private_addresses,
+            )?;
+            Ok::<_, ApiError>(url)
+        })
+        .transpose()?;
+    let order_reference = text_field("order_reference", req.order_reference, 128)?;
+    let customer_name = text_field("customer_name", req.customer_name, 200)?;
+    let customer_email = text_field("customer_email", req.customer_email, 254)?;
+    if let Some(email) = &customer_email {
+        let valid = email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !email.contains(char::is_whitespace);
+        if !valid {
+            return Err(ApiError::invalid(
+                "invalid_email",
+                "customer_email",
+                format!("'{email}' is not an email address."),
+            ));
+        }
+    }
+    let metadata = validate_metadata(req.metadata.unwrap_or_default())?;
+    let ttl = req
+        .expires_in_seconds
+        .unwrap_or(SESSION_TTL_DEFAULT_SECONDS);
+    if !(SESSION_TTL_MIN_SECONDS..=SESSION_TTL_MAX_SECONDS).contains(&ttl) {
+        return Err(ApiError::invalid(
+            "parameter_out_of_range",
+            "expires_in_seconds",
+            format!(
+                "expires_in_seconds must be between {SESSION_TTL_MIN_SECONDS} (30 minutes) and {SESSION_TTL_MAX_SECONDS} (24 hours); got {ttl}."
+            ),
+        ));
+    }
+    let id = new_id("cs");
+    let now = ctx.clock.now();
+    Ok(Session {
+        client_secret: format!("{id}_secret_{}", &new_id("x")[2..]),
+        id,
+        merchant_id: merchant.id.clone(),
+        status: SessionStatus::Open,
+        amount: money.amount(),
+        currency: currency.code().to_string(),
+        success_url,
+        cancel_url,
+        fail_url,
+        order_reference,
+        customer_name,
+        customer_email,
+        metadata,
+        capture_method: req.capture_method.unwrap_or_default(),
+        notification_url,
+        payment_id: None,
+        created: now,
+        expires_at: now + ttl,
+    })
+}
+
+fn merchant_url(merchant: &Merchant, param: &str, input: &str) -> Result<String, ApiError> {
+    redirect_url_on(input, &merchant.origins)
+        .map(String::from)
+        .map_err(|e| {
+            let code = match e {
+                RedirectUrlError::OffOrigin => "url_not_allowed",
+                RedirectUrlError::NotAUrl | RedirectUrlError::Insecure => "invalid_url",
+            };
+            let origins: Vec<&str> = merchant.origins.iter().map(|o| o.as_str()).collect();
+            ApiError::invalid(
+                code,
+                param,
+                format!(
+                    "{param} '{input}' {e}. Registered origins: {}.",
+                    origins.join(", ")
+                ),
+            )
+        })
+}
+
+fn text_field(param: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    let Some(value) = value.map(|v| v.trim().to_string()) else {
+        return Ok(None);
+    };
+    if value.is_empty() {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            param,
+            format!("{param} must not be empty; leave it out instead."),
+        ));
+    }
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            param,
+            format!("{param} must be at most {max} characters of text without control characters."),
+        ));
+    }
+    Ok(Some(value))
+}
+
+fn validate_metadata(
+    metadata: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    if metadata.len() > MAX_METADATA_KEYS {
+        return Err(ApiError::invalid(
+            "parameter_invalid",
+            "metadata",
+            format!(
+                "metadata may have at most {MAX_METADATA_KEYS} keys; got {}.",
+                metadata.len()
+            ),
+        ));
+    }
+    for (key, value) in &metadata {
+        if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_LEN {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                &format!("metadata.{key}"),
+                format!("metadata keys must have 1 to {MAX_METADATA_KEY_LEN} characters."),
+            ));
+        }
+        if value.chars().count() > MAX_METADATA_VALUE_LEN {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                &format!("metadata.{key}"),
+                format!("metadata values must have at most {MAX_METADATA_VALUE_LEN} characters."),
+            ));
+        }
+    }
+    Ok(metadata)
+}
+
+/// The merchant's view of a session.
+pub fn to_api(ctx: &ApiContext, s: &Session) -> CheckoutSession {
+    CheckoutSession {
+        id: s.id.clone(),
+        object: "checkout.session".into(),
+        url: hosted_page_url(ctx, s),
+        client_secret: s.client_secret.clone(),
+        status: s.status_at(ctx.clock.now()),
+        amount: s.amount,
+        currency: s.currency.clone(),
+        success_url: s.success_url.clone(),
+        cancel_url: s.cancel_url.clone(),
+        fail_url: s.fail_url.clone(),
+        order_reference: s.order_reference.clone(),
+        customer_name: s.customer_name.clone(),
+        customer_email: s.customer_email.clone(),
+        metadata: s.metadata.clone(),
+        capture_method: s.capture_method,
+        notification_url: s.notification_url.clone(),
+        payment_id: s.payment_id.clone(),
+        created: s.created,
+        expires_at: s.expires_at,
+    }
+}
+
+/// `…/pay/{id}#{client_secret}`: the secret rides in the fragment, which
+/// browsers send to no server and put in no `Referer`.
+fn hosted_page_url(ctx: &ApiContext, s: &Session) -> String {
+    let mut url = ctx
+        .public_url
+        .join(&format!("pay/{}", s.id))
+        .expect("ids are URL-safe");
+    url.set_fragment(Some(&s.client_secret));
+    url.into()
+}

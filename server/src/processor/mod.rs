@@ -1,0 +1,48 @@
+//! Acquirers behind one trait. Kasse ships a deterministic sandbox.
+
+mod sandbox;
+
+use async_trait::async_trait;
+use kasse_core::error::DeclineCode;
+use kasse_core::{CardNumber, Cvc, Expiry, Money};
+
+pub use sandbox::SandboxAcquirer;
+
+/// What Kasse asks an acquirer to authorise.
+#[derive(Debug)]
+pub struct Authorization<'a> {
+    pub card: &'a CardNumber,
+    pub expiry: Expiry,
+    pub cvc: &'a Cvc,
+    pub money: Money,
+    /// Kasse's payment id, so the acquirer's records can be matched to ours.
+    pub reference: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Approved {
+        authorization_code: String,
+    },
+    Declined(DeclineCode),
+    /// The issuer wants the cardholder to authenticate (3-D Secure) first.
+    ChallengeRequired,
+}
+
+/// The cardholder's answer to a 3-D Secure challenge, and the card it was
+/// for, as Kasse keeps it (never the full number).
+#[derive(Debug)]
+pub struct ChallengeResult<'a> {
+    pub reference: &'a str,
+    pub bin: &'a str,
+    pub last4: &'a str,
+    pub authenticated: bool,
+}
+
+#[async_trait]
+pub trait Processor: Send + Sync + 'static {
+    async fn authorize(&self, request: &Authorization<'_>) -> Outcome;
+
+    /// Finishes an authorisation that needed a challenge: approved or declined.
+    async fn complete_challenge(&self, result: &ChallengeResult<'_>) -> Outcome;
+}

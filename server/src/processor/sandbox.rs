@@ -1,0 +1,72 @@
+//! The sandbox acquirer: deterministic by card number, as DESIGN.md's table says.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kasse_core::error::DeclineCode;
+
+use super::{Authorization, ChallengeResult, Outcome, Processor};
+
+#[derive(Debug, Clone, Default)]
+pub struct SandboxAcquirer {
+    /// Simulated network and issuer time, for load tests.
+    pub latency: Duration,
+}
+
+/// Cards that ask for 3-D Secure; the second declines even when it passes.
+const CHALLENGE_APPROVES: &str = "4000000000003220";
+const CHALLENGE_DECLINES: &str = "4000008400001629";
+
+/// The card numbers that decline at once.
+pub fn scripted_decline(digits: &str) -> Option<DeclineCode> {
+    Some(match digits {
+        "4000000000000002" => DeclineCode::CardDeclined,
+        "4000000000009995" => DeclineCode::InsufficientFunds,
+        "4000000000009987" => DeclineCode::LostCard,
+        "4000000000009979" => DeclineCode::StolenCard,
+        "4000000000000069" => DeclineCode::ExpiredCard,
+        "4000000000000127" => DeclineCode::IncorrectCvc,
+        "4000000000000119" => DeclineCode::ProcessingError,
+        _ => return None,
+    })
+}
+
+#[async_trait]
+impl Processor for SandboxAcquirer {
+    async fn authorize(&self, request: &Authorization<'_>) -> Outcome {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        let digits = request.card.expose_digits();
+        if digits == CHALLENGE_APPROVES || digits == CHALLENGE_DECLINES {
+            return Outcome::ChallengeRequired;
+        }
+        match scripted_decline(digits) {
+            Some(code) => Outcome::Declined(code),
+            None => Outcome::Approved {
+                authorization_code: authorization_code(request.reference),
+            },
+        }
+    }
+
+    async fn complete_challenge(&self, result: &ChallengeResult<'_>) -> Outcome {
+        let declines = CHALLENGE_DECLINES.starts_with(result.bin)
+            && CHALLENGE_DECLINES.ends_with(result.last4);
+        if !result.authenticated {
+            Outcome::Declined(DeclineCode::AuthenticationFailed)
+        } else if declines {
+            Outcome::Declined(DeclineCode::CardDeclined)
+        } else {
+            Outcome::Approved {
+                authorization_code: authorization_code(result.reference),
+            }
+        }
+    }
+}
+
+/// A six-character code derived from the reference, as issuers print them.
+fn authorization_code(reference: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(reference.as_bytes());
+    hex::encode_upper(&digest[..3])
+}

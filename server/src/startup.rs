@@ -1,0 +1,164 @@
+//! Builds the application from its configuration: binds the listener first,
+//! so that tests can ask for port 0 and learn the real port.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use kasse_core::origin::MerchantOrigin;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use url::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, database_url};
+use crate::demo::{DEMO_MERCHANT_ID, DEMO_MERCHANT_NAME, DemoShop};
+use crate::http::{ApiContext, ApiError, HostedPage, api_router};
+use crate::merchants::{self, Credentials};
+use crate::processor::{Processor, SandboxAcquirer};
+use crate::store::{self, Store};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    base_url: Url,
+    /// The demo merchant's fresh credentials, with `--demo`.
+    pub demo: Option<Credentials>,
+    pub store: Arc<dyn Store>,
+    /// What the handlers share; the background workers run with it too.
+    ctx: ApiContext,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = store::connect(&database_url(&config.database_url)).await?;
+        let listener = TcpListener::bind(config.addr).await?;
+        let local = listener.local_addr()?;
+        let base_url = match &config.public_url {
+            Some(url) => Url::parse(url)?,
+            None => Url::parse(&format!("http://{local}/"))?,
+        };
+        let processor: Arc<dyn Processor> = Arc::new(SandboxAcquirer {
+            latency: config.sandbox_latency,
+        });
+        let hosted_page = Arc::new(HostedPage::load(&config.static_dir));
+        let static_files = crate::http::pages::static_files(&hosted_page);
+        let per_minute =
+            NonZeroU32::new(config.limits.confirms_per_minute.max(1)).expect("at least 1");
+        let ctx = ApiContext {
+            store: store.clone(),
+            processor,
+            clock: clock.clone(),
+            secret: config.secret.clone(),
+            public_url: base_url.clone(),
+            hosted_page,
+            limits: config.limits.clone(),
+            confirm_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+                per_minute,
+            ))),
+            webhooks: config.webhooks.clone(),
+            wake_deliveries: Arc::new(tokio::sync::Notify::new()),
+        };
+        let background = ctx.clone();
+
+        let mut router = api_router(ctx).nest_service("/static", static_files);
+        let mut demo = None;
+        if config.demo {
+            let origin = MerchantOrigin::parse(&base_url.origin().ascii_serialization())?;
+            let credentials = merchants::ensure_with_new_keys(
+                store.as_ref(),
+                &config.secret,
+                DEMO_MERCHANT_ID,
+                DEMO_MERCHANT_NAME,
+                vec![origin],
+                clock.now(),
+            )
+            .await?;
+            router = router.merge(DemoShop::new(base_url.clone(), credentials.clone()).router());
+            demo = Some(credentials);
+        } else {
+            router = router.route("/", axum::routing::get(landing));
+        }
+        let router = router.fallback(not_found).layer(TraceLayer::new_for_http());
+        Ok(Self {
+            listener,
+            router,
+            base_url,
+            demo,
+            store,
+            ctx: background,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map_or(0, |a| a.port())
+    }
+
+    /// The URL customers reach this server at, ending in `/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The handlers' context, for tests that sweep by hand.
+    pub fn context(&self) -> ApiContext {
+        self.ctx.clone()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight;
+    /// the webhook worker and the sweeper run alongside.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let interval = self.ctx.limits.sweep_interval;
+        let deliveries = tokio::spawn(crate::delivery::run(self.ctx.clone()));
+        let sweeper = tokio::spawn(crate::sweeper::run(self.ctx, interval));
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+        sweeper.abort();
+        deliveries.abort();
+        served
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound {
+        kind: "route",
+        id: uri.path().to_string(),
+    }
+}
+
+async fn landing() -> (StatusCode, axum::response::Html<&'static str>) {
+    (
+        StatusCode::OK,
+        axum::response::Html(
+            "<!doctype html><title>Kasse</title><h1>Kasse</h1>\
+             <p>A self-hostable payment gateway. The API lives under <code>/v1</code>; \
+             health at <a href=\"/healthz\">/healthz</a>.</p>",
+        ),
+    )
+}

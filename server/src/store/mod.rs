@@ -1,0 +1,439 @@
+//! Persistence behind one trait, so that handlers do not know which database
+//! they talk to. Every state change is a guarded write: it names the states
+//! it may leave, and a write that matched no row did not happen.
+
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::origin::MerchantOrigin;
+use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    pub origins: Vec<MerchantOrigin>,
+    /// Signs redirect URLs; shown to the merchant when the merchant is created.
+    pub signing_secret: String,
+    /// Signs deliveries to sessions' own `notification_url`s.
+    pub webhook_secret: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Secret,
+    Publishable,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "secret",
+            KeyKind::Publishable => "publishable",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub merchant_id: String,
+    pub kind: KeyKind,
+    /// The clear start of the key, to find it by.
+    pub lookup: String,
+    pub hash: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub merchant_id: String,
+    pub client_secret: String,
+    pub status: SessionStatus,
+    pub amount: i64,
+    pub currency: String,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub fail_url: Option<String>,
+    pub order_reference: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_email: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub capture_method: CaptureMethod,
+    pub notification_url: Option<String>,
+    pub payment_id: Option<String>,
+    pub created: i64,
+    pub expires_at: i64,
+}
+
+impl Session {
+    /// The status as of `now`: an open session past its time is expired,
+    /// whether or not a sweeper has written that down yet.
+    pub fn status_at(&self, now: i64) -> SessionStatus {
+        if self.status == SessionStatus::Open && now >= self.expires_at {
+            SessionStatus::Expired
+        } else {
+            self.status
+        }
+    }
+}
+
+/// A payment attempt: what the acquirer was asked and what it said. Holds
+/// no card number and no CVC, only what PCI DSS allows to keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    pub id: String,
+    pub merchant_id: String,
+    pub session_id: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    pub card_brand: CardBrand,
+    pub card_bin: String,
+    pub card_last4: String,
+    pub card_exp_month: u8,
+    pub card_exp_year: u16,
+    pub card_fingerprint: String,
+    pub cardholder_name: Option<String>,
+    pub decline_code: Option<String>,
+    pub authorization_code: Option<String>,
+    pub capture_method: CaptureMethod,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    /// While `requires_action`: what the simulated issuer page must be shown.
+    pub action_token: Option<String>,
+    /// When the validation API first answered for it.
+    pub validated: Option<i64>,
+    pub order_reference: Option<String>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// The money-bearing part of a payment that a guarded write compares and sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentState {
+    pub status: PaymentStatus,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+}
+
+impl Payment {
+    pub fn state(&self) -> PaymentState {
+        PaymentState {
+            status: self.status,
+            amount_captured: self.amount_captured,
+            amount_refunded: self.amount_refunded,
+        }
+    }
+}
+
+/// A compare-and-set on a payment: it happens only if the payment is still
+/// exactly `from`, so two concurrent changes cannot both apply.
+#[derive(Debug, Clone)]
+pub struct PaymentChange {
+    pub payment_id: String,
+    pub from: PaymentState,
+    pub to: PaymentState,
+    pub now: i64,
+    /// Written in the same transaction (a refund).
+    pub refund: Option<Refund>,
+    /// The change's events, into the outbox in the same transaction.
+    pub events: Vec<NewEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refund {
+    pub id: String,
+    pub payment_id: String,
+    pub merchant_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: RefundStatus,
+    pub reason: Option<String>,
+    pub created: i64,
+}
+
+/// Filters and a cursor for listing payments, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentQuery {
+    pub status: Option<PaymentStatus>,
+    pub order_reference: Option<String>,
+    pub created_gte: Option<i64>,
+    pub created_lt: Option<i64>,
+    /// The id of the last payment of the previous page.
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
+
+/// What a first request with an idempotency key found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdempotencyStart {
+    /// The key is new: run the request, then `finish_idempotent`.
+    Started,
+    /// The first request with this key is still running.
+    InFlight,
+    /// The key was used with another request.
+    Mismatch,
+    /// The first response, to send again.
+    Replay { status: u16, body: Vec<u8> },
+}
+
+/// An event to write to the outbox, in the same transaction as its change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: String,
+    pub merchant_id: String,
+    pub kind: String,
+    pub created: i64,
+    /// `{"object": …}`: the object as the API shows it after the change.
+    pub data: serde_json::Value,
+    /// A session's own destination, besides the merchant's endpoints.
+    pub notification_url: Option<String>,
+    /// When its deliveries are first due (Unix milliseconds).
+    pub due_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub merchant_id: String,
+    pub kind: String,
+    pub created: i64,
+    pub data: serde_json::Value,
+    pub notification_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub merchant_id: String,
+    pub url: String,
+    /// `None`: every event.
+    pub enabled_events: Option<Vec<String>>,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires: Option<i64>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Retried until the schedule ran out; still resendable.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub merchant_id: String,
+    pub endpoint_id: Option<String>,
+    pub url: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub created_ms: i64,
+}
+
+/// A delivery a worker holds, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub delivery: Delivery,
+    pub event: Event,
+    /// Every secret that signs it: the current one, and one being rotated out.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub attempted: i64,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    Delivered,
+    RetryAt(i64),
+    GiveUp,
+}
+
+/// The result of claiming a session to confirm it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmClaim {
+    /// This request holds the session until `finish_confirm`.
+    Claimed,
+    /// Another confirm holds it now.
+    InProgress,
+    /// The session is no longer open (paid or expired) or does not exist.
+    NotOpen,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Brings the schema up to date.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    async fn insert_merchant(&self, merchant: &Merchant) -> StoreResult<()>;
+    async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>>;
+    /// Creates the merchant, or updates its name and origins if it exists.
+    async fn upsert_merchant(&self, merchant: &Merchant) -> StoreResult<Merchant>;
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>>;
+    /// Revokes every key of a merchant; returns how many were live.
+    async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64>;
+
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Takes the session for one confirm until `lease_until`, if it is open,
+    /// unexpired at `now`, and not held by another confirm.
+    async fn claim_session_for_confirm(
+        &self,
+        id: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<ConfirmClaim>;
+    /// Records the attempt and, in the same transaction, completes the
+    /// session if the payment succeeded, or releases it for another try.
+    async fn finish_confirm(&self, payment: &Payment, events: &[NewEvent]) -> StoreResult<()>;
+    /// Expires an open session of `merchant_id`; false if it was not open.
+    async fn expire_session(
+        &self,
+        id: &str,
+        merchant_id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// Open sessions whose time is up.
+    async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>>;
+
+    async fn payment(&self, id: &str) -> StoreResult<Option<Payment>>;
+    /// The session's attempts, newest first.
+    async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>>;
+    async fn list_payments(
+        &self,
+        merchant_id: &str,
+        query: &PaymentQuery,
+    ) -> StoreResult<Vec<Payment>>;
+    /// Applies a guarded change; false if the payment was no longer `from`.
+    async fn change_payment(&self, change: &PaymentChange) -> StoreResult<bool>;
+    /// Ends 3-D Secure: the payment leaves `requires_action` for `to` and, if
+    /// that completes it, its session completes in the same transaction.
+    /// False if the payment was not awaiting action or its session had closed.
+    async fn finish_action(
+        &self,
+        payment_id: &str,
+        to: PaymentStatus,
+        decline_code: Option<&str>,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// Records the first validation; false if it had been validated before.
+    async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool>;
+    async fn refund(&self, id: &str) -> StoreResult<Option<Refund>>;
+    async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>>;
+
+    /// Authorisations created before `cutoff` and still uncaptured.
+    async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>>;
+
+    async fn start_idempotent(
+        &self,
+        merchant_id: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        ttl: i64,
+    ) -> StoreResult<IdempotencyStart>;
+    async fn finish_idempotent(
+        &self,
+        merchant_id: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()>;
+    /// Forgets a key whose request failed inside Kasse, so a retry runs again.
+    async fn abandon_idempotent(&self, merchant_id: &str, key: &str) -> StoreResult<()>;
+
+    /// Gives the merchant a webhook secret if it has none; returns the one it has.
+    async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String>;
+    async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>>;
+    async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+    async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool>;
+    /// Replaces the secret; the old one keeps signing until `old_until`.
+    async fn rotate_endpoint_secret(
+        &self,
+        id: &str,
+        merchant_id: &str,
+        secret: &str,
+        old_until: i64,
+    ) -> StoreResult<bool>;
+
+    async fn event(&self, id: &str) -> StoreResult<Option<Event>>;
+    async fn list_events(&self, merchant_id: &str, query: &EventQuery) -> StoreResult<Vec<Event>>;
+    async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>>;
+    async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>>;
+    /// New deliveries of an event to its destinations as they are now.
+    async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64>;
+
+    /// Leases up to `limit` due deliveries until `lease_until_ms`.
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+        skip_urls: &[String],
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    async fn record_attempt(&self, attempt: &Attempt, result: AttemptResult) -> StoreResult<()>;
+}
+
+/// Filters and a cursor for listing events, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub kind: Option<String>,
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
+
+/// Opens the store a database URL names.
+pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
+    let store = SqliteStore::connect(database_url).await?;
+    store.migrate().await?;
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,1107 @@
+//! The SQLite store: one file, WAL, and commits that reach the disk.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::origin::MerchantOrigin;
+use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction, sqlite::SqliteRow};
+
+use super::{
+    ApiKey, Attempt, AttemptResult, ClaimedDelivery, ConfirmClaim, Delivery, DeliveryStatus, Event,
+    EventQuery, IdempotencyStart, KeyKind, Merchant, NewEvent, Payment, PaymentChange,
+    PaymentQuery, Refund, Session, Store, StoreError, StoreResult, WebhookEndpoint,
+};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing, with its directory) the database at `url`.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = options
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(e.into()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {value:?}"))
+}
+
+fn merchant_from_row(row: &SqliteRow) -> StoreResult<Merchant> {
+    let origins: String = row.try_get("origins")?;
+    let origins: Vec<MerchantOrigin> =
+        serde_json::from_str(&origins).map_err(|_| corrupt("merchant origins", &origins))?;
+    Ok(Merchant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        origins,
+        signing_secret: row.try_get("signing_secret")?,
+        webhook_secret: row.try_get("webhook_secret")?,
+        created: row.try_get("created")?,
+    })
+}
+
+/// Writes events and, for each, one pending delivery per destination: the
+/// merchant's endpoints that want its type, and a session's own URL.
+async fn insert_events(tx: &mut Transaction<'_, Sqlite>, events: &[NewEvent]) -> StoreResult<()> {
+    for e in events {
+        sqlx::query(
+            "INSERT INTO events (id, merchant_id, type, created, data, notification_url) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.merchant_id)
+        .bind(&e.kind)
+        .bind(e.created)
+        .bind(e.data.to_string())
+        .bind(&e.notification_url)
+        .execute(&mut **tx)
+        .await?;
+        fan_out(
+            tx,
+            &e.id,
+            &e.merchant_id,
+            &e.kind,
+            e.notification_url.as_deref(),
+            e.due_ms,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn fan_out(
+    tx: &mut Transaction<'_, Sqlite>,
+    event_id: &str,
+    merchant_id: &str,
+    kind: &str,
+    notification_url: Option<&str>,
+    due_ms: i64,
+) -> StoreResult<u64> {
+    let mut created = sqlx::query(
+        "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
+         SELECT 'dlv_' || lower(hex(randomblob(12))), ?, merchant_id, id, url, 'pending', ?, ?
+         FROM webhook_endpoints
+         WHERE merchant_id = ? AND deleted IS NULL
+           AND (enabled_events IS NULL OR EXISTS (SELECT 1 FROM json_each(enabled_events) WHERE value = ?))",
+    )
+    .bind(event_id)
+    .bind(due_ms)
+    .bind(due_ms)
+    .bind(merchant_id)
+    .bind(kind)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if let Some(url) = notification_url {
+        created += sqlx::query(
+            "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
+             VALUES ('dlv_' || lower(hex(randomblob(12))), ?, ?, NULL, ?, 'pending', ?, ?)",
+        )
+        .bind(event_id)
+        .bind(merchant_id)
+        .bind(url)
+        .bind(due_ms)
+        .bind(due_ms)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(created)
+}
+
+fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
+    let data: String = row.try_get("data")?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        kind: row.try_get("type")?,
+        created: row.try_get("created")?,
+        data: serde_json::from_str(&data).map_err(|_| corrupt("event data", &data))?,
+        notification_url: row.try_get("notification_url")?,
+    })
+}
+
+fn endpoint_from_row(row: &SqliteRow) -> StoreResult<WebhookEndpoint> {
+    let events: Option<String> = row.try_get("enabled_events")?;
+    Ok(WebhookEndpoint {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        url: row.try_get("url")?,
+        enabled_events: events
+            .map(|e| serde_json::from_str(&e).map_err(|_| corrupt("enabled events", &e)))
+            .transpose()?,
+        secret: row.try_get("secret")?,
+        previous_secret: row.try_get("previous_secret")?,
+        previous_secret_expires: row.try_get("previous_secret_expires")?,
+        created: row.try_get("created")?,
+    })
+}
+
+fn delivery_from_row(row: &SqliteRow) -> StoreResult<Delivery> {
+    let status: String = row.try_get("status")?;
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        event_id: row.try_get("event_id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        endpoint_id: row.try_get("endpoint_id")?,
+        url: row.try_get("url")?,
+        status: match status.as_str() {
+            "pending" => DeliveryStatus::Pending,
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            other => return Err(corrupt("delivery status", other)),
+        },
+        attempts: row.try_get("attempts")?,
+        next_attempt_ms: row.try_get("next_attempt_ms")?,
+        created_ms: row.try_get("created_ms")?,
+    })
+}
+
+fn capture_method(row: &SqliteRow) -> StoreResult<CaptureMethod> {
+    let method: String = row.try_get("capture_method")?;
+    CaptureMethod::parse(&method).ok_or_else(|| corrupt("capture method", &method))
+}
+
+fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
+    let status: String = row.try_get("status")?;
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Session {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        client_secret: row.try_get("client_secret")?,
+        status: SessionStatus::parse(&status).ok_or_else(|| corrupt("session status", &status))?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        success_url: row.try_get("success_url")?,
+        cancel_url: row.try_get("cancel_url")?,
+        fail_url: row.try_get("fail_url")?,
+        order_reference: row.try_get("order_reference")?,
+        customer_name: row.try_get("customer_name")?,
+        customer_email: row.try_get("customer_email")?,
+        metadata: serde_json::from_str(&metadata)
+            .map_err(|_| corrupt("session metadata", &metadata))?,
+        capture_method: capture_method(row)?,
+        payment_id: row.try_get("payment_id")?,
+        created: row.try_get("created")?,
+        expires_at: row.try_get("expires_at")?,
+        notification_url: row.try_get("notification_url")?,
+    })
+}
+
+fn payment_from_row(row: &SqliteRow) -> StoreResult<Payment> {
+    let status: String = row.try_get("status")?;
+    let brand: String = row.try_get("card_brand")?;
+    Ok(Payment {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        session_id: row.try_get("session_id")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("payment status", &status))?,
+        card_brand: CardBrand::parse(&brand).ok_or_else(|| corrupt("card brand", &brand))?,
+        card_bin: row.try_get("card_bin")?,
+        card_last4: row.try_get("card_last4")?,
+        card_exp_month: row.try_get("card_exp_month")?,
+        card_exp_year: row.try_get("card_exp_year")?,
+        card_fingerprint: row.try_get("card_fingerprint")?,
+        cardholder_name: row.try_get("cardholder_name")?,
+        decline_code: row.try_get("decline_code")?,
+        authorization_code: row.try_get("authorization_code")?,
+        capture_method: capture_method(row)?,
+        amount_captured: row.try_get("amount_captured")?,
+        amount_refunded: row.try_get("amount_refunded")?,
+        action_token: row.try_get("action_token")?,
+        validated: row.try_get("validated")?,
+        order_reference: row.try_get("order_reference")?,
+        created: row.try_get("created")?,
+        updated: row.try_get("updated")?,
+    })
+}
+
+fn refund_from_row(row: &SqliteRow) -> StoreResult<Refund> {
+    let status: String = row.try_get("status")?;
+    Ok(Refund {
+        id: row.try_get("id")?,
+        payment_id: row.try_get("payment_id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        status: RefundStatus::parse(&status).ok_or_else(|| corrupt("refund status", &status))?,
+        reason: row.try_get("reason")?,
+        created: row.try_get("created")?,
+    })
+}
+
+fn origins_json(merchant: &Merchant) -> String {
+    serde_json::to_string(&merchant.origins).expect("origins serialise")
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_merchant(&self, m: &Merchant) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(origins_json(m))
+        .bind(&m.signing_secret)
+        .bind(&m.webhook_secret)
+        .bind(m.created)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
+        sqlx::query("SELECT * FROM merchants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(merchant_from_row)
+            .transpose()
+    }
+
+    async fn upsert_merchant(&self, m: &Merchant) -> StoreResult<Merchant> {
+        let row = sqlx::query(
+            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
+                webhook_secret = coalesce(merchants.webhook_secret, excluded.webhook_secret)
+             RETURNING *",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(origins_json(m))
+        .bind(&m.signing_secret)
+        .bind(&m.webhook_secret)
+        .bind(m.created)
+        .fetch_one(&self.pool)
+        .await?;
+        merchant_from_row(&row)
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key.lookup)
+        .bind(&key.hash)
+        .bind(&key.merchant_id)
+        .bind(key.kind.as_str())
+        .bind(key.created)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>> {
+        let Some(row) = sqlx::query(
+            "SELECT lookup, hash, merchant_id, kind, created FROM api_keys
+             WHERE lookup = ? AND revoked IS NULL",
+        )
+        .bind(lookup)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let kind: String = row.try_get("kind")?;
+        Ok(Some(ApiKey {
+            merchant_id: row.try_get("merchant_id")?,
+            kind: match kind.as_str() {
+                "secret" => KeyKind::Secret,
+                "publishable" => KeyKind::Publishable,
+                other => return Err(corrupt("key kind", other)),
+            },
+            lookup: row.try_get("lookup")?,
+            hash: row.try_get("hash")?,
+            created: row.try_get("created")?,
+        }))
+    }
+
+    async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked = ? WHERE merchant_id = ? AND revoked IS NULL",
+        )
+        .bind(now)
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_session(&self, s: &Session) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
+                success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
+                metadata, payment_id, created, expires_at, capture_method, notification_url)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(&s.merchant_id)
+        .bind(&s.client_secret)
+        .bind(s.status.as_str())
+        .bind(s.amount)
+        .bind(&s.currency)
+        .bind(&s.success_url)
+        .bind(&s.cancel_url)
+        .bind(&s.fail_url)
+        .bind(&s.order_reference)
+        .bind(&s.customer_name)
+        .bind(&s.customer_email)
+        .bind(serde_json::to_string(&s.metadata).expect("metadata serialises"))
+        .bind(&s.payment_id)
+        .bind(s.created)
+        .bind(s.expires_at)
+        .bind(s.capture_method.as_str())
+        .bind(&s.notification_url)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
+        sqlx::query("SELECT * FROM checkout_sessions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(session_from_row)
+            .transpose()
+    }
+
+    async fn claim_session_for_confirm(
+        &self,
+        id: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<ConfirmClaim> {
+        let claimed = sqlx::query(
+            "UPDATE checkout_sessions SET confirm_lease = ?
+             WHERE id = ? AND status = 'open' AND expires_at > ?
+               AND (confirm_lease IS NULL OR confirm_lease <= ?)",
+        )
+        .bind(lease_until)
+        .bind(id)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if claimed == 1 {
+            return Ok(ConfirmClaim::Claimed);
+        }
+        let open = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM checkout_sessions WHERE id = ? AND status = 'open' AND expires_at > ?",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(if open == 1 {
+            ConfirmClaim::InProgress
+        } else {
+            ConfirmClaim::NotOpen
+        })
+    }
+
+    async fn finish_confirm(&self, p: &Payment, events: &[NewEvent]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
+                card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,
+                cardholder_name, decline_code, authorization_code, created, capture_method,
+                amount_captured, amount_refunded, action_token, validated, updated, order_reference)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&p.id)
+        .bind(&p.merchant_id)
+        .bind(&p.session_id)
+        .bind(p.amount)
+        .bind(&p.currency)
+        .bind(p.status.as_str())
+        .bind(p.card_brand.as_str())
+        .bind(&p.card_bin)
+        .bind(&p.card_last4)
+        .bind(p.card_exp_month)
+        .bind(p.card_exp_year)
+        .bind(&p.card_fingerprint)
+        .bind(&p.cardholder_name)
+        .bind(&p.decline_code)
+        .bind(&p.authorization_code)
+        .bind(p.created)
+        .bind(p.capture_method.as_str())
+        .bind(p.amount_captured)
+        .bind(p.amount_refunded)
+        .bind(&p.action_token)
+        .bind(p.validated)
+        .bind(p.updated)
+        .bind(&p.order_reference)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(session_id) = &p.session_id {
+            let completes = matches!(
+                p.status,
+                PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
+            );
+            let updated = if completes {
+                sqlx::query(
+                    "UPDATE checkout_sessions SET status = 'complete', payment_id = ?, confirm_lease = NULL
+                     WHERE id = ? AND status = 'open'",
+                )
+                .bind(&p.id)
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await?
+            } else {
+                sqlx::query("UPDATE checkout_sessions SET confirm_lease = NULL WHERE id = ?")
+                    .bind(session_id)
+                    .execute(&mut *tx)
+                    .await?
+            };
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "session {session_id} was not open when its payment {} finished",
+                    p.id
+                )));
+            }
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn expire_session(
+        &self,
+        id: &str,
+        merchant_id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE checkout_sessions SET status = 'expired', expires_at = min(expires_at, ?)
+             WHERE id = ? AND merchant_id = ? AND status = 'open'
+               AND (confirm_lease IS NULL OR confirm_lease <= ?)",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(merchant_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>> {
+        sqlx::query(
+            "SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?
+               AND (confirm_lease IS NULL OR confirm_lease <= ?) LIMIT 500",
+        )
+        .bind(now)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(session_from_row)
+        .collect()
+    }
+
+    async fn payment(&self, id: &str) -> StoreResult<Option<Payment>> {
+        sqlx::query("SELECT * FROM payments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(payment_from_row)
+            .transpose()
+    }
+
+    async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>> {
+        sqlx::query("SELECT * FROM payments WHERE session_id = ? ORDER BY created DESC, rowid DESC")
+            .bind(session_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(payment_from_row)
+            .collect()
+    }
+
+    async fn list_payments(
+        &self,
+        merchant_id: &str,
+        q: &PaymentQuery,
+    ) -> StoreResult<Vec<Payment>> {
+        // Newest first; the cursor is the (created, rowid) of `starting_after`.
+        let mut sql = String::from("SELECT * FROM payments WHERE merchant_id = ?");
+        if q.status.is_some() {
+            sql.push_str(" AND status = ?");
+        }
+        if q.order_reference.is_some() {
+            sql.push_str(" AND order_reference = ?");
+        }
+        if q.created_gte.is_some() {
+            sql.push_str(" AND created >= ?");
+        }
+        if q.created_lt.is_some() {
+            sql.push_str(" AND created < ?");
+        }
+        if q.starting_after.is_some() {
+            sql.push_str(
+                " AND (created, rowid) < (SELECT created, rowid FROM payments WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        if let Some(status) = q.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(reference) = &q.order_reference {
+            query = query.bind(reference);
+        }
+        if let Some(t) = q.created_gte {
+            query = query.bind(t);
+        }
+        if let Some(t) = q.created_lt {
+            query = query.bind(t);
+        }
+        if let Some(after) = &q.starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(payment_from_row)
+            .collect()
+    }
+
+    async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE payments SET status = ?, amount_captured = ?, amount_refunded = ?, updated = ?
+             WHERE id = ? AND status = ? AND amount_captured = ? AND amount_refunded = ?",
+        )
+        .bind(c.to.status.as_str())
+        .bind(c.to.amount_captured)
+        .bind(c.to.amount_refunded)
+        .bind(c.now)
+        .bind(&c.payment_id)
+        .bind(c.from.status.as_str())
+        .bind(c.from.amount_captured)
+        .bind(c.from.amount_refunded)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Ok(false);
+        }
+        if let Some(r) = &c.refund {
+            sqlx::query(
+                "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&r.id)
+            .bind(&r.payment_id)
+            .bind(&r.merchant_id)
+            .bind(r.amount)
+            .bind(&r.currency)
+            .bind(r.status.as_str())
+            .bind(&r.reason)
+            .bind(r.created)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_events(&mut tx, &c.events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn finish_action(
+        &self,
+        payment_id: &str,
+        to: PaymentStatus,
+        decline_code: Option<&str>,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) =
+            sqlx::query("SELECT * FROM payments WHERE id = ? AND status = 'requires_action'")
+                .bind(payment_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(false);
+        };
+        let payment = payment_from_row(&row)?;
+        let completes = matches!(
+            to,
+            PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
+        );
+        if let Some(session_id) = payment.session_id.as_ref().filter(|_| completes) {
+            let completed = sqlx::query(
+                "UPDATE checkout_sessions SET status = 'complete', payment_id = ?
+                     WHERE id = ? AND status = 'open' AND expires_at > ?",
+            )
+            .bind(payment_id)
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if completed != 1 {
+                return Ok(false);
+            }
+        }
+        let captured = if to == PaymentStatus::Succeeded {
+            payment.amount
+        } else {
+            0
+        };
+        sqlx::query(
+            "UPDATE payments SET status = ?, amount_captured = ?, decline_code = ?, action_token = NULL, updated = ?
+             WHERE id = ? AND status = 'requires_action'",
+        )
+        .bind(to.as_str())
+        .bind(captured)
+        .bind(decline_code)
+        .bind(now)
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {
+        let first =
+            sqlx::query("UPDATE payments SET validated = ? WHERE id = ? AND validated IS NULL")
+                .bind(now)
+                .bind(payment_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(first == 1)
+    }
+
+    async fn refund(&self, id: &str) -> StoreResult<Option<Refund>> {
+        sqlx::query("SELECT * FROM refunds WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(refund_from_row)
+            .transpose()
+    }
+
+    async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>> {
+        sqlx::query("SELECT * FROM refunds WHERE payment_id = ? ORDER BY created, rowid")
+            .bind(payment_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(refund_from_row)
+            .collect()
+    }
+
+    async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>> {
+        sqlx::query(
+            "SELECT * FROM payments WHERE status = 'requires_capture' AND created < ? LIMIT 500",
+        )
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(payment_from_row)
+        .collect()
+    }
+
+    async fn start_idempotent(
+        &self,
+        merchant_id: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        ttl: i64,
+    ) -> StoreResult<IdempotencyStart> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND created <= ?",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .bind(now - ttl)
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (merchant_id, key, request_hash, created) VALUES (?, ?, ?, ?)
+             ON CONFLICT (merchant_id, key) DO NOTHING",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let outcome = if inserted == 1 {
+            IdempotencyStart::Started
+        } else {
+            let row = sqlx::query(
+                "SELECT request_hash, response_status, response_body FROM idempotency_keys
+                 WHERE merchant_id = ? AND key = ?",
+            )
+            .bind(merchant_id)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            let hash: String = row.try_get("request_hash")?;
+            let status: Option<i64> = row.try_get("response_status")?;
+            match status {
+                _ if hash != request_hash => IdempotencyStart::Mismatch,
+                None => IdempotencyStart::InFlight,
+                Some(status) => IdempotencyStart::Replay {
+                    status: u16::try_from(status)
+                        .map_err(|_| corrupt("stored status", &status.to_string()))?,
+                    body: row.try_get("response_body")?,
+                },
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn finish_idempotent(
+        &self,
+        merchant_id: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE merchant_id = ? AND key = ?",
+        )
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(merchant_id)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn abandon_idempotent(&self, merchant_id: &str, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND response_status IS NULL")
+            .bind(merchant_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {
+        let row = sqlx::query(
+            "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, ?) WHERE id = ? RETURNING webhook_secret",
+        )
+        .bind(fresh)
+        .bind(merchant_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("webhook_secret")?)
+    }
+
+    async fn insert_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, secret, created)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.merchant_id)
+        .bind(&e.url)
+        .bind(
+            e.enabled_events
+                .as_ref()
+                .map(|v| serde_json::to_string(v).expect("strings")),
+        )
+        .bind(&e.secret)
+        .bind(e.created)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+        sqlx::query(
+            "SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid",
+        )
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(endpoint_from_row)
+        .collect()
+    }
+
+    async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        sqlx::query("SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(endpoint_from_row)
+            .transpose()
+    }
+
+    async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET deleted = ? WHERE id = ? AND merchant_id = ? AND deleted IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        id: &str,
+        merchant_id: &str,
+        secret: &str,
+        old_until: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = ?, secret = ?
+             WHERE id = ? AND merchant_id = ? AND deleted IS NULL",
+        )
+        .bind(old_until)
+        .bind(secret)
+        .bind(id)
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
+        sqlx::query("SELECT * FROM events WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(event_from_row)
+            .transpose()
+    }
+
+    async fn list_events(&self, merchant_id: &str, q: &EventQuery) -> StoreResult<Vec<Event>> {
+        let mut sql = String::from("SELECT * FROM events WHERE merchant_id = ?");
+        if q.kind.is_some() {
+            sql.push_str(" AND type = ?");
+        }
+        if q.starting_after.is_some() {
+            sql.push_str(
+                " AND (created, rowid) < (SELECT created, rowid FROM events WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        if let Some(kind) = &q.kind {
+            query = query.bind(kind);
+        }
+        if let Some(after) = &q.starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
+        sqlx::query("SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_ms, rowid")
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(delivery_from_row)
+            .collect()
+    }
+
+    async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>> {
+        let rows = sqlx::query("SELECT * FROM delivery_attempts WHERE event_id = ? ORDER BY rowid")
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let status: Option<i64> = row.try_get("http_status")?;
+                Ok(Attempt {
+                    delivery_id: row.try_get("delivery_id")?,
+                    event_id: row.try_get("event_id")?,
+                    attempted: row.try_get("attempted")?,
+                    http_status: status.and_then(|s| u16::try_from(s).ok()),
+                    latency_ms: row.try_get("latency_ms")?,
+                    error: row.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let created = fan_out(
+            &mut tx,
+            &event.id,
+            &event.merchant_id,
+            &event.kind,
+            event.notification_url.as_deref(),
+            due_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+        skip_urls: &[String],
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let skip = serde_json::to_string(skip_urls).expect("strings");
+        let rows = sqlx::query(
+            "UPDATE deliveries SET lease_until_ms = ?
+             WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status = 'pending' AND next_attempt_ms <= ?
+                  AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
+                  AND url NOT IN (SELECT value FROM json_each(?))
+                ORDER BY next_attempt_ms LIMIT ?)
+             RETURNING *",
+        )
+        .bind(lease_until_ms)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(skip)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let delivery = delivery_from_row(row)?;
+            let event = self
+                .event(&delivery.event_id)
+                .await?
+                .ok_or_else(|| corrupt("delivery without event", &delivery.id))?;
+            let secrets = match &delivery.endpoint_id {
+                Some(endpoint_id) => {
+                    let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = ?")
+                        .bind(endpoint_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    let endpoint = endpoint_from_row(&row)?;
+                    let now = now_ms / 1000;
+                    let mut secrets = vec![endpoint.secret];
+                    if let (Some(old), Some(_)) = (
+                        endpoint.previous_secret,
+                        endpoint
+                            .previous_secret_expires
+                            .filter(|until| *until > now),
+                    ) {
+                        secrets.push(old);
+                    }
+                    secrets
+                }
+                None => self
+                    .merchant(&delivery.merchant_id)
+                    .await?
+                    .and_then(|m| m.webhook_secret)
+                    .into_iter()
+                    .collect(),
+            };
+            claimed.push(ClaimedDelivery {
+                delivery,
+                event,
+                secrets,
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn record_attempt(&self, a: &Attempt, result: AttemptResult) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.delivery_id)
+        .bind(&a.event_id)
+        .bind(a.attempted)
+        .bind(a.http_status.map(i64::from))
+        .bind(a.latency_ms)
+        .bind(&a.error)
+        .execute(&mut *tx)
+        .await?;
+        let (status, next) = match result {
+            AttemptResult::Delivered => ("delivered", None),
+            AttemptResult::RetryAt(ms) => ("pending", Some(ms)),
+            AttemptResult::GiveUp => ("failed", None),
+        };
+        sqlx::query(
+            "UPDATE deliveries SET status = ?, attempts = attempts + 1,
+                next_attempt_ms = coalesce(?, next_attempt_ms), lease_until_ms = NULL
+             WHERE id = ?",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(&a.delivery_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

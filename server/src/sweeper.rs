@@ -1,0 +1,52 @@
+//! Background upkeep: sessions past their time are marked expired, and
+//! authorisations left uncaptured too long are voided, releasing the
+//! customer's money. Each step is a guarded write, so two instances
+//! sweeping at once do each thing once.
+
+use std::time::Duration;
+
+use crate::http::{ApiContext, expired_event, void_payment};
+
+/// One pass; returns (sessions expired, authorisations voided).
+pub async fn sweep(ctx: &ApiContext) -> anyhow::Result<(u64, u64)> {
+    let now = ctx.clock.now();
+    let mut expired = 0;
+    for session in ctx.store.due_sessions(now).await? {
+        let event = expired_event(ctx, &session, now);
+        if ctx
+            .store
+            .expire_session(&session.id, &session.merchant_id, now, &[event])
+            .await?
+        {
+            expired += 1;
+        }
+    }
+    let mut voided = 0;
+    for payment in ctx
+        .store
+        .stale_authorizations(now - ctx.limits.authorization_ttl)
+        .await?
+    {
+        // Another instance, or the merchant, may have got there first.
+        if void_payment(ctx, &payment.merchant_id, &payment.id)
+            .await
+            .is_ok()
+        {
+            tracing::info!(payment = %payment.id, "uncaptured authorisation voided");
+            voided += 1;
+        }
+    }
+    Ok((expired, voided))
+}
+
+/// Sweeps every `interval` until the process ends.
+pub async fn run(ctx: ApiContext, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = sweep(&ctx).await {
+            tracing::error!(%error, "sweep failed");
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Webhooks survive restarts and SIGKILL: the real `kasse` binary, killed.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kasse_core::api::{CheckoutSession, EventList};
+use serde_json::{Value, json};
+
+use crate::helpers::{good_card, session_body};
+use crate::receiver::Receiver;
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+struct Kasse {
+    child: Child,
+    base: String,
+}
+
+impl Kasse {
+    async fn start(dir: &Path, addr: SocketAddr) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("kasse.log"))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_kasse"))
+            .args([
+                "--database",
+                &dir.join("kasse.db").display().to_string(),
+                "serve",
+            ])
+            .args(["--addr", &addr.to_string(), "--static-dir", "nowhere"])
+            .args([
+                "--webhook-retry-base-ms",
+                "100",
+                "--webhook-retry-max-ms",
+                "300",
+            ])
+            .args([
+                "--webhook-timeout-ms",
+                "1000",
+                "--confirms-per-minute",
+                "10000",
+            ])
+            .env_remove("KASSE_SECRET")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let base = format!("http://{addr}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::get(format!("{base}/healthz")).await.is_err() {
+            assert!(Instant::now() < deadline, "kasse did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, base }
+    }
+
+    fn terminate(mut self) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn kill_9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Kasse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn merchant(dir: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kasse"))
+        .args(["--database", &dir.join("kasse.db").display().to_string()])
+        .args([
+            "merchant",
+            "create",
+            "--name",
+            "Durable",
+            "--origin",
+            "https://shop.example",
+            "--json",
+        ])
+        .env_remove("KASSE_SECRET")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    created["secret_key"].as_str().unwrap().to_string()
+}
+
+async fn pay(http: &reqwest::Client, base: &str, key: &str) {
+    let session: CheckoutSession = http
+        .post(format!("{base}/v1/checkout/sessions"))
+        .bearer_auth(key)
+        .json(&session_body())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paid = http
+        .post(format!("{base}/v1/pay/{}/confirm", session.id))
+        .header("Kasse-Client-Secret", &session.client_secret)
+        .json(&good_card("4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+}
+
+async fn add_endpoint(http: &reqwest::Client, base: &str, key: &str, url: &str) {
+    let response = http
+        .post(format!("{base}/v1/webhook_endpoints"))
+        .bearer_auth(key)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
+async fn event_ids(http: &reqwest::Client, base: &str, key: &str) -> HashSet<String> {
+    let list: EventList = http
+        .get(format!("{base}/v1/events?limit=100"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.data.into_iter().map(|e| e.id).collect()
+}
+
+fn ids(received: &[crate::receiver::Delivery]) -> HashSet<String> {
+    received.iter().map(|d| d.header("webhook-id")).collect()
+}
+
+#[tokio::test]
+async fn events_wait_out_a_receiver_that_is_down_while_kasse_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = merchant(dir.path());
+    let http = reqwest::Client::new();
+    let kasse_addr = free_addr();
+    let receiver_addr = free_addr();
+
+    let kasse = Kasse::start(dir.path(), kasse_addr).await;
+    add_endpoint(
+        &http,
+        &kasse.base,
+        &key,
+        &format!("http://{receiver_addr}/hooks"),
+    )
+    .await;
+    pay(&http, &kasse.base, &key).await;
+    let expected = event_ids(&http, &kasse.base, &key).await;
+    assert_eq!(expected.len(), 2);
+    tokio::time::sleep(Duration::from_millis(500)).await; // attempts fail: nobody listens
+    kasse.terminate();
+
+    let receiver = Receiver::start_on(receiver_addr).await;
+    let _kasse = Kasse::start(dir.path(), kasse_addr).await;
+    let received = receiver
+        .wait_for(Duration::from_secs(30), |r| ids(r) == expected)
+        .await;
+    assert!(received.iter().all(|d| d.status == 200));
+}
+
+#[tokio::test]
+async fn sigkill_mid_delivery_loses_no_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = merchant(dir.path());
+    let http = reqwest::Client::new();
+    let kasse_addr = free_addr();
+    let receiver = Receiver::start().await;
+    // Slow answers keep deliveries in flight when the blow falls.
+    receiver.delay(Duration::from_millis(400));
+
+    let kasse = Kasse::start(dir.path(), kasse_addr).await;
+    add_endpoint(&http, &kasse.base, &key, &receiver.url("/hooks")).await;
+    for _ in 0..10 {
+        pay(&http, &kasse.base, &key).await;
+    }
+    let expected = event_ids(&http, &kasse.base, &key).await;
+    assert_eq!(expected.len(), 20);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    kasse.kill_9();
+    let before = ids(&receiver.received());
+    assert!(before.len() < expected.len(), "the kill came mid-delivery");
+
+    let kasse = Kasse::start(dir.path(), kasse_addr).await;
+    receiver
+        .wait_for(Duration::from_secs(40), |r| ids(r).is_superset(&expected))
+        .await;
+    assert_eq!(
+        event_ids(&http, &kasse.base, &key).await,
+        expected,
+        "nothing lost, nothing invented"
+    );
+
+    // The server's own log saw ten payments, and never a whole card number.
+    let log = std::fs::read_to_string(dir.path().join("kasse.log")).unwrap();
+    assert!(log.matches("payment attempt").count() >= 10, "{log}");
+    assert!(log.contains("Visa •••• 4242"));
+    assert!(!log.contains("4242424242424242") && !log.contains("4242 4242 4242 4242"));
+}

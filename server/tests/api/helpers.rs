@@ -1,0 +1,254 @@
+//! Each test gets its own Kasse on a free port, its own SQLite file, its own
+//! clock, and a merchant whose keys it knows.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kasse_core::api::{CLIENT_SECRET_HEADER, CheckoutSession, ErrorBody};
+use kasse_core::origin::MerchantOrigin;
+use kasse_server::clock::ManualClock;
+use kasse_server::config::{Limits, WebhookConfig};
+use kasse_server::merchants::{self, Credentials};
+use kasse_server::secrets::ServerSecret;
+use kasse_server::store::Store;
+use kasse_server::{Application, Config};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+fn test_secret() -> ServerSecret {
+    ServerSecret::new(b"test server secret".to_vec())
+}
+
+/// 2026-11-21T12:00:00Z.
+pub const START: i64 = 1_795_262_400;
+pub const SHOP: &str = "https://shop.example";
+
+pub struct TestApp {
+    pub ctx: kasse_server::http::ApiContext,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub clock: ManualClock,
+    pub merchant: Credentials,
+    pub dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A test app whose configuration `adjust` may change first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = test_secret();
+    let mut config = Config {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: None,
+        database_url: dir.path().join("kasse.db").display().to_string(),
+        static_dir: fake_front_end(&dir),
+        secret: secret.clone(),
+        demo: false,
+        sandbox_latency: Duration::ZERO,
+        limits: Limits {
+            // Tests send many confirms from one address; the limit has its own test.
+            confirms_per_minute: 10_000,
+            ..Limits::default()
+        },
+        webhooks: WebhookConfig {
+            retry_base: Duration::from_millis(100),
+            retry_max: Duration::from_millis(400),
+            attempt_timeout: Duration::from_secs(2),
+            poll_interval: Duration::from_millis(50),
+            ..WebhookConfig::default()
+        },
+    };
+    adjust(&mut config);
+    let clock = ManualClock::new(START);
+    let app = Application::build_with_clock(config, Arc::new(clock.clone()))
+        .await
+        .expect("kasse starts");
+    let base = app.base_url().as_str().trim_end_matches('/').to_string();
+    let store = app.store.clone();
+    let ctx = app.context();
+    let merchant = merchants::create(
+        store.as_ref(),
+        &secret,
+        "Test Shop",
+        vec![MerchantOrigin::parse(SHOP).unwrap()],
+        START,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        ctx,
+        base,
+        http: reqwest::Client::new(),
+        store,
+        clock,
+        merchant,
+        dir,
+    }
+}
+
+/// The inline bootstrap of the fake built page; its hash must be in the CSP.
+pub const PAGE_SCRIPT: &str = "import init from '/static/app.js'; await init();";
+
+/// A stand-in for trunk's `dist/`: an index.html with an inline script.
+fn fake_front_end(dir: &TempDir) -> std::path::PathBuf {
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        format!("<!doctype html><html><head><script type=\"module\">{PAGE_SCRIPT}</script></head><body></body></html>"),
+    )
+    .unwrap();
+    std::fs::write(
+        dist.join("app.js"),
+        "export default async function init() {}",
+    )
+    .unwrap();
+    dist
+}
+
+pub fn session_body() -> Value {
+    json!({
+        "amount": 1250,
+        "currency": "usd",
+        "success_url": format!("{SHOP}/thanks?cart=7"),
+        "cancel_url": format!("{SHOP}/cart"),
+        "order_reference": "order-1001",
+        "customer_email": "ada@example.com",
+        "metadata": {"cart": "7"},
+    })
+}
+
+pub fn good_card(number: &str) -> Value {
+    json!({"card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123", "name": "Ada Lovelace"}})
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs JSON with the merchant's secret key.
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.merchant.secret_key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.merchant.secret_key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A second merchant of this Kasse, with its own keys and origins.
+    pub async fn other_merchant(&self, name: &str, origins: &[&str]) -> Credentials {
+        let origins = origins
+            .iter()
+            .map(|o| MerchantOrigin::parse(o).unwrap())
+            .collect();
+        merchants::create(self.store.as_ref(), &test_secret(), name, origins, START)
+            .await
+            .unwrap()
+    }
+
+    /// POSTs JSON with another merchant's secret key.
+    pub async fn post_as(&self, key: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(&self.merchant.secret_key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs a counting query on the test's own database file.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let url = format!("sqlite://{}", self.dir.path().join("kasse.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+
+    pub async fn create_session(&self) -> CheckoutSession {
+        self.create_session_with(session_body()).await
+    }
+
+    pub async fn create_session_with(&self, body: Value) -> CheckoutSession {
+        let response = self.post("/v1/checkout/sessions", &body).await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    /// A session paid with 4242…, captured at once or (manual) only authorised.
+    pub async fn paid_payment(&self, amount: i64, manual: bool) -> kasse_core::api::Payment {
+        let mut body = session_body();
+        body["amount"] = json!(amount);
+        if manual {
+            body["capture_method"] = json!("manual");
+        }
+        let session = self.create_session_with(body).await;
+        let response = self.confirm(&session, &good_card("4242424242424242")).await;
+        assert_eq!(response.status(), 200);
+        let confirmed: Value = response.json().await.unwrap();
+        self.payment(confirmed["payment_id"].as_str().unwrap())
+            .await
+    }
+
+    pub async fn payment(&self, id: &str) -> kasse_core::api::Payment {
+        let response = self.get(&format!("/v1/payments/{id}")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    pub async fn pay_get(&self, session: &CheckoutSession) -> reqwest::Response {
+        self.http
+            .get(self.url(&format!("/v1/pay/{}", session.id)))
+            .header(CLIENT_SECRET_HEADER, &session.client_secret)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn confirm(&self, session: &CheckoutSession, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/v1/pay/{}/confirm", session.id)))
+            .header(CLIENT_SECRET_HEADER, &session.client_secret)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads an error answer and checks its status and code; returns the detail.
+pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> ErrorBody {
+    assert_eq!(response.status(), status, "expected {status} {code}");
+    let body: ErrorBody = response.json().await.expect("errors are JSON");
+    assert_eq!(body.error.code, code, "{body:?}");
+    assert!(!body.error.message.is_empty());
+    body
+}

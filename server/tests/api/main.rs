@@ -1,0 +1,14 @@
+mod cli;
+mod durability;
+mod guards;
+mod helpers;
+mod idempotency;
+mod openapi;
+mod pay;
+mod payments;
+mod readme;
+mod receiver;
+mod sessions;
+mod threeds;
+mod validation;
+mod webhooks;

@@ -1,0 +1,120 @@
+//! A merchant's webhook receiver for tests: it records every delivery and
+//! answers with the statuses it is told to, 200 once they run out.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub status: u16,
+}
+
+impl Delivery {
+    pub fn header(&self, name: &str) -> String {
+        self.headers[name].to_str().unwrap().to_string()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    pub fn kind(&self) -> String {
+        self.json()["type"].as_str().unwrap().to_string()
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    script: VecDeque<u16>,
+    received: Vec<Delivery>,
+    delay: Duration,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    shared: Arc<Mutex<Shared>>,
+    pub addr: SocketAddr,
+}
+
+async fn receive(
+    State(shared): State<Arc<Mutex<Shared>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let delay = shared.lock().unwrap().delay;
+    tokio::time::sleep(delay).await;
+    let mut shared = shared.lock().unwrap();
+    let status = shared.script.pop_front().unwrap_or(200);
+    shared.received.push(Delivery {
+        headers,
+        body,
+        status,
+    });
+    StatusCode::from_u16(status).unwrap()
+}
+
+impl Receiver {
+    /// Listens on a free port, or on `addr`.
+    pub async fn start_on(addr: SocketAddr) -> Self {
+        let shared: Arc<Mutex<Shared>> = Arc::default();
+        let app = axum::Router::new()
+            .route("/hooks", post(receive))
+            .route("/session-hooks", post(receive))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { shared, addr }
+    }
+
+    pub async fn start() -> Self {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The next answers, in order.
+    pub fn answer(&self, statuses: &[u16]) {
+        self.shared.lock().unwrap().script.extend(statuses);
+    }
+
+    pub fn delay(&self, delay: Duration) {
+        self.shared.lock().unwrap().delay = delay;
+    }
+
+    pub fn received(&self) -> Vec<Delivery> {
+        self.shared.lock().unwrap().received.clone()
+    }
+
+    /// Waits until `ready` holds for what has arrived; fails after `limit`.
+    pub async fn wait_for(
+        &self,
+        limit: Duration,
+        ready: impl Fn(&[Delivery]) -> bool,
+    ) -> Vec<Delivery> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let received = self.received();
+            if ready(&received) {
+                return received;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "webhooks did not arrive in time; got {:?}",
+                received.iter().map(Delivery::kind).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

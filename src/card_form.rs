@@ -1,0 +1,236 @@
+//! The card form: groups digits and names the brand as the customer types,
+//! and checks every field with `kasse-core`, the code the server runs.
+
+use kasse_core::api::CardInput;
+use kasse_core::card::{detect_brand, format_card_input, format_expiry_input};
+use kasse_core::{CardBrand, CardNumber, Cvc, Expiry};
+use leptos::html;
+use leptos::prelude::*;
+
+/// The current year and month from the browser's clock.
+pub fn today() -> (u16, u8) {
+    let now = js_sys::Date::new_0();
+    (now.get_full_year() as u16, (now.get_month() + 1) as u8)
+}
+
+/// What each field says is wrong with it, if anything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldErrors {
+    pub number: Option<String>,
+    pub expiry: Option<String>,
+    pub cvc: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.number.is_some() || self.expiry.is_some() || self.cvc.is_some() || self.name.is_some()
+    }
+}
+
+/// Checks the four fields; on success, the request body for `confirm`.
+pub fn validate(
+    number: &str,
+    expiry: &str,
+    cvc: &str,
+    name: &str,
+    today: (u16, u8),
+) -> Result<CardInput, FieldErrors> {
+    let card = CardNumber::parse(number);
+    let brand = card
+        .as_ref()
+        .map(CardNumber::brand)
+        .ok()
+        .or_else(|| detect_brand(number));
+    let exp = Expiry::parse(expiry, today);
+    let code = Cvc::parse(cvc, brand);
+    let name = name.trim();
+    let errors = FieldErrors {
+        number: card.as_ref().err().map(ToString::to_string),
+        expiry: exp.as_ref().err().map(ToString::to_string),
+        cvc: code.as_ref().err().map(ToString::to_string),
+        name: (name.chars().count() > 100)
+            .then(|| "The name must be at most 100 characters.".to_string()),
+    };
+    match (card, exp, code) {
+        (Ok(card), Ok(exp), Ok(code)) if !errors.any() => Ok(CardInput {
+            number: card.expose_digits().to_string().into(),
+            exp_month: exp.month,
+            exp_year: exp.year,
+            cvc: code.expose().to_string().into(),
+            name: (!name.is_empty()).then(|| name.to_string()),
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[component]
+pub fn CardForm(
+    /// True while a payment is in flight: the button is disabled.
+    #[prop(into)]
+    busy: Signal<bool>,
+    /// The button's text, e.g. "Pay $12.50".
+    #[prop(into)]
+    pay_label: Signal<String>,
+    /// Called with a card that passed every check.
+    on_submit: Callback<CardInput>,
+    /// The date expiry is checked against; the browser's clock by default.
+    #[prop(optional)]
+    today: Option<(u16, u8)>,
+) -> impl IntoView {
+    let today = today.unwrap_or_else(self::today);
+    let number = RwSignal::new(String::new());
+    let expiry = RwSignal::new(String::new());
+    let cvc = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let touched = RwSignal::new([false; 4]);
+    let submitted = RwSignal::new(false);
+
+    let brand = Memo::new(move |_| detect_brand(&number.get()));
+    let errors = Memo::new(move |_| {
+        validate(&number.get(), &expiry.get(), &cvc.get(), &name.get(), today)
+            .err()
+            .unwrap_or_default()
+    });
+    // A field's error shows once it was left with something in it, or after
+    // a submit: leaving an empty field (say, to press Cancel) is no mistake.
+    let shown =
+        move |field: usize, value: RwSignal<String>, pick: fn(&FieldErrors) -> Option<String>| {
+            move || {
+                (submitted.get() || (touched.get()[field] && !value.get().is_empty()))
+                    .then(|| pick(&errors.get()))
+                    .flatten()
+            }
+        };
+    let number_error = Signal::derive(shown(0, number, |e| e.number.clone()));
+    let expiry_error = Signal::derive(shown(1, expiry, |e| e.expiry.clone()));
+    let cvc_error = Signal::derive(shown(2, cvc, |e| e.cvc.clone()));
+    let name_error = Signal::derive(shown(3, name, |e| e.name.clone()));
+    let touch = move |field: usize| touched.update(|t| t[field] = true);
+
+    let number_ref = NodeRef::<html::Input>::new();
+    let expiry_ref = NodeRef::<html::Input>::new();
+    let cvc_ref = NodeRef::<html::Input>::new();
+    let name_ref = NodeRef::<html::Input>::new();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        submitted.set(true);
+        match validate(
+            &number.get_untracked(),
+            &expiry.get_untracked(),
+            &cvc.get_untracked(),
+            &name.get_untracked(),
+            today,
+        ) {
+            Ok(card) => on_submit.run(card),
+            Err(e) => {
+                let first = [
+                    (e.number.is_some(), number_ref),
+                    (e.expiry.is_some(), expiry_ref),
+                    (e.cvc.is_some(), cvc_ref),
+                    (e.name.is_some(), name_ref),
+                ]
+                .into_iter()
+                .find_map(|(bad, node)| bad.then_some(node));
+                if let Some(input) = first.and_then(|n| n.get_untracked()) {
+                    let _ = input.focus();
+                }
+            }
+        }
+    };
+
+    let cvc_length = move || brand.get().map_or(3, CardBrand::cvc_length);
+
+    view! {
+        <form class="kasse-card-form" novalidate=true on:submit=submit>
+            <div class="kasse-field">
+                <label for="card-number">"Card number"</label>
+                <div class="kasse-input-with-badge">
+                    <input
+                        id="card-number"
+                        node_ref=number_ref
+                        type="text"
+                        inputmode="numeric"
+                        autocomplete="cc-number"
+                        placeholder="1234 1234 1234 1234"
+                        prop:value=move || number.get()
+                        aria-invalid=move || number_error.get().is_some().to_string()
+                        aria-describedby="card-number-error"
+                        on:input=move |ev| number.set(format_card_input(&event_target_value(&ev)))
+                        on:blur=move |_| touch(0)
+                    />
+                    <span id="card-brand" class="kasse-brand" data-brand=move || brand.get().map(CardBrand::as_str)>
+                        {move || brand.get().map(CardBrand::display_name)}
+                    </span>
+                </div>
+                <p id="card-number-error" class="kasse-error" role="alert">{number_error}</p>
+            </div>
+            <div class="kasse-row">
+                <div class="kasse-field">
+                    <label for="card-expiry">"Expiry (MM / YY)"</label>
+                    <input
+                        id="card-expiry"
+                        node_ref=expiry_ref
+                        type="text"
+                        inputmode="numeric"
+                        autocomplete="cc-exp"
+                        placeholder="MM / YY"
+                        prop:value=move || expiry.get()
+                        aria-invalid=move || expiry_error.get().is_some().to_string()
+                        aria-describedby="card-expiry-error"
+                        on:input=move |ev| expiry.set(format_expiry_input(&event_target_value(&ev)))
+                        on:blur=move |_| touch(1)
+                    />
+                    <p id="card-expiry-error" class="kasse-error" role="alert">{expiry_error}</p>
+                </div>
+                <div class="kasse-field">
+                    <label for="card-cvc">"Security code"</label>
+                    <input
+                        id="card-cvc"
+                        node_ref=cvc_ref
+                        type="text"
+                        inputmode="numeric"
+                        autocomplete="cc-csc"
+                        placeholder=move || "•".repeat(cvc_length())
+                        maxlength=move || cvc_length().to_string()
+                        prop:value=move || cvc.get()
+                        aria-invalid=move || cvc_error.get().is_some().to_string()
+                        aria-describedby="card-cvc-error"
+                        on:input=move |ev| {
+                            let digits: String = event_target_value(&ev)
+                                .chars()
+                                .filter(char::is_ascii_digit)
+                                .take(cvc_length())
+                                .collect();
+                            cvc.set(digits);
+                        }
+                        on:blur=move |_| touch(2)
+                    />
+                    <p id="card-cvc-error" class="kasse-error" role="alert">{cvc_error}</p>
+                </div>
+            </div>
+            <div class="kasse-field">
+                <label for="card-name">"Name on card"</label>
+                <input
+                    id="card-name"
+                    node_ref=name_ref
+                    type="text"
+                    autocomplete="cc-name"
+                    prop:value=move || name.get()
+                    aria-invalid=move || name_error.get().is_some().to_string()
+                    aria-describedby="card-name-error"
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                    on:blur=move |_| touch(3)
+                />
+                <p id="card-name-error" class="kasse-error" role="alert">{name_error}</p>
+            </div>
+            <button id="pay-button" type="submit" class="kasse-pay" disabled=move || busy.get()>
+                {move || if busy.get() { "Processing…".to_string() } else { pay_label.get() }}
+            </button>
+        </form>
+    }
+}
