@@ -183,9 +183,10 @@ proptest! {
         let number = with_check_digit(&payload);
         let grouped = format_card_input(&number);
         let digits: String = grouped.chars().filter(char::is_ascii_digit).collect();
+        // Digits beyond the brand's length (an Amex has 15) are dropped.
         prop_assert!(number.starts_with(&digits));
         if let Ok(card) = CardNumber::parse(&grouped) {
-            prop_assert_eq!(card.expose_digits(), number.as_str());
+            prop_assert_eq!(card.expose_digits(), digits.as_str());
         }
     }
 

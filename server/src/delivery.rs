@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use crate::config::WebhookConfig;
 use crate::events::now_ms;
 use crate::http::ApiContext;
-use crate::store::{Attempt, AttemptResult, ClaimedDelivery};
+use crate::store::{Attempt, AttemptResult, Claim, ClaimedDelivery};
 
 /// The wait before retry number `attempts` (0-based), with ±20 % jitter.
 pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
@@ -38,27 +38,20 @@ pub async fn run(ctx: ApiContext) {
         .build()
         .expect("an HTTP client");
     let slots = Arc::new(Semaphore::new(config.concurrency));
-    let in_flight: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let in_flight: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let lease = config.attempt_timeout * 2 + Duration::from_secs(5);
     loop {
         let free = slots.available_permits();
         if free > 0 {
-            let busy: Vec<String> = in_flight
-                .lock()
-                .expect("not poisoned")
-                .iter()
-                .filter(|(_, n)| **n >= config.per_url)
-                .map(|(url, _)| url.clone())
-                .collect();
+            let claim = Claim {
+                total: free.min(64) as u32,
+                per_url: config.per_url as u32,
+                in_flight: in_flight.lock().expect("not poisoned").clone(),
+            };
             let now = now_ms();
             let claimed = ctx
                 .store
-                .claim_deliveries(
-                    now,
-                    now + lease.as_millis() as i64,
-                    free.min(64) as u32,
-                    &busy,
-                )
+                .claim_deliveries(now, now + lease.as_millis() as i64, &claim)
                 .await;
             match claimed {
                 Ok(claimed) => {

@@ -4,7 +4,7 @@
 
 mod sqlite;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -266,6 +266,15 @@ pub struct Delivery {
     pub created_ms: i64,
 }
 
+/// How many deliveries one claim may take.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    pub total: u32,
+    pub per_url: u32,
+    /// Deliveries this instance is sending now, by URL.
+    pub in_flight: HashMap<String, u32>,
+}
+
 /// A delivery a worker holds, with what it needs to send it.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
@@ -412,13 +421,14 @@ pub trait Store: Send + Sync + 'static {
     /// New deliveries of an event to its destinations as they are now.
     async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64>;
 
-    /// Leases up to `limit` due deliveries until `lease_until_ms`.
+    /// Leases due deliveries until `lease_until_ms`, oldest due first: at most
+    /// `claim.total`, and per URL at most `claim.per_url` less what this
+    /// instance already has in flight to it.
     async fn claim_deliveries(
         &self,
         now_ms: i64,
         lease_until_ms: i64,
-        limit: u32,
-        skip_urls: &[String],
+        claim: &Claim,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
     async fn record_attempt(&self, attempt: &Attempt, result: AttemptResult) -> StoreResult<()>;
 }

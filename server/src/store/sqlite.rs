@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction, sqlite::SqliteRow};
 
 use super::{
-    ApiKey, Attempt, AttemptResult, ClaimedDelivery, ConfirmClaim, Delivery, DeliveryStatus, Event,
-    EventQuery, IdempotencyStart, KeyKind, Merchant, NewEvent, Payment, PaymentChange,
+    ApiKey, Attempt, AttemptResult, Claim, ClaimedDelivery, ConfirmClaim, Delivery, DeliveryStatus,
+    Event, EventQuery, IdempotencyStart, KeyKind, Merchant, NewEvent, Payment, PaymentChange,
     PaymentQuery, Refund, Session, Store, StoreError, StoreResult, WebhookEndpoint,
 };
 
@@ -1009,25 +1009,31 @@ impl Store for SqliteStore {
         &self,
         now_ms: i64,
         lease_until_ms: i64,
-        limit: u32,
-        skip_urls: &[String],
+        claim: &Claim,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let skip = serde_json::to_string(skip_urls).expect("strings");
+        let in_flight = serde_json::to_string(&claim.in_flight).expect("counts");
+        // Numbered per URL, so one claim never takes more than a URL's share.
         let rows = sqlx::query(
             "UPDATE deliveries SET lease_until_ms = ?
              WHERE id IN (
-                SELECT id FROM deliveries
-                WHERE status = 'pending' AND next_attempt_ms <= ?
-                  AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
-                  AND url NOT IN (SELECT value FROM json_each(?))
-                ORDER BY next_attempt_ms LIMIT ?)
+                SELECT due.id FROM (
+                    SELECT id, url, next_attempt_ms,
+                           ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
+                    FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_ms <= ?
+                      AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
+                ) AS due
+                LEFT JOIN json_each(?) AS busy ON busy.key = due.url
+                WHERE due.nth + COALESCE(busy.value, 0) <= ?
+                ORDER BY due.next_attempt_ms LIMIT ?)
              RETURNING *",
         )
         .bind(lease_until_ms)
         .bind(now_ms)
         .bind(now_ms)
-        .bind(skip)
-        .bind(i64::from(limit))
+        .bind(in_flight)
+        .bind(i64::from(claim.per_url))
+        .bind(i64::from(claim.total))
         .fetch_all(&self.pool)
         .await?;
         let mut claimed = Vec::with_capacity(rows.len());

@@ -37,6 +37,9 @@ struct Shared {
     script: VecDeque<u16>,
     received: Vec<Delivery>,
     delay: Duration,
+    /// Requests being answered now, and the most there ever were at once.
+    open: usize,
+    peak_open: usize,
 }
 
 #[derive(Clone)]
@@ -50,9 +53,15 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let delay = shared.lock().unwrap().delay;
+    let delay = {
+        let mut shared = shared.lock().unwrap();
+        shared.open += 1;
+        shared.peak_open = shared.peak_open.max(shared.open);
+        shared.delay
+    };
     tokio::time::sleep(delay).await;
     let mut shared = shared.lock().unwrap();
+    shared.open -= 1;
     let status = shared.script.pop_front().unwrap_or(200);
     shared.received.push(Delivery {
         headers,
@@ -91,6 +100,12 @@ impl Receiver {
 
     pub fn delay(&self, delay: Duration) {
         self.shared.lock().unwrap().delay = delay;
+    }
+
+    /// Requests waiting for their answer now, and the most at once so far.
+    pub fn open_requests(&self) -> (usize, usize) {
+        let shared = self.shared.lock().unwrap();
+        (shared.open, shared.peak_open)
     }
 
     pub fn received(&self) -> Vec<Delivery> {

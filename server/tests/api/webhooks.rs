@@ -432,17 +432,27 @@ async fn events_cover_every_operation_and_are_listed_newest_first() {
 
 #[tokio::test]
 async fn a_slow_endpoint_does_not_hold_up_another_merchants() {
-    // Fewer slots than slow deliveries: only the per-URL limit leaves room.
+    // The slow endpoint answers nothing while the test runs, and there are
+    // fewer slots than deliveries to it: only the per-URL limit leaves room.
     let app = spawn_app_with(|c| {
         c.webhooks.concurrency = 8;
-        c.webhooks.per_url = 4;
+        c.webhooks.per_url = 3;
+        c.webhooks.attempt_timeout = Duration::from_secs(600);
     })
     .await;
     let slow = Receiver::start().await;
-    slow.delay(Duration::from_secs(3));
+    slow.delay(Duration::from_secs(3600));
     add_endpoint(&app, &slow.url("/hooks"), None).await;
     for _ in 0..10 {
-        pay(&app).await; // twenty slow deliveries queued
+        pay(&app).await; // twenty deliveries to the slow endpoint
+    }
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while slow.open_requests().0 < 3 {
+        assert!(
+            std::time::Instant::now() < until,
+            "the slow endpoint got no deliveries"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
     let other = app.other_merchant("Other", &[SHOP]).await;
@@ -463,12 +473,15 @@ async fn a_slow_endpoint_does_not_hold_up_another_merchants() {
         .unwrap();
     app.confirm(&session, &good_card("4242424242424242")).await;
 
-    let started = std::time::Instant::now();
-    fast.wait_for(Duration::from_secs(2), |r| r.len() >= 2)
+    // Well inside the slow endpoint's attempt timeout: nothing was freed.
+    let delivered = fast
+        .wait_for(Duration::from_secs(60), |r| r.len() >= 2)
         .await;
-    assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(
-        slow.received().len() < 20,
-        "the slow endpoint is still being served"
+    assert_eq!(delivered.len(), 2);
+    assert_eq!(
+        slow.open_requests(),
+        (3, 3),
+        "(now, at most) at the slow endpoint"
     );
+    assert!(slow.received().is_empty());
 }
