@@ -2,7 +2,7 @@
 //! they talk to. Every state change is a guarded write: it names the states
 //! it may leave, and a write that matched no row did not happen.
 
-mod sqlite;
+mod sql;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use kasse_core::api::{CaptureMethod, RefundStatus};
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 
-pub use sqlite::SqliteStore;
+pub use sql::{Dialect, SqlStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -443,7 +443,7 @@ pub struct EventQuery {
 
 /// Opens the store a database URL names.
 pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
-    let store = SqliteStore::connect(database_url).await?;
+    let store = SqlStore::connect(database_url).await?;
     store.migrate().await?;
     Ok(Arc::new(store))
 }

@@ -1,4 +1,5 @@
-//! Each test gets its own Kasse on a free port, its own SQLite file, its own
+//! Each test gets its own Kasse on a free port, its own database (a SQLite
+//! file, or with `KASSE_TEST_STORE=postgres` a PostgreSQL database), its own
 //! clock, and a merchant whose keys it knows.
 
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub merchant: Credentials,
     pub dir: TempDir,
+    pub database_url: String,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -45,7 +47,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         public_url: None,
-        database_url: dir.path().join("kasse.db").display().to_string(),
+        database_url: if crate::postgres::wanted() {
+            crate::postgres::fresh_database().await
+        } else {
+            dir.path().join("kasse.db").display().to_string()
+        },
         static_dir: fake_front_end(&dir),
         secret: secret.clone(),
         demo: false,
@@ -64,6 +70,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         },
     };
     adjust(&mut config);
+    let database_url = config.database_url.clone();
     let clock = ManualClock::new(START);
     let app = Application::build_with_clock(config, Arc::new(clock.clone()))
         .await
@@ -89,6 +96,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         clock,
         merchant,
         dir,
+        database_url,
     }
 }
 
@@ -184,13 +192,52 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Runs a counting query on the test's own database file.
+    async fn database(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&kasse_server::config::database_url(&self.database_url))
+            .await
+            .unwrap()
+    }
+
+    /// Runs a counting query on the test's own database.
     pub async fn count(&self, sql: &str) -> i64 {
-        let url = format!("sqlite://{}", self.dir.path().join("kasse.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = self.database().await;
         let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
         n
+    }
+
+    /// Everything the database holds, as text: every byte of a SQLite file,
+    /// its WAL and shared memory; every row of every PostgreSQL table.
+    pub async fn stored_text(&self) -> String {
+        if !self.database_url.starts_with("postgres") {
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    bytes.extend(std::fs::read(path).unwrap());
+                }
+            }
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let pool = self.database().await;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let mut text = String::new();
+        for table in tables {
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" AS t"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            text.extend(rows.into_iter().map(|r| r + "\n"));
+        }
+        pool.close().await;
+        text
     }
 
     pub async fn create_session(&self) -> CheckoutSession {

@@ -6,6 +6,7 @@ mod idempotency;
 mod openapi;
 mod pay;
 mod payments;
+mod postgres;
 mod readme;
 mod receiver;
 mod sessions;

@@ -270,15 +270,7 @@ async fn card_numbers_are_never_stored_in_clear() {
         let session = app.create_session().await;
         app.confirm(&session, &good_card(number)).await;
     }
-    // Every byte of the database, its WAL and its shared memory.
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            bytes.extend(std::fs::read(path).unwrap());
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = app.stored_text().await;
     for number in ["4242424242424242", "4000000000009995", "5555555555554444"] {
         assert!(
             !text.contains(number),

@@ -228,7 +228,7 @@ async fn twenty_concurrent_partial_refunds_stop_at_what_was_captured() {
     assert_eq!(after.amount_refunded, 1200);
     assert_eq!(after.status, PaymentStatus::PartiallyRefunded);
     assert_eq!(
-        app.count("SELECT coalesce(sum(amount), 0) FROM refunds")
+        app.count("SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM refunds")
             .await,
         1200,
         "the refund rows agree with the payment"

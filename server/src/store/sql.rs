@@ -1,14 +1,21 @@
-//! The SQLite store: one file, WAL, and commits that reach the disk.
+//! The store on SQL: SQLite by default (one file, WAL, commits that reach
+//! the disk), PostgreSQL for several instances. One implementation over
+//! sqlx's `Any` driver; where the two dialects differ, [`Dialect`] says how.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use kasse_core::api::{CaptureMethod, RefundStatus};
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction, sqlite::SqliteRow};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use crate::ids::new_id;
 
 use super::{
     ApiKey, Attempt, AttemptResult, Claim, ClaimedDelivery, ConfirmClaim, Delivery, DeliveryStatus,
@@ -16,31 +23,107 @@ use super::{
     PaymentQuery, Refund, Session, Store, StoreError, StoreResult, WebhookEndpoint,
 };
 
-pub struct SqliteStore {
-    pool: SqlitePool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
 }
 
-impl SqliteStore {
-    /// Opens (creating if missing, with its directory) the database at `url`.
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = options
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(e.into()))?;
+impl Dialect {
+    /// The dialect a database URL names: `postgres://` or `postgresql://`
+    /// is PostgreSQL; anything else is a SQLite file or `sqlite:` URL.
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool })
+    }
+
+    /// Statements are written with `?` placeholders; PostgreSQL numbers them.
+    pub fn rewrite(self, sql: &str) -> String {
+        match self {
+            Self::Sqlite => sql.to_string(),
+            Self::Postgres => {
+                let mut out = String::with_capacity(sql.len() + 16);
+                let mut n = 0;
+                for c in sql.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// A fixed statement in `dialect`, rewritten once and kept.
+fn stmt(dialect: Dialect, sql: &'static str) -> &'static str {
+    if dialect == Dialect::Sqlite {
+        return sql;
+    }
+    static REWRITTEN: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut cache = REWRITTEN
+        .get_or_init(Default::default)
+        .lock()
+        .expect("not poisoned");
+    cache
+        .entry(sql)
+        .or_insert_with(|| Box::leak(dialect.rewrite(sql).into_boxed_str()))
+}
+
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl SqlStore {
+    /// Opens the database at `url`: a PostgreSQL URL, or a SQLite file
+    /// (created if missing, with its directory).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::of(url);
+        let pool = match dialect {
+            Dialect::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+            Dialect::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?;
+                let path = options.get_filename();
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(e.into()))?;
+                }
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+        };
+        Ok(Self { pool, dialect })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 }
 
@@ -48,7 +131,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {value:?}"))
 }
 
-fn merchant_from_row(row: &SqliteRow) -> StoreResult<Merchant> {
+fn merchant_from_row(row: &AnyRow) -> StoreResult<Merchant> {
     let origins: String = row.try_get("origins")?;
     let origins: Vec<MerchantOrigin> =
         serde_json::from_str(&origins).map_err(|_| corrupt("merchant origins", &origins))?;
@@ -64,10 +147,14 @@ fn merchant_from_row(row: &SqliteRow) -> StoreResult<Merchant> {
 
 /// Writes events and, for each, one pending delivery per destination: the
 /// merchant's endpoints that want its type, and a session's own URL.
-async fn insert_events(tx: &mut Transaction<'_, Sqlite>, events: &[NewEvent]) -> StoreResult<()> {
+async fn insert_events(
+    dialect: Dialect,
+    tx: &mut Transaction<'_, Any>,
+    events: &[NewEvent],
+) -> StoreResult<()> {
     for e in events {
         sqlx::query(
-            "INSERT INTO events (id, merchant_id, type, created, data, notification_url) VALUES (?, ?, ?, ?, ?, ?)",
+            stmt(dialect, "INSERT INTO events (id, merchant_id, type, created, data, notification_url) VALUES (?, ?, ?, ?, ?, ?)"),
         )
         .bind(&e.id)
         .bind(&e.merchant_id)
@@ -78,6 +165,7 @@ async fn insert_events(tx: &mut Transaction<'_, Sqlite>, events: &[NewEvent]) ->
         .execute(&mut **tx)
         .await?;
         fan_out(
+            dialect,
             tx,
             &e.id,
             &e.merchant_id,
@@ -91,33 +179,50 @@ async fn insert_events(tx: &mut Transaction<'_, Sqlite>, events: &[NewEvent]) ->
 }
 
 async fn fan_out(
-    tx: &mut Transaction<'_, Sqlite>,
+    dialect: Dialect,
+    tx: &mut Transaction<'_, Any>,
     event_id: &str,
     merchant_id: &str,
     kind: &str,
     notification_url: Option<&str>,
     due_ms: i64,
 ) -> StoreResult<u64> {
-    let mut created = sqlx::query(
-        "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-         SELECT 'dlv_' || lower(hex(randomblob(12))), ?, merchant_id, id, url, 'pending', ?, ?
-         FROM webhook_endpoints
-         WHERE merchant_id = ? AND deleted IS NULL
-           AND (enabled_events IS NULL OR EXISTS (SELECT 1 FROM json_each(enabled_events) WHERE value = ?))",
-    )
-    .bind(event_id)
-    .bind(due_ms)
-    .bind(due_ms)
-    .bind(merchant_id)
-    .bind(kind)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if let Some(url) = notification_url {
-        created += sqlx::query(
+    // One delivery per endpoint that wants this type; ids drawn in SQL.
+    let to_endpoints = match dialect {
+        Dialect::Sqlite => {
             "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             VALUES ('dlv_' || lower(hex(randomblob(12))), ?, ?, NULL, ?, 'pending', ?, ?)",
-        )
+             SELECT 'dlv_' || lower(hex(randomblob(12))), ?, merchant_id, id, url, 'pending', ?, ?
+             FROM webhook_endpoints
+             WHERE merchant_id = ? AND deleted IS NULL
+               AND (enabled_events IS NULL
+                    OR EXISTS (SELECT 1 FROM json_each(enabled_events) WHERE value = ?))"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
+             SELECT 'dlv_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), ?, merchant_id, id, url, 'pending', ?, ?
+             FROM webhook_endpoints
+             WHERE merchant_id = ? AND deleted IS NULL
+               AND (enabled_events IS NULL
+                    OR EXISTS (SELECT 1 FROM json_array_elements_text(enabled_events::json) AS e (value)
+                               WHERE e.value = ?))"
+        }
+    };
+    let mut created = sqlx::query(stmt(dialect, to_endpoints))
+        .bind(event_id)
+        .bind(due_ms)
+        .bind(due_ms)
+        .bind(merchant_id)
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if let Some(url) = notification_url {
+        created += sqlx::query(stmt(
+            dialect,
+            "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
+             VALUES (?, ?, ?, NULL, ?, 'pending', ?, ?)",
+        ))
+        .bind(new_id("dlv"))
         .bind(event_id)
         .bind(merchant_id)
         .bind(url)
@@ -130,7 +235,7 @@ async fn fan_out(
     Ok(created)
 }
 
-fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
+fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
     let data: String = row.try_get("data")?;
     Ok(Event {
         id: row.try_get("id")?,
@@ -142,7 +247,7 @@ fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
     })
 }
 
-fn endpoint_from_row(row: &SqliteRow) -> StoreResult<WebhookEndpoint> {
+fn endpoint_from_row(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
     let events: Option<String> = row.try_get("enabled_events")?;
     Ok(WebhookEndpoint {
         id: row.try_get("id")?,
@@ -158,7 +263,7 @@ fn endpoint_from_row(row: &SqliteRow) -> StoreResult<WebhookEndpoint> {
     })
 }
 
-fn delivery_from_row(row: &SqliteRow) -> StoreResult<Delivery> {
+fn delivery_from_row(row: &AnyRow) -> StoreResult<Delivery> {
     let status: String = row.try_get("status")?;
     Ok(Delivery {
         id: row.try_get("id")?,
@@ -178,12 +283,18 @@ fn delivery_from_row(row: &SqliteRow) -> StoreResult<Delivery> {
     })
 }
 
-fn capture_method(row: &SqliteRow) -> StoreResult<CaptureMethod> {
+/// A small unsigned number, stored as a 64-bit integer.
+fn small<T: TryFrom<i64>>(row: &AnyRow, column: &str) -> StoreResult<T> {
+    let value: i64 = row.try_get(column)?;
+    T::try_from(value).map_err(|_| corrupt(column, &value.to_string()))
+}
+
+fn capture_method(row: &AnyRow) -> StoreResult<CaptureMethod> {
     let method: String = row.try_get("capture_method")?;
     CaptureMethod::parse(&method).ok_or_else(|| corrupt("capture method", &method))
 }
 
-fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
+fn session_from_row(row: &AnyRow) -> StoreResult<Session> {
     let status: String = row.try_get("status")?;
     let metadata: String = row.try_get("metadata")?;
     Ok(Session {
@@ -209,7 +320,7 @@ fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
     })
 }
 
-fn payment_from_row(row: &SqliteRow) -> StoreResult<Payment> {
+fn payment_from_row(row: &AnyRow) -> StoreResult<Payment> {
     let status: String = row.try_get("status")?;
     let brand: String = row.try_get("card_brand")?;
     Ok(Payment {
@@ -222,8 +333,8 @@ fn payment_from_row(row: &SqliteRow) -> StoreResult<Payment> {
         card_brand: CardBrand::parse(&brand).ok_or_else(|| corrupt("card brand", &brand))?,
         card_bin: row.try_get("card_bin")?,
         card_last4: row.try_get("card_last4")?,
-        card_exp_month: row.try_get("card_exp_month")?,
-        card_exp_year: row.try_get("card_exp_year")?,
+        card_exp_month: small(row, "card_exp_month")?,
+        card_exp_year: small(row, "card_exp_year")?,
         card_fingerprint: row.try_get("card_fingerprint")?,
         cardholder_name: row.try_get("cardholder_name")?,
         decline_code: row.try_get("decline_code")?,
@@ -239,7 +350,7 @@ fn payment_from_row(row: &SqliteRow) -> StoreResult<Payment> {
     })
 }
 
-fn refund_from_row(row: &SqliteRow) -> StoreResult<Refund> {
+fn refund_from_row(row: &AnyRow) -> StoreResult<Refund> {
     let status: String = row.try_get("status")?;
     Ok(Refund {
         id: row.try_get("id")?,
@@ -258,19 +369,29 @@ fn origins_json(merchant: &Merchant) -> String {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
     async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await?;
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
         Ok(())
     }
 
     async fn insert_merchant(&self, m: &Merchant) -> StoreResult<()> {
-        sqlx::query(
+        sqlx::query(stmt(
+            self.dialect,
             "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
              VALUES (?, ?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
@@ -283,7 +404,7 @@ impl Store for SqliteStore {
     }
 
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
-        sqlx::query("SELECT * FROM merchants WHERE id = ?")
+        sqlx::query(stmt(self.dialect, "SELECT * FROM merchants WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -293,13 +414,14 @@ impl Store for SqliteStore {
     }
 
     async fn upsert_merchant(&self, m: &Merchant) -> StoreResult<Merchant> {
-        let row = sqlx::query(
+        let row = sqlx::query(stmt(
+            self.dialect,
             "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
              VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
                 webhook_secret = coalesce(merchants.webhook_secret, excluded.webhook_secret)
              RETURNING *",
-        )
+        ))
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
@@ -313,7 +435,7 @@ impl Store for SqliteStore {
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES (?, ?, ?, ?, ?)",
+            stmt(self.dialect, "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES (?, ?, ?, ?, ?)"),
         )
         .bind(&key.lookup)
         .bind(&key.hash)
@@ -326,10 +448,11 @@ impl Store for SqliteStore {
     }
 
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>> {
-        let Some(row) = sqlx::query(
+        let Some(row) = sqlx::query(stmt(
+            self.dialect,
             "SELECT lookup, hash, merchant_id, kind, created FROM api_keys
              WHERE lookup = ? AND revoked IS NULL",
-        )
+        ))
         .bind(lookup)
         .fetch_optional(&self.pool)
         .await?
@@ -351,9 +474,10 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64> {
-        let done = sqlx::query(
+        let done = sqlx::query(stmt(
+            self.dialect,
             "UPDATE api_keys SET revoked = ? WHERE merchant_id = ? AND revoked IS NULL",
-        )
+        ))
         .bind(now)
         .bind(merchant_id)
         .execute(&self.pool)
@@ -363,10 +487,10 @@ impl Store for SqliteStore {
 
     async fn insert_session(&self, s: &Session) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
+            stmt(self.dialect, "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
                 success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
                 metadata, payment_id, created, expires_at, capture_method, notification_url)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         )
         .bind(&s.id)
         .bind(&s.merchant_id)
@@ -392,13 +516,16 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        sqlx::query("SELECT * FROM checkout_sessions WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(session_from_row)
-            .transpose()
+        sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM checkout_sessions WHERE id = ?",
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(session_from_row)
+        .transpose()
     }
 
     async fn claim_session_for_confirm(
@@ -407,11 +534,12 @@ impl Store for SqliteStore {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<ConfirmClaim> {
-        let claimed = sqlx::query(
+        let claimed = sqlx::query(stmt(
+            self.dialect,
             "UPDATE checkout_sessions SET confirm_lease = ?
              WHERE id = ? AND status = 'open' AND expires_at > ?
                AND (confirm_lease IS NULL OR confirm_lease <= ?)",
-        )
+        ))
         .bind(lease_until)
         .bind(id)
         .bind(now)
@@ -423,7 +551,7 @@ impl Store for SqliteStore {
             return Ok(ConfirmClaim::Claimed);
         }
         let open = sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM checkout_sessions WHERE id = ? AND status = 'open' AND expires_at > ?",
+            stmt(self.dialect, "SELECT count(*) FROM checkout_sessions WHERE id = ? AND status = 'open' AND expires_at > ?"),
         )
         .bind(id)
         .bind(now)
@@ -439,11 +567,11 @@ impl Store for SqliteStore {
     async fn finish_confirm(&self, p: &Payment, events: &[NewEvent]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
+            stmt(self.dialect, "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
                 card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,
                 cardholder_name, decline_code, authorization_code, created, capture_method,
                 amount_captured, amount_refunded, action_token, validated, updated, order_reference)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         )
         .bind(&p.id)
         .bind(&p.merchant_id)
@@ -454,8 +582,8 @@ impl Store for SqliteStore {
         .bind(p.card_brand.as_str())
         .bind(&p.card_bin)
         .bind(&p.card_last4)
-        .bind(p.card_exp_month)
-        .bind(p.card_exp_year)
+        .bind(i64::from(p.card_exp_month))
+        .bind(i64::from(p.card_exp_year))
         .bind(&p.card_fingerprint)
         .bind(&p.cardholder_name)
         .bind(&p.decline_code)
@@ -477,18 +605,21 @@ impl Store for SqliteStore {
             );
             let updated = if completes {
                 sqlx::query(
-                    "UPDATE checkout_sessions SET status = 'complete', payment_id = ?, confirm_lease = NULL
-                     WHERE id = ? AND status = 'open'",
+                    stmt(self.dialect, "UPDATE checkout_sessions SET status = 'complete', payment_id = ?, confirm_lease = NULL
+                     WHERE id = ? AND status = 'open'"),
                 )
                 .bind(&p.id)
                 .bind(session_id)
                 .execute(&mut *tx)
                 .await?
             } else {
-                sqlx::query("UPDATE checkout_sessions SET confirm_lease = NULL WHERE id = ?")
-                    .bind(session_id)
-                    .execute(&mut *tx)
-                    .await?
+                sqlx::query(stmt(
+                    self.dialect,
+                    "UPDATE checkout_sessions SET confirm_lease = NULL WHERE id = ?",
+                ))
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await?
             };
             if updated.rows_affected() != 1 {
                 return Err(StoreError::Corrupt(format!(
@@ -497,7 +628,7 @@ impl Store for SqliteStore {
                 )));
             }
         }
-        insert_events(&mut tx, events).await?;
+        insert_events(self.dialect, &mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -510,11 +641,14 @@ impl Store for SqliteStore {
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE checkout_sessions SET status = 'expired', expires_at = min(expires_at, ?)
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE checkout_sessions SET status = 'expired',
+                expires_at = CASE WHEN expires_at < ? THEN expires_at ELSE ? END
              WHERE id = ? AND merchant_id = ? AND status = 'open'
                AND (confirm_lease IS NULL OR confirm_lease <= ?)",
-        )
+        ))
+        .bind(now)
         .bind(now)
         .bind(id)
         .bind(merchant_id)
@@ -524,16 +658,17 @@ impl Store for SqliteStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_events(&mut tx, events).await?;
+        insert_events(self.dialect, &mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>> {
-        sqlx::query(
+        sqlx::query(stmt(
+            self.dialect,
             "SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?
                AND (confirm_lease IS NULL OR confirm_lease <= ?) LIMIT 500",
-        )
+        ))
         .bind(now)
         .bind(now)
         .fetch_all(&self.pool)
@@ -544,7 +679,7 @@ impl Store for SqliteStore {
     }
 
     async fn payment(&self, id: &str) -> StoreResult<Option<Payment>> {
-        sqlx::query("SELECT * FROM payments WHERE id = ?")
+        sqlx::query(stmt(self.dialect, "SELECT * FROM payments WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -554,13 +689,16 @@ impl Store for SqliteStore {
     }
 
     async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>> {
-        sqlx::query("SELECT * FROM payments WHERE session_id = ? ORDER BY created DESC, rowid DESC")
-            .bind(session_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(payment_from_row)
-            .collect()
+        sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM payments WHERE session_id = ? ORDER BY created DESC, rowid DESC",
+        ))
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(payment_from_row)
+        .collect()
     }
 
     async fn list_payments(
@@ -588,6 +726,7 @@ impl Store for SqliteStore {
             );
         }
         sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let sql = self.dialect.rewrite(&sql);
         let mut query = sqlx::query(&sql).bind(merchant_id);
         if let Some(status) = q.status {
             query = query.bind(status.as_str());
@@ -615,10 +754,11 @@ impl Store for SqliteStore {
 
     async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(
+        let changed = sqlx::query(stmt(
+            self.dialect,
             "UPDATE payments SET status = ?, amount_captured = ?, amount_refunded = ?, updated = ?
              WHERE id = ? AND status = ? AND amount_captured = ? AND amount_refunded = ?",
-        )
+        ))
         .bind(c.to.status.as_str())
         .bind(c.to.amount_captured)
         .bind(c.to.amount_refunded)
@@ -635,8 +775,8 @@ impl Store for SqliteStore {
         }
         if let Some(r) = &c.refund {
             sqlx::query(
-                "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                stmt(self.dialect, "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
             )
             .bind(&r.id)
             .bind(&r.payment_id)
@@ -649,7 +789,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        insert_events(&mut tx, &c.events).await?;
+        insert_events(self.dialect, &mut tx, &c.events).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -663,11 +803,13 @@ impl Store for SqliteStore {
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let Some(row) =
-            sqlx::query("SELECT * FROM payments WHERE id = ? AND status = 'requires_action'")
-                .bind(payment_id)
-                .fetch_optional(&mut *tx)
-                .await?
+        let Some(row) = sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM payments WHERE id = ? AND status = 'requires_action'",
+        ))
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await?
         else {
             return Ok(false);
         };
@@ -677,10 +819,11 @@ impl Store for SqliteStore {
             PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
         );
         if let Some(session_id) = payment.session_id.as_ref().filter(|_| completes) {
-            let completed = sqlx::query(
+            let completed = sqlx::query(stmt(
+                self.dialect,
                 "UPDATE checkout_sessions SET status = 'complete', payment_id = ?
                      WHERE id = ? AND status = 'open' AND expires_at > ?",
-            )
+            ))
             .bind(payment_id)
             .bind(session_id)
             .bind(now)
@@ -696,9 +839,9 @@ impl Store for SqliteStore {
         } else {
             0
         };
-        sqlx::query(
-            "UPDATE payments SET status = ?, amount_captured = ?, decline_code = ?, action_token = NULL, updated = ?
-             WHERE id = ? AND status = 'requires_action'",
+        let finished = sqlx::query(
+            stmt(self.dialect, "UPDATE payments SET status = ?, amount_captured = ?, decline_code = ?, action_token = NULL, updated = ?
+             WHERE id = ? AND status = 'requires_action'"),
         )
         .bind(to.as_str())
         .bind(captured)
@@ -706,25 +849,32 @@ impl Store for SqliteStore {
         .bind(now)
         .bind(payment_id)
         .execute(&mut *tx)
-        .await?;
-        insert_events(&mut tx, events).await?;
+        .await?
+        .rows_affected();
+        if finished != 1 {
+            // Another request finished it first (PostgreSQL lets them race).
+            return Ok(false);
+        }
+        insert_events(self.dialect, &mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {
-        let first =
-            sqlx::query("UPDATE payments SET validated = ? WHERE id = ? AND validated IS NULL")
-                .bind(now)
-                .bind(payment_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+        let first = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE payments SET validated = ? WHERE id = ? AND validated IS NULL",
+        ))
+        .bind(now)
+        .bind(payment_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         Ok(first == 1)
     }
 
     async fn refund(&self, id: &str) -> StoreResult<Option<Refund>> {
-        sqlx::query("SELECT * FROM refunds WHERE id = ?")
+        sqlx::query(stmt(self.dialect, "SELECT * FROM refunds WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -734,19 +884,23 @@ impl Store for SqliteStore {
     }
 
     async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>> {
-        sqlx::query("SELECT * FROM refunds WHERE payment_id = ? ORDER BY created, rowid")
-            .bind(payment_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(refund_from_row)
-            .collect()
+        sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM refunds WHERE payment_id = ? ORDER BY created, rowid",
+        ))
+        .bind(payment_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(refund_from_row)
+        .collect()
     }
 
     async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>> {
-        sqlx::query(
+        sqlx::query(stmt(
+            self.dialect,
             "SELECT * FROM payments WHERE status = 'requires_capture' AND created < ? LIMIT 500",
-        )
+        ))
         .bind(cutoff)
         .fetch_all(&self.pool)
         .await?
@@ -764,17 +918,18 @@ impl Store for SqliteStore {
         ttl: i64,
     ) -> StoreResult<IdempotencyStart> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        sqlx::query(stmt(
+            self.dialect,
             "DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND created <= ?",
-        )
+        ))
         .bind(merchant_id)
         .bind(key)
         .bind(now - ttl)
         .execute(&mut *tx)
         .await?;
         let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (merchant_id, key, request_hash, created) VALUES (?, ?, ?, ?)
-             ON CONFLICT (merchant_id, key) DO NOTHING",
+            stmt(self.dialect, "INSERT INTO idempotency_keys (merchant_id, key, request_hash, created) VALUES (?, ?, ?, ?)
+             ON CONFLICT (merchant_id, key) DO NOTHING"),
         )
         .bind(merchant_id)
         .bind(key)
@@ -786,10 +941,11 @@ impl Store for SqliteStore {
         let outcome = if inserted == 1 {
             IdempotencyStart::Started
         } else {
-            let row = sqlx::query(
+            let row = sqlx::query(stmt(
+                self.dialect,
                 "SELECT request_hash, response_status, response_body FROM idempotency_keys
                  WHERE merchant_id = ? AND key = ?",
-            )
+            ))
             .bind(merchant_id)
             .bind(key)
             .fetch_one(&mut *tx)
@@ -818,7 +974,7 @@ impl Store for SqliteStore {
         body: &[u8],
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE merchant_id = ? AND key = ?",
+            stmt(self.dialect, "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE merchant_id = ? AND key = ?"),
         )
         .bind(i64::from(status))
         .bind(body)
@@ -830,7 +986,7 @@ impl Store for SqliteStore {
     }
 
     async fn abandon_idempotent(&self, merchant_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND response_status IS NULL")
+        sqlx::query(stmt(self.dialect, "DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND response_status IS NULL"))
             .bind(merchant_id)
             .bind(key)
             .execute(&self.pool)
@@ -840,7 +996,7 @@ impl Store for SqliteStore {
 
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {
         let row = sqlx::query(
-            "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, ?) WHERE id = ? RETURNING webhook_secret",
+            stmt(self.dialect, "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, ?) WHERE id = ? RETURNING webhook_secret"),
         )
         .bind(fresh)
         .bind(merchant_id)
@@ -850,10 +1006,11 @@ impl Store for SqliteStore {
     }
 
     async fn insert_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
-        sqlx::query(
+        sqlx::query(stmt(
+            self.dialect,
             "INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, secret, created)
              VALUES (?, ?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&e.id)
         .bind(&e.merchant_id)
         .bind(&e.url)
@@ -871,7 +1028,7 @@ impl Store for SqliteStore {
 
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
         sqlx::query(
-            "SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid",
+            stmt(self.dialect, "SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid"),
         )
         .bind(merchant_id)
         .fetch_all(&self.pool)
@@ -882,18 +1039,21 @@ impl Store for SqliteStore {
     }
 
     async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
-        sqlx::query("SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(endpoint_from_row)
-            .transpose()
+        sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL",
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(endpoint_from_row)
+        .transpose()
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE webhook_endpoints SET deleted = ? WHERE id = ? AND merchant_id = ? AND deleted IS NULL",
+            stmt(self.dialect, "UPDATE webhook_endpoints SET deleted = ? WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
         )
         .bind(now)
         .bind(id)
@@ -911,8 +1071,8 @@ impl Store for SqliteStore {
         old_until: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = ?, secret = ?
-             WHERE id = ? AND merchant_id = ? AND deleted IS NULL",
+            stmt(self.dialect, "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = ?, secret = ?
+             WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
         )
         .bind(old_until)
         .bind(secret)
@@ -924,7 +1084,7 @@ impl Store for SqliteStore {
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        sqlx::query("SELECT * FROM events WHERE id = ?")
+        sqlx::query(stmt(self.dialect, "SELECT * FROM events WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -944,6 +1104,7 @@ impl Store for SqliteStore {
             );
         }
         sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let sql = self.dialect.rewrite(&sql);
         let mut query = sqlx::query(&sql).bind(merchant_id);
         if let Some(kind) = &q.kind {
             query = query.bind(kind);
@@ -961,20 +1122,26 @@ impl Store for SqliteStore {
     }
 
     async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
-        sqlx::query("SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_ms, rowid")
-            .bind(event_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(delivery_from_row)
-            .collect()
+        sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_ms, rowid",
+        ))
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(delivery_from_row)
+        .collect()
     }
 
     async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>> {
-        let rows = sqlx::query("SELECT * FROM delivery_attempts WHERE event_id = ? ORDER BY rowid")
-            .bind(event_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM delivery_attempts WHERE event_id = ? ORDER BY rowid",
+        ))
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 let status: Option<i64> = row.try_get("http_status")?;
@@ -993,6 +1160,7 @@ impl Store for SqliteStore {
     async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
         let created = fan_out(
+            self.dialect,
             &mut tx,
             &event.id,
             &event.merchant_id,
@@ -1013,29 +1181,59 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let in_flight = serde_json::to_string(&claim.in_flight).expect("counts");
         // Numbered per URL, so one claim never takes more than a URL's share.
-        let rows = sqlx::query(
-            "UPDATE deliveries SET lease_until_ms = ?
-             WHERE id IN (
-                SELECT due.id FROM (
-                    SELECT id, url, next_attempt_ms,
-                           ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
-                    FROM deliveries
-                    WHERE status = 'pending' AND next_attempt_ms <= ?
-                      AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
-                ) AS due
-                LEFT JOIN json_each(?) AS busy ON busy.key = due.url
-                WHERE due.nth + COALESCE(busy.value, 0) <= ?
-                ORDER BY due.next_attempt_ms LIMIT ?)
-             RETURNING *",
-        )
-        .bind(lease_until_ms)
-        .bind(now_ms)
-        .bind(now_ms)
-        .bind(in_flight)
-        .bind(i64::from(claim.per_url))
-        .bind(i64::from(claim.total))
-        .fetch_all(&self.pool)
-        .await?;
+        // PostgreSQL also skips rows another instance is claiming right now.
+        let claim_sql = match self.dialect {
+            Dialect::Sqlite => {
+                "UPDATE deliveries SET lease_until_ms = ?
+                 WHERE id IN (
+                    SELECT due.id FROM (
+                        SELECT id, url, next_attempt_ms,
+                               ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
+                        FROM deliveries
+                        WHERE status = 'pending' AND next_attempt_ms <= ?
+                          AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
+                    ) AS due
+                    LEFT JOIN json_each(?) AS busy ON busy.key = due.url
+                    WHERE due.nth + COALESCE(busy.value, 0) <= ?
+                    ORDER BY due.next_attempt_ms LIMIT ?)
+                 RETURNING *"
+            }
+            Dialect::Postgres => {
+                "UPDATE deliveries SET lease_until_ms = ?
+                 WHERE id IN (
+                    SELECT d.id FROM deliveries AS d
+                    WHERE d.id IN (
+                        SELECT due.id FROM (
+                            SELECT id, url,
+                                   ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
+                            FROM deliveries
+                            WHERE status = 'pending' AND next_attempt_ms <= ?
+                              AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
+                        ) AS due
+                        LEFT JOIN json_each_text(?::json) AS busy ON busy.key = due.url
+                        WHERE due.nth + COALESCE(busy.value::bigint, 0) <= ?)
+                      -- checked again on the row as locked, in case another
+                      -- instance leased it since this statement began
+                      AND d.status = 'pending'
+                      AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?)
+                    ORDER BY d.next_attempt_ms LIMIT ?
+                    FOR UPDATE SKIP LOCKED)
+                 RETURNING *"
+            }
+        };
+        let mut query = sqlx::query(stmt(self.dialect, claim_sql))
+            .bind(lease_until_ms)
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(in_flight)
+            .bind(i64::from(claim.per_url));
+        if self.dialect == Dialect::Postgres {
+            query = query.bind(now_ms);
+        }
+        let rows = query
+            .bind(i64::from(claim.total))
+            .fetch_all(&self.pool)
+            .await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let delivery = delivery_from_row(row)?;
@@ -1045,10 +1243,13 @@ impl Store for SqliteStore {
                 .ok_or_else(|| corrupt("delivery without event", &delivery.id))?;
             let secrets = match &delivery.endpoint_id {
                 Some(endpoint_id) => {
-                    let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = ?")
-                        .bind(endpoint_id)
-                        .fetch_one(&self.pool)
-                        .await?;
+                    let row = sqlx::query(stmt(
+                        self.dialect,
+                        "SELECT * FROM webhook_endpoints WHERE id = ?",
+                    ))
+                    .bind(endpoint_id)
+                    .fetch_one(&self.pool)
+                    .await?;
                     let endpoint = endpoint_from_row(&row)?;
                     let now = now_ms / 1000;
                     let mut secrets = vec![endpoint.secret];
@@ -1081,8 +1282,8 @@ impl Store for SqliteStore {
     async fn record_attempt(&self, a: &Attempt, result: AttemptResult) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            stmt(self.dialect, "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
+             VALUES (?, ?, ?, ?, ?, ?)"),
         )
         .bind(&a.delivery_id)
         .bind(&a.event_id)
@@ -1097,11 +1298,12 @@ impl Store for SqliteStore {
             AttemptResult::RetryAt(ms) => ("pending", Some(ms)),
             AttemptResult::GiveUp => ("failed", None),
         };
-        sqlx::query(
+        sqlx::query(stmt(
+            self.dialect,
             "UPDATE deliveries SET status = ?, attempts = attempts + 1,
                 next_attempt_ms = coalesce(?, next_attempt_ms), lease_until_ms = NULL
              WHERE id = ?",
-        )
+        ))
         .bind(status)
         .bind(next)
         .bind(&a.delivery_id)
