@@ -802,27 +802,36 @@ impl Store for SqlStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool> {
+        // The guarded write comes first: it decides which of two racing
+        // finishes wins, and SQLite never has to upgrade a read to a write.
         let mut tx = self.pool.begin().await?;
         let Some(row) = sqlx::query(stmt(
             self.dialect,
-            "SELECT * FROM payments WHERE id = ? AND status = 'requires_action'",
+            "UPDATE payments SET status = ?, decline_code = ?, action_token = NULL, updated = ?,
+                amount_captured = CASE WHEN ? = 'succeeded' THEN amount ELSE 0 END
+             WHERE id = ? AND status = 'requires_action'
+             RETURNING session_id",
         ))
+        .bind(to.as_str())
+        .bind(decline_code)
+        .bind(now)
+        .bind(to.as_str())
         .bind(payment_id)
         .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(false);
         };
-        let payment = payment_from_row(&row)?;
+        let session_id: Option<String> = row.try_get("session_id")?;
         let completes = matches!(
             to,
             PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
         );
-        if let Some(session_id) = payment.session_id.as_ref().filter(|_| completes) {
+        if let Some(session_id) = session_id.filter(|_| completes) {
             let completed = sqlx::query(stmt(
                 self.dialect,
                 "UPDATE checkout_sessions SET status = 'complete', payment_id = ?
-                     WHERE id = ? AND status = 'open' AND expires_at > ?",
+                 WHERE id = ? AND status = 'open' AND expires_at > ?",
             ))
             .bind(payment_id)
             .bind(session_id)
@@ -831,29 +840,8 @@ impl Store for SqlStore {
             .await?
             .rows_affected();
             if completed != 1 {
-                return Ok(false);
+                return Ok(false); // rolled back: the payment stays as it was
             }
-        }
-        let captured = if to == PaymentStatus::Succeeded {
-            payment.amount
-        } else {
-            0
-        };
-        let finished = sqlx::query(
-            stmt(self.dialect, "UPDATE payments SET status = ?, amount_captured = ?, decline_code = ?, action_token = NULL, updated = ?
-             WHERE id = ? AND status = 'requires_action'"),
-        )
-        .bind(to.as_str())
-        .bind(captured)
-        .bind(decline_code)
-        .bind(now)
-        .bind(payment_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if finished != 1 {
-            // Another request finished it first (PostgreSQL lets them race).
-            return Ok(false);
         }
         insert_events(self.dialect, &mut tx, events).await?;
         tx.commit().await?;

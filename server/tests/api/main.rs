@@ -10,6 +10,7 @@ mod postgres;
 mod readme;
 mod receiver;
 mod sessions;
+mod store;
 mod threeds;
 mod validation;
 mod webhooks;
