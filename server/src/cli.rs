@@ -30,7 +30,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
-    /// SQLite database: a file path or a sqlite:// URL; created if missing.
+    /// The database: a SQLite file path or sqlite:// URL (created if missing),
+    /// or a postgres:// URL for several instances (then set KASSE_SECRET).
     #[arg(
         long = "database",
         env = "KASSE_DATABASE_URL",
@@ -76,6 +77,9 @@ pub struct ServeArgs {
     /// Hours after which an uncaptured authorisation is voided.
     #[arg(long, env = "KASSE_AUTHORIZATION_TTL_HOURS", default_value_t = 7 * 24)]
     pub authorization_ttl_hours: i64,
+    /// How often expired sessions and stale authorisations are swept, in milliseconds.
+    #[arg(long, env = "KASSE_SWEEP_INTERVAL_MS", default_value_t = 30_000)]
+    pub sweep_interval_ms: u64,
     /// The first webhook retry waits this many milliseconds; each next one twice as long.
     #[arg(long, env = "KASSE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000)]
     pub webhook_retry_base_ms: u64,
@@ -156,6 +160,7 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
             max_declined_attempts: args.max_declined_attempts,
             confirms_per_minute: args.confirms_per_minute,
             authorization_ttl: args.authorization_ttl_hours * 3600,
+            sweep_interval: Duration::from_millis(args.sweep_interval_ms.max(10)),
             ..Limits::default()
         },
         webhooks: WebhookConfig {

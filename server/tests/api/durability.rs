@@ -12,31 +12,46 @@ use serde_json::{Value, json};
 use crate::helpers::{good_card, session_body};
 use crate::receiver::Receiver;
 
-fn free_addr() -> SocketAddr {
+pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
 }
 
-struct Kasse {
+/// A `kasse serve` process; killed if the test ends first.
+pub struct Kasse {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Kasse {
     async fn start(dir: &Path, addr: SocketAddr) -> Self {
+        let database = dir.join("kasse.db").display().to_string();
+        Self::start_on(dir, addr, &database, None, &[]).await
+    }
+
+    /// Serves `database`, logging to `dir/kasse.log`, with `KASSE_SECRET`
+    /// set to `secret` if given and `extra` arguments.
+    pub async fn start_on(
+        dir: &Path,
+        addr: SocketAddr,
+        database: &str,
+        secret: Option<&str>,
+        extra: &[&str],
+    ) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("kasse.log"))
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_kasse"))
-            .args([
-                "--database",
-                &dir.join("kasse.db").display().to_string(),
-                "serve",
-            ])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kasse"));
+        match secret {
+            Some(secret) => command.env("KASSE_SECRET", secret),
+            None => command.env_remove("KASSE_SECRET"),
+        };
+        let child = command
+            .args(["--database", database, "serve"])
             .args(["--addr", &addr.to_string(), "--static-dir", "nowhere"])
             .args([
                 "--webhook-retry-base-ms",
@@ -50,7 +65,7 @@ impl Kasse {
                 "--confirms-per-minute",
                 "10000",
             ])
-            .env_remove("KASSE_SECRET")
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -64,7 +79,7 @@ impl Kasse {
         Self { child, base }
     }
 
-    fn terminate(mut self) {
+    pub fn terminate(mut self) {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -72,7 +87,7 @@ impl Kasse {
         self.child.wait().unwrap();
     }
 
-    fn kill_9(mut self) {
+    pub fn kill_9(mut self) {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
     }
@@ -85,8 +100,18 @@ impl Drop for Kasse {
 }
 
 fn merchant(dir: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_kasse"))
-        .args(["--database", &dir.join("kasse.db").display().to_string()])
+    merchant_on(&dir.join("kasse.db").display().to_string(), None)
+}
+
+/// Creates a merchant with the `kasse` command; returns its secret key.
+pub fn merchant_on(database: &str, secret: Option<&str>) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kasse"));
+    match secret {
+        Some(secret) => command.env("KASSE_SECRET", secret),
+        None => command.env_remove("KASSE_SECRET"),
+    };
+    let out = command
+        .args(["--database", database])
         .args([
             "merchant",
             "create",
@@ -96,15 +121,18 @@ fn merchant(dir: &Path) -> String {
             "https://shop.example",
             "--json",
         ])
-        .env_remove("KASSE_SECRET")
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     created["secret_key"].as_str().unwrap().to_string()
 }
 
-async fn pay(http: &reqwest::Client, base: &str, key: &str) {
+pub async fn pay(http: &reqwest::Client, base: &str, key: &str) {
     let session: CheckoutSession = http
         .post(format!("{base}/v1/checkout/sessions"))
         .bearer_auth(key)
@@ -125,7 +153,7 @@ async fn pay(http: &reqwest::Client, base: &str, key: &str) {
     assert_eq!(paid.status(), 200);
 }
 
-async fn add_endpoint(http: &reqwest::Client, base: &str, key: &str, url: &str) {
+pub async fn add_endpoint(http: &reqwest::Client, base: &str, key: &str, url: &str) {
     let response = http
         .post(format!("{base}/v1/webhook_endpoints"))
         .bearer_auth(key)
@@ -136,7 +164,7 @@ async fn add_endpoint(http: &reqwest::Client, base: &str, key: &str, url: &str) 
     assert_eq!(response.status(), 201);
 }
 
-async fn event_ids(http: &reqwest::Client, base: &str, key: &str) -> HashSet<String> {
+pub async fn event_ids(http: &reqwest::Client, base: &str, key: &str) -> HashSet<String> {
     let list: EventList = http
         .get(format!("{base}/v1/events?limit=100"))
         .bearer_auth(key)
@@ -149,7 +177,7 @@ async fn event_ids(http: &reqwest::Client, base: &str, key: &str) -> HashSet<Str
     list.data.into_iter().map(|e| e.id).collect()
 }
 
-fn ids(received: &[crate::receiver::Delivery]) -> HashSet<String> {
+pub fn ids(received: &[crate::receiver::Delivery]) -> HashSet<String> {
     received.iter().map(|d| d.header("webhook-id")).collect()
 }
 

@@ -3,6 +3,7 @@ mod durability;
 mod guards;
 mod helpers;
 mod idempotency;
+mod instances;
 mod openapi;
 mod pay;
 mod payments;

@@ -1,0 +1,292 @@
+//! Two `kasse serve` processes on one PostgreSQL database: nothing about
+//! correctness may depend on there being one process.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use kasse_core::PaymentStatus;
+use kasse_core::api::{CheckoutSession, ErrorBody, Event, EventList, Payment};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::durability::{Kasse, add_endpoint, free_addr, ids, merchant_on};
+use crate::helpers::{good_card, session_body};
+use crate::receiver::Receiver;
+
+const SECRET: &str = "one secret that every instance of this test shares";
+
+struct Pair {
+    dir: TempDir,
+    database: String,
+    key: String,
+    /// None once the test has killed it.
+    a: Option<Kasse>,
+    b: Kasse,
+    http: reqwest::Client,
+}
+
+async fn two_instances(extra: &[&str]) -> Pair {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::postgres::fresh_database().await;
+    // The first `kasse` to touch the database migrates it.
+    let key = merchant_on(&database, Some(SECRET));
+    let a = Kasse::start_on(dir.path(), free_addr(), &database, Some(SECRET), extra).await;
+    let b = Kasse::start_on(dir.path(), free_addr(), &database, Some(SECRET), extra).await;
+    Pair {
+        dir,
+        database,
+        key,
+        a: Some(a),
+        b,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Pair {
+    /// Instance A for even `i` while it lives, else B.
+    fn base(&self, i: usize) -> &str {
+        match &self.a {
+            Some(a) if i % 2 == 0 => &a.base,
+            _ => &self.b.base,
+        }
+    }
+
+    async fn post(&self, i: usize, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base(i)))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, i: usize, path: &str) -> T {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base(i)))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    async fn session(&self, i: usize, body: &Value) -> CheckoutSession {
+        let response = self.post(i, "/v1/checkout/sessions", body).await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    async fn confirm(&self, i: usize, session: &CheckoutSession) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/pay/{}/confirm", self.base(i), session.id))
+            .header("Kasse-Client-Secret", &session.client_secret)
+            .json(&good_card("4242424242424242"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Every event of the merchant, through instance `i`.
+    async fn events(&self, i: usize) -> Vec<Event> {
+        let mut all = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page: EventList = self.get(i, &format!("/v1/events?limit=100{after}")).await;
+            let more = page.has_more;
+            all.extend(page.data);
+            if !more {
+                return all;
+            }
+            after = format!("&starting_after={}", all.last().unwrap().id);
+        }
+    }
+
+    async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn confirms_refunds_and_idempotency_keys_hold_across_instances() {
+    let pair = two_instances(&[]).await;
+
+    // Twenty confirms of one session, half to each instance: one charge.
+    let session = pair.session(0, &session_body()).await;
+    let answers = join_all((0..20).map(|i| pair.confirm(i, &session))).await;
+    let mut charged = 0;
+    for answer in answers {
+        match answer.status().as_u16() {
+            200 => charged += 1,
+            409 => {
+                let error: ErrorBody = answer.json().await.unwrap();
+                assert!(
+                    ["payment_in_progress", "checkout_session_complete"]
+                        .contains(&error.error.code.as_str()),
+                    "{error:?}"
+                );
+            }
+            other => panic!("confirm answered {other}"),
+        }
+    }
+    assert_eq!(charged, 1);
+    let payments: kasse_core::api::PaymentList = pair.get(1, "/v1/payments?limit=100").await;
+    assert_eq!(payments.data.len(), 1);
+    let payment = &payments.data[0];
+    assert_eq!(payment.status, PaymentStatus::Succeeded);
+
+    // Twenty refunds of 100 through both: 12 fit in 1250, a 13th does not.
+    let body = json!({"payment_id": payment.id, "amount": 100});
+    let answers = join_all((0..20).map(|i| pair.post(i, "/v1/refunds", &body))).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        12,
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409));
+    let after: Payment = pair.get(0, &format!("/v1/payments/{}", payment.id)).await;
+    assert_eq!(after.amount_refunded, 1200);
+
+    // An Idempotency-Key used on A is honoured on B: one session, same answer.
+    let send = |i: usize| {
+        pair.http
+            .post(format!("{}/v1/checkout/sessions", pair.base(i)))
+            .bearer_auth(&pair.key)
+            .header("Idempotency-Key", "order-77-attempt-1")
+            .json(&session_body())
+            .send()
+    };
+    let first = send(0).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let second = send(1).await.unwrap();
+    assert_eq!(second.status(), 201);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    let reused = pair
+        .http
+        .post(format!("{}/v1/checkout/sessions", pair.b.base))
+        .bearer_auth(&pair.key)
+        .header("Idempotency-Key", "order-77-attempt-1")
+        .json(&json!({"amount": 1, "currency": "usd"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), 422);
+}
+
+#[tokio::test]
+async fn each_delivery_attempt_is_made_by_one_instance_and_sweeps_happen_once() {
+    let pair = two_instances(&["--sweep-interval-ms", "100"]).await;
+    let receiver = Receiver::start().await;
+    add_endpoint(&pair.http, pair.base(0), &pair.key, &receiver.url("/hooks")).await;
+
+    // Fifteen payments through both: thirty events, each delivered once.
+    for i in 0..15 {
+        let session = pair.session(i, &session_body()).await;
+        assert_eq!(pair.confirm(i + 1, &session).await.status(), 200);
+    }
+    let expected: HashSet<String> = pair.events(0).await.into_iter().map(|e| e.id).collect();
+    assert_eq!(expected.len(), 30);
+    let received = receiver
+        .wait_for(Duration::from_secs(30), |r| ids(r) == expected)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // room for a double
+    assert_eq!(receiver.received().len(), received.len());
+    let mut per_event: HashMap<String, usize> = HashMap::new();
+    for delivery in receiver.received() {
+        *per_event.entry(delivery.header("webhook-id")).or_default() += 1;
+    }
+    assert!(per_event.values().all(|n| *n == 1), "{per_event:?}");
+    let one: Value = pair
+        .get(
+            1,
+            &format!("/v1/events/{}", received[0].header("webhook-id")),
+        )
+        .await;
+    assert_eq!(one["attempts"].as_array().unwrap().len(), 1, "{one}");
+
+    // Ten sessions past their time and five stale authorisations, swept by
+    // both instances every 100 ms: each expired and each voided once.
+    for i in 0..10 {
+        pair.session(i, &session_body()).await;
+    }
+    for i in 0..5 {
+        let mut body = session_body();
+        body["capture_method"] = json!("manual");
+        let session = pair.session(i, &body).await;
+        assert_eq!(pair.confirm(i, &session).await.status(), 200);
+    }
+    pair.sql("UPDATE checkout_sessions SET expires_at = created - 1 WHERE status = 'open'")
+        .await;
+    pair.sql("UPDATE payments SET created = created - 8 * 86400 WHERE status = 'requires_capture'")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (expired, canceled) = loop {
+        let events = pair.events(0).await;
+        let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
+        let counts = (count("checkout.session.expired"), count("payment.canceled"));
+        if counts.0 >= 10 && counts.1 >= 5 || Instant::now() > deadline {
+            break counts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await; // several more sweeps
+    let events = pair.events(1).await;
+    let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
+    assert_eq!((expired, canceled), (10, 5));
+    assert_eq!(count("checkout.session.expired"), 10);
+    assert_eq!(count("payment.canceled"), 5);
+}
+
+#[tokio::test]
+async fn one_instance_killed_mid_load_loses_no_payment_and_no_event() {
+    let mut pair = two_instances(&[]).await;
+    let receiver = Receiver::start().await;
+    // Slow answers keep deliveries in flight on both when the blow falls.
+    receiver.delay(Duration::from_millis(300));
+    add_endpoint(&pair.http, pair.base(1), &pair.key, &receiver.url("/hooks")).await;
+
+    // Customers pay through both; A is killed half way, B carries on alone.
+    let mut acknowledged = Vec::new();
+    for i in 0..20 {
+        if i == 10 {
+            pair.a.take().unwrap().kill_9();
+        }
+        let session = pair.session(i, &session_body()).await;
+        let paid = pair.confirm(i + 1, &session).await;
+        assert_eq!(paid.status(), 200);
+        acknowledged.push(session.id);
+    }
+
+    for id in &acknowledged {
+        let session: Value = pair.get(1, &format!("/v1/checkout/sessions/{id}")).await;
+        assert_eq!(session["status"], "complete", "{session}");
+        assert!(session["payment_id"].is_string());
+    }
+    let payments: kasse_core::api::PaymentList = pair.get(1, "/v1/payments?limit=100").await;
+    assert_eq!(payments.data.len(), 20);
+    assert!(
+        payments
+            .data
+            .iter()
+            .all(|p| p.status == PaymentStatus::Succeeded)
+    );
+
+    // What A held when it died is taken up by B once A's leases run out.
+    let expected: HashSet<String> = pair.events(1).await.into_iter().map(|e| e.id).collect();
+    assert_eq!(expected.len(), 40);
+    receiver
+        .wait_for(Duration::from_secs(60), |r| ids(r).is_superset(&expected))
+        .await;
+    let log = std::fs::read_to_string(pair.dir.path().join("kasse.log")).unwrap();
+    assert!(!log.contains("4242424242424242"));
+}
