@@ -161,7 +161,6 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
             confirms_per_minute: args.confirms_per_minute,
             authorization_ttl: args.authorization_ttl_hours * 3600,
             sweep_interval: Duration::from_millis(args.sweep_interval_ms.max(10)),
-            ..Limits::default()
         },
         webhooks: WebhookConfig {
             retry_base: Duration::from_millis(args.webhook_retry_base_ms),
