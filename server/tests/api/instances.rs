@@ -47,7 +47,7 @@ impl Pair {
     /// Instance A for even `i` while it lives, else B.
     fn base(&self, i: usize) -> &str {
         match &self.a {
-            Some(a) if i % 2 == 0 => &a.base,
+            Some(a) if i.is_multiple_of(2) => &a.base,
             _ => &self.b.base,
         }
     }
