@@ -77,6 +77,14 @@ pub struct ServeArgs {
     /// Hours after which an uncaptured authorisation is voided.
     #[arg(long, env = "KASSE_AUTHORIZATION_TTL_HOURS", default_value_t = 7 * 24)]
     pub authorization_ttl_hours: i64,
+    /// A load balancer's address whose X-Forwarded-For header names the
+    /// client (repeat, or comma-separated in the variable).
+    #[arg(
+        long = "trusted-proxy",
+        env = "KASSE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How often expired sessions and stale authorisations are swept, in milliseconds.
     #[arg(long, env = "KASSE_SWEEP_INTERVAL_MS", default_value_t = 30_000)]
     pub sweep_interval_ms: u64,
@@ -161,6 +169,7 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
             confirms_per_minute: args.confirms_per_minute,
             authorization_ttl: args.authorization_ttl_hours * 3600,
             sweep_interval: Duration::from_millis(args.sweep_interval_ms.max(10)),
+            trusted_proxies: args.trusted_proxies,
         },
         webhooks: WebhookConfig {
             retry_base: Duration::from_millis(args.webhook_retry_base_ms),

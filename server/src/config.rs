@@ -1,6 +1,6 @@
 //! Everything `kasse serve` needs to know, gathered from flags and the environment.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -73,6 +73,30 @@ pub struct Limits {
     pub authorization_ttl: i64,
     /// How often the sweeper expires sessions and voids authorisations.
     pub sweep_interval: Duration,
+    /// Proxies (a load balancer) whose `X-Forwarded-For` names the client;
+    /// from anyone else the header is ignored, so it cannot be forged.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Limits {
+    /// The address a request comes from: the peer, or behind trusted
+    /// proxies the right-most address they did not add themselves.
+    pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let hops: Vec<IpAddr> = forwarded_for
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|hop| hop.trim().parse().ok())
+            .collect();
+        hops.iter()
+            .rev()
+            .find(|hop| !self.trusted_proxies.contains(hop))
+            .or(hops.first())
+            .copied()
+            .unwrap_or(peer)
+    }
 }
 
 impl Default for Limits {
@@ -82,6 +106,7 @@ impl Default for Limits {
             confirms_per_minute: 20,
             authorization_ttl: 7 * 24 * 3600,
             sweep_interval: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -92,5 +117,52 @@ pub fn database_url(input: &str) -> String {
         input.to_string()
     } else {
         format!("sqlite://{input}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn behind(proxies: &[&str]) -> Limits {
+        Limits {
+            trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+            ..Limits::default()
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let direct = behind(&[]);
+        assert_eq!(
+            direct.client_ip(ip("198.51.100.7"), Some("203.0.113.5")),
+            ip("198.51.100.7")
+        );
+
+        let lb = behind(&["10.0.0.2", "10.0.0.3"]);
+        // A forged first hop is ignored: the proxy appended the real one.
+        assert_eq!(
+            lb.client_ip(ip("10.0.0.2"), Some("1.2.3.4, 203.0.113.5")),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            lb.client_ip(ip("10.0.0.2"), Some("203.0.113.5, 10.0.0.3")),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            lb.client_ip(ip("10.0.0.2"), Some("10.0.0.3")),
+            ip("10.0.0.3")
+        );
+        assert_eq!(lb.client_ip(ip("10.0.0.2"), None), ip("10.0.0.2"));
+        assert_eq!(lb.client_ip(ip("10.0.0.2"), Some("junk")), ip("10.0.0.2"));
+        // Not from the proxy: the header is whatever the client wrote.
+        assert_eq!(
+            lb.client_ip(ip("198.51.100.7"), Some("203.0.113.5")),
+            ip("198.51.100.7")
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kasse_core::api::ErrorBody;
 use kasse_core::api::{
@@ -113,12 +113,15 @@ async fn show(
 )]
 async fn confirm(
     State(ctx): State<ApiContext>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     secret: ClientSecret,
     ApiJson(req): ApiJson<ConfirmRequest>,
 ) -> Result<Response, ApiError> {
-    if ctx.confirm_limiter.check_key(&client.ip()).is_err() {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = ctx.limits.client_ip(peer.ip(), forwarded);
+    if ctx.confirm_limiter.check_key(&client).is_err() {
         return Err(ApiError::TooManyRequests {
             code: "rate_limited",
             message: "Too many payment attempts from your network. Wait a minute and try again."

@@ -1,6 +1,6 @@
 //! Defences against card testing, and the sweeper's upkeep.
 
-use kasse_core::api::CheckoutSession;
+use kasse_core::api::{CLIENT_SECRET_HEADER, CheckoutSession};
 use kasse_core::{PaymentStatus, SessionStatus};
 use kasse_server::sweeper::sweep;
 
@@ -52,6 +52,62 @@ async fn one_address_is_limited_in_confirms_per_minute() {
         .await;
     expect_error(limited, 429, "rate_limited").await;
     assert_eq!(app.count("SELECT count(*) FROM payments").await, 3);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
+    let app = spawn_app_with(|c| {
+        c.limits.confirms_per_minute = 2;
+        c.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let confirm_from = |forwarded: &'static str| {
+        let app = &app;
+        async move {
+            let session = app.create_session().await;
+            app.http
+                .post(app.url(&format!("/v1/pay/{}/confirm", session.id)))
+                .header(CLIENT_SECRET_HEADER, &session.client_secret)
+                .header("X-Forwarded-For", forwarded)
+                .json(&good_card("4000000000000002"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The proxy appends the real client; what the client wrote first is ignored.
+    for forged in ["1.1.1.1, 203.0.113.5", "2.2.2.2, 203.0.113.5"] {
+        assert_eq!(confirm_from(forged).await.status(), 402);
+    }
+    expect_error(
+        confirm_from("3.3.3.3, 203.0.113.5").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // Another customer behind the same proxy is not held up.
+    assert_eq!(confirm_from("203.0.113.6").await.status(), 402);
+}
+
+#[tokio::test]
+async fn a_forwarded_for_header_from_anyone_else_changes_nothing() {
+    let app = spawn_app_with(|c| c.limits.confirms_per_minute = 2).await;
+    for (i, forwarded) in ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .into_iter()
+        .enumerate()
+    {
+        let session = app.create_session().await;
+        let response = app
+            .http
+            .post(app.url(&format!("/v1/pay/{}/confirm", session.id)))
+            .header(CLIENT_SECRET_HEADER, &session.client_secret)
+            .header("X-Forwarded-For", forwarded)
+            .json(&good_card("4000000000000002"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), if i < 2 { 402 } else { 429 });
+    }
 }
 
 #[tokio::test]
