@@ -11,7 +11,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 ADDR ?= 127.0.0.1:8080
 DATABASE ?= data/kasse.db
 
-.PHONY: run test bench setup frontend build lint test-native test-wasm test-e2e clean
+.PHONY: run test bench setup services frontend build lint test-native test-wasm test-e2e clean
 
 run: setup frontend
 	@echo "==> Building the kasse server (release)"
@@ -19,7 +19,7 @@ run: setup frontend
 	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it)"
 	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist
 
-test: setup frontend lint test-native test-wasm test-e2e
+test: setup services frontend lint test-native test-wasm test-e2e
 	@echo "==> All tests passed"
 
 # Figures, not pass or fail: not part of `make test`.
@@ -29,6 +29,11 @@ bench: setup frontend
 
 setup:
 	@./scripts/setup.sh
+
+# PostgreSQL (KASSE_TEST_POSTGRES_URL, else 127.0.0.1:5432, started if need
+# be) and nginx, for the store suite, multi-instance and deployment tests.
+services:
+	@./scripts/test-services.sh
 
 frontend:
 	@echo "==> Building the payment page (trunk, release)"
@@ -41,8 +46,10 @@ lint:
 	cargo clippy -p kasse-web --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 test-native:
-	@echo "==> Rust tests of every crate (core, server, page logic)"
+	@echo "==> Rust tests of every crate (core, server, page logic; the store suite on SQLite and PostgreSQL)"
 	cargo test --workspace --exclude kasse-e2e
+	@echo "==> The API tests again, each on its own PostgreSQL database"
+	KASSE_TEST_STORE=postgres cargo test -p kasse-server --test api
 
 test-wasm:
 	@echo "==> wasm-bindgen-test in headless Chromium (card form)"

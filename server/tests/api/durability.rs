@@ -50,9 +50,12 @@ impl Kasse {
             Some(secret) => command.env("KASSE_SECRET", secret),
             None => command.env_remove("KASSE_SECRET"),
         };
+        if !extra.contains(&"--static-dir") {
+            command.env("KASSE_STATIC_DIR", "nowhere");
+        }
         let child = command
             .args(["--database", database, "serve"])
-            .args(["--addr", &addr.to_string(), "--static-dir", "nowhere"])
+            .args(["--addr", &addr.to_string()])
             .args([
                 "--webhook-retry-base-ms",
                 "100",

@@ -1,4 +1,5 @@
 mod cli;
+mod deploy;
 mod durability;
 mod guards;
 mod helpers;

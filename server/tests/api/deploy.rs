@@ -1,0 +1,155 @@
+//! deploy/nginx.conf as shipped, run by Debian's nginx in front of two
+//! instances on one PostgreSQL: customers pay through the one address, also
+//! after an instance dies.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kasse_core::api::CheckoutSession;
+use serde_json::Value;
+
+use crate::durability::{Kasse, free_addr, merchant_on};
+use crate::helpers::{good_card, session_body};
+
+const SECRET: &str = "one secret that every instance behind nginx shares";
+const NGINX: &str = "/usr/sbin/nginx";
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// nginx with the shipped configuration, pointed at `upstreams`.
+async fn nginx(dir: &Path, listen: &str, upstreams: [&str; 2]) -> Nginx {
+    assert!(
+        Path::new(NGINX).exists(),
+        "{NGINX} is missing: `make test` installs Debian's nginx (scripts/test-services.sh)"
+    );
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/nginx.conf");
+    let shipped = std::fs::read_to_string(shipped).unwrap();
+    for placeholder in ["127.0.0.1:8081", "127.0.0.1:8082", "listen 8080;"] {
+        assert!(
+            shipped.contains(placeholder),
+            "{placeholder} not in nginx.conf"
+        );
+    }
+    let config = shipped
+        .replace("127.0.0.1:8081", upstreams[0])
+        .replace("127.0.0.1:8082", upstreams[1])
+        .replace("listen 8080;", &format!("listen {listen};"));
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, config).unwrap();
+    let globals = format!(
+        "daemon off; pid {0}/nginx.pid; error_log {0}/nginx-error.log;",
+        dir.display()
+    );
+    let child = Command::new(NGINX)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&path)
+        .args(["-g", &globals])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let nginx = Nginx(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("http://{listen}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "nginx did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nginx
+}
+
+async fn pay_through(http: &reqwest::Client, base: &str, key: &str) -> Value {
+    let created = http
+        .post(format!("{base}/v1/checkout/sessions"))
+        .bearer_auth(key)
+        .json(&session_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let session: CheckoutSession = created.json().await.unwrap();
+    assert!(
+        session.url.starts_with(&format!("{base}/pay/")),
+        "the hosted page is on the public address: {}",
+        session.url
+    );
+    let page = http.get(&session.url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let paid = http
+        .post(format!("{base}/v1/pay/{}/confirm", session.id))
+        .header("Kasse-Client-Secret", &session.client_secret)
+        .json(&good_card("4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+    paid.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn customers_pay_through_nginx_in_front_of_two_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::postgres::fresh_database().await;
+    let key = merchant_on(&database, Some(SECRET));
+    let public = free_addr().to_string();
+    let base = format!("http://{public}");
+    let (a_addr, b_addr) = (free_addr(), free_addr());
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Kasse</title><body></body>",
+    )
+    .unwrap();
+    let dist = dist.display().to_string();
+    let extra = [
+        "--public-url",
+        &base,
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--static-dir",
+        &dist,
+    ];
+    let a = Kasse::start_on(dir.path(), a_addr, &database, Some(SECRET), &extra).await;
+    let _b = Kasse::start_on(dir.path(), b_addr, &database, Some(SECRET), &extra).await;
+    let _nginx = nginx(
+        dir.path(),
+        &public,
+        [&a_addr.to_string(), &b_addr.to_string()],
+    )
+    .await;
+
+    let http = reqwest::Client::new();
+    for _ in 0..4 {
+        let paid = pay_through(&http, &base, &key).await;
+        assert_eq!(paid["status"], "succeeded", "{paid}");
+    }
+    // One instance dies; nginx sends everyone to the other.
+    a.kill_9();
+    for _ in 0..4 {
+        let paid = pay_through(&http, &base, &key).await;
+        assert_eq!(paid["status"], "succeeded", "{paid}");
+    }
+    let list: kasse_core::api::PaymentList = http
+        .get(format!("{base}/v1/payments?limit=100"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.data.len(), 8);
+}
