@@ -4,6 +4,7 @@
 //! the server runs, and both agree on money, statuses and the API's shapes.
 
 pub mod api;
+pub mod appearance;
 pub mod card;
 pub mod error;
 pub mod money;

@@ -1,0 +1,312 @@
+//! The page's appearance: the `--kasse-*` design tokens a merchant or a
+//! session may set, each with its default for light and dark, and the
+//! checks every value passes. No raw CSS is ever accepted: a value is a
+//! colour, a length or a font from the allow-list, or it is refused.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// What a token's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`.
+    Color,
+    /// A length in `px` or `rem` between the bounds, in px (1rem = 16px).
+    Length { min_px: u32, max_px: u32 },
+    /// A name from [`FONTS`].
+    Font,
+}
+
+/// One design token: `--kasse-{name}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub name: &'static str,
+    pub kind: TokenKind,
+    pub light: &'static str,
+    pub dark: &'static str,
+    pub description: &'static str,
+}
+
+const fn color(
+    name: &'static str,
+    light: &'static str,
+    dark: &'static str,
+    description: &'static str,
+) -> Token {
+    Token {
+        name,
+        kind: TokenKind::Color,
+        light,
+        dark,
+        description,
+    }
+}
+
+/// Every token, as `style/main.css` defines it (a test holds them together).
+pub const TOKENS: &[Token] = &[
+    color(
+        "color-primary",
+        "#3a4ee0",
+        "#8c9bff",
+        "The pay button, links and focus rings.",
+    ),
+    color(
+        "color-primary-text",
+        "#ffffff",
+        "#10131c",
+        "Text on the primary colour.",
+    ),
+    color("color-background", "#f4f5f8", "#10131c", "Behind the card."),
+    color(
+        "color-surface",
+        "#ffffff",
+        "#1b1f2b",
+        "The card and the fields.",
+    ),
+    color("color-text", "#1d2230", "#e8eaf0", "Body text."),
+    color(
+        "color-text-muted",
+        "#5b6273",
+        "#a8aebd",
+        "Labels, hints and the order reference.",
+    ),
+    color(
+        "color-border",
+        "#c9cdd8",
+        "#3b4254",
+        "Field and card borders.",
+    ),
+    color("color-danger", "#b3261e", "#ff8a80", "Errors and declines."),
+    color("color-success", "#1b6e3a", "#7ddc9b", "The paid receipt."),
+    Token {
+        name: "font-family",
+        kind: TokenKind::Font,
+        light: "system-ui",
+        dark: "system-ui",
+        description: "The page's typeface, from the allow-list.",
+    },
+    Token {
+        name: "font-size",
+        kind: TokenKind::Length {
+            min_px: 12,
+            max_px: 24,
+        },
+        light: "16px",
+        dark: "16px",
+        description: "The base text size.",
+    },
+    Token {
+        name: "radius",
+        kind: TokenKind::Length {
+            min_px: 0,
+            max_px: 32,
+        },
+        light: "8px",
+        dark: "8px",
+        description: "Corner radius of fields and buttons (the card's is 1.5×).",
+    },
+    Token {
+        name: "space",
+        kind: TokenKind::Length {
+            min_px: 4,
+            max_px: 48,
+        },
+        light: "16px",
+        dark: "16px",
+        description: "The spacing unit.",
+    },
+];
+
+/// Fonts a theme may name, with the stack each becomes. Only fonts the
+/// customer's device has: the page loads no web fonts.
+pub const FONTS: &[(&str, &str)] = &[
+    (
+        "system-ui",
+        "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Noto Sans\", \"Noto Sans Bengali\", \"Noto Sans Mongolian\", sans-serif",
+    ),
+    (
+        "sans-serif",
+        "\"Helvetica Neue\", Arial, \"Noto Sans\", \"Noto Sans Bengali\", \"Noto Sans Mongolian\", sans-serif",
+    ),
+    (
+        "serif",
+        "Georgia, \"Times New Roman\", \"Noto Serif\", \"Noto Serif Bengali\", serif",
+    ),
+    (
+        "rounded",
+        "ui-rounded, \"SF Pro Rounded\", \"Nunito\", system-ui, sans-serif",
+    ),
+    (
+        "monospace",
+        "ui-monospace, \"SF Mono\", Menlo, Consolas, \"Noto Sans Mono\", monospace",
+    ),
+];
+
+pub fn token(name: &str) -> Option<&'static Token> {
+    TOKENS.iter().find(|t| t.name == name)
+}
+
+/// The CSS value a font name stands for.
+pub fn font_stack(name: &str) -> Option<&'static str> {
+    FONTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, stack)| *stack)
+}
+
+/// Light, dark, or as the customer's device prefers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColorScheme {
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+/// A merchant's default look, or a session's changes to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Appearance {
+    /// Forces light or dark; `auto` (the default) follows the device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_scheme: Option<ColorScheme>,
+    /// Tokens by name without the `--kasse-` prefix, e.g. `color-primary`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, String>,
+    /// Tokens for the dark scheme, where they should differ.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dark_variables: BTreeMap<String, String>,
+    /// An `https` image on one of the merchant's origins, shown above the amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+}
+
+/// Why a value was refused, naming the field as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppearanceError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for AppearanceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for AppearanceError {}
+
+fn is_hex_color(value: &str) -> bool {
+    value.strip_prefix('#').is_some_and(|hex| {
+        matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// A length's size in px, if it is a plain `px` or `rem` length.
+fn length_px(value: &str) -> Option<f64> {
+    let (number, scale) = if let Some(n) = value.strip_suffix("rem") {
+        (n, 16.0)
+    } else {
+        (value.strip_suffix("px")?, 1.0)
+    };
+    let valid = !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && number.bytes().filter(|b| *b == b'.').count() <= 1;
+    valid
+        .then(|| number.parse::<f64>().ok())
+        .flatten()
+        .map(|n| n * scale)
+}
+
+/// Checks one token's value; `Ok` holds the CSS value to set.
+pub fn check_value(name: &str, value: &str) -> Result<String, String> {
+    let Some(token) = token(name) else {
+        let known: Vec<&str> = TOKENS.iter().map(|t| t.name).collect();
+        return Err(format!(
+            "is not a design token; the tokens are {}",
+            known.join(", ")
+        ));
+    };
+    let value = value.trim();
+    if value.contains([';', '{', '}', '(', ')', '\\', '<', '>', '@', '/', '*']) {
+        return Err("must be a plain value: raw CSS is not accepted".into());
+    }
+    match token.kind {
+        TokenKind::Color if is_hex_color(value) => Ok(value.to_ascii_lowercase()),
+        TokenKind::Color => Err(format!(
+            "must be a hex colour such as {}, not {value:?}",
+            token.light
+        )),
+        TokenKind::Length { min_px, max_px } => match length_px(value) {
+            Some(px) if px >= f64::from(min_px) && px <= f64::from(max_px) => Ok(value.into()),
+            Some(_) => Err(format!("must be between {min_px}px and {max_px}px")),
+            None => Err(format!(
+                "must be a length in px or rem such as {}, not {value:?}",
+                token.light
+            )),
+        },
+        TokenKind::Font => font_stack(value).map(str::to_string).ok_or_else(|| {
+            let fonts: Vec<&str> = FONTS.iter().map(|(n, _)| *n).collect();
+            format!("must be one of {}", fonts.join(", "))
+        }),
+    }
+}
+
+impl Appearance {
+    /// Checks every token and the logo's form (its origin is the server's
+    /// to check); the first problem names its field.
+    pub fn validate(&self) -> Result<(), AppearanceError> {
+        for (group, variables) in [
+            ("variables", &self.variables),
+            ("dark_variables", &self.dark_variables),
+        ] {
+            for (name, value) in variables {
+                check_value(name, value).map_err(|message| AppearanceError {
+                    field: format!("appearance.{group}.{name}"),
+                    message,
+                })?;
+            }
+        }
+        if let Some(logo) = &self.logo_url
+            && (!logo.starts_with("https://") && !logo.starts_with("http://") || logo.len() > 2048)
+        {
+            return Err(AppearanceError {
+                field: "appearance.logo_url".into(),
+                message: "must be an https URL on one of your origins".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// This appearance with `over`'s settings on top (a session over its
+    /// merchant's default).
+    pub fn overlaid(&self, over: &Appearance) -> Appearance {
+        let mut merged = self.clone();
+        merged.color_scheme = over.color_scheme.or(self.color_scheme);
+        merged.logo_url = over.logo_url.clone().or_else(|| self.logo_url.clone());
+        merged.variables.extend(over.variables.clone());
+        merged.dark_variables.extend(over.dark_variables.clone());
+        merged
+    }
+
+    /// The CSS custom properties to set, as (`--kasse-name`, value) pairs,
+    /// for the light and the dark scheme. Values failing the checks are
+    /// left out, so the page never sets what the server would refuse.
+    pub fn properties(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let set = |variables: &BTreeMap<String, String>| {
+            variables
+                .iter()
+                .filter_map(|(name, value)| {
+                    check_value(name, value)
+                        .ok()
+                        .map(|v| (format!("--kasse-{name}"), v))
+                })
+                .collect()
+        };
+        (set(&self.variables), set(&self.dark_variables))
+    }
+}
