@@ -155,6 +155,9 @@ pub fn font_stack(name: &str) -> Option<&'static str> {
         .map(|(_, stack)| *stack)
 }
 
+/// CSS custom properties to set: (`--kasse-name`, value).
+pub type Properties = Vec<(String, String)>;
+
 /// Light, dark, or as the customer's device prefers.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,7 +299,7 @@ impl Appearance {
     /// The CSS custom properties to set, as (`--kasse-name`, value) pairs,
     /// for the light and the dark scheme. Values failing the checks are
     /// left out, so the page never sets what the server would refuse.
-    pub fn properties(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    pub fn properties(&self) -> (Properties, Properties) {
         let set = |variables: &BTreeMap<String, String>| {
             variables
                 .iter()
