@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::appearance::Appearance;
+
 use crate::card::CardBrand;
 use crate::error::{DeclineCode, ErrorType};
 use crate::sensitive::Sensitive;
@@ -60,6 +62,9 @@ pub struct CreateCheckoutSession {
     /// endpoints; on the merchant's origins, signed with its webhook secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_url: Option<String>,
+    /// Changes to the merchant's appearance for this session's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<Appearance>,
 }
 
 /// Whether an approved payment is captured at once or only authorised.
@@ -110,6 +115,8 @@ pub struct CheckoutSession {
     pub metadata: BTreeMap<String, String>,
     pub capture_method: CaptureMethod,
     pub notification_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<Appearance>,
     /// The successful payment, once there is one.
     pub payment_id: Option<String>,
     /// Unix seconds.
@@ -137,6 +144,9 @@ pub struct PaySession {
     pub last_error: Option<PayError>,
     /// The merchant's origins: the only parents the page talks to in a popup.
     pub merchant_origins: Vec<String>,
+    /// How the page looks: the merchant's default with the session's changes.
+    #[serde(default)]
+    pub appearance: Appearance,
 }
 
 /// A failed attempt as the customer reads it.

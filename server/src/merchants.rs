@@ -32,6 +32,7 @@ pub async fn create(
     now: i64,
 ) -> StoreResult<Credentials> {
     let merchant = Merchant {
+        appearance: Default::default(),
         id: new_id("mer"),
         name: name.to_string(),
         origins,
@@ -55,6 +56,7 @@ pub async fn ensure_with_new_keys(
 ) -> StoreResult<Credentials> {
     let merchant = store
         .upsert_merchant(&Merchant {
+            appearance: Default::default(),
             id: id.to_string(),
             name: name.to_string(),
             origins,

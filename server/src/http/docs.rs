@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "Payments", description = "Look up, capture, void and validate payments"),
         (name = "Refunds", description = "Money back, in full or in parts"),
         (name = "Webhooks", description = "Signed events to the merchant's server, retried until delivered"),
+        (name = "Appearance", description = "The look of the merchant's payment pages: design tokens, never raw CSS"),
         (name = "Payment page", description = "Called by the hosted page with the session's client secret"),
         (name = "Operations", description = "Health"),
     )

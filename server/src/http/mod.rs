@@ -1,6 +1,7 @@
 //! The HTTP surface: one context, one router per resource.
 
 mod acs;
+mod appearance;
 mod docs;
 mod error;
 mod extract;
@@ -66,6 +67,7 @@ pub fn api_router(ctx: ApiContext) -> Router {
         .merge(sessions::router())
         .merge(payments::router())
         .merge(webhooks::router())
+        .merge(appearance::router())
         .split_for_parts();
     let merchant_api = merchant_api.route_layer(axum::middleware::from_fn_with_state(
         ctx.clone(),

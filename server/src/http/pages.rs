@@ -131,6 +131,19 @@ pub async fn frame_ancestors(ctx: &ApiContext, merchant_id: Option<&str>, embed:
     }
 }
 
+/// The origin of the logo a session's page shows, if it has one.
+async fn logo_origin(ctx: &ApiContext, session: Option<&crate::store::Session>) -> Option<String> {
+    let session = session?;
+    let merchant = ctx.store.merchant(&session.merchant_id).await.ok()??;
+    let logo = session
+        .appearance
+        .as_ref()
+        .and_then(|a| a.logo_url.clone())
+        .or(merchant.appearance.logo_url)?;
+    let origin = url::Url::parse(&logo).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
 #[derive(serde::Deserialize)]
 pub struct EmbedQuery {
     #[serde(default)]
@@ -163,16 +176,20 @@ async fn page(
     };
     let mut response = Html(html.clone()).into_response();
     let headers = response.headers_mut();
-    let merchant = ctx
-        .store
-        .session(&id)
-        .await
-        .ok()
-        .flatten()
-        .map(|s| s.merchant_id);
-    let ancestors = frame_ancestors(&ctx, merchant.as_deref(), query.embedded()).await;
+    let session = ctx.store.session(&id).await.ok().flatten();
+    let merchant = session.as_ref().map(|s| s.merchant_id.as_str());
+    let ancestors = frame_ancestors(&ctx, merchant, query.embedded()).await;
+    // The merchant's logo is the one image from elsewhere the page may show.
+    let policy = match logo_origin(&ctx, session.as_ref()).await {
+        Some(origin) => page.csp.replacen(
+            "img-src 'self' data:",
+            &format!("img-src 'self' data: {origin}"),
+            1,
+        ),
+        None => page.csp.clone(),
+    };
     let csp =
-        HeaderValue::from_str(&format!("{}; {ancestors}", page.csp)).expect("the policy is ASCII");
+        HeaderValue::from_str(&format!("{policy}; {ancestors}")).expect("the policy is ASCII");
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::REFERRER_POLICY,

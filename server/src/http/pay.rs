@@ -72,6 +72,10 @@ async fn show(
     };
     Ok(Json(PaySession {
         last_error,
+        appearance: match &session.appearance {
+            Some(own) => merchant.appearance.overlaid(own),
+            None => merchant.appearance.clone(),
+        },
         merchant_origins: merchant
             .origins
             .iter()

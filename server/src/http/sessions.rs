@@ -233,9 +233,14 @@ fn validate(
             ),
         ));
     }
+    let appearance = req
+        .appearance
+        .map(|a| super::appearance::checked(merchant, a))
+        .transpose()?;
     let id = new_id("cs");
     let now = ctx.clock.now();
     Ok(Session {
+        appearance,
         client_secret: format!("{id}_secret_{}", &new_id("x")[2..]),
         id,
         merchant_id: merchant.id.clone(),
@@ -349,6 +354,7 @@ pub fn to_api(ctx: &ApiContext, s: &Session) -> CheckoutSession {
         metadata: s.metadata.clone(),
         capture_method: s.capture_method,
         notification_url: s.notification_url.clone(),
+        appearance: s.appearance.clone(),
         payment_id: s.payment_id.clone(),
         created: s.created,
         expires_at: s.expires_at,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 
@@ -35,6 +36,8 @@ pub struct Merchant {
     pub signing_secret: String,
     /// Signs deliveries to sessions' own `notification_url`s.
     pub webhook_secret: Option<String>,
+    /// The default look of its payment pages.
+    pub appearance: Appearance,
     pub created: i64,
 }
 
@@ -80,6 +83,8 @@ pub struct Session {
     pub metadata: BTreeMap<String, String>,
     pub capture_method: CaptureMethod,
     pub notification_url: Option<String>,
+    /// Changes to the merchant's appearance for this session.
+    pub appearance: Option<Appearance>,
     pub payment_id: Option<String>,
     pub created: i64,
     pub expires_at: i64,
@@ -321,6 +326,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_merchant(&self, merchant: &Merchant) -> StoreResult<()>;
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>>;
     /// Creates the merchant, or updates its name and origins if it exists.
+    /// Sets a merchant's default appearance; false if there is no such merchant.
+    async fn set_merchant_appearance(
+        &self,
+        merchant_id: &str,
+        appearance: &Appearance,
+    ) -> StoreResult<bool>;
     async fn upsert_merchant(&self, merchant: &Merchant) -> StoreResult<Merchant>;
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;

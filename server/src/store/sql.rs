@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -141,8 +142,24 @@ fn merchant_from_row(row: &AnyRow) -> StoreResult<Merchant> {
         origins,
         signing_secret: row.try_get("signing_secret")?,
         webhook_secret: row.try_get("webhook_secret")?,
+        appearance: json_column::<Appearance>(row, "appearance")?.unwrap_or_default(),
         created: row.try_get("created")?,
     })
+}
+
+/// A nullable JSON column.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> StoreResult<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt(column, &t)))
+        .transpose()
+}
+
+fn appearance_json(appearance: &Appearance) -> Option<String> {
+    (appearance != &Appearance::default())
+        .then(|| serde_json::to_string(appearance).expect("appearance serialises"))
 }
 
 /// Writes events and, for each, one pending delivery per destination: the
@@ -317,6 +334,7 @@ fn session_from_row(row: &AnyRow) -> StoreResult<Session> {
         created: row.try_get("created")?,
         expires_at: row.try_get("expires_at")?,
         notification_url: row.try_get("notification_url")?,
+        appearance: json_column(row, "appearance")?,
     })
 }
 
@@ -389,8 +407,8 @@ impl Store for SqlStore {
     async fn insert_merchant(&self, m: &Merchant) -> StoreResult<()> {
         sqlx::query(stmt(
             self.dialect,
-            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created, appearance)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         ))
         .bind(&m.id)
         .bind(&m.name)
@@ -398,6 +416,7 @@ impl Store for SqlStore {
         .bind(&m.signing_secret)
         .bind(&m.webhook_secret)
         .bind(m.created)
+        .bind(appearance_json(&m.appearance))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -411,6 +430,22 @@ impl Store for SqlStore {
             .as_ref()
             .map(merchant_from_row)
             .transpose()
+    }
+
+    async fn set_merchant_appearance(
+        &self,
+        merchant_id: &str,
+        appearance: &Appearance,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE merchants SET appearance = ? WHERE id = ?",
+        ))
+        .bind(appearance_json(appearance))
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn upsert_merchant(&self, m: &Merchant) -> StoreResult<Merchant> {
@@ -489,8 +524,8 @@ impl Store for SqlStore {
         sqlx::query(
             stmt(self.dialect, "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
                 success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
-                metadata, payment_id, created, expires_at, capture_method, notification_url)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                metadata, payment_id, created, expires_at, capture_method, notification_url, appearance)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         )
         .bind(&s.id)
         .bind(&s.merchant_id)
@@ -510,6 +545,7 @@ impl Store for SqlStore {
         .bind(s.expires_at)
         .bind(s.capture_method.as_str())
         .bind(&s.notification_url)
+        .bind(s.appearance.as_ref().and_then(appearance_json))
         .execute(&self.pool)
         .await?;
         Ok(())

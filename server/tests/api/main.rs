@@ -1,3 +1,4 @@
+mod appearance;
 mod cli;
 mod deploy;
 mod durability;

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 20] = [
+const OPERATIONS: [(&str, &str); 22] = [
     ("get", "/healthz"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
@@ -23,6 +23,8 @@ const OPERATIONS: [(&str, &str); 20] = [
     ("get", "/v1/events"),
     ("get", "/v1/events/{id}"),
     ("post", "/v1/events/{id}/resend"),
+    ("get", "/v1/merchant/appearance"),
+    ("put", "/v1/merchant/appearance"),
 ];
 
 fn refs(value: &Value, out: &mut Vec<String>) {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::appearance::{Appearance, ColorScheme};
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 use kasse_server::ids::new_id;
@@ -79,6 +80,10 @@ async fn merchant(store: &dyn Store) -> Merchant {
         origins: vec![MerchantOrigin::parse("https://shop.example").unwrap()],
         signing_secret: "sign".into(),
         webhook_secret: None,
+        appearance: Appearance {
+            variables: BTreeMap::from([("color-primary".into(), "#0a7d5a".into())]),
+            ..Appearance::default()
+        },
         created: START,
     };
     store.insert_merchant(&merchant).await.unwrap();
@@ -102,6 +107,10 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
         metadata: BTreeMap::from([("cart".into(), "7".into())]),
         capture_method: CaptureMethod::Automatic,
         notification_url: None,
+        appearance: Some(Appearance {
+            color_scheme: Some(ColorScheme::Dark),
+            ..Appearance::default()
+        }),
         payment_id: None,
         created: START,
         expires_at,
@@ -173,6 +182,22 @@ async fn merchants_keys_and_secrets(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(renamed.name, "Renamed");
+    assert_eq!(
+        renamed.appearance, m.appearance,
+        "an upsert keeps the appearance"
+    );
+    let plain = Appearance::default();
+    assert!(store.set_merchant_appearance(&m.id, &plain).await.unwrap());
+    assert_eq!(
+        store.merchant(&m.id).await.unwrap().unwrap().appearance,
+        plain
+    );
+    assert!(
+        !store
+            .set_merchant_appearance("mer_nobody", &plain)
+            .await
+            .unwrap()
+    );
     assert_eq!(renamed.webhook_secret.as_deref(), Some("whsec_a"));
 
     let key = ApiKey {
