@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                                 parent.listen(focus_card_number);
                                 parent.post("loaded", json!({ "session_id": session.id }));
                             }
+                            crate::theme::apply(&session.appearance);
                             Screen::Ready(Box::new(session), parent)
                         }
                         Err(embed::ForeignParent) => {
@@ -253,6 +254,10 @@ fn Checkout(session: PaySession, target: PageTarget, parent: Option<Parent>) -> 
     view! {
         <section class="kasse-card">
             <header class="kasse-summary">
+                // Decorative: the merchant's name follows as text.
+                {session.appearance.logo_url.clone().map(|src| view! {
+                    <img class="kasse-logo" id="kasse-logo" src=src alt="" />
+                })}
                 <p class="kasse-merchant" id="kasse-merchant">{merchant.clone()}</p>
                 <p class="kasse-amount" id="kasse-amount">{amount}</p>
                 {session.order_reference.map(|r| view! { <p class="kasse-reference">"Order " {r}</p> })}
