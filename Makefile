@@ -52,7 +52,7 @@ test-native:
 	KASSE_TEST_STORE=postgres cargo test -p kasse-server --test api
 
 test-wasm:
-	@echo "==> wasm-bindgen-test in headless Chromium (card form)"
+	@echo "==> wasm-bindgen-test in headless Chromium (card form, theme)"
 	cargo test -p kasse-web --target wasm32-unknown-unknown
 
 test-e2e:
