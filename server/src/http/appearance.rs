@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiContext, ApiError, ApiJson, MerchantAuth};
-use crate::store::Merchant;
+use crate::store::{Merchant, Session};
 
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new().routes(routes!(read_appearance, set_appearance))
@@ -41,6 +41,14 @@ pub fn checked(merchant: &Merchant, appearance: Appearance) -> Result<Appearance
         })?;
     }
     Ok(appearance)
+}
+
+/// How a session's page looks: the merchant's default with the session's changes.
+pub fn effective_appearance(merchant: &Merchant, session: &Session) -> Appearance {
+    match &session.appearance {
+        Some(own) => merchant.appearance.overlaid(own),
+        None => merchant.appearance.clone(),
+    }
 }
 
 /// Read the merchant's appearance

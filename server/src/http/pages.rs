@@ -8,7 +8,11 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower_http::services::ServeDir;
 
+use kasse_core::appearance::Appearance;
+
 use super::ApiContext;
+use super::appearance::effective_appearance;
+use crate::store::Merchant;
 
 /// The page's HTML and the Content-Security-Policy that allows exactly its
 /// own scripts: files from this origin, WebAssembly, and the hashes of the
@@ -108,22 +112,18 @@ async fn checkout_js() -> Response {
 
 /// Who may frame a page: in embed mode the merchant's origins, else nobody.
 pub async fn frame_ancestors(ctx: &ApiContext, merchant_id: Option<&str>, embed: bool) -> String {
-    let origins = match merchant_id.filter(|_| embed) {
-        Some(id) => ctx
-            .store
-            .merchant(id)
-            .await
-            .ok()
-            .flatten()
-            .map(|m| {
-                m.origins
-                    .iter()
-                    .map(|o| o.as_str().to_string())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-        None => Vec::new(),
+    let merchant = match merchant_id.filter(|_| embed) {
+        Some(id) => ctx.store.merchant(id).await.ok().flatten(),
+        None => None,
     };
+    ancestors_of(merchant.as_ref(), embed)
+}
+
+fn ancestors_of(merchant: Option<&Merchant>, embed: bool) -> String {
+    let origins: Vec<&str> = merchant
+        .filter(|_| embed)
+        .map(|m| m.origins.iter().map(|o| o.as_str()).collect())
+        .unwrap_or_default();
     if origins.is_empty() {
         "frame-ancestors 'none'".into()
     } else {
@@ -131,16 +131,11 @@ pub async fn frame_ancestors(ctx: &ApiContext, merchant_id: Option<&str>, embed:
     }
 }
 
-/// The origin of the logo a session's page shows, if it has one.
-async fn logo_origin(ctx: &ApiContext, session: Option<&crate::store::Session>) -> Option<String> {
-    let session = session?;
-    let merchant = ctx.store.merchant(&session.merchant_id).await.ok()??;
-    let logo = session
-        .appearance
-        .as_ref()
-        .and_then(|a| a.logo_url.clone())
-        .or(merchant.appearance.logo_url)?;
-    let origin = url::Url::parse(&logo).ok()?.origin();
+/// The origin of the logo a page shows, if it has one.
+fn logo_origin(appearance: &Appearance) -> Option<String> {
+    let origin = url::Url::parse(appearance.logo_url.as_deref()?)
+        .ok()?
+        .origin();
     origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
@@ -177,10 +172,17 @@ async fn page(
     let mut response = Html(html.clone()).into_response();
     let headers = response.headers_mut();
     let session = ctx.store.session(&id).await.ok().flatten();
-    let merchant = session.as_ref().map(|s| s.merchant_id.as_str());
-    let ancestors = frame_ancestors(&ctx, merchant, query.embedded()).await;
+    let merchant = match &session {
+        Some(s) => ctx.store.merchant(&s.merchant_id).await.ok().flatten(),
+        None => None,
+    };
+    let ancestors = ancestors_of(merchant.as_ref(), query.embedded());
     // The merchant's logo is the one image from elsewhere the page may show.
-    let policy = match logo_origin(&ctx, session.as_ref()).await {
+    let logo = session
+        .as_ref()
+        .zip(merchant.as_ref())
+        .and_then(|(s, m)| logo_origin(&effective_appearance(m, s)));
+    let policy = match logo {
         Some(origin) => page.csp.replacen(
             "img-src 'self' data:",
             &format!("img-src 'self' data: {origin}"),

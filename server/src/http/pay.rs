@@ -21,6 +21,7 @@ use url::Url;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::appearance::effective_appearance;
 use super::{ApiContext, ApiError, ApiJson, ClientSecret};
 use crate::events::{self, new_event};
 use crate::ids::{new_id, new_secret};
@@ -72,10 +73,7 @@ async fn show(
     };
     Ok(Json(PaySession {
         last_error,
-        appearance: match &session.appearance {
-            Some(own) => merchant.appearance.overlaid(own),
-            None => merchant.appearance.clone(),
-        },
+        appearance: effective_appearance(&merchant, &session),
         merchant_origins: merchant
             .origins
             .iter()

@@ -5,7 +5,21 @@ use kasse_core::api::{CheckoutSession, PaySession};
 use kasse_core::appearance::{Appearance, ColorScheme};
 use serde_json::json;
 
-use crate::helpers::{SHOP, expect_error, session_body, spawn_app};
+use crate::helpers::{SHOP, TestApp, expect_error, session_body, spawn_app};
+
+/// The Content-Security-Policy the hosted page of `session` is served with.
+async fn page_policy(app: &TestApp, session: &CheckoutSession) -> String {
+    let html = app
+        .http
+        .get(app.url(&format!("/pay/{}", session.id)))
+        .send()
+        .await
+        .unwrap();
+    html.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
 
 #[tokio::test]
 async fn a_merchant_sets_its_look_and_a_session_changes_part_of_it() {
@@ -101,16 +115,7 @@ async fn a_merchant_sets_its_look_and_a_session_changes_part_of_it() {
     );
 
     // The hosted page may load that logo, and no other outside image.
-    let html = app
-        .http
-        .get(app.url(&format!("/pay/{}", session.id)))
-        .send()
-        .await
-        .unwrap();
-    let csp = html.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let csp = page_policy(&app, &session).await;
     assert!(
         csp.contains("img-src 'self' data: https://shop.example;"),
         "{csp}"
@@ -138,15 +143,6 @@ async fn a_session_with_a_bad_appearance_is_not_created() {
     let session = app.create_session().await;
     let page: PaySession = app.pay_get(&session).await.json().await.unwrap();
     assert_eq!(page.appearance, Appearance::default());
-    let html = app
-        .http
-        .get(app.url(&format!("/pay/{}", session.id)))
-        .send()
-        .await
-        .unwrap();
-    let csp = html.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let csp = page_policy(&app, &session).await;
     assert!(csp.contains("img-src 'self' data:;"), "{csp}");
 }

@@ -164,6 +164,15 @@ fn event(merchant: &Merchant, kind: &str, created: i64) -> NewEvent {
     }
 }
 
+/// Every event of the merchant, newest first.
+async fn all_events(store: &dyn Store, m: &Merchant) -> Vec<kasse_server::store::Event> {
+    let query = EventQuery {
+        limit: 100,
+        ..EventQuery::default()
+    };
+    store.list_events(&m.id, &query).await.unwrap()
+}
+
 async fn merchants_keys_and_secrets(store: Arc<dyn Store>) {
     let m = merchant(store.as_ref()).await;
     assert_eq!(store.merchant(&m.id).await.unwrap(), Some(m.clone()));
@@ -344,16 +353,7 @@ async fn a_payment_change_applies_only_from_the_state_it_expects(store: Arc<dyn 
         store.refund(&refunds[0].id).await.unwrap().as_ref(),
         Some(&refunds[0])
     );
-    let events = store
-        .list_events(
-            &m.id,
-            &EventQuery {
-                limit: 100,
-                ..EventQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+    let events = all_events(store.as_ref(), &m).await;
     assert_eq!(events.len(), 1, "nor any event");
 
     // The database itself refuses refunding more than was captured.
@@ -425,16 +425,7 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
         PaymentStatus::Failed => assert_eq!(session.status, SessionStatus::Open),
         other => panic!("finished as {other:?}"),
     }
-    let events = store
-        .list_events(
-            &m.id,
-            &EventQuery {
-                limit: 100,
-                ..EventQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+    let events = all_events(store.as_ref(), &m).await;
     assert_eq!(events.len(), 1);
 }
 
@@ -899,15 +890,6 @@ async fn sessions_expire_once(store: Arc<dyn Store>) {
         store.session(&later.id).await.unwrap().unwrap().expires_at,
         START + 100
     );
-    let events = store
-        .list_events(
-            &m.id,
-            &EventQuery {
-                limit: 10,
-                ..EventQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+    let events = all_events(store.as_ref(), &m).await;
     assert_eq!(events.len(), 1);
 }
