@@ -8,6 +8,7 @@ use crate::appearance::Appearance;
 
 use crate::card::CardBrand;
 use crate::error::{DeclineCode, ErrorType};
+use crate::locale::RequestedLocale;
 use crate::sensitive::Sensitive;
 use crate::status::{PaymentStatus, SessionStatus};
 
@@ -65,6 +66,11 @@ pub struct CreateCheckoutSession {
     /// Changes to the merchant's appearance for this session's page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appearance: Option<Appearance>,
+    /// The page's language: `en`, `bn` or `mn` (a region such as `bn-BD`
+    /// is accepted), or `auto` (the default) for the customer's browser's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "bn"))]
+    pub locale: Option<String>,
 }
 
 /// Whether an approved payment is captured at once or only authorised.
@@ -117,6 +123,9 @@ pub struct CheckoutSession {
     pub notification_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appearance: Option<Appearance>,
+    /// `auto`, `en`, `bn` or `mn`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "auto"))]
+    pub locale: RequestedLocale,
     /// The successful payment, once there is one.
     pub payment_id: Option<String>,
     /// Unix seconds.
@@ -147,6 +156,13 @@ pub struct PaySession {
     /// How the page looks: the merchant's default with the session's changes.
     #[serde(default)]
     pub appearance: Appearance,
+    /// The page's language, or `auto` for the browser's.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "auto"))]
+    pub locale: RequestedLocale,
+    /// The payment that completed the session, for the receipt.
+    #[serde(default)]
+    pub payment_id: Option<String>,
 }
 
 /// A failed attempt as the customer reads it.

@@ -7,6 +7,7 @@ pub mod api;
 pub mod appearance;
 pub mod card;
 pub mod error;
+pub mod locale;
 pub mod money;
 pub mod origin;
 pub mod redirect;
@@ -15,6 +16,7 @@ pub mod status;
 pub mod webhook;
 
 pub use card::{CardBrand, CardNumber, Cvc, Expiry};
+pub use locale::{Locale, RequestedLocale};
 pub use money::{Currency, Money};
 pub use sensitive::Sensitive;
 pub use status::{PaymentAction, PaymentStatus, SessionStatus, TransitionError};

@@ -127,42 +127,14 @@ impl Money {
     }
 }
 
-/// Formats minor units for people: `$1,234.50`, `¥500`, `BHD 1.250`.
+/// Formats minor units for people in English: `$1,234.50`, `¥500`,
+/// `BHD 1.250` (a no-break space); [`crate::Locale`] writes other languages.
 pub fn format_amount(amount: i64, currency: Currency) -> String {
-    let exponent = currency.exponent();
-    let sign = if amount < 0 { "-" } else { "" };
-    let magnitude = amount.unsigned_abs();
-    let divisor = 10u64.pow(exponent);
-    let whole = group_thousands(magnitude / divisor);
-    let number = if exponent == 0 {
-        whole
-    } else {
-        format!(
-            "{whole}.{:0width$}",
-            magnitude % divisor,
-            width = exponent as usize
-        )
-    };
-    match currency.symbol() {
-        Some(symbol) => format!("{sign}{symbol}{number}"),
-        None => format!("{sign}{} {number}", currency.code()),
-    }
+    crate::Locale::En.format_amount(amount, currency)
 }
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&format_amount(self.amount, self.currency))
     }
-}
-
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

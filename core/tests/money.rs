@@ -57,7 +57,7 @@ fn formatting_uses_the_currency_exponent_and_symbol() {
     assert_eq!(format_amount(123_450, c("USD")), "$1,234.50");
     assert_eq!(format_amount(5, c("USD")), "$0.05");
     assert_eq!(format_amount(500, c("JPY")), "¥500");
-    assert_eq!(format_amount(1_250, c("BHD")), "BHD 1.250");
+    assert_eq!(format_amount(1_250, c("BHD")), "BHD\u{a0}1.250");
     assert_eq!(format_amount(150_050, c("BDT")), "৳1,500.50");
     assert_eq!(format_amount(1_000_000, c("MNT")), "₮10,000.00");
     assert_eq!(format_amount(-100, c("EUR")), "-€1.00");

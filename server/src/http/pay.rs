@@ -74,6 +74,8 @@ async fn show(
     Ok(Json(PaySession {
         last_error,
         appearance: effective_appearance(&merchant, &session),
+        locale: session.locale,
+        payment_id: session.payment_id.clone(),
         merchant_origins: merchant
             .origins
             .iter()

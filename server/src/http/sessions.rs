@@ -12,7 +12,7 @@ use kasse_core::api::{
 };
 use kasse_core::money::{AmountError, CurrencyError, MAX_AMOUNT_MINOR};
 use kasse_core::origin::{RedirectUrlError, redirect_url_on};
-use kasse_core::{Currency, Money, SessionStatus};
+use kasse_core::{Currency, Money, RequestedLocale, SessionStatus};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -237,10 +237,18 @@ fn validate(
         .appearance
         .map(|a| super::appearance::checked(merchant, a))
         .transpose()?;
+    let locale = req
+        .locale
+        .as_deref()
+        .map(RequestedLocale::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("invalid_locale", "locale", format!("{e}.")))?
+        .unwrap_or_default();
     let id = new_id("cs");
     let now = ctx.clock.now();
     Ok(Session {
         appearance,
+        locale,
         client_secret: format!("{id}_secret_{}", &new_id("x")[2..]),
         id,
         merchant_id: merchant.id.clone(),
@@ -355,6 +363,7 @@ pub fn to_api(ctx: &ApiContext, s: &Session) -> CheckoutSession {
         capture_method: s.capture_method,
         notification_url: s.notification_url.clone(),
         appearance: s.appearance.clone(),
+        locale: s.locale,
         payment_id: s.payment_id.clone(),
         created: s.created,
         expires_at: s.expires_at,

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use kasse_core::RequestedLocale;
 use kasse_core::api::{CaptureMethod, RefundStatus};
 use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
@@ -85,6 +86,7 @@ pub struct Session {
     pub notification_url: Option<String>,
     /// Changes to the merchant's appearance for this session.
     pub appearance: Option<Appearance>,
+    pub locale: RequestedLocale,
     pub payment_id: Option<String>,
     pub created: i64,
     pub expires_at: i64,

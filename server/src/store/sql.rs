@@ -8,6 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kasse_core::RequestedLocale;
 use kasse_core::api::{CaptureMethod, RefundStatus};
 use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
@@ -335,6 +336,10 @@ fn session_from_row(row: &AnyRow) -> StoreResult<Session> {
         expires_at: row.try_get("expires_at")?,
         notification_url: row.try_get("notification_url")?,
         appearance: json_column(row, "appearance")?,
+        locale: {
+            let locale: String = row.try_get("locale")?;
+            RequestedLocale::parse(&locale).map_err(|_| corrupt("session locale", &locale))?
+        },
     })
 }
 
@@ -524,8 +529,8 @@ impl Store for SqlStore {
         sqlx::query(
             stmt(self.dialect, "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
                 success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
-                metadata, payment_id, created, expires_at, capture_method, notification_url, appearance)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         )
         .bind(&s.id)
         .bind(&s.merchant_id)
@@ -546,6 +551,7 @@ impl Store for SqlStore {
         .bind(s.capture_method.as_str())
         .bind(&s.notification_url)
         .bind(s.appearance.as_ref().and_then(appearance_json))
+        .bind(s.locale.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

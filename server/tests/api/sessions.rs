@@ -1,6 +1,6 @@
-use kasse_core::SessionStatus;
-use kasse_core::api::CheckoutSession;
+use kasse_core::api::{CheckoutSession, PaySession};
 use kasse_core::error::ErrorType;
+use kasse_core::{Locale, RequestedLocale, SessionStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::{SHOP, START, expect_error, session_body, spawn_app};
@@ -32,6 +32,33 @@ async fn a_merchant_creates_and_reads_a_session() {
         .await
         .unwrap();
     assert_eq!(read, session);
+}
+
+#[tokio::test]
+async fn a_session_chooses_the_page_language_or_leaves_it_to_the_browser() {
+    let app = spawn_app().await;
+    let plain = app.create_session().await;
+    assert_eq!(plain.locale, RequestedLocale::Auto, "auto by default");
+    let page: PaySession = app.pay_get(&plain).await.json().await.unwrap();
+    assert_eq!(page.locale, RequestedLocale::Auto);
+
+    let mut body = session_body();
+    body["locale"] = json!("bn-BD");
+    let bangla = app.create_session_with(body).await;
+    assert_eq!(
+        bangla.locale,
+        RequestedLocale::Fixed(Locale::Bn),
+        "the region is dropped"
+    );
+    let page: PaySession = app.pay_get(&bangla).await.json().await.unwrap();
+    assert_eq!(page.locale, RequestedLocale::Fixed(Locale::Bn));
+    let read: Value = app
+        .get(&format!("/v1/checkout/sessions/{}", bangla.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["locale"], "bn");
 }
 
 #[tokio::test]
@@ -97,6 +124,8 @@ async fn bad_input_names_the_problem() {
             "invalid_email",
             "customer_email",
         ),
+        (with(json!({"locale": "fr"})), "invalid_locale", "locale"),
+        (with(json!({"locale": ""})), "invalid_locale", "locale"),
         (
             with(json!({"expires_in_seconds": 60})),
             "parameter_out_of_range",

@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use kasse_core::api::{CaptureMethod, RefundStatus};
 use kasse_core::appearance::{Appearance, ColorScheme};
 use kasse_core::origin::MerchantOrigin;
-use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
+use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
 use kasse_server::ids::new_id;
 use kasse_server::store::{
     ApiKey, AttemptResult, Claim, ConfirmClaim, DeliveryStatus, EventQuery, IdempotencyStart,
@@ -111,6 +111,7 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
             color_scheme: Some(ColorScheme::Dark),
             ..Appearance::default()
         }),
+        locale: RequestedLocale::Fixed(Locale::Mn),
         payment_id: None,
         created: START,
         expires_at,
