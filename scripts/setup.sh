@@ -31,8 +31,9 @@ missing_packages=()
 have chromium || missing_packages+=(chromium)
 have chromedriver || missing_packages+=(chromium-driver)
 have npm || missing_packages+=(nodejs npm)
+have brotli || missing_packages+=(brotli)
 if [ "${#missing_packages[@]}" -gt 0 ]; then
-    step "Installing ${missing_packages[*]} from Debian (headless browser tests; npm for build tools)"
+    step "Installing ${missing_packages[*]} from Debian (headless browser tests; npm for build tools; brotli for the built assets)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}"
 fi
@@ -40,8 +41,11 @@ fi
 # wasm-opt shrinks the page. Debian's (binaryen 108) corrupts the
 # reference-types wasm that current rustc emits, so take binaryen from npm.
 wasm_opt_wanted=$(sed -n 's/.*"binaryen": "\([0-9]*\)\..*/\1/p' package.json)
-if ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $wasm_opt_wanted\b"; then
-    step "Installing binaryen $wasm_opt_wanted (wasm-opt) from npm into node_modules"
+# axe-core checks the page's accessibility in the browser tests.
+axe_wanted=$(sed -n 's/.*"axe-core": "\([0-9.]*\)".*/\1/p' package.json)
+if ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $wasm_opt_wanted\b" ||
+    ! grep -q "\"version\": \"$axe_wanted\"" node_modules/axe-core/package.json 2>/dev/null; then
+    step "Installing binaryen $wasm_opt_wanted (wasm-opt) and axe-core $axe_wanted from npm into node_modules"
     npm ci --no-audit --no-fund
 fi
 

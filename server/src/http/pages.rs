@@ -151,9 +151,48 @@ impl EmbedQuery {
     }
 }
 
-/// Static files of the built front end, under `/static/`.
-pub fn static_files(page: &HostedPage) -> ServeDir {
-    ServeDir::new(&page.static_dir)
+/// Static files of the built front end, under `/static/`: the `.br` or
+/// `.gz` trunk wrote beside each (see `scripts/precompress.sh`) when the
+/// browser takes it, and cached for a year when the name carries trunk's
+/// content hash; anything else is revalidated on every use.
+pub fn static_files(page: &HostedPage) -> axum::Router {
+    axum::Router::new()
+        .fallback_service(
+            ServeDir::new(&page.static_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(axum::middleware::from_fn(cache_policy))
+}
+
+async fn cache_policy(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let immutable = is_content_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let policy = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Whether a file name carries trunk's content hash, as in
+/// `kasse-web-1f0c9e2d3b4a5c6d_bg.wasm` or `main-1f0c9e2d3b4a5c6d.css`: a new
+/// build gives a new name, so the old one may be cached for good.
+fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 async fn page(
@@ -207,7 +246,19 @@ async fn page(
 
 #[cfg(test)]
 mod tests {
-    use super::inline_scripts;
+    use super::{inline_scripts, is_content_hashed};
+
+    #[test]
+    fn only_names_with_trunks_hash_are_immutable() {
+        assert!(is_content_hashed("/kasse-web-1f0c9e2d3b4a5c6d_bg.wasm"));
+        assert!(is_content_hashed("/kasse-web-1f0c9e2d3b4a5c6d.js"));
+        assert!(is_content_hashed("/static/main-0a1b2c3d4e5f6a7b.css"));
+        assert!(is_content_hashed("/main-0a1b2c3d4e5f6a7b.css.br"));
+        assert!(!is_content_hashed("/index.html"));
+        assert!(!is_content_hashed("/kasse-web.js"));
+        assert!(!is_content_hashed("/kasse-web_bg.wasm"));
+        assert!(!is_content_hashed("/logo-dark.svg"));
+    }
 
     #[test]
     fn finds_only_inline_scripts() {

@@ -117,8 +117,16 @@ fn fake_front_end(dir: &TempDir) -> std::path::PathBuf {
         "export default async function init() {}",
     )
     .unwrap();
+    // A hashed stylesheet as trunk writes it, with its precompressed twins
+    // (their bytes are markers: the server sends them as they are).
+    std::fs::write(dist.join(HASHED_CSS), "body { color: black }").unwrap();
+    std::fs::write(dist.join(format!("{HASHED_CSS}.gz")), "gzip bytes").unwrap();
+    std::fs::write(dist.join(format!("{HASHED_CSS}.br")), "brotli bytes").unwrap();
     dist
 }
+
+/// A built asset whose name carries trunk's content hash.
+pub const HASHED_CSS: &str = "main-0a1b2c3d4e5f6a7b.css";
 
 pub fn session_body() -> Value {
     json!({

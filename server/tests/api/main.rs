@@ -1,4 +1,5 @@
 mod appearance;
+mod assets;
 mod cli;
 mod deploy;
 mod durability;
