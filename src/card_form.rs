@@ -2,7 +2,9 @@
 //! and checks every field with `kasse-core`, the code the server runs.
 
 use kasse_core::api::CardInput;
-use kasse_core::card::{detect_brand, format_card_input, format_expiry_input};
+use kasse_core::card::{
+    CardNumberError, CvcError, ExpiryError, detect_brand, format_card_input, format_expiry_input,
+};
 use kasse_core::{CardBrand, CardNumber, Cvc, Expiry};
 use leptos::html;
 use leptos::prelude::*;
@@ -13,18 +15,23 @@ pub fn today() -> (u16, u8) {
     (now.get_full_year() as u16, (now.get_month() + 1) as u8)
 }
 
-/// What each field says is wrong with it, if anything.
+/// The longest name on a card the page accepts, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// What is wrong with each field, if anything; the view words it in the
+/// page's language.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldErrors {
-    pub number: Option<String>,
-    pub expiry: Option<String>,
-    pub cvc: Option<String>,
-    pub name: Option<String>,
+    pub number: Option<CardNumberError>,
+    pub expiry: Option<ExpiryError>,
+    pub cvc: Option<CvcError>,
+    /// Longer than [`MAX_NAME_CHARS`].
+    pub name_too_long: bool,
 }
 
 impl FieldErrors {
     fn any(&self) -> bool {
-        self.number.is_some() || self.expiry.is_some() || self.cvc.is_some() || self.name.is_some()
+        self.number.is_some() || self.expiry.is_some() || self.cvc.is_some() || self.name_too_long
     }
 }
 
@@ -46,11 +53,10 @@ pub fn validate(
     let code = Cvc::parse(cvc, brand);
     let name = name.trim();
     let errors = FieldErrors {
-        number: card.as_ref().err().map(ToString::to_string),
-        expiry: exp.as_ref().err().map(ToString::to_string),
-        cvc: code.as_ref().err().map(ToString::to_string),
-        name: (name.chars().count() > 100)
-            .then(|| "The name must be at most 100 characters.".to_string()),
+        number: card.as_ref().err().cloned(),
+        expiry: exp.as_ref().err().cloned(),
+        cvc: code.as_ref().err().cloned(),
+        name_too_long: name.chars().count() > MAX_NAME_CHARS,
     };
     match (card, exp, code) {
         (Ok(card), Ok(exp), Ok(code)) if !errors.any() => Ok(CardInput {
@@ -79,6 +85,8 @@ pub fn CardForm(
     today: Option<(u16, u8)>,
 ) -> impl IntoView {
     let today = today.unwrap_or_else(self::today);
+    let locale = crate::i18n::use_locale();
+    let t = crate::i18n::text(locale);
     let number = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
     let cvc = RwSignal::new(String::new());
@@ -92,20 +100,29 @@ pub fn CardForm(
             .err()
             .unwrap_or_default()
     });
+    // What each field would say, in the page's language.
+    let messages = Memo::new(move |_| {
+        let e = errors.get();
+        [
+            e.number.as_ref().map(|e| t.number_error(e).to_string()),
+            e.expiry.as_ref().map(|e| t.expiry_error(e).to_string()),
+            e.cvc.as_ref().map(|e| crate::i18n::cvc_error(locale, e)),
+            e.name_too_long.then(|| t.name_long.to_string()),
+        ]
+    });
     // A field's error shows once it was left with something in it, or after
     // a submit: leaving an empty field (say, to press Cancel) is no mistake.
-    let shown =
-        move |field: usize, value: RwSignal<String>, pick: fn(&FieldErrors) -> Option<String>| {
-            move || {
-                (submitted.get() || (touched.get()[field] && !value.get().is_empty()))
-                    .then(|| pick(&errors.get()))
-                    .flatten()
-            }
-        };
-    let number_error = Signal::derive(shown(0, number, |e| e.number.clone()));
-    let expiry_error = Signal::derive(shown(1, expiry, |e| e.expiry.clone()));
-    let cvc_error = Signal::derive(shown(2, cvc, |e| e.cvc.clone()));
-    let name_error = Signal::derive(shown(3, name, |e| e.name.clone()));
+    let shown = move |field: usize, value: RwSignal<String>| {
+        move || {
+            (submitted.get() || (touched.get()[field] && !value.get().is_empty()))
+                .then(|| messages.get()[field].clone())
+                .flatten()
+        }
+    };
+    let number_error = Signal::derive(shown(0, number));
+    let expiry_error = Signal::derive(shown(1, expiry));
+    let cvc_error = Signal::derive(shown(2, cvc));
+    let name_error = Signal::derive(shown(3, name));
     let touch = move |field: usize| touched.update(|t| t[field] = true);
 
     let number_ref = NodeRef::<html::Input>::new();
@@ -132,7 +149,7 @@ pub fn CardForm(
                     (e.number.is_some(), number_ref),
                     (e.expiry.is_some(), expiry_ref),
                     (e.cvc.is_some(), cvc_ref),
-                    (e.name.is_some(), name_ref),
+                    (e.name_too_long, name_ref),
                 ]
                 .into_iter()
                 .find_map(|(bad, node)| bad.then_some(node));
@@ -148,7 +165,7 @@ pub fn CardForm(
     view! {
         <form class="kasse-card-form" novalidate=true on:submit=submit>
             <div class="kasse-field">
-                <label for="card-number">"Card number"</label>
+                <label for="card-number">{t.card_number}</label>
                 <div class="kasse-input-with-badge">
                     <input
                         id="card-number"
@@ -171,7 +188,7 @@ pub fn CardForm(
             </div>
             <div class="kasse-row">
                 <div class="kasse-field">
-                    <label for="card-expiry">"Expiry (MM / YY)"</label>
+                    <label for="card-expiry">{t.expiry}</label>
                     <input
                         id="card-expiry"
                         node_ref=expiry_ref
@@ -188,7 +205,7 @@ pub fn CardForm(
                     <p id="card-expiry-error" class="kasse-error" role="alert">{expiry_error}</p>
                 </div>
                 <div class="kasse-field">
-                    <label for="card-cvc">"Security code"</label>
+                    <label for="card-cvc">{t.cvc}</label>
                     <input
                         id="card-cvc"
                         node_ref=cvc_ref
@@ -214,7 +231,7 @@ pub fn CardForm(
                 </div>
             </div>
             <div class="kasse-field">
-                <label for="card-name">"Name on card"</label>
+                <label for="card-name">{t.name}</label>
                 <input
                     id="card-name"
                     node_ref=name_ref
@@ -229,7 +246,7 @@ pub fn CardForm(
                 <p id="card-name-error" class="kasse-error" role="alert">{name_error}</p>
             </div>
             <button id="pay-button" type="submit" class="kasse-pay" disabled=move || busy.get()>
-                {move || if busy.get() { "Processing…".to_string() } else { pay_label.get() }}
+                {move || if busy.get() { t.processing.to_string() } else { pay_label.get() }}
             </button>
         </form>
     }

@@ -2,8 +2,7 @@
 //! sends the customer back to the merchant.
 
 use kasse_core::api::{CardInput, ConfirmRequest, ConfirmResponse, PaySession};
-use kasse_core::money::format_amount;
-use kasse_core::{Currency, SessionStatus};
+use kasse_core::{Locale, SessionStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -13,6 +12,7 @@ use serde_json::json;
 use crate::api;
 use crate::card_form::CardForm;
 use crate::embed::{self, Parent};
+use crate::i18n;
 
 /// The session id and client secret this page was opened with.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +35,12 @@ pub fn parse_location(path: &str, hash: &str) -> Option<PageTarget> {
 #[derive(Debug, Clone, PartialEq)]
 enum Screen {
     Loading,
-    Unavailable(String),
+    /// The page cannot go on; `retry` when trying again may help (the
+    /// server was not reached).
+    Unavailable {
+        message: String,
+        retry: bool,
+    },
     Ready(Box<PaySession>, Option<Parent>),
 }
 
@@ -49,6 +54,50 @@ fn focus_card_number() {
     }
 }
 
+/// Reads the session and decides the page's language and screen.
+async fn load(
+    target: PageTarget,
+    requested_parent: Option<String>,
+    locale: RwSignal<Locale>,
+) -> Screen {
+    let t = i18n::text(locale.get_untracked());
+    match api::load_session(&target.session_id, &target.client_secret).await {
+        Ok(session) => {
+            let languages = i18n::browser_languages();
+            locale.set(Locale::negotiate(
+                Some(session.locale),
+                languages.iter().map(String::as_str),
+            ));
+            match Parent::check(requested_parent, &session.merchant_origins) {
+                Ok(parent) => {
+                    if let Some(parent) = &parent {
+                        parent.listen(focus_card_number);
+                        parent.post("loaded", json!({ "session_id": session.id }));
+                    }
+                    crate::theme::apply(&session.appearance);
+                    Screen::Ready(Box::new(session), parent)
+                }
+                Err(embed::ForeignParent) => Screen::Unavailable {
+                    message: i18n::text(locale.get_untracked()).foreign_site.into(),
+                    retry: false,
+                },
+            }
+        }
+        Err(failure) => {
+            let (message, retry) = match failure.code {
+                Some(_) => (t.not_found.to_string(), false),
+                None => (t.unreachable.to_string(), true),
+            };
+            // In a popup, the merchant's page hears of it. The origin is
+            // unverified here, so the message says nothing the URL did not.
+            if let Some(origin) = requested_parent {
+                Parent { origin }.post("error", json!({ "message": message }));
+            }
+            Screen::Unavailable { message, retry }
+        }
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let location = window().location();
@@ -56,81 +105,78 @@ pub fn App() -> impl IntoView {
         &location.pathname().unwrap_or_default(),
         &location.hash().unwrap_or_default(),
     );
-    let requested_parent = embed::requested_parent(&location.search().unwrap_or_default());
+    let search = location.search().unwrap_or_default();
+    let requested_parent = embed::requested_parent(&search);
+    let from_bank = web_sys::UrlSearchParams::new_with_str(&search)
+        .is_ok_and(|p| p.get("from").as_deref() == Some("3ds"));
+    // Until the session says otherwise, the browser's languages decide.
+    let languages = i18n::browser_languages();
+    let locale = RwSignal::new(Locale::negotiate(
+        None,
+        languages.iter().map(String::as_str),
+    ));
+    Effect::new(move |_| i18n::set_document_language(locale.get()));
     let screen = RwSignal::new(Screen::Loading);
-    match target.clone() {
-        None => screen.set(Screen::Unavailable(
-            "This payment link is incomplete. Open the link the shop gave you again.".into(),
-        )),
-        Some(t) => spawn_local(async move {
-            screen.set(
-                match api::load_session(&t.session_id, &t.client_secret).await {
-                    Ok(session) => match Parent::check(requested_parent, &session.merchant_origins)
-                    {
-                        Ok(parent) => {
-                            if let Some(parent) = &parent {
-                                parent.listen(focus_card_number);
-                                parent.post("loaded", json!({ "session_id": session.id }));
-                            }
-                            crate::theme::apply(&session.appearance);
-                            Screen::Ready(Box::new(session), parent)
-                        }
-                        Err(embed::ForeignParent) => {
-                            Screen::Unavailable("This payment cannot be shown on this site.".into())
-                        }
-                    },
-                    Err(failure) => {
-                        let message = match failure.code {
-                            Some(_) => "We could not find this payment. Return to the shop and start again.".to_string(),
-                            None => failure.message,
-                        };
-                        // In a popup, the merchant's page hears of it. The
-                        // origin is unverified here, so the message says nothing
-                        // the URL did not already.
-                        if let Some(origin) = requested_parent {
-                            Parent { origin }.post("error", json!({ "message": message }));
-                        }
-                        Screen::Unavailable(message)
-                    }
-                },
-            );
-        }),
-    }
+    let start = {
+        let target = target.clone();
+        move || match target.clone() {
+            None => screen.set(Screen::Unavailable {
+                message: i18n::text(locale.get_untracked()).link_incomplete.into(),
+                retry: false,
+            }),
+            Some(t) => {
+                screen.set(Screen::Loading);
+                let requested_parent = requested_parent.clone();
+                spawn_local(async move { screen.set(load(t, requested_parent, locale).await) });
+            }
+        }
+    };
+    start();
+    let retry = start.clone();
 
     view! {
         <main class="kasse-page">
-            {move || match screen.get() {
-                Screen::Loading => view! {
-                    <section class="kasse-card" aria-busy="true">
-                        <p class="kasse-loading">"Loading payment…"</p>
-                    </section>
-                }.into_any(),
-                Screen::Unavailable(message) => view! {
-                    <section class="kasse-card">
-                        <h1>"Payment unavailable"</h1>
-                        <p id="kasse-message">{message}</p>
-                    </section>
-                }.into_any(),
-                Screen::Ready(session, parent) => view! {
-                    <Checkout
-                        session=*session
-                        target=target.clone().expect("loaded with a target")
-                        parent=parent
-                    />
-                }.into_any(),
+            {move || {
+                let t = i18n::text(locale.get());
+                match screen.get() {
+                    Screen::Loading => view! {
+                        <section class="kasse-card" aria-busy="true">
+                            <p class="kasse-loading" id="kasse-loading" role="status">{t.loading}</p>
+                        </section>
+                    }.into_any(),
+                    Screen::Unavailable { message, retry: can_retry } => {
+                        let retry = retry.clone();
+                        view! {
+                            <section class="kasse-card">
+                                <h1>{t.unavailable}</h1>
+                                <p id="kasse-message" role="alert">{message}</p>
+                                {can_retry.then(|| view! {
+                                    <button type="button" class="kasse-pay" id="kasse-retry" on:click=move |_| retry()>
+                                        {t.retry}
+                                    </button>
+                                })}
+                            </section>
+                        }.into_any()
+                    }
+                    Screen::Ready(session, parent) => {
+                        provide_context(locale.get());
+                        view! {
+                            <Checkout
+                                session=*session
+                                target=target.clone().expect("loaded with a target")
+                                parent=parent
+                                from_bank=from_bank
+                            />
+                        }.into_any()
+                    }
+                }
             }}
         </main>
     }
 }
 
-/// How long a paid session's receipt shows before the redirect.
+/// How long the receipt shows before the redirect.
 const RECEIPT_MILLIS: u64 = 1500;
-
-fn amount_text(session: &PaySession) -> String {
-    Currency::parse(&session.currency)
-        .map(|c| format_amount(session.amount, c))
-        .unwrap_or_else(|_| format!("{} {}", session.amount, session.currency))
-}
 
 /// What checkout.js's `onSuccess` receives.
 fn success_message(session_id: &str, payment_id: &str, redirect_url: &str) -> serde_json::Value {
@@ -145,114 +191,191 @@ fn success_message(session_id: &str, payment_id: &str, redirect_url: &str) -> se
     })
 }
 
+/// Where the customer is in paying.
+#[derive(Debug, Clone, PartialEq)]
+enum Stage {
+    /// The card form (declines and failures show above it).
+    Form,
+    /// On the way to the bank's 3-D Secure page.
+    Authenticating,
+    /// Paid: the receipt, then the redirect. `just_now` is false on a
+    /// second visit to a session paid before.
+    Paid {
+        payment_id: String,
+        just_now: bool,
+    },
+    Expired,
+    Cancelled,
+}
+
+/// A message above the form: a decline or a failure, with a retry when the
+/// server was not reached (the card typed is kept and sent again).
+#[derive(Debug, Clone, PartialEq)]
+struct Notice {
+    message: String,
+    retry: bool,
+}
+
+/// Sends the customer on: the parent hears of it in a popup, else the page goes.
+fn finish_paid(parent: Option<&Parent>, session_id: &str, payment_id: &str, url: &str) {
+    match parent {
+        Some(parent) => parent.post("success", success_message(session_id, payment_id, url)),
+        None => {
+            let _ = window().location().assign(url);
+        }
+    }
+}
+
 #[component]
-fn Checkout(session: PaySession, target: PageTarget, parent: Option<Parent>) -> impl IntoView {
-    let amount = amount_text(&session);
-    let status = RwSignal::new(session.status);
+fn Checkout(
+    session: PaySession,
+    target: PageTarget,
+    parent: Option<Parent>,
+    from_bank: bool,
+) -> impl IntoView {
+    let locale = i18n::use_locale();
+    let t = i18n::text(locale);
+    let amount = i18n::amount(locale, session.amount, &session.currency);
     let busy = RwSignal::new(false);
-    let paid = RwSignal::new(false);
-    let notice = RwSignal::new(session.last_error.map(|e| e.message));
-    let authenticating = RwSignal::new(false);
+    let notice = RwSignal::new(session.last_error.as_ref().map(|e| Notice {
+        message: t.decline(e.decline_code).to_string(),
+        retry: false,
+    }));
+    let redirect_url = StoredValue::new(session.redirect_url.clone());
+    let stage = RwSignal::new(match session.status {
+        SessionStatus::Open => Stage::Form,
+        SessionStatus::Expired => Stage::Expired,
+        SessionStatus::Complete => Stage::Paid {
+            payment_id: session.payment_id.clone().unwrap_or_default(),
+            just_now: from_bank,
+        },
+    });
     let merchant = session.merchant_name.clone();
     let cancel_url = session.cancel_url.clone();
-    let redirect_url = session.redirect_url.clone();
+    let session_id = session.id.clone();
     // Back from 3-D Secure (or a second visit) to a paid session: show the
     // receipt, then take the customer back as after any payment.
-    if let Some(url) = redirect_url
-        .clone()
-        .filter(|_| session.status == SessionStatus::Complete)
+    if let (Stage::Paid { payment_id, .. }, Some(url)) =
+        (stage.get_untracked(), redirect_url.get_value())
     {
         let parent = parent.clone();
-        let session_id = session.id.clone();
-        leptos::prelude::set_timeout(
-            move || match &parent {
-                Some(parent) => {
-                    let payment_id = embed::redirect_params(&url)["payment_id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string();
-                    parent.post("success", success_message(&session_id, &payment_id, &url));
-                }
-                None => {
-                    let _ = window().location().assign(&url);
-                }
-            },
+        let session_id = session_id.clone();
+        set_timeout(
+            move || finish_paid(parent.as_ref(), &session_id, &payment_id, &url),
             std::time::Duration::from_millis(RECEIPT_MILLIS),
         );
     }
     if let Some(parent) = parent.clone() {
         Effect::new(move |_| parent.post("busy", json!({ "busy": busy.get() })));
     }
-    let session_id = session.id.clone();
     let on_cancel = {
         let parent = parent.clone();
         let session_id = session_id.clone();
         let cancel_url = cancel_url.clone();
         move |ev: leptos::ev::MouseEvent| {
-            if let Some(parent) = &parent {
-                ev.prevent_default();
-                parent.post(
+            ev.prevent_default();
+            stage.set(Stage::Cancelled);
+            match &parent {
+                Some(parent) => parent.post(
                     "cancel",
                     json!({ "session_id": session_id, "redirect_url": cancel_url }),
-                );
+                ),
+                None => {
+                    let _ = window().location().assign(&cancel_url);
+                }
             }
         }
     };
 
+    // The card of the attempt the server never answered, for "Try again".
+    let unanswered = StoredValue::new(None::<CardInput>);
     let on_submit = Callback::new(move |card: CardInput| {
+        // A second click while a confirm is in flight does nothing.
         if busy.get_untracked() {
             return;
         }
         busy.set(true);
         notice.set(None);
+        unanswered.set_value(None);
         let target = target.clone();
         let parent = parent.clone();
         spawn_local(async move {
             let request = ConfirmRequest { card };
             match api::confirm(&target.session_id, &target.client_secret, &request).await {
                 Ok(ConfirmResponse::Succeeded {
-                    redirect_url,
+                    redirect_url: url,
                     payment_id,
                 }) => {
-                    paid.set(true);
+                    stage.set(Stage::Paid {
+                        payment_id: payment_id.clone(),
+                        just_now: true,
+                    });
+                    redirect_url.set_value(Some(url.clone()));
                     match &parent {
-                        Some(parent) => parent.post(
-                            "success",
-                            success_message(&target.session_id, &payment_id, &redirect_url),
-                        ),
-                        None => {
-                            let _ = window().location().assign(&redirect_url);
+                        // The merchant's page closes the popup at once.
+                        Some(parent) => {
+                            finish_paid(Some(parent), &target.session_id, &payment_id, &url)
                         }
+                        None => set_timeout(
+                            move || finish_paid(None, "", &payment_id, &url),
+                            std::time::Duration::from_millis(RECEIPT_MILLIS),
+                        ),
                     }
                 }
                 Ok(ConfirmResponse::RequiresAction { next_action, .. }) => {
-                    authenticating.set(true);
+                    stage.set(Stage::Authenticating);
                     let url = match &parent {
                         Some(parent) => parent.carry(&next_action.redirect_url),
                         None => next_action.redirect_url,
                     };
                     let _ = window().location().assign(&url);
                 }
-                Ok(ConfirmResponse::Declined { message, .. }) => {
-                    notice.set(Some(message));
+                Ok(ConfirmResponse::Declined { decline_code, .. }) => {
+                    notice.set(Some(Notice {
+                        message: t.decline(decline_code).to_string(),
+                        retry: false,
+                    }));
                     busy.set(false);
                 }
                 Err(failure) => {
                     match failure.code.as_deref() {
-                        Some("checkout_session_complete") => status.set(SessionStatus::Complete),
-                        Some("checkout_session_expired") => status.set(SessionStatus::Expired),
+                        Some("checkout_session_expired") => stage.set(Stage::Expired),
+                        Some("checkout_session_complete") => {
+                            // Paid meanwhile (another tab): reload shows the receipt.
+                            let _ = window().location().reload();
+                        }
+                        None => unanswered.set_value(Some(request.card)),
                         _ => {}
                     }
-                    notice.set(Some(failure.message));
+                    let message = failure
+                        .code
+                        .as_deref()
+                        .and_then(|code| t.api_error(code))
+                        .map(str::to_string)
+                        .unwrap_or_else(|| match failure.code {
+                            Some(_) => failure.message,
+                            None => t.unreachable.to_string(),
+                        });
+                    notice.set(Some(Notice {
+                        message,
+                        retry: unanswered.with_value(Option::is_some),
+                    }));
                     busy.set(false);
                 }
             }
         });
     });
+    let retry = move |_| {
+        if let Some(card) = unanswered.get_value() {
+            on_submit.run(card);
+        }
+    };
 
-    let pay_label = format!("Pay {amount}");
+    let pay_label = i18n::fill(t.pay, &amount);
+    let reference = session.order_reference.clone();
+    let receipt_amount = amount.clone();
     view! {
-        <section class="kasse-card">
+        <section class="kasse-card" aria-busy=move || busy.get().to_string()>
             <header class="kasse-summary">
                 // Decorative: the merchant's name follows as text.
                 {session.appearance.logo_url.clone().map(|src| view! {
@@ -260,48 +383,66 @@ fn Checkout(session: PaySession, target: PageTarget, parent: Option<Parent>) -> 
                 })}
                 <p class="kasse-merchant" id="kasse-merchant">{merchant.clone()}</p>
                 <p class="kasse-amount" id="kasse-amount">{amount}</p>
-                {session.order_reference.map(|r| view! { <p class="kasse-reference">"Order " {r}</p> })}
+                {reference.clone().map(|r| view! {
+                    <p class="kasse-reference">{i18n::fill(t.order, &r)}</p>
+                })}
             </header>
             <div id="kasse-notice" class="kasse-notice" role="alert" aria-live="assertive">
-                {move || notice.get()}
+                {move || notice.get().map(|n| view! {
+                    <p>{n.message}</p>
+                    {n.retry.then(|| view! {
+                        <button type="button" class="kasse-retry" id="kasse-retry" on:click=retry>
+                            {t.retry}
+                        </button>
+                    })}
+                })}
             </div>
-            {move || {
-                if authenticating.get() {
-                    view! {
-                        <p class="kasse-loading" id="kasse-authenticating" role="status">
-                            "Taking you to your bank to confirm the payment…"
-                        </p>
-                    }.into_any()
-                } else if paid.get() {
-                    view! {
-                        <p class="kasse-success" id="kasse-paid" role="status">
-                            "Payment successful. Taking you back to " {merchant.clone()} "…"
-                        </p>
-                    }.into_any()
-                } else {
-                    match status.get() {
-                        SessionStatus::Open => view! {
-                            <CardForm busy=busy pay_label=pay_label.clone() on_submit=on_submit />
-                            <a class="kasse-cancel" id="kasse-cancel" href=cancel_url.clone() on:click=on_cancel.clone()>
-                                "Cancel and return to " {merchant.clone()}
-                            </a>
-                        }.into_any(),
-                        SessionStatus::Complete => view! {
-                            <p class="kasse-success" id="kasse-already-paid" role="status">
-                                "Payment complete. Taking you back to " {merchant.clone()} "…"
-                            </p>
-                            {redirect_url.clone().map(|url| view! {
-                                <a class="kasse-cancel" href=url>"Return to " {merchant.clone()}</a>
+            {move || match stage.get() {
+                Stage::Form => view! {
+                    <CardForm busy=busy pay_label=pay_label.clone() on_submit=on_submit />
+                    <a class="kasse-cancel" id="kasse-cancel" href=cancel_url.clone() on:click=on_cancel.clone()>
+                        {i18n::fill(t.cancel, &merchant)}
+                    </a>
+                }.into_any(),
+                Stage::Authenticating => view! {
+                    <p class="kasse-loading" id="kasse-authenticating" role="status">
+                        {t.authenticating}
+                    </p>
+                }.into_any(),
+                Stage::Paid { payment_id, just_now } => view! {
+                    <div class="kasse-receipt" id="kasse-receipt" role="status">
+                        <h1 class="kasse-success" id=if just_now { "kasse-paid" } else { "kasse-already-paid" }>
+                            {if just_now { t.paid } else { t.already_paid }}
+                        </h1>
+                        <dl>
+                            <dt>{t.paid_to}</dt><dd>{merchant.clone()}</dd>
+                            <dt>{t.amount}</dt><dd>{receipt_amount.clone()}</dd>
+                            <dt>{t.reference}</dt><dd id="kasse-payment-id">{payment_id}</dd>
+                            {reference.clone().map(|r| view! {
+                                <dt>{i18n::fill(t.order, "").trim().to_string()}</dt><dd>{r}</dd>
                             })}
-                        }.into_any(),
-                        SessionStatus::Expired => view! {
-                            <p id="kasse-expired">"This payment link has expired. Return to the shop to start again."</p>
-                            <a class="kasse-cancel" href=cancel_url.clone()>"Return to " {merchant.clone()}</a>
-                        }.into_any(),
-                    }
-                }
+                        </dl>
+                        <p>{i18n::fill(t.taking_back, &merchant)}</p>
+                    </div>
+                    {redirect_url.get_value().map(|url| view! {
+                        <a class="kasse-cancel" href=url>{i18n::fill(t.return_to, &merchant)}</a>
+                    })}
+                }.into_any(),
+                Stage::Expired => view! {
+                    <div role="status">
+                        <h1 id="kasse-expired-title">{t.expired_title}</h1>
+                        <p id="kasse-expired">{t.expired}</p>
+                    </div>
+                    <a class="kasse-cancel" href=cancel_url.clone()>{i18n::fill(t.return_to, &merchant)}</a>
+                }.into_any(),
+                Stage::Cancelled => view! {
+                    <div role="status" id="kasse-cancelled">
+                        <h1>{t.cancelled}</h1>
+                        <p>{i18n::fill(t.cancelled_detail, &merchant)}</p>
+                    </div>
+                }.into_any(),
             }}
-            <footer class="kasse-footer">"Secured by Kasse · sandbox"</footer>
+            <footer class="kasse-footer">{t.footer}</footer>
         </section>
     }
 }

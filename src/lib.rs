@@ -7,6 +7,7 @@ pub mod api;
 pub mod card_form;
 pub mod checkout;
 pub mod embed;
+pub mod i18n;
 pub mod theme;
 
 pub use card_form::CardForm;

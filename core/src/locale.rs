@@ -46,9 +46,10 @@ impl Locale {
     }
 
     /// Reads a language tag by its primary subtag, in any case and with `-`
-    /// or `_`: `bn`, `bn-BD`, `mn_Cyrl_MN`, `EN-us`. `None` for any other.
+    /// or `_`, and with an Accept-Language weight: `bn`, `bn-BD`,
+    /// `mn_Cyrl_MN`, `EN-us`, `mn;q=0.8`. `None` for any other.
     pub fn from_tag(tag: &str) -> Option<Locale> {
-        let primary = tag.trim().split(['-', '_']).next()?;
+        let primary = tag.trim().split(['-', '_', ';']).next()?;
         Locale::ALL
             .iter()
             .copied()

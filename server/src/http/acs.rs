@@ -214,6 +214,9 @@ async fn answer(
         .public_url
         .join(&format!("pay/{}", session.id))
         .expect("ids are URL-safe");
+    // `from=3ds` tells the page that the customer is just back from the bank,
+    // so a complete session is this payment's receipt, not a second visit.
+    back.query_pairs_mut().append_pair("from", "3ds");
     if let (Some("1"), Some(origin)) = (form.embed.as_deref(), form.origin.as_deref()) {
         back.query_pairs_mut()
             .append_pair("embed", "1")

@@ -64,8 +64,9 @@ async fn a_passed_challenge_pays_and_returns_to_the_page() {
 
     let back = answer(&app, &acs, "complete").await;
     assert_eq!(
-        back, session.url,
-        "back to the hosted page, secret in the fragment"
+        back,
+        session.url.replace('#', "?from=3ds#"),
+        "back to the hosted page, which learns the customer comes from the bank; secret in the fragment"
     );
     assert_eq!(
         app.payment(&payment_id).await.status,
