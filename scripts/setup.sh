@@ -32,6 +32,9 @@ have chromium || missing_packages+=(chromium)
 have chromedriver || missing_packages+=(chromium-driver)
 have npm || missing_packages+=(nodejs npm)
 have brotli || missing_packages+=(brotli)
+# A Bengali typeface, so that Chromium draws the Bangla page (and its
+# screenshots) in letters rather than empty boxes.
+fc-list :lang=bn 2>/dev/null | grep -q . || missing_packages+=(fonts-lohit-beng-bengali)
 if [ "${#missing_packages[@]}" -gt 0 ]; then
     step "Installing ${missing_packages[*]} from Debian (headless browser tests; npm for build tools; brotli for the built assets)"
     as_root apt-get update -qq

@@ -244,9 +244,185 @@ impl Harness {
         Ok(self.browser.execute(script, vec![]).await?)
     }
 
+    /// Sends a Chrome DevTools command through chromedriver.
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        Ok(self.browser.issue_cmd(Cdp { cmd, params }).await?)
+    }
+
+    /// Makes requests to URLs matching these patterns fail as if the
+    /// network were down (`*` matches anything); none blocks nothing.
+    pub async fn block_urls(&self, patterns: &[&str]) -> anyhow::Result<()> {
+        self.cdp("Network.enable", json!({})).await?;
+        self.cdp("Network.setBlockedURLs", json!({ "urls": patterns }))
+            .await?;
+        Ok(())
+    }
+
+    /// Holds the page's requests to URLs that match one of `patterns` (`*`
+    /// matches anything) until [`Self::release_requests`], so that a screen
+    /// that waits for the API stays. Not for navigations: use
+    /// [`Self::hold_navigations`].
+    pub async fn hold_requests(&self, patterns: &[&str]) -> anyhow::Result<()> {
+        let patterns: Vec<_> = patterns
+            .iter()
+            .map(|p| json!({ "urlPattern": p, "requestStage": "Request" }))
+            .collect();
+        self.cdp("Fetch.enable", json!({ "patterns": patterns }))
+            .await?;
+        Ok(())
+    }
+
+    /// Lets held requests go on.
+    pub async fn release_requests(&self) -> anyhow::Result<()> {
+        self.cdp("Fetch.disable", json!({})).await?;
+        Ok(())
+    }
+
+    /// From now on the current page may not leave: each navigation it
+    /// starts is cancelled (the Navigation API's `navigate` event) and its
+    /// URL kept for [`Self::held_navigations`]. The page stays on whatever
+    /// screen it showed, for a test to look at.
+    pub async fn hold_navigations(&self) -> anyhow::Result<()> {
+        self.js("window.kasseHeld = [];
+             navigation.addEventListener('navigate', e => {
+                 if (e.cancelable) { e.preventDefault(); window.kasseHeld.push(e.destination.url); }
+             });
+             return true;")
+            .await?;
+        Ok(())
+    }
+
+    /// Where the page tried to go since [`Self::hold_navigations`].
+    pub async fn held_navigations(&self) -> anyhow::Result<Vec<Url>> {
+        let urls: Vec<String> = serde_json::from_value(self.js("return window.kasseHeld").await?)?;
+        Ok(urls.iter().filter_map(|u| Url::parse(u).ok()).collect())
+    }
+
+    /// Waits until the page has tried to leave for a URL whose path starts
+    /// with `path`; returns that URL.
+    pub async fn wait_for_held_prefix(&self, path: &str) -> anyhow::Result<Url> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(url) = self
+                .held_navigations()
+                .await?
+                .into_iter()
+                .find(|u| u.path().starts_with(path))
+            {
+                return Ok(url);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the page never tried to go to {path}; it shows:\n{}",
+                    self.page_text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The languages the browser asks for, most wanted first (`bn-BD,en`).
+    pub async fn browser_languages(&self, accept: &str) -> anyhow::Result<()> {
+        let agent = self.js("return navigator.userAgent").await?;
+        self.cdp(
+            "Emulation.setUserAgentOverride",
+            json!({ "userAgent": agent, "acceptLanguage": accept }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The viewport of a phone (390 × 844) or of the default desktop window.
+    pub async fn phone_width(&self, phone: bool) -> anyhow::Result<()> {
+        if phone {
+            self.cdp(
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true }),
+            )
+            .await?;
+        } else {
+            self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs axe-core (from npm, `node_modules/axe-core`) on the current
+    /// page; returns its serious and critical violations, one line each.
+    pub async fn axe(&self) -> anyhow::Result<Vec<String>> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../node_modules/axe-core/axe.min.js"
+        );
+        let source = std::fs::read_to_string(path)
+            .with_context(|| format!("{path}: run `make test`, which installs axe-core"))?;
+        self.js(&format!("{source}\nreturn true;")).await?;
+        let found = self
+            .js(
+                "return axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at '
+                        + v.nodes.map(n => n.target.join(' ')).join(', ')))",
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
+    /// A checkout session of the demo merchant, made through the API with
+    /// `changes` over a plain one; returns the page's URL.
+    pub async fn create_session(&self, changes: serde_json::Value) -> anyhow::Result<String> {
+        let mut body = json!({
+            "amount": 1250,
+            "currency": "usd",
+            "success_url": self.url("/shop/success"),
+            "cancel_url": self.url("/shop/cancel"),
+            "order_reference": "order-42",
+        });
+        if let (Some(body), Some(changes)) = (body.as_object_mut(), changes.as_object()) {
+            body.extend(changes.clone());
+        }
+        let response = reqwest::Client::new()
+            .post(self.url("/v1/checkout/sessions"))
+            .bearer_auth(&self.demo.secret_key)
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(response.status() == 201, "{}", response.text().await?);
+        let session: serde_json::Value = response.json().await?;
+        session["url"]
+            .as_str()
+            .map(str::to_string)
+            .context("a session has a url")
+    }
+
     pub async fn close(self) -> anyhow::Result<()> {
         self.browser.close().await?;
         Ok(())
+    }
+}
+
+/// `POST /session/{id}/goog/cdp/execute`: chromedriver's door to DevTools.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &Url, session: Option<&str>) -> Result<Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

@@ -108,9 +108,9 @@ async fn three_d_secure_completed_at_the_bank_pays_and_returns_to_the_shop() -> 
     h.screenshot("three-d-secure-challenge").await?;
     h.find("#acs-complete").await?.click().await?;
     // Back on the hosted page, which shows the outcome, then goes on to the shop.
-    let receipt = h
-        .wait_for_text("#kasse-already-paid", |t| t.contains("Payment complete"))
+    h.wait_for_text("#kasse-paid", |t| t == "Payment successful")
         .await?;
+    let receipt = h.find("#kasse-receipt").await?.text().await?;
     assert!(receipt.contains("Kasse Demo Coffee"), "{receipt}");
     assert_paid(&h).await?;
     h.close().await

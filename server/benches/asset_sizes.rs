@@ -28,18 +28,35 @@ fn main() {
         println!("(no dist/: build the payment page to measure it)");
         return;
     };
-    let mut total = (0, 0);
+    let mut total = (0, 0, 0);
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
-    for path in files.iter().filter(|p| p.is_file()) {
+    // The precompressed twins are measured with the file they belong to.
+    let assets = files.iter().filter(|p| {
+        p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("gz" | "br"))
+    });
+    println!(
+        "{:<36} {:>9} {:>9} {:>9}",
+        "payment page (dist/)", "bytes", "gzipped", "brotli"
+    );
+    for path in assets {
         let bytes = std::fs::read(path).expect("readable");
         let packed = gzipped(&bytes);
-        total = (total.0 + bytes.len(), total.1 + packed);
+        let mut twin = path.clone().into_os_string();
+        twin.push(".br");
+        let brotli = std::fs::metadata(&twin).map_or(packed, |m| m.len() as usize);
         let name = path.file_name().unwrap().to_string_lossy();
-        println!("{:<36} {:>9} {:>9}", name, bytes.len(), packed);
+        println!(
+            "{:<36} {:>9} {:>9} {:>9}",
+            name,
+            bytes.len(),
+            packed,
+            brotli
+        );
+        total = (total.0 + bytes.len(), total.1 + packed, total.2 + brotli);
     }
     println!(
-        "{:<36} {:>9} {:>9}",
-        "payment page, in all", total.0, total.1
+        "{:<36} {:>9} {:>9} {:>9}   (aim: under 122880 gzipped)",
+        "payment page, in all", total.0, total.1, total.2
     );
 }
