@@ -26,6 +26,8 @@ test: setup services frontend lint test-native test-wasm test-e2e
 bench: setup frontend
 	@echo "==> Sizes of what the browser downloads"
 	cargo bench -p kasse-server --bench asset_sizes
+	@echo "==> The payment page in headless Chromium: time to an interactive form, bytes on the wire"
+	KASSE_DIST=$(CURDIR)/dist cargo bench -p kasse-e2e --bench page_load
 
 setup:
 	@./scripts/setup.sh
@@ -52,7 +54,7 @@ test-native:
 	KASSE_TEST_STORE=postgres cargo test -p kasse-server --test api
 
 test-wasm:
-	@echo "==> wasm-bindgen-test in headless Chromium (card form, theme)"
+	@echo "==> wasm-bindgen-test in headless Chromium (card form, languages, theme)"
 	cargo test -p kasse-web --target wasm32-unknown-unknown
 
 test-e2e:

@@ -161,6 +161,13 @@ pub fn CardForm(
     };
 
     let cvc_length = move || brand.get().map_or(3, CardBrand::cvc_length);
+    // The form is on screen and takes input: a User Timing mark that the
+    // page-load benchmark (and any RUM tool) reads.
+    Effect::new(move |_| {
+        if let Some(performance) = window().performance() {
+            let _ = performance.mark("kasse-interactive");
+        }
+    });
 
     view! {
         <form class="kasse-card-form" novalidate=true on:submit=submit>
