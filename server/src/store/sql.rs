@@ -127,6 +127,38 @@ impl SqlStore {
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
+
+    /// The row `sql` finds by its one `?`, read by `read`.
+    async fn find_one<T>(
+        &self,
+        sql: &'static str,
+        key: &str,
+        read: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        sqlx::query(stmt(self.dialect, sql))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(read)
+            .transpose()
+    }
+
+    /// Every row `sql` finds by its one `?`, in its order, read by `read`.
+    async fn find_all<T>(
+        &self,
+        sql: &'static str,
+        key: &str,
+        read: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        sqlx::query(stmt(self.dialect, sql))
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(read)
+            .collect()
+    }
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -428,13 +460,12 @@ impl Store for SqlStore {
     }
 
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
-        sqlx::query(stmt(self.dialect, "SELECT * FROM merchants WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(merchant_from_row)
-            .transpose()
+        self.find_one(
+            "SELECT * FROM merchants WHERE id = ?",
+            id,
+            merchant_from_row,
+        )
+        .await
     }
 
     async fn set_merchant_appearance(
@@ -558,16 +589,12 @@ impl Store for SqlStore {
     }
 
     async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        sqlx::query(stmt(
-            self.dialect,
+        self.find_one(
             "SELECT * FROM checkout_sessions WHERE id = ?",
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(session_from_row)
-        .transpose()
+            id,
+            session_from_row,
+        )
+        .await
     }
 
     async fn claim_session_for_confirm(
@@ -721,26 +748,17 @@ impl Store for SqlStore {
     }
 
     async fn payment(&self, id: &str) -> StoreResult<Option<Payment>> {
-        sqlx::query(stmt(self.dialect, "SELECT * FROM payments WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(payment_from_row)
-            .transpose()
+        self.find_one("SELECT * FROM payments WHERE id = ?", id, payment_from_row)
+            .await
     }
 
     async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>> {
-        sqlx::query(stmt(
-            self.dialect,
+        self.find_all(
             "SELECT * FROM payments WHERE session_id = ? ORDER BY created DESC, rowid DESC",
-        ))
-        .bind(session_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(payment_from_row)
-        .collect()
+            session_id,
+            payment_from_row,
+        )
+        .await
     }
 
     async fn list_payments(
@@ -904,26 +922,17 @@ impl Store for SqlStore {
     }
 
     async fn refund(&self, id: &str) -> StoreResult<Option<Refund>> {
-        sqlx::query(stmt(self.dialect, "SELECT * FROM refunds WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(refund_from_row)
-            .transpose()
+        self.find_one("SELECT * FROM refunds WHERE id = ?", id, refund_from_row)
+            .await
     }
 
     async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>> {
-        sqlx::query(stmt(
-            self.dialect,
+        self.find_all(
             "SELECT * FROM refunds WHERE payment_id = ? ORDER BY created, rowid",
-        ))
-        .bind(payment_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(refund_from_row)
-        .collect()
+            payment_id,
+            refund_from_row,
+        )
+        .await
     }
 
     async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>> {
@@ -1057,28 +1066,16 @@ impl Store for SqlStore {
     }
 
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
-        sqlx::query(
-            stmt(self.dialect, "SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid"),
-        )
-        .bind(merchant_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(endpoint_from_row)
-        .collect()
+        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid", merchant_id, endpoint_from_row).await
     }
 
     async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
-        sqlx::query(stmt(
-            self.dialect,
+        self.find_one(
             "SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL",
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(endpoint_from_row)
-        .transpose()
+            id,
+            endpoint_from_row,
+        )
+        .await
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
@@ -1114,13 +1111,8 @@ impl Store for SqlStore {
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        sqlx::query(stmt(self.dialect, "SELECT * FROM events WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(event_from_row)
-            .transpose()
+        self.find_one("SELECT * FROM events WHERE id = ?", id, event_from_row)
+            .await
     }
 
     async fn list_events(&self, merchant_id: &str, q: &EventQuery) -> StoreResult<Vec<Event>> {
@@ -1152,16 +1144,12 @@ impl Store for SqlStore {
     }
 
     async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
-        sqlx::query(stmt(
-            self.dialect,
+        self.find_all(
             "SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_ms, rowid",
-        ))
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(delivery_from_row)
-        .collect()
+            event_id,
+            delivery_from_row,
+        )
+        .await
     }
 
     async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>> {
