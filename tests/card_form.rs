@@ -10,6 +10,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Event, EventInit, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
+mod common;
+use common::{document, new_root, settle};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 struct Form {
@@ -24,13 +27,8 @@ impl Drop for Form {
     }
 }
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
 async fn mount() -> Form {
-    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
+    let root = new_root();
     let submitted = Arc::new(Mutex::new(Vec::new()));
     let busy = RwSignal::new(false);
     let sink = submitted.clone();
@@ -51,18 +49,6 @@ async fn mount() -> Form {
         busy,
         root,
     }
-}
-
-/// Lets the reactive system and the DOM catch up.
-async fn settle() {
-    leptos::task::tick().await;
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
 impl Form {

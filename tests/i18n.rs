@@ -10,27 +10,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
 
+mod common;
+use common::{new_root, settle};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-async fn settle() {
-    leptos::task::tick().await;
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
 
 /// A card form with `locale` in context; the root is removed by the caller.
 async fn form_in(locale: Locale) -> HtmlElement {
-    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
+    let root = new_root();
     leptos::mount::mount_to(root.clone(), move || {
         provide_context(locale);
         view! {
@@ -97,8 +84,7 @@ async fn the_form_speaks_mongolian() {
 
 #[wasm_bindgen_test]
 async fn without_a_language_in_context_the_form_is_english() {
-    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
+    let root = new_root();
     leptos::mount::mount_to(root.clone(), || {
         view! {
             <CardForm busy=Signal::derive(|| false) pay_label="Pay".to_string() on_submit=Callback::new(|_| {}) />
