@@ -240,6 +240,10 @@ pub struct Payment {
     pub amount_refunded: i64,
     pub currency: String,
     pub capture_method: CaptureMethod,
+    /// How the card reached Kasse: typed by the customer on the payment
+    /// page, or keyed in by the merchant's staff (card not present).
+    #[serde(default)]
+    pub channel: PaymentChannel,
     pub checkout_session: Option<String>,
     pub order_reference: Option<String>,
     pub card: PaymentCard,
@@ -257,6 +261,121 @@ pub struct PaymentCard {
     pub exp_year: u16,
     /// The same card gives the same fingerprint, for this Kasse.
     pub fingerprint: String,
+}
+
+/// Where a payment's card details came from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChannel {
+    /// The customer typed them on the hosted payment page.
+    #[default]
+    Checkout,
+    /// Mail or telephone order: staff keyed them in; card not present, and
+    /// out of scope of 3-D Secure.
+    Moto,
+}
+
+impl PaymentChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentChannel::Checkout => "checkout",
+            PaymentChannel::Moto => "moto",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "checkout" => Some(PaymentChannel::Checkout),
+            "moto" => Some(PaymentChannel::Moto),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /v1/payments`: a card keyed in by the merchant's staff (mail or
+/// telephone order), charged at once or authorised for a later capture.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayment {
+    /// Minor units: 1050 is 10.50 USD.
+    pub amount: i64,
+    #[cfg_attr(feature = "openapi", schema(example = "USD"))]
+    pub currency: String,
+    pub card: CardInput,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_reference: Option<String>,
+    #[serde(default)]
+    pub capture_method: CaptureMethod,
+}
+
+/// `GET /v1/refunds?payment_id=…`: a payment's refunds, oldest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundList {
+    pub object: String,
+    pub data: Vec<Refund>,
+}
+
+/// What a member of a merchant's staff may do in the terminal.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// Looks payments and events up.
+    Viewer,
+    /// Also charges, captures, voids, refunds and sends payment links.
+    Operator,
+    /// Also manages webhook endpoints, resends events, sets the appearance.
+    Admin,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 3] = [StaffRole::Viewer, StaffRole::Operator, StaffRole::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Viewer => "viewer",
+            StaffRole::Operator => "operator",
+            StaffRole::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// `POST /terminal/login`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub password: Sensitive<String>,
+}
+
+/// The header that carries a staff session's CSRF token on every
+/// state-changing call the terminal makes.
+pub const CSRF_HEADER: &str = "Kasse-Csrf-Token";
+
+/// Who is logged in to the terminal: `POST /terminal/login`, `GET /terminal/me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffSession {
+    pub user_id: String,
+    pub email: String,
+    pub role: StaffRole,
+    pub merchant_id: String,
+    pub merchant_name: String,
+    /// Where the merchant's payment links send customers back to.
+    pub merchant_origins: Vec<String>,
+    /// Send it back in the `Kasse-Csrf-Token` header on every POST.
+    pub csrf_token: String,
+    /// Unix seconds; the session ends then unless it is used before.
+    pub expires_at: i64,
 }
 
 /// `GET /v1/payments`: one page, newest first.

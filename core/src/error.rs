@@ -13,6 +13,8 @@ pub enum ErrorType {
     InvalidRequestError,
     /// No key, a wrong key, or a wrong client secret.
     AuthenticationError,
+    /// Authenticated, but the role does not allow it (a terminal login).
+    PermissionError,
     /// The card was refused by Kasse's checks or by the issuer.
     CardError,
     /// Kasse failed; the request may be retried.

@@ -138,3 +138,53 @@ impl fmt::Display for Money {
         f.write_str(&format_amount(self.amount, self.currency))
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    #[error("`{0}` is not an amount: write digits with at most one `.`, like 12.50")]
+    NotANumber(String),
+    #[error("{currency} has {exponent} decimal places; `{text}` has more")]
+    TooManyDecimals {
+        text: String,
+        currency: Currency,
+        exponent: u32,
+    },
+    #[error("{0}")]
+    Amount(#[from] AmountError),
+}
+
+impl Money {
+    /// Parses an amount as people write it, in major units: `12.5` USD is
+    /// 1250, `500` JPY is 500. Exact: more decimals than the currency has
+    /// is an error, never a rounding. `,` between thousands is allowed.
+    pub fn parse_decimal(text: &str, currency: Currency) -> Result<Self, DecimalError> {
+        let not_a_number = || DecimalError::NotANumber(text.to_string());
+        let cleaned: String = text.trim().chars().filter(|&c| c != ',').collect();
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+            return Err(not_a_number());
+        }
+        let exponent = currency.exponent();
+        if fraction.len() > exponent as usize {
+            return Err(DecimalError::TooManyDecimals {
+                text: text.trim().to_string(),
+                currency,
+                exponent,
+            });
+        }
+        // Eleven digits of minor units is the most Kasse takes; more is
+        // too large whatever the digits say, so stop before overflowing.
+        let minor_digits = format!("{whole}{fraction:0<width$}", width = exponent as usize);
+        let minor_digits = minor_digits.trim_start_matches('0');
+        if minor_digits.len() > 18 {
+            return Err(AmountError::TooLarge.into());
+        }
+        let amount: i64 = if minor_digits.is_empty() {
+            0
+        } else {
+            minor_digits.parse().map_err(|_| not_a_number())?
+        };
+        Ok(Money::new(amount, currency)?)
+    }
+}

@@ -1,4 +1,6 @@
-use kasse_core::money::{AmountError, CurrencyError, MAX_AMOUNT_MINOR, format_amount};
+use kasse_core::money::{
+    AmountError, CurrencyError, DecimalError, MAX_AMOUNT_MINOR, format_amount,
+};
 use kasse_core::{Currency, Money};
 use proptest::prelude::*;
 
@@ -73,7 +75,57 @@ fn currency_serialises_as_its_code() {
     assert!(serde_json::from_str::<Currency>("\"nope\"").is_err());
 }
 
+#[test]
+fn decimals_parse_exactly_in_the_currency_exponent() {
+    let minor = |text: &str, code: &str| Money::parse_decimal(text, c(code)).map(Money::amount);
+    assert_eq!(minor("12.50", "USD"), Ok(1250));
+    assert_eq!(minor("12.5", "USD"), Ok(1250));
+    assert_eq!(minor("12", "USD"), Ok(1200));
+    assert_eq!(minor(".5", "USD"), Ok(50));
+    assert_eq!(minor("1,234.05", "USD"), Ok(123_405));
+    assert_eq!(minor("500", "JPY"), Ok(500));
+    assert_eq!(minor("1.250", "BHD"), Ok(1250));
+    assert_eq!(
+        minor("12.505", "USD"),
+        Err(DecimalError::TooManyDecimals {
+            text: "12.505".into(),
+            currency: c("USD"),
+            exponent: 2
+        })
+    );
+    assert!(matches!(
+        minor("5.5", "JPY"),
+        Err(DecimalError::TooManyDecimals { exponent: 0, .. })
+    ));
+    for bad in ["", ".", "12a", "-5", "1.2.3", "1e3", "$5"] {
+        assert_eq!(
+            minor(bad, "USD"),
+            Err(DecimalError::NotANumber(bad.into())),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(minor("0.00", "USD"), Err(AmountError::NotPositive.into()));
+    assert_eq!(
+        minor("4242424242424242", "USD"),
+        Err(AmountError::TooLarge.into())
+    );
+    assert_eq!(
+        minor("99999999999999999999999", "USD"),
+        Err(AmountError::TooLarge.into())
+    );
+}
+
 proptest! {
+    #[test]
+    fn parsing_what_was_formatted_gives_the_amount_back(amount in 1i64..=MAX_AMOUNT_MINOR,
+                                                        code in prop::sample::select(vec!["USD", "JPY", "BHD", "BDT"])) {
+        let exponent = c(code).exponent() as usize;
+        let digits = format!("{amount:0>width$}", width = exponent + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - exponent);
+        let text = if exponent == 0 { whole.to_string() } else { format!("{whole}.{fraction}") };
+        prop_assert_eq!(Money::parse_decimal(&text, c(code)).map(Money::amount), Ok(amount));
+    }
+
     #[test]
     fn formatted_digits_are_exactly_the_minor_units(amount in 1i64..=MAX_AMOUNT_MINOR,
                                                     code in prop::sample::select(vec!["USD", "JPY", "BHD", "BDT"])) {
