@@ -247,7 +247,9 @@ async fn rotate_secret(
 ) -> Result<Json<api::WebhookEndpoint>, ApiError> {
     let endpoint = own_endpoint(&ctx, &merchant, &id).await?;
     let secret = new_webhook_secret();
-    let until = ctx.clock.now() + ROTATION_OVERLAP_SECONDS;
+    // The delivery worker signs by wall-clock time (it schedules in real
+    // milliseconds), so the overlap is measured on the same clock.
+    let until = now_ms() / 1000 + ROTATION_OVERLAP_SECONDS;
     if !ctx
         .store
         .rotate_endpoint_secret(&id, &merchant.id, &secret, until)
@@ -269,6 +271,9 @@ struct EventParams {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     kind: Option<String>,
+    /// Only events about this payment (`pay_…`): its own, its refunds' and
+    /// its session's.
+    payment: Option<String>,
     /// The last id of the previous page.
     starting_after: Option<String>,
     /// 1 to 100, default 10.
@@ -321,6 +326,7 @@ async fn list_events(
             &merchant.id,
             &EventQuery {
                 kind: params.kind,
+                payment_id: params.payment,
                 starting_after: params.starting_after,
                 limit: limit + 1,
             },

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 22] = [
+const OPERATIONS: [(&str, &str); 24] = [
     ("get", "/healthz"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
@@ -10,11 +10,13 @@ const OPERATIONS: [(&str, &str); 22] = [
     ("get", "/v1/pay/{id}"),
     ("post", "/v1/pay/{id}/confirm"),
     ("get", "/v1/payments"),
+    ("post", "/v1/payments"),
     ("get", "/v1/payments/{id}"),
     ("post", "/v1/payments/{id}/capture"),
     ("post", "/v1/payments/{id}/void"),
     ("get", "/v1/payments/{id}/validate"),
     ("post", "/v1/refunds"),
+    ("get", "/v1/refunds"),
     ("get", "/v1/refunds/{id}"),
     ("post", "/v1/webhook_endpoints"),
     ("get", "/v1/webhook_endpoints"),
