@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use kasse_core::api::StaffRole;
 use kasse_core::origin::MerchantOrigin;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Limits, WebhookConfig, database_url};
 use crate::merchants::{self, Credentials};
 use crate::secrets::ServerSecret;
+use crate::staff;
 use crate::startup::Application;
 use crate::store;
 
@@ -50,6 +52,26 @@ pub enum Command {
     /// Manage merchants.
     #[command(subcommand)]
     Merchant(MerchantCommand),
+    /// Manage the staff who log in to the terminal (/terminal).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a member of a merchant's staff. The password is asked for at the
+    /// terminal, or read as one line from standard input.
+    Create {
+        /// The merchant's id, `mer_…`.
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        email: String,
+        /// viewer reads; operator also charges, captures, voids and refunds;
+        /// admin also manages webhooks and resends events.
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -152,7 +174,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User(UserCommand::Create {
+            merchant,
+            email,
+            role,
+        }) => {
+            let role = StaffRole::parse(&role).context("unknown role")?;
+            let email = staff::normalise_email(&email)?;
+            let password = read_password()?;
+            let store = store::connect(&url).await?;
+            let user = staff::create_user(
+                store.as_ref(),
+                &merchant,
+                &email,
+                role,
+                &password,
+                SystemClock.now(),
+            )
+            .await?;
+            println!(
+                "Created {} ({}) for merchant {}: log in at /terminal.",
+                user.email,
+                user.role.as_str(),
+                user.merchant_id
+            );
+            Ok(())
+        }
     }
+}
+
+/// At a terminal, asked twice without echo; otherwise one line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("could not read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password on standard input: pipe one in, or run at a terminal to be asked"
+    );
+    Ok(password)
 }
 
 async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> anyhow::Result<()> {
@@ -192,6 +261,11 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
         println!();
         println!("Demo merchant (new keys on every start):");
         print_credentials(demo);
+    }
+    if let Some((email, password)) = &app.demo_staff {
+        println!();
+        println!("Merchant terminal: {base}terminal");
+        println!("  log in as {email} with the password {password}  (new on every start)");
     }
     app.run_until_stopped().await?;
     Ok(())

@@ -19,6 +19,8 @@ use url::Url;
 use crate::merchants::Credentials;
 
 /// The demo merchant's fixed id, so restarts reuse it.
+/// The demo merchant's admin, who logs in to the terminal.
+pub const DEMO_STAFF_EMAIL: &str = "admin@demo.kasse.test";
 pub const DEMO_MERCHANT_ID: &str = "mer_demo";
 pub const DEMO_MERCHANT_NAME: &str = "Kasse Demo Coffee";
 

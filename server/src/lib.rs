@@ -12,6 +12,7 @@ pub mod ids;
 pub mod merchants;
 pub mod processor;
 pub mod secrets;
+pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod sweeper;

@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, database_url};
-use crate::demo::{DEMO_MERCHANT_ID, DEMO_MERCHANT_NAME, DemoShop};
+use crate::demo::{DEMO_MERCHANT_ID, DEMO_MERCHANT_NAME, DEMO_STAFF_EMAIL, DemoShop};
 use crate::http::{ApiContext, ApiError, HostedPage, api_router};
 use crate::merchants::{self, Credentials};
 use crate::processor::{Processor, SandboxAcquirer};
@@ -26,6 +26,8 @@ pub struct Application {
     base_url: Url,
     /// The demo merchant's fresh credentials, with `--demo`.
     pub demo: Option<Credentials>,
+    /// The demo merchant's admin in the terminal: email and this start's password.
+    pub demo_staff: Option<(String, String)>,
     pub store: Arc<dyn Store>,
     /// What the handlers share; the background workers run with it too.
     ctx: ApiContext,
@@ -58,9 +60,16 @@ impl Application {
             secret: config.secret.clone(),
             public_url: base_url.clone(),
             hosted_page,
+            terminal_page: Arc::new(HostedPage::load_file(
+                &config.static_dir,
+                "terminal/index.html",
+            )),
             limits: config.limits.clone(),
             confirm_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
                 per_minute,
+            ))),
+            login_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+                NonZeroU32::new(10).expect("not zero"),
             ))),
             webhooks: config.webhooks.clone(),
             wake_deliveries: Arc::new(tokio::sync::Notify::new()),
@@ -69,6 +78,7 @@ impl Application {
 
         let mut router = api_router(ctx).nest_service("/static", static_files);
         let mut demo = None;
+        let mut demo_staff = None;
         if config.demo {
             let origin = MerchantOrigin::parse(&base_url.origin().ascii_serialization())?;
             let credentials = merchants::ensure_with_new_keys(
@@ -81,6 +91,14 @@ impl Application {
             )
             .await?;
             router = router.merge(DemoShop::new(base_url.clone(), credentials.clone()).router());
+            let password = crate::staff::ensure_demo_user(
+                store.as_ref(),
+                DEMO_MERCHANT_ID,
+                DEMO_STAFF_EMAIL,
+                clock.now(),
+            )
+            .await?;
+            demo_staff = Some((DEMO_STAFF_EMAIL.to_string(), password));
             demo = Some(credentials);
         } else {
             router = router.route("/", axum::routing::get(landing));
@@ -91,6 +109,7 @@ impl Application {
             router,
             base_url,
             demo,
+            demo_staff,
             store,
             ctx: background,
         })

@@ -28,6 +28,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unauthorized(String),
+    /// Authenticated, but not allowed to do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("No such {kind}: '{id}'")]
     NotFound { kind: &'static str, id: String },
     /// The object is not in a state that allows the request.
@@ -58,6 +61,7 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest { .. } | ApiError::Card { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::Transition(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -73,6 +77,7 @@ impl ApiError {
             }
             ApiError::Card { code, param, .. } => (ErrorType::CardError, *code, param.clone()),
             ApiError::Unauthorized(_) => (ErrorType::AuthenticationError, "unauthorized", None),
+            ApiError::Forbidden { code, .. } => (ErrorType::PermissionError, *code, None),
             ApiError::NotFound { .. } => (ErrorType::InvalidRequestError, "resource_missing", None),
             ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }

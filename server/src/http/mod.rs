@@ -10,6 +10,7 @@ pub(crate) mod pages;
 mod pay;
 mod payments;
 mod sessions;
+pub mod terminal;
 pub mod webhooks;
 
 use std::net::IpAddr;
@@ -44,9 +45,13 @@ pub struct ApiContext {
     /// Where customers reach Kasse: the base of every hosted page URL.
     pub public_url: Url,
     pub hosted_page: Arc<HostedPage>,
+    /// The merchant terminal's page, `/terminal`.
+    pub terminal_page: Arc<HostedPage>,
     pub limits: Limits,
     /// Confirm attempts per client address, against card testing.
     pub confirm_limiter: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
+    /// Terminal logins per client address, against password guessing.
+    pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
     pub webhooks: WebhookConfig,
     /// Tells the delivery worker that new deliveries are due.
     pub wake_deliveries: Arc<tokio::sync::Notify>,
@@ -85,6 +90,7 @@ pub fn api_router(ctx: ApiContext) -> Router {
         .merge(merchant_api)
         .merge(acs::router())
         .merge(pages::router())
+        .merge(terminal::router())
         .route(
             "/openapi.json",
             get(move || async move { json.json_response() }),

@@ -24,10 +24,16 @@ pub struct HostedPage {
 }
 
 impl HostedPage {
+    /// The payment page, `index.html`.
     pub fn load(static_dir: &std::path::Path) -> Self {
-        let html = std::fs::read_to_string(static_dir.join("index.html")).ok();
+        Self::load_file(static_dir, "index.html")
+    }
+
+    /// A page trunk built into `static_dir`: `index.html`, `terminal/index.html`.
+    pub fn load_file(static_dir: &std::path::Path, file: &str) -> Self {
+        let html = std::fs::read_to_string(static_dir.join(file)).ok();
         if html.is_none() {
-            tracing::warn!(dir = %static_dir.display(), "no built payment page; run `make run` or `trunk build`");
+            tracing::warn!(dir = %static_dir.display(), file, "a page is not built; run `make run`");
         }
         let hashes: String = html
             .as_deref()
@@ -57,6 +63,10 @@ impl HostedPage {
 
     pub fn csp(&self) -> &str {
         &self.csp
+    }
+
+    pub fn html(&self) -> Option<&str> {
+        self.html.as_deref()
     }
 }
 

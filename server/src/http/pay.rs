@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use kasse_core::api::ErrorBody;
 use kasse_core::api::{
     CaptureMethod, CardInput, ConfirmRequest, ConfirmResponse, NextAction, PayError, PaySession,
+    PaymentChannel,
 };
 use kasse_core::error::DeclineCode;
 use kasse_core::redirect::sign_url;
@@ -192,6 +193,7 @@ async fn confirm(
             cvc: &card.cvc,
             money,
             reference: &payment_id,
+            moto: false,
         })
         .await;
     let manual = session.capture_method == CaptureMethod::Manual;
@@ -232,6 +234,7 @@ async fn confirm(
         action_token: action_token.clone(),
         validated: None,
         order_reference: session.order_reference.clone(),
+        channel: PaymentChannel::Checkout,
         created: ctx.clock.now(),
         updated: ctx.clock.now(),
     };
@@ -358,15 +361,15 @@ fn refuse_unless_open(status: SessionStatus) -> Result<(), ApiError> {
     }
 }
 
-struct ParsedCard {
-    number: CardNumber,
-    expiry: Expiry,
-    cvc: Cvc,
-    name: Option<String>,
+pub(crate) struct ParsedCard {
+    pub number: CardNumber,
+    pub expiry: Expiry,
+    pub cvc: Cvc,
+    pub name: Option<String>,
 }
 
 /// The same checks the page runs, so a tampered page gains nothing.
-fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, ApiError> {
+pub(crate) fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, ApiError> {
     let card_error = |code: &'static str, param: &str, message: String| ApiError::Card {
         code,
         message,

@@ -11,8 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use kasse_core::api::ErrorBody;
 use kasse_core::api::{
-    CapturePayment, CreateRefund, PaymentCard, PaymentList, RefundStatus, RiskLevel, Validation,
-    ValidationStatus,
+    CaptureMethod, CapturePayment, CreatePayment, CreateRefund, PaymentCard, PaymentChannel,
+    PaymentList, RefundList, RefundStatus, RiskLevel, Validation, ValidationStatus,
 };
 use kasse_core::error::DeclineCode;
 use kasse_core::{PaymentAction, PaymentStatus, api};
@@ -24,16 +24,17 @@ use utoipa_axum::routes;
 use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth, OptionalJson};
 use crate::events::{self, new_event};
 use crate::ids::new_id;
+use crate::processor::{Authorization, Outcome};
 use crate::store::{Merchant, Payment, PaymentChange, PaymentQuery, PaymentState, Refund};
 
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
-        .routes(routes!(list))
+        .routes(routes!(list, create))
         .routes(routes!(retrieve))
         .routes(routes!(capture))
         .routes(routes!(void))
         .routes(routes!(validate))
-        .routes(routes!(create_refund))
+        .routes(routes!(create_refund, list_refunds))
         .routes(routes!(retrieve_refund))
 }
 
@@ -55,6 +56,7 @@ pub fn to_api(p: &Payment) -> api::Payment {
         amount_refunded: p.amount_refunded,
         currency: p.currency.clone(),
         capture_method: p.capture_method,
+        channel: p.channel,
         checkout_session: p.session_id.clone(),
         order_reference: p.order_reference.clone(),
         card: PaymentCard {
@@ -199,6 +201,111 @@ async fn retrieve(
     Path(id): Path<String>,
 ) -> Result<Json<api::Payment>, ApiError> {
     Ok(Json(to_api(&own_payment(&ctx, &merchant, &id).await?)))
+}
+
+/// Charge a keyed card (mail or telephone order)
+///
+/// For the merchant's staff taking a card over the phone: the cardholder is
+/// not present, so there is no 3-D Secure. `201` with `succeeded` (or
+/// `requires_capture` with `capture_method: manual`); `402` with `failed`
+/// and its `decline_code` when the issuer declines.
+#[utoipa::path(
+    post, path = "/v1/payments", tag = "Payments",
+    params(IdempotencyKey),
+    request_body = CreatePayment,
+    responses(
+        (status = 201, description = "Approved: succeeded, or requires_capture", body = api::Payment),
+        (status = 400, description = "Bad input, or a card that fails Kasse's checks", body = ErrorBody),
+        (status = 402, description = "Declined by the issuer", body = api::Payment),
+    ),
+    security(("secret_key" = []))
+)]
+async fn create(
+    State(ctx): State<ApiContext>,
+    MerchantAuth(merchant): MerchantAuth,
+    ApiJson(req): ApiJson<CreatePayment>,
+) -> Result<(StatusCode, Json<api::Payment>), ApiError> {
+    let money = super::sessions::money_params(&req.currency, req.amount)?;
+    let order_reference = super::sessions::text_field("order_reference", req.order_reference, 128)?;
+    let card = super::pay::parse_card(&req.card, ctx.clock.year_month())?;
+    let payment_id = new_id("pay");
+    let outcome = ctx
+        .processor
+        .authorize(&Authorization {
+            card: &card.number,
+            expiry: card.expiry,
+            cvc: &card.cvc,
+            money,
+            reference: &payment_id,
+            moto: true,
+        })
+        .await;
+    let (action, decline, authorization_code) = match outcome {
+        Outcome::Approved { authorization_code } => (
+            PaymentAction::Approve {
+                manual: req.capture_method == CaptureMethod::Manual,
+            },
+            None,
+            Some(authorization_code),
+        ),
+        Outcome::Declined(code) => (PaymentAction::Decline, Some(code), None),
+        Outcome::ChallengeRequired => {
+            return Err(ApiError::Card {
+                code: "authentication_required",
+                message: "The issuer asked for 3-D Secure, which a keyed (card not present) payment cannot do; send the customer a payment link instead.".into(),
+                param: None,
+            });
+        }
+    };
+    let status = PaymentStatus::RequiresPaymentMethod.apply(action)?;
+    let now = ctx.clock.now();
+    let payment = Payment {
+        id: payment_id.clone(),
+        merchant_id: merchant.id.clone(),
+        session_id: None,
+        amount: money.amount(),
+        currency: money.currency().code().to_string(),
+        status,
+        card_brand: card.number.brand(),
+        card_bin: card.number.bin().to_string(),
+        card_last4: card.number.last4().to_string(),
+        card_exp_month: card.expiry.month,
+        card_exp_year: card.expiry.year,
+        card_fingerprint: ctx.secret.card_fingerprint(card.number.expose_digits()),
+        cardholder_name: card.name,
+        decline_code: decline.map(|d| d.as_str().to_string()),
+        authorization_code,
+        capture_method: req.capture_method,
+        channel: PaymentChannel::Moto,
+        amount_captured: if status == PaymentStatus::Succeeded {
+            money.amount()
+        } else {
+            0
+        },
+        amount_refunded: 0,
+        action_token: None,
+        validated: None,
+        order_reference,
+        created: now,
+        updated: now,
+    };
+    let kind = match status {
+        PaymentStatus::Succeeded => events::PAYMENT_SUCCEEDED,
+        PaymentStatus::RequiresCapture => events::PAYMENT_REQUIRES_CAPTURE,
+        _ => events::PAYMENT_FAILED,
+    };
+    let event = new_event(&ctx, &merchant.id, kind, &to_api(&payment), None);
+    ctx.store.finish_confirm(&payment, &[event]).await?;
+    tracing::info!(
+        payment = %payment_id, card = %card.number, status = %status,
+        decline = ?decline, "keyed payment"
+    );
+    let code = if decline.is_some() {
+        StatusCode::PAYMENT_REQUIRED
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((code, Json(to_api(&payment))))
 }
 
 /// Reads, plans and compare-and-sets until the change applies or is
@@ -472,6 +579,44 @@ async fn create_refund(
         .expect("the refund was written");
     tracing::info!(payment = %req.payment_id, refund = %refund.id, amount = refund.amount, "refund");
     Ok((StatusCode::CREATED, Json(refund_to_api(&refund))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RefundParams {
+    /// The payment whose refunds to list, `pay_…`.
+    payment_id: String,
+}
+
+/// List a payment's refunds
+///
+/// Oldest first.
+#[utoipa::path(
+    get, path = "/v1/refunds", tag = "Refunds",
+    params(RefundParams),
+    responses(
+        (status = 200, description = "The payment's refunds", body = RefundList),
+        (status = 404, description = "No such payment of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = []))
+)]
+async fn list_refunds(
+    State(ctx): State<ApiContext>,
+    MerchantAuth(merchant): MerchantAuth,
+    params: Result<Query<RefundParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RefundList>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
+        code: "parameter_missing",
+        message: format!("{}; name the payment as ?payment_id=pay_….", e.body_text()),
+        param: Some("payment_id".into()),
+    })?;
+    let payment = own_payment(&ctx, &merchant, &params.payment_id).await?;
+    let refunds = ctx.store.payment_refunds(&payment.id).await?;
+    Ok(Json(RefundList {
+        object: "list".into(),
+        data: refunds.iter().map(refund_to_api).collect(),
+    }))
 }
 
 /// Retrieve a refund

@@ -155,12 +155,9 @@ async fn own_session(ctx: &ApiContext, merchant: &Merchant, id: &str) -> Result<
         })
 }
 
-fn validate(
-    ctx: &ApiContext,
-    merchant: &Merchant,
-    req: CreateCheckoutSession,
-) -> Result<Session, ApiError> {
-    let currency = Currency::parse(&req.currency).map_err(|e| {
+/// The `amount` and `currency` parameters, as money Kasse can charge.
+pub(crate) fn money_params(currency: &str, amount: i64) -> Result<Money, ApiError> {
+    let currency = Currency::parse(currency).map_err(|e| {
         let message = match e {
             CurrencyError::Unknown(code) => format!(
                 "Unknown currency '{code}': use a three-letter ISO 4217 code such as USD, BDT or MNT."
@@ -169,21 +166,30 @@ fn validate(
         };
         ApiError::invalid("invalid_currency", "currency", message)
     })?;
-    let money = Money::new(req.amount, currency).map_err(|e| match e {
+    Money::new(amount, currency).map_err(|e| match e {
         AmountError::NotPositive => ApiError::invalid(
             "amount_too_small",
             "amount",
             format!(
                 "The amount must be a positive integer in the currency's minor units (e.g. 1050 for 10.50 {currency}); got {}.",
-                req.amount
+                amount
             ),
         ),
         AmountError::TooLarge => ApiError::invalid(
             "amount_too_large",
             "amount",
-            format!("The amount must be at most {MAX_AMOUNT_MINOR} minor units; got {}.", req.amount),
+            format!("The amount must be at most {MAX_AMOUNT_MINOR} minor units; got {}.", amount),
         ),
-    })?;
+    })
+}
+
+fn validate(
+    ctx: &ApiContext,
+    merchant: &Merchant,
+    req: CreateCheckoutSession,
+) -> Result<Session, ApiError> {
+    let money = money_params(&req.currency, req.amount)?;
+    let currency = money.currency();
     let success_url = merchant_url(merchant, "success_url", &req.success_url)?;
     let cancel_url = merchant_url(merchant, "cancel_url", &req.cancel_url)?;
     let fail_url = req
@@ -290,7 +296,11 @@ fn merchant_url(merchant: &Merchant, param: &str, input: &str) -> Result<String,
         })
 }
 
-fn text_field(param: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+pub(crate) fn text_field(
+    param: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     let Some(value) = value.map(|v| v.trim().to_string()) else {
         return Ok(None);
     };

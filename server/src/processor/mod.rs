@@ -17,6 +17,9 @@ pub struct Authorization<'a> {
     pub money: Money,
     /// Kasse's payment id, so the acquirer's records can be matched to ours.
     pub reference: &'a str,
+    /// A mail or telephone order keyed in by staff: the cardholder is not
+    /// there, so it is out of scope of 3-D Secure and never challenged.
+    pub moto: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

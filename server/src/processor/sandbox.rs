@@ -38,7 +38,11 @@ impl Processor for SandboxAcquirer {
             tokio::time::sleep(self.latency).await;
         }
         let digits = request.card.expose_digits();
-        if digits == CHALLENGE_APPROVES || digits == CHALLENGE_DECLINES {
+        if digits == CHALLENGE_DECLINES && request.moto {
+            // What it gives after a passed challenge.
+            return Outcome::Declined(DeclineCode::CardDeclined);
+        }
+        if (digits == CHALLENGE_APPROVES || digits == CHALLENGE_DECLINES) && !request.moto {
             return Outcome::ChallengeRequired;
         }
         match scripted_decline(digits) {

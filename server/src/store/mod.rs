@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kasse_core::RequestedLocale;
-use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus, StaffRole};
 use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
@@ -124,6 +124,7 @@ pub struct Payment {
     pub decline_code: Option<String>,
     pub authorization_code: Option<String>,
     pub capture_method: CaptureMethod,
+    pub channel: PaymentChannel,
     pub amount_captured: i64,
     pub amount_refunded: i64,
     /// While `requires_action`: what the simulated issuer page must be shown.
@@ -219,6 +220,20 @@ pub struct NewEvent {
     pub due_ms: i64,
 }
 
+impl NewEvent {
+    /// The payment the event is about: a payment's own id, or the payment of
+    /// a refund or of a completed session.
+    pub fn payment_id(&self) -> Option<&str> {
+        let object = self.data.get("object")?;
+        let field = match object.get("object")?.as_str()? {
+            "payment" => "id",
+            "refund" | "checkout.session" => "payment_id",
+            _ => return None,
+        };
+        object.get(field)?.as_str()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: String,
@@ -307,6 +322,29 @@ pub enum AttemptResult {
     Delivered,
     RetryAt(i64),
     GiveUp,
+}
+
+/// A member of a merchant's staff, who logs in to the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffUser {
+    pub id: String,
+    pub merchant_id: String,
+    /// In lower case.
+    pub email: String,
+    /// An argon2id PHC string; never the password.
+    pub password_hash: String,
+    pub role: StaffRole,
+    pub created: i64,
+}
+
+/// A logged-in terminal. The cookie holds a token; only its keyed hash is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffLogin {
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created: i64,
+    pub expires_at: i64,
 }
 
 /// The result of claiming a session to confirm it.
@@ -434,6 +472,20 @@ pub trait Store: Send + Sync + 'static {
     /// New deliveries of an event to its destinations as they are now.
     async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64>;
 
+    /// Adds a member of staff; false if the email is taken.
+    async fn insert_staff_user(&self, user: &StaffUser) -> StoreResult<bool>;
+    /// By email, in any case.
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUser>>;
+    async fn staff_user(&self, id: &str) -> StoreResult<Option<StaffUser>>;
+    /// Replaces a member of staff's password hash; false if there is no such user.
+    async fn set_staff_password(&self, id: &str, password_hash: &str) -> StoreResult<bool>;
+    /// Starts a login, and forgets the user's logins that ended before `now`.
+    async fn insert_staff_login(&self, login: &StaffLogin, now: i64) -> StoreResult<()>;
+    async fn staff_login(&self, token_hash: &str) -> StoreResult<Option<StaffLogin>>;
+    /// Moves a login's end; false if it is gone.
+    async fn extend_staff_login(&self, token_hash: &str, expires_at: i64) -> StoreResult<bool>;
+    async fn delete_staff_login(&self, token_hash: &str) -> StoreResult<()>;
+
     /// Leases due deliveries until `lease_until_ms`, oldest due first: at most
     /// `claim.total`, and per URL at most `claim.per_url` less what this
     /// instance already has in flight to it.
@@ -450,6 +502,8 @@ pub trait Store: Send + Sync + 'static {
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
     pub kind: Option<String>,
+    /// Only the events about this payment.
+    pub payment_id: Option<String>,
     pub starting_after: Option<String>,
     pub limit: u32,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kasse_core::RequestedLocale;
-use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus, StaffRole};
 use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
@@ -22,7 +22,8 @@ use crate::ids::new_id;
 use super::{
     ApiKey, Attempt, AttemptResult, Claim, ClaimedDelivery, ConfirmClaim, Delivery, DeliveryStatus,
     Event, EventQuery, IdempotencyStart, KeyKind, Merchant, NewEvent, Payment, PaymentChange,
-    PaymentQuery, Refund, Session, Store, StoreError, StoreResult, WebhookEndpoint,
+    PaymentQuery, Refund, Session, StaffLogin, StaffUser, Store, StoreError, StoreResult,
+    WebhookEndpoint,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +205,7 @@ async fn insert_events(
 ) -> StoreResult<()> {
     for e in events {
         sqlx::query(
-            stmt(dialect, "INSERT INTO events (id, merchant_id, type, created, data, notification_url) VALUES (?, ?, ?, ?, ?, ?)"),
+            stmt(dialect, "INSERT INTO events (id, merchant_id, type, created, data, notification_url, payment_id) VALUES (?, ?, ?, ?, ?, ?, ?)"),
         )
         .bind(&e.id)
         .bind(&e.merchant_id)
@@ -212,6 +213,7 @@ async fn insert_events(
         .bind(e.created)
         .bind(e.data.to_string())
         .bind(&e.notification_url)
+        .bind(e.payment_id())
         .execute(&mut **tx)
         .await?;
         fan_out(
@@ -395,6 +397,10 @@ fn payment_from_row(row: &AnyRow) -> StoreResult<Payment> {
         decline_code: row.try_get("decline_code")?,
         authorization_code: row.try_get("authorization_code")?,
         capture_method: capture_method(row)?,
+        channel: {
+            let channel: String = row.try_get("channel")?;
+            PaymentChannel::parse(&channel).ok_or_else(|| corrupt("payment channel", &channel))?
+        },
         amount_captured: row.try_get("amount_captured")?,
         amount_refunded: row.try_get("amount_refunded")?,
         action_token: row.try_get("action_token")?,
@@ -402,6 +408,28 @@ fn payment_from_row(row: &AnyRow) -> StoreResult<Payment> {
         order_reference: row.try_get("order_reference")?,
         created: row.try_get("created")?,
         updated: row.try_get("updated")?,
+    })
+}
+
+fn staff_user_from_row(row: &AnyRow) -> StoreResult<StaffUser> {
+    let role: String = row.try_get("role")?;
+    Ok(StaffUser {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        role: StaffRole::parse(&role).ok_or_else(|| corrupt("staff role", &role))?,
+        created: row.try_get("created")?,
+    })
+}
+
+fn staff_login_from_row(row: &AnyRow) -> StoreResult<StaffLogin> {
+    Ok(StaffLogin {
+        token_hash: row.try_get("token_hash")?,
+        user_id: row.try_get("user_id")?,
+        csrf_token: row.try_get("csrf_token")?,
+        created: row.try_get("created")?,
+        expires_at: row.try_get("expires_at")?,
     })
 }
 
@@ -639,8 +667,8 @@ impl Store for SqlStore {
             stmt(self.dialect, "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
                 card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,
                 cardholder_name, decline_code, authorization_code, created, capture_method,
-                amount_captured, amount_refunded, action_token, validated, updated, order_reference)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                amount_captured, amount_refunded, action_token, validated, updated, order_reference, channel)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         )
         .bind(&p.id)
         .bind(&p.merchant_id)
@@ -665,6 +693,7 @@ impl Store for SqlStore {
         .bind(p.validated)
         .bind(p.updated)
         .bind(&p.order_reference)
+        .bind(p.channel.as_str())
         .execute(&mut *tx)
         .await?;
         if let Some(session_id) = &p.session_id {
@@ -1120,6 +1149,9 @@ impl Store for SqlStore {
         if q.kind.is_some() {
             sql.push_str(" AND type = ?");
         }
+        if q.payment_id.is_some() {
+            sql.push_str(" AND payment_id = ?");
+        }
         if q.starting_after.is_some() {
             sql.push_str(
                 " AND (created, rowid) < (SELECT created, rowid FROM events WHERE id = ? AND merchant_id = ?)",
@@ -1130,6 +1162,9 @@ impl Store for SqlStore {
         let mut query = sqlx::query(&sql).bind(merchant_id);
         if let Some(kind) = &q.kind {
             query = query.bind(kind);
+        }
+        if let Some(payment_id) = &q.payment_id {
+            query = query.bind(payment_id);
         }
         if let Some(after) = &q.starting_after {
             query = query.bind(after).bind(merchant_id);
@@ -1189,6 +1224,111 @@ impl Store for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(created)
+    }
+
+    async fn insert_staff_user(&self, u: &StaffUser) -> StoreResult<bool> {
+        let inserted = sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO staff_users (id, merchant_id, email, password_hash, role, created)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
+        ))
+        .bind(&u.id)
+        .bind(&u.merchant_id)
+        .bind(u.email.to_lowercase())
+        .bind(&u.password_hash)
+        .bind(u.role.as_str())
+        .bind(u.created)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUser>> {
+        self.find_one(
+            "SELECT * FROM staff_users WHERE email = ?",
+            &email.trim().to_lowercase(),
+            staff_user_from_row,
+        )
+        .await
+    }
+
+    async fn staff_user(&self, id: &str) -> StoreResult<Option<StaffUser>> {
+        self.find_one(
+            "SELECT * FROM staff_users WHERE id = ?",
+            id,
+            staff_user_from_row,
+        )
+        .await
+    }
+
+    async fn set_staff_password(&self, id: &str, password_hash: &str) -> StoreResult<bool> {
+        let updated = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE staff_users SET password_hash = ? WHERE id = ?",
+        ))
+        .bind(password_hash)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn insert_staff_login(&self, l: &StaffLogin, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM staff_sessions WHERE user_id = ? AND expires_at <= ?",
+        ))
+        .bind(&l.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        ))
+        .bind(&l.token_hash)
+        .bind(&l.user_id)
+        .bind(&l.csrf_token)
+        .bind(l.created)
+        .bind(l.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn staff_login(&self, token_hash: &str) -> StoreResult<Option<StaffLogin>> {
+        self.find_one(
+            "SELECT * FROM staff_sessions WHERE token_hash = ?",
+            token_hash,
+            staff_login_from_row,
+        )
+        .await
+    }
+
+    async fn extend_staff_login(&self, token_hash: &str, expires_at: i64) -> StoreResult<bool> {
+        let updated = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE staff_sessions SET expires_at = ? WHERE token_hash = ?",
+        ))
+        .bind(expires_at)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn delete_staff_login(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM staff_sessions WHERE token_hash = ?",
+        ))
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn claim_deliveries(

@@ -117,6 +117,12 @@ fn fake_front_end(dir: &TempDir) -> std::path::PathBuf {
         "export default async function init() {}",
     )
     .unwrap();
+    std::fs::create_dir_all(dist.join("terminal")).unwrap();
+    std::fs::write(
+        dist.join("terminal/index.html"),
+        "<!doctype html><html><head><title>kasse-terminal</title></head><body></body></html>",
+    )
+    .unwrap();
     // A hashed stylesheet as trunk writes it, with its precompressed twins
     // (their bytes are markers: the server sends them as they are).
     std::fs::write(dist.join(HASHED_CSS), "body { color: black }").unwrap();

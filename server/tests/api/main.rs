@@ -15,6 +15,7 @@ mod readme;
 mod receiver;
 mod sessions;
 mod store;
+mod terminal;
 mod threeds;
 mod validation;
 mod webhooks;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use kasse_core::api::{CaptureMethod, RefundStatus};
+use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus};
 use kasse_core::appearance::{Appearance, ColorScheme};
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
@@ -143,6 +143,7 @@ fn payment(merchant: &Merchant, session: Option<&Session>, status: PaymentStatus
         decline_code: None,
         authorization_code: Some("A1".into()),
         capture_method: CaptureMethod::Automatic,
+        channel: PaymentChannel::Checkout,
         amount_captured: captured,
         amount_refunded: 0,
         action_token: None,
