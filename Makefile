@@ -40,12 +40,15 @@ services:
 frontend:
 	@echo "==> Building the payment page (trunk, release)"
 	trunk build --release
+	@echo "==> Building the merchant terminal, its own bundle (trunk, release)"
+	cd terminal && trunk build --release
 
 lint:
 	@echo "==> cargo fmt --check and cargo clippy"
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p kasse-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy -p kasse-terminal --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 test-native:
 	@echo "==> Rust tests of every crate (core, server, page logic; the store suite on SQLite and PostgreSQL)"

@@ -1,0 +1,120 @@
+//! The terminal's calls: its login at `/terminal/…`, and the ordinary
+//! merchant API, authorised by the login's cookie (never an API key) with
+//! the CSRF token on every change.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use kasse_core::Sensitive;
+use kasse_core::api::{CSRF_HEADER, ErrorBody, LoginRequest, StaffSession};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a call failed, as the API said it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The HTTP status; 0 when the server was not reached.
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    fn unreachable(detail: impl std::fmt::Display) -> Self {
+        Self {
+            status: 0,
+            code: "unreachable".into(),
+            message: format!(
+                "Kasse could not be reached ({detail}); check the connection and try again."
+            ),
+        }
+    }
+
+    /// The login is gone: log in again.
+    pub fn logged_out(&self) -> bool {
+        self.status == 401
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
+    let status = response.status();
+    if (200..300).contains(&status) || status == 402 {
+        return response.json().await.map_err(Failure::unreachable);
+    }
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(Failure {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        }),
+        Err(_) => Err(Failure {
+            status,
+            code: "http_error".into(),
+            message: format!("Kasse answered {status} without an explanation."),
+        }),
+    }
+}
+
+async fn send(request: RequestBuilder, body: Option<String>) -> Result<Response, Failure> {
+    let sent = match body {
+        Some(body) => {
+            request
+                .header("Content-Type", "application/json")
+                .body(body)
+                .map_err(Failure::unreachable)?
+                .send()
+                .await
+        }
+        None => request.send().await,
+    };
+    sent.map_err(Failure::unreachable)
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
+    read(send(Request::get(path), None).await?).await
+}
+
+/// A change: with the CSRF token, and an idempotency key so that a retry
+/// never charges twice.
+pub async fn post<T: DeserializeOwned>(
+    path: &str,
+    csrf: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, Failure> {
+    let body = body.map(|b| serde_json::to_string(b).expect("request bodies serialise"));
+    let request = Request::post(path)
+        .header(CSRF_HEADER, csrf)
+        .header("Idempotency-Key", &idempotency_key());
+    read(send(request, body).await?).await
+}
+
+fn idempotency_key() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("{}", js_sys::Math::random()))
+}
+
+pub async fn me() -> Result<StaffSession, Failure> {
+    get("/terminal/me").await
+}
+
+pub async fn login(email: &str, password: String) -> Result<StaffSession, Failure> {
+    let body = LoginRequest {
+        email: email.to_string(),
+        password: Sensitive(password),
+    };
+    let body = serde_json::to_string(&body).expect("a login serialises");
+    read(send(Request::post("/terminal/login"), Some(body)).await?).await
+}
+
+pub async fn logout(csrf: &str) -> Result<(), Failure> {
+    let response = send(
+        Request::post("/terminal/logout").header(CSRF_HEADER, csrf),
+        None,
+    )
+    .await?;
+    if response.ok() || response.status() == 401 {
+        Ok(())
+    } else {
+        read::<serde_json::Value>(response).await.map(|_| ())
+    }
+}

@@ -1,0 +1,561 @@
+//! The terminal's command language: words split like a shell's (quotes
+//! keep spaces), `--flag value` or `--flag=value`, and a usage line for
+//! every mistake. Pure, so every command is tested natively.
+
+use kasse_core::api::{SESSION_TTL_MAX_SECONDS, SESSION_TTL_MIN_SECONDS};
+use kasse_core::{Currency, Money, PaymentStatus};
+
+/// One command a member of staff typed, checked and ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Help(Option<&'static Spec>),
+    Charge {
+        money: Money,
+        reference: Option<String>,
+        manual: bool,
+    },
+    Capture {
+        payment: String,
+        amount: Option<String>,
+    },
+    Void {
+        payment: String,
+    },
+    Refund {
+        payment: String,
+        amount: Option<String>,
+        reason: Option<String>,
+    },
+    Show {
+        payment: String,
+    },
+    Ls {
+        status: Option<PaymentStatus>,
+        /// Seconds back from now.
+        since: Option<i64>,
+        limit: u32,
+    },
+    Find {
+        reference: String,
+    },
+    Link {
+        money: Money,
+        reference: Option<String>,
+        /// Seconds the link stays payable.
+        expires: i64,
+    },
+    Events {
+        kind: Option<String>,
+    },
+    Resend {
+        event: String,
+    },
+    Whoami,
+    Logout,
+    Clear,
+}
+
+/// A command's name, how to call it, and what it does.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Spec {
+    pub name: &'static str,
+    pub usage: &'static str,
+    pub summary: &'static str,
+    pub details: &'static str,
+}
+
+pub const COMMANDS: &[Spec] = &[
+    Spec {
+        name: "charge",
+        usage: "charge <amount> <currency> [--ref R] [--manual]",
+        summary: "take a card by phone or mail (card not present)",
+        details: "Asks for the card number, expiry (MM/YY), CVC and cardholder name. \
+                  --manual only authorises; capture it later. Example: charge 25.00 USD --ref order-17",
+    },
+    Spec {
+        name: "capture",
+        usage: "capture <payment> [amount]",
+        summary: "capture an authorised payment, all of it or less",
+        details: "What is not captured is released to the cardholder. Asks y/N first.",
+    },
+    Spec {
+        name: "void",
+        usage: "void <payment>",
+        summary: "cancel an authorised payment before capture",
+        details: "Releases the whole authorisation. Asks y/N first.",
+    },
+    Spec {
+        name: "refund",
+        usage: "refund <payment> [amount] [--reason R]",
+        summary: "give money back, all that is left or part of it",
+        details: "Several partial refunds never add up to more than was captured. Asks y/N first. \
+                  Example: refund pay_… 5.00 --reason \"damaged box\"",
+    },
+    Spec {
+        name: "show",
+        usage: "show <payment>",
+        summary: "a payment's details, refunds and events",
+        details: "",
+    },
+    Spec {
+        name: "ls",
+        usage: "ls [--status S] [--since 1d] [--limit N]",
+        summary: "recent payments, newest first",
+        details: "--since takes minutes, hours, days or weeks: 30m, 12h, 1d, 2w. --limit is 1 to 100 (20).",
+    },
+    Spec {
+        name: "find",
+        usage: "find <order reference>",
+        summary: "the payments for one order",
+        details: "",
+    },
+    Spec {
+        name: "link",
+        usage: "link <amount> <currency> [--ref R] [--expires 24h]",
+        summary: "a payment link, with a QR code to scan",
+        details: "Creates a checkout session the customer pays on Kasse's page. \
+                  --expires is 30m to 24h (24h).",
+    },
+    Spec {
+        name: "events",
+        usage: "events [--type T]",
+        summary: "recent webhook events",
+        details: "Example: events --type payment.succeeded",
+    },
+    Spec {
+        name: "resend",
+        usage: "resend <event>",
+        summary: "deliver an event to the webhooks again (admin)",
+        details: "",
+    },
+    Spec {
+        name: "whoami",
+        usage: "whoami",
+        summary: "who is logged in, for which merchant, in which role",
+        details: "",
+    },
+    Spec {
+        name: "logout",
+        usage: "logout",
+        summary: "end this login",
+        details: "",
+    },
+    Spec {
+        name: "clear",
+        usage: "clear",
+        summary: "clear the screen (Ctrl+L)",
+        details: "",
+    },
+    Spec {
+        name: "help",
+        usage: "help [command]",
+        summary: "the commands, or one in detail",
+        details: "↑/↓ recall earlier commands, Tab completes commands and payment ids, \
+                  Ctrl+C cancels a question, Ctrl+L clears the screen.",
+    },
+];
+
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    COMMANDS.iter().find(|s| s.name == name)
+}
+
+/// What was wrong, and how the command is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    /// The usage line of the command, when it was a known one.
+    pub usage: Option<&'static str>,
+}
+
+impl ParseError {
+    fn new(spec: &'static Spec, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            usage: Some(spec.usage),
+        }
+    }
+}
+
+/// Splits a line into words: spaces separate, quotes (' or ") keep them,
+/// a backslash escapes the next character.
+pub fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), '\\') | (None, '\\') => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+                in_word = true;
+            }
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("unclosed quote {q}"));
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// Positional words and `--flag [value]` options, as one command takes them.
+struct Args {
+    spec: &'static Spec,
+    positional: Vec<String>,
+    options: Vec<(String, Option<String>)>,
+}
+
+impl Args {
+    /// `takes_value` names the options that take a value; `switches` those that do not.
+    fn split(
+        spec: &'static Spec,
+        words: &[String],
+        takes_value: &[&str],
+        switches: &[&str],
+    ) -> Result<Self, ParseError> {
+        let mut positional = Vec::new();
+        let mut options: Vec<(String, Option<String>)> = Vec::new();
+        let mut iter = words.iter();
+        while let Some(word) = iter.next() {
+            let Some(flag) = word.strip_prefix("--") else {
+                positional.push(word.clone());
+                continue;
+            };
+            let (name, inline) = match flag.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_string())),
+                None => (flag, None),
+            };
+            if options.iter().any(|(n, _)| n == name) {
+                return Err(ParseError::new(spec, format!("--{name} is given twice")));
+            }
+            if takes_value.contains(&name) {
+                let value = match inline {
+                    Some(v) => v,
+                    None => iter
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| ParseError::new(spec, format!("--{name} needs a value")))?,
+                };
+                if value.trim().is_empty() {
+                    return Err(ParseError::new(spec, format!("--{name} needs a value")));
+                }
+                options.push((name.to_string(), Some(value)));
+            } else if switches.contains(&name) {
+                if inline.is_some() {
+                    return Err(ParseError::new(spec, format!("--{name} takes no value")));
+                }
+                options.push((name.to_string(), None));
+            } else {
+                return Err(ParseError::new(
+                    spec,
+                    format!("{} has no option --{name}", spec.name),
+                ));
+            }
+        }
+        Ok(Self {
+            spec,
+            positional,
+            options,
+        })
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+    }
+
+    fn switch(&self, name: &str) -> bool {
+        self.options.iter().any(|(n, _)| n == name)
+    }
+
+    /// Exactly `min..=max` positional words.
+    fn count(&self, min: usize, max: usize) -> Result<(), ParseError> {
+        let n = self.positional.len();
+        if n < min {
+            let missing = match self.spec.name {
+                "charge" | "link" if n == 0 => "an amount and a currency",
+                "charge" | "link" => "a currency",
+                "find" => "an order reference",
+                "resend" => "an event id",
+                _ => "a payment id",
+            };
+            return Err(ParseError::new(self.spec, format!("missing {missing}")));
+        }
+        if n > max {
+            return Err(ParseError::new(
+                self.spec,
+                format!("unexpected `{}`", self.positional[max]),
+            ));
+        }
+        Ok(())
+    }
+
+    fn id(&self, index: usize, prefix: &str, what: &str) -> Result<String, ParseError> {
+        let id = &self.positional[index];
+        let valid = id.strip_prefix(prefix).is_some_and(|rest| {
+            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        if valid {
+            Ok(id.clone())
+        } else {
+            Err(ParseError::new(
+                self.spec,
+                format!("`{id}` is not {what} id ({prefix}…)"),
+            ))
+        }
+    }
+
+    fn money(&self) -> Result<Money, ParseError> {
+        let currency = Currency::parse(&self.positional[1]).map_err(|e| {
+            ParseError::new(
+                self.spec,
+                format!("{e}; use a code such as USD, BDT or MNT"),
+            )
+        })?;
+        Money::parse_decimal(&self.positional[0], currency)
+            .map_err(|e| ParseError::new(self.spec, e.to_string()))
+    }
+
+    /// An optional amount, checked for its form; its currency is the payment's.
+    fn amount(&self, index: usize) -> Result<Option<String>, ParseError> {
+        let Some(text) = self.positional.get(index) else {
+            return Ok(None);
+        };
+        let valid = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+            && text.chars().filter(|&c| c == '.').count() <= 1
+            && text.chars().any(|c| c.is_ascii_digit());
+        if valid {
+            Ok(Some(text.clone()))
+        } else {
+            Err(ParseError::new(
+                self.spec,
+                format!("`{text}` is not an amount: write it like 12.50"),
+            ))
+        }
+    }
+
+    fn text(&self, name: &str, max: usize) -> Result<Option<String>, ParseError> {
+        let Some(value) = self.value(name) else {
+            return Ok(None);
+        };
+        if value.chars().count() > max || value.chars().any(char::is_control) {
+            return Err(ParseError::new(
+                self.spec,
+                format!("--{name} must be at most {max} characters"),
+            ));
+        }
+        Ok(Some(value.trim().to_string()))
+    }
+}
+
+/// `30m`, `12h`, `1d`, `2w` as seconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let number: i64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    (number > 0).then(|| number.checked_mul(seconds)).flatten()
+}
+
+/// Parses one line: `Ok(None)` for a blank one.
+pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
+    let words = split_words(line).map_err(|message| ParseError {
+        message,
+        usage: None,
+    })?;
+    let Some((name, rest)) = words.split_first() else {
+        return Ok(None);
+    };
+    let Some(spec) = spec(&name.to_ascii_lowercase()) else {
+        return Err(ParseError {
+            message: format!("unknown command `{name}`; type help to see the commands"),
+            usage: None,
+        });
+    };
+    let command = match spec.name {
+        "help" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(0, 1)?;
+            match args.positional.first() {
+                None => Command::Help(None),
+                Some(topic) => Command::Help(Some(self::spec(topic).ok_or_else(|| {
+                    ParseError::new(spec, format!("there is no command `{topic}`"))
+                })?)),
+            }
+        }
+        "charge" => {
+            let args = Args::split(spec, rest, &["ref"], &["manual"])?;
+            args.count(2, 2)?;
+            Command::Charge {
+                money: args.money()?,
+                reference: args.text("ref", 128)?,
+                manual: args.switch("manual"),
+            }
+        }
+        "capture" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 2)?;
+            Command::Capture {
+                payment: args.id(0, "pay_", "a payment")?,
+                amount: args.amount(1)?,
+            }
+        }
+        "void" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::Void {
+                payment: args.id(0, "pay_", "a payment")?,
+            }
+        }
+        "refund" => {
+            let args = Args::split(spec, rest, &["reason"], &[])?;
+            args.count(1, 2)?;
+            Command::Refund {
+                payment: args.id(0, "pay_", "a payment")?,
+                amount: args.amount(1)?,
+                reason: args.text("reason", 500)?,
+            }
+        }
+        "show" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::Show {
+                payment: args.id(0, "pay_", "a payment")?,
+            }
+        }
+        "ls" => {
+            let args = Args::split(spec, rest, &["status", "since", "limit"], &[])?;
+            args.count(0, 0)?;
+            let status = args
+                .value("status")
+                .map(|s| {
+                    PaymentStatus::parse(&s).ok_or_else(|| {
+                        let known: Vec<&str> =
+                            PaymentStatus::ALL.iter().map(|s| s.as_str()).collect();
+                        ParseError::new(
+                            spec,
+                            format!("unknown status `{s}`; use one of {}", known.join(", ")),
+                        )
+                    })
+                })
+                .transpose()?;
+            let since = args
+                .value("since")
+                .map(|s| {
+                    parse_duration(&s).ok_or_else(|| {
+                        ParseError::new(
+                            spec,
+                            format!("`{s}` is not a duration like 30m, 12h or 1d"),
+                        )
+                    })
+                })
+                .transpose()?;
+            let limit = match args.value("limit") {
+                None => 20,
+                Some(n) => n
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| {
+                        ParseError::new(spec, format!("--limit is 1 to 100, not `{n}`"))
+                    })?,
+            };
+            Command::Ls {
+                status,
+                since,
+                limit,
+            }
+        }
+        "find" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::Find {
+                reference: args.positional[0].clone(),
+            }
+        }
+        "link" => {
+            let args = Args::split(spec, rest, &["ref", "expires"], &[])?;
+            args.count(2, 2)?;
+            let expires = match args.value("expires") {
+                None => SESSION_TTL_MAX_SECONDS,
+                Some(text) => parse_duration(&text)
+                    .filter(|s| (SESSION_TTL_MIN_SECONDS..=SESSION_TTL_MAX_SECONDS).contains(s))
+                    .ok_or_else(|| {
+                        ParseError::new(spec, format!("--expires is 30m to 24h, not `{text}`"))
+                    })?,
+            };
+            Command::Link {
+                money: args.money()?,
+                reference: args.text("ref", 128)?,
+                expires,
+            }
+        }
+        "events" => {
+            let args = Args::split(spec, rest, &["type"], &[])?;
+            args.count(0, 0)?;
+            let kind = args.value("type");
+            if let Some(kind) = &kind
+                && !kasse_core::api::EVENT_TYPES.contains(&kind.as_str())
+            {
+                return Err(ParseError::new(
+                    spec,
+                    format!(
+                        "unknown event type `{kind}`; use one of {}",
+                        kasse_core::api::EVENT_TYPES.join(", ")
+                    ),
+                ));
+            }
+            Command::Events { kind }
+        }
+        "resend" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::Resend {
+                event: args.id(0, "evt_", "an event")?,
+            }
+        }
+        name => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(0, 0)?;
+            match name {
+                "whoami" => Command::Whoami,
+                "logout" => Command::Logout,
+                _ => Command::Clear,
+            }
+        }
+    };
+    Ok(Some(command))
+}

@@ -1,0 +1,253 @@
+//! How the terminal writes payments, events and times: aligned tables,
+//! amounts in their currency, statuses with a colour class.
+
+use kasse_core::api::{Event, Payment, Refund};
+use kasse_core::{Currency, PaymentStatus};
+
+/// A piece of a line and the CSS class that colours it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub text: String,
+    pub class: &'static str,
+}
+
+impl Span {
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            class: "",
+        }
+    }
+
+    pub fn styled(text: impl Into<String>, class: &'static str) -> Self {
+        Self {
+            text: text.into(),
+            class,
+        }
+    }
+}
+
+/// The colour class of a payment status: green paid, yellow waiting, red
+/// failed, blue money returned, grey canceled.
+pub fn status_class(status: PaymentStatus) -> &'static str {
+    match status {
+        PaymentStatus::Succeeded => "ok",
+        PaymentStatus::RequiresCapture
+        | PaymentStatus::RequiresAction
+        | PaymentStatus::RequiresPaymentMethod => "wait",
+        PaymentStatus::Failed => "bad",
+        PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => "back",
+        PaymentStatus::Canceled => "dim",
+    }
+}
+
+/// Minor units in their currency, as people write them: `$12.50`, `¥500`.
+pub fn amount(minor: i64, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Ok(c) => kasse_core::money::format_amount(minor, c),
+        Err(_) => format!("{minor} {currency}"),
+    }
+}
+
+/// `2026-11-22 09:05 UTC` for Unix seconds.
+pub fn utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let seconds = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        seconds / 3600,
+        seconds % 3600 / 60
+    )
+}
+
+/// `Visa •••• 4242`.
+pub fn card(p: &Payment) -> String {
+    format!("{} •••• {}", p.card.brand.display_name(), p.card.last4)
+}
+
+/// Rows of cells as aligned columns, the first row a header; a cell's
+/// class colours it. Widths count characters, not bytes.
+pub fn table(rows: &[Vec<Span>]) -> Vec<Vec<Span>> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|s| s.text.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = Vec::new();
+            for (i, cell) in row.iter().enumerate() {
+                let last = i + 1 == row.len();
+                let pad = if last {
+                    0
+                } else {
+                    widths[i] - cell.text.chars().count() + 2
+                };
+                line.push(Span::styled(cell.text.clone(), cell.class));
+                if pad > 0 {
+                    line.push(Span::plain(" ".repeat(pad)));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+fn header(cells: &[&str]) -> Vec<Span> {
+    cells.iter().map(|c| Span::styled(*c, "head")).collect()
+}
+
+/// `ls` and `find`: one row per payment under a header.
+pub fn payment_table(payments: &[Payment]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&[
+        "ID",
+        "STATUS",
+        "AMOUNT",
+        "REFUNDED",
+        "CARD",
+        "REFERENCE",
+        "CREATED",
+    ])];
+    for p in payments {
+        rows.push(vec![
+            Span::styled(p.id.clone(), "id"),
+            Span::styled(p.status.as_str(), status_class(p.status)),
+            Span::plain(amount(p.amount, &p.currency)),
+            Span::plain(if p.amount_refunded > 0 {
+                amount(p.amount_refunded, &p.currency)
+            } else {
+                "-".into()
+            }),
+            Span::plain(card(p)),
+            Span::plain(p.order_reference.clone().unwrap_or_else(|| "-".into())),
+            Span::plain(utc(p.created)),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `events`: one row per event.
+pub fn event_table(events: &[Event]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&["ID", "TYPE", "ABOUT", "CREATED"])];
+    for e in events {
+        let about = e.data["object"]["id"].as_str().unwrap_or("-").to_string();
+        rows.push(vec![
+            Span::styled(e.id.clone(), "id"),
+            Span::plain(e.kind.clone()),
+            Span::plain(about),
+            Span::plain(utc(e.created)),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `show`: a payment as label and value lines, then its refunds and events.
+pub fn payment_details(p: &Payment, refunds: &[Refund], events: &[Event]) -> Vec<Vec<Span>> {
+    let field =
+        |label: &str, value: Span| vec![Span::styled(format!("{label:<11}"), "head"), value];
+    let mut lines = vec![
+        field("payment", Span::styled(p.id.clone(), "id")),
+        field(
+            "status",
+            Span::styled(p.status.as_str(), status_class(p.status)),
+        ),
+        field("amount", Span::plain(amount(p.amount, &p.currency))),
+        field(
+            "captured",
+            Span::plain(amount(p.amount_captured, &p.currency)),
+        ),
+        field(
+            "refunded",
+            Span::plain(amount(p.amount_refunded, &p.currency)),
+        ),
+    ];
+    if p.amount_capturable > 0 {
+        lines.push(field(
+            "capturable",
+            Span::plain(amount(p.amount_capturable, &p.currency)),
+        ));
+    }
+    lines.push(field(
+        "card",
+        Span::plain(format!(
+            "{}  exp {:02}/{}",
+            card(p),
+            p.card.exp_month,
+            p.card.exp_year
+        )),
+    ));
+    lines.push(field(
+        "channel",
+        Span::plain(match p.channel {
+            kasse_core::api::PaymentChannel::Moto => "keyed by staff (card not present)",
+            kasse_core::api::PaymentChannel::Checkout => "payment page",
+        }),
+    ));
+    if let Some(code) = p.decline_code {
+        lines.push(field("declined", Span::styled(code.as_str(), "bad")));
+    }
+    if let Some(reference) = &p.order_reference {
+        lines.push(field("reference", Span::plain(reference.clone())));
+    }
+    if let Some(session) = &p.checkout_session {
+        lines.push(field("session", Span::plain(session.clone())));
+    }
+    lines.push(field("created", Span::plain(utc(p.created))));
+    if !refunds.is_empty() {
+        lines.push(vec![]);
+        let mut rows = vec![header(&["REFUND", "AMOUNT", "STATUS", "REASON", "CREATED"])];
+        for r in refunds {
+            rows.push(vec![
+                Span::styled(r.id.clone(), "id"),
+                Span::plain(amount(r.amount, &r.currency)),
+                Span::plain(r.status.as_str()),
+                Span::plain(r.reason.clone().unwrap_or_else(|| "-".into())),
+                Span::plain(utc(r.created)),
+            ]);
+        }
+        lines.extend(table(&rows));
+    }
+    if !events.is_empty() {
+        lines.push(vec![]);
+        let mut rows = vec![header(&["EVENT", "TYPE", "CREATED"])];
+        for e in events {
+            rows.push(vec![
+                Span::styled(e.id.clone(), "id"),
+                Span::plain(e.kind.clone()),
+                Span::plain(utc(e.created)),
+            ]);
+        }
+        lines.extend(table(&rows));
+    }
+    lines
+}
+
+/// A QR code of `text` as lines of block characters, two modules a
+/// character high, light on dark (what the dark terminal shows) with the
+/// quiet zone the standard asks for.
+pub fn qr_lines(text: &str) -> Option<Vec<String>> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let drawn = code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    Some(drawn.lines().map(str::to_string).collect())
+}
