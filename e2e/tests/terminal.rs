@@ -1,0 +1,211 @@
+//! The merchant terminal in Chromium: staff log in, take a card by phone,
+//! refund half of it and list what happened; a viewer's refund and a wrong
+//! password are refused; the card number is in neither the browser's
+//! stored history nor the server's logs.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use kasse_core::api::StaffRole;
+use kasse_e2e::Harness;
+use kasse_e2e::fantoccini::Locator;
+use kasse_server::staff;
+
+const PASSWORD: &str = "correct horse battery";
+const ENTER: &str = "\u{E007}";
+const ARROW_UP: &str = "\u{E013}";
+
+/// Every log line the server writes while the test runs.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Waits for the prompt to ask `prompt`, then types `text` and Enter.
+async fn answer(h: &Harness, prompt: &str, text: &str) -> anyhow::Result<()> {
+    h.wait_for_text("#kasse-prompt", |p| p.contains(prompt))
+        .await?;
+    let input = h.find("#kasse-input").await?;
+    input.send_keys(&format!("{text}{ENTER}")).await?;
+    Ok(())
+}
+
+/// A command at the logged-in prompt (`user@Merchant $`).
+async fn command(h: &Harness, text: &str) -> anyhow::Result<()> {
+    answer(h, "$", text).await
+}
+
+/// Waits for the scrollback to show `expected`; returns all of it.
+async fn shows(h: &Harness, expected: &str) -> anyhow::Result<String> {
+    h.wait_for_text("#kasse-screen", |t| t.contains(expected))
+        .await
+}
+
+async fn log_in(h: &Harness, email: &str, password: &str) -> anyhow::Result<()> {
+    answer(h, "email:", email).await?;
+    answer(h, "password:", password).await
+}
+
+/// The word after `marker` in `text`.
+fn word_after<'a>(text: &'a str, marker: &str) -> &'a str {
+    let start = text.rfind(marker).expect("marker shown") + marker.len();
+    text[start..].split_whitespace().next().unwrap()
+}
+
+#[tokio::test]
+async fn staff_charge_refund_list_and_are_held_to_their_roles() -> anyhow::Result<()> {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let h = Harness::start().await?;
+    for (email, role) in [
+        ("clerk@demo.test", StaffRole::Operator),
+        ("viewer@demo.test", StaffRole::Viewer),
+    ] {
+        staff::create_user(
+            h.store.as_ref(),
+            &h.demo.merchant_id,
+            email,
+            role,
+            PASSWORD,
+            0,
+        )
+        .await?;
+    }
+    h.browser.goto(&h.url("/terminal")).await?;
+
+    // A wrong password is refused, and the prompt asks again.
+    log_in(&h, "clerk@demo.test", "not the password").await?;
+    shows(&h, "error: Wrong email or password.").await?;
+
+    log_in(&h, "clerk@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as clerk@demo.test (operator)").await?;
+
+    // A card by phone: the number is asked for, and echoed masked.
+    command(&h, "charge 25.00 USD --ref phone-1").await?;
+    answer(&h, "card number:", "4242 4242 4242 4242").await?;
+    answer(&h, "expiry", "12/30").await?;
+    answer(&h, "cvc:", "123").await?;
+    answer(&h, "name on card", "Ada Lovelace").await?;
+    let screen = shows(&h, "charged pay_").await?;
+    let paid = word_after(&screen, "charged ").to_string();
+    assert!(screen.contains("card number: Visa •••• 4242"), "{screen}");
+
+    // Half of it back, after a y/N.
+    command(
+        &h,
+        &format!("refund {paid} 12.50 --reason \"phone return\""),
+    )
+    .await?;
+    answer(&h, "[y/N]", "y").await?;
+    shows(&h, "refunded $12.50").await?;
+
+    // Another, only authorised; then both in the list.
+    command(&h, "charge 10 usd --manual").await?;
+    answer(&h, "card number:", "5555555555554444").await?;
+    answer(&h, "expiry", "1130").await?;
+    answer(&h, "cvc:", "321").await?;
+    answer(&h, "name on card", "").await?;
+    let screen = shows(&h, "authorised pay_").await?;
+    let held = word_after(&screen, "authorised ").to_string();
+    command(&h, "ls").await?;
+    h.wait_for_text("#kasse-screen", |t| {
+        t.matches("STATUS").count() == 1 && t.contains("REFUNDED")
+    })
+    .await?;
+    for (id, status, class, amount) in [
+        (&paid, "partially_refunded", "back", "$25.00"),
+        (&held, "requires_capture", "wait", "$10.00"),
+    ] {
+        let row = h
+            .browser
+            .find(Locator::XPath(&format!(
+                "(//div[contains(@class,'line')][span[text()='{id}']])[last()]"
+            )))
+            .await?;
+        let text = row.text().await?;
+        assert!(text.contains(status) && text.contains(amount), "{text}");
+        let status_span = row
+            .find(Locator::XPath(&format!("span[text()='{status}']")))
+            .await?;
+        assert_eq!(status_span.attr("class").await?.as_deref(), Some(class));
+    }
+    h.screenshot("terminal-operator").await?;
+    let violations = h.axe().await?;
+    assert!(
+        violations.is_empty(),
+        "axe-core found\n{}",
+        violations.join("\n")
+    );
+
+    // ↑ brings the last command back.
+    h.wait_for_text("#kasse-prompt", |p| p.contains('$'))
+        .await?;
+    let input = h.find("#kasse-input").await?;
+    input.send_keys(ARROW_UP).await?;
+    assert_eq!(input.prop("value").await?.as_deref(), Some("ls"));
+    input.clear().await?;
+
+    // A viewer may look, but not refund.
+    command(&h, "logout").await?;
+    log_in(&h, "viewer@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as viewer@demo.test (viewer)").await?;
+    command(&h, &format!("refund {paid} 1")).await?;
+    answer(&h, "[y/N]", "y").await?;
+    shows(
+        &h,
+        "error: Your role, viewer, cannot do this; it takes an operator.",
+    )
+    .await?;
+    let payment = h.store.payment(&paid).await?.expect("the payment exists");
+    assert_eq!(payment.amount_refunded, 1250);
+
+    // The card numbers are nowhere the browser keeps, nor in the logs.
+    let stored = h
+        .js("return JSON.stringify(Object.assign({}, window.localStorage));")
+        .await?;
+    let stored = stored.as_str().unwrap_or_default().to_string();
+    assert!(
+        stored.contains("charge 25.00 USD --ref phone-1"),
+        "{stored}"
+    );
+    assert!(stored.contains(&format!("refund {paid} 1")), "{stored}");
+    let page = h.find("#kasse-screen").await?.text().await?;
+    let logged = logs.text();
+    assert!(
+        logged.contains("keyed payment"),
+        "the server's logs were captured"
+    );
+    for number in [
+        "4242424242424242",
+        "4242 4242 4242 4242",
+        "5555555555554444",
+    ] {
+        assert!(
+            !stored.contains(number),
+            "{number} in localStorage: {stored}"
+        );
+        assert!(!page.contains(number), "{number} on the page");
+        assert!(!logged.contains(number), "{number} in the server's logs");
+    }
+    Ok(())
+}
