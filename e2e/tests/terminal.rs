@@ -157,6 +157,33 @@ async fn staff_charge_refund_list_and_are_held_to_their_roles() -> anyhow::Resul
         violations.join("\n")
     );
 
+    // A payment's story, and a payment link with a QR code.
+    command(&h, &format!("show {paid}")).await?;
+    let screen = shows(&h, "refund.succeeded").await?;
+    assert!(
+        screen.contains("phone return") && screen.contains("keyed by staff"),
+        "{screen}"
+    );
+    command(&h, "link 15 USD --ref link-1 --expires 2h").await?;
+    let screen = shows(&h, "Payment link for $15.00").await?;
+    assert!(screen.contains("payable until"), "{screen}");
+    let link = h.find(".line span.link").await?.text().await?;
+    assert!(link.starts_with(&h.url("/pay/cs_")), "{link}");
+    let qr = h.browser.find_all(Locator::Css(".line.qr")).await?;
+    assert!(qr.len() >= 15, "a QR code of {} lines", qr.len());
+
+    // Tab completes a command, then a payment id.
+    h.wait_for_text("#kasse-prompt", |p| p.contains('$'))
+        .await?;
+    let input = h.find("#kasse-input").await?;
+    let prefix = &held[..8];
+    input.send_keys(&format!("sh\t{prefix}")).await?;
+    input.send_keys("\t").await?;
+    let completed = input.prop("value").await?.unwrap_or_default();
+    assert_eq!(completed, format!("show {held} "));
+    input.clear().await?;
+    command(&h, "ls").await?;
+
     // ↑ brings the last command back.
     h.wait_for_text("#kasse-prompt", |p| p.contains('$'))
         .await?;
