@@ -13,6 +13,7 @@ pub mod origin;
 pub mod redirect;
 pub mod sensitive;
 pub mod status;
+pub mod time;
 pub mod webhook;
 
 pub use card::{CardBrand, CardNumber, Cvc, Expiry};

@@ -44,18 +44,10 @@ impl Clock for ManualClock {
     }
 }
 
-/// Civil year and month of a Unix time (UTC), by Howard Hinnant's algorithm.
+/// Civil year and month of a Unix time (UTC).
 pub fn year_month_of(unix: i64) -> (u16, u8) {
-    let days = unix.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year as u16, month as u8)
+    let (year, month, _) = kasse_core::time::civil_date(unix);
+    (year as u16, month)
 }
 
 #[cfg(test)]

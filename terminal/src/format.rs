@@ -51,18 +51,8 @@ pub fn amount(minor: i64, currency: &str) -> String {
 
 /// `2026-11-22 09:05 UTC` for Unix seconds.
 pub fn utc(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
+    let (year, month, day) = kasse_core::time::civil_date(unix);
     let seconds = unix.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
         seconds / 3600,

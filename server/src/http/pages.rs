@@ -218,8 +218,6 @@ async fn page(
         )
             .into_response();
     };
-    let mut response = Html(html.clone()).into_response();
-    let headers = response.headers_mut();
     let session = ctx.store.session(&id).await.ok().flatten();
     let merchant = match &session {
         Some(s) => ctx.store.merchant(&s.merchant_id).await.ok().flatten(),
@@ -239,9 +237,17 @@ async fn page(
         ),
         None => page.csp.clone(),
     };
-    let csp =
-        HeaderValue::from_str(&format!("{policy}; {ancestors}")).expect("the policy is ASCII");
-    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    page_response(html, &format!("{policy}; {ancestors}"))
+}
+
+/// A page's HTML with its policy, no referrer, no sniffing and no caching.
+pub(crate) fn page_response(html: &str, csp: &str) -> Response {
+    let mut response = Html(html.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(csp).expect("the policy is ASCII"),
+    );
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

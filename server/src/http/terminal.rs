@@ -13,8 +13,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header::{COOKIE, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kasse_core::api::{CSRF_HEADER, LoginRequest, StaffSession};
 
@@ -41,23 +41,7 @@ async fn page(State(ctx): State<ApiContext>) -> Response {
         )
             .into_response();
     };
-    let mut response = Html(html.to_string()).into_response();
-    let headers = response.headers_mut();
-    let csp = format!("{}; frame-ancestors 'none'", page.csp());
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&csp).expect("the policy is ASCII"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    super::pages::page_response(html, &format!("{}; frame-ancestors 'none'", page.csp()))
 }
 
 /// Log in to the terminal with an email and a password.

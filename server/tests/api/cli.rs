@@ -3,12 +3,7 @@ use std::process::Command;
 use serde_json::Value;
 
 fn kasse(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kasse"))
-        .args(args)
-        .env("KASSE_DATABASE_URL", dir.join("data/kasse.db"))
-        .env_remove("KASSE_SECRET")
-        .output()
-        .expect("kasse runs")
+    kasse_with_stdin(dir, args, "")
 }
 
 #[test]
