@@ -232,6 +232,17 @@ impl Term {
     }
 }
 
+/// A click brings the prompt back, unless it ended selecting text to copy
+/// (a payment id, a link).
+fn focus_unless_selecting(term: Term) {
+    let selecting = web_sys::window()
+        .and_then(|w| w.get_selection().ok().flatten())
+        .is_some_and(|s| !s.is_collapsed());
+    if !selecting {
+        term.focus();
+    }
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
@@ -313,7 +324,7 @@ pub fn Terminal() -> impl IntoView {
     };
 
     view! {
-        <main id="kasse-terminal" class="terminal" on:click=move |_| term.focus()>
+        <main id="kasse-terminal" class="terminal" on:click=move |_| focus_unless_selecting(term)>
             <div class="screen" id="kasse-screen" node_ref=screen role="log" aria-live="polite">
                 <For each=move || term.lines.get() key=|line| line.id let:line>
                     <div class=format!("line {}", line.class)>
