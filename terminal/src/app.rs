@@ -577,7 +577,7 @@ fn execute(term: Term, command: Command) {
                 cvc: None,
             }));
         }
-        Command::Capture { payment, amount } => ask(term, payment, amount, None, |p, amount| {
+        Command::Capture { payment, amount } => ask(term, payment, amount, |p, amount| {
             let what = amount.map_or("all of".to_string(), |a| {
                 format::amount(a, &p.currency) + " of"
             });
@@ -594,7 +594,7 @@ fn execute(term: Term, command: Command) {
                 },
             )
         }),
-        Command::Void { payment } => ask(term, payment, None, None, |p, _| {
+        Command::Void { payment } => ask(term, payment, None, |p, _| {
             let question = format!(
                 "Void {} ({}, {})?",
                 p.id,
@@ -612,7 +612,7 @@ fn execute(term: Term, command: Command) {
             payment,
             amount,
             reason,
-        } => ask(term, payment, amount, reason, |p, amount| {
+        } => ask(term, payment, amount, move |p, amount| {
             let left = p.amount_captured - p.amount_refunded;
             let what = format::amount(amount.unwrap_or(left), &p.currency);
             let question = format!("Refund {what} of {} to {}?", p.id, format::card(p));
@@ -621,7 +621,7 @@ fn execute(term: Term, command: Command) {
                 Pending::Refund {
                     payment: p.id.clone(),
                     amount,
-                    reason: None,
+                    reason,
                 },
             )
         }),
@@ -754,7 +754,6 @@ fn ask(
     term: Term,
     payment: String,
     amount: Option<String>,
-    reason: Option<String>,
     question: impl FnOnce(&Payment, Option<i64>) -> (String, Pending) + 'static,
 ) {
     term.run(async move {
@@ -777,10 +776,7 @@ fn ask(
                 }
             }
         };
-        let (question, mut pending) = question(&p, amount);
-        if let Pending::Refund { reason: r, .. } = &mut pending {
-            *r = reason;
-        }
+        let (question, pending) = question(&p, amount);
         term.mode.set(Mode::Confirm { question, pending });
         Ok(())
     });

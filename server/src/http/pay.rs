@@ -203,41 +203,22 @@ async fn confirm(
         Outcome::ChallengeRequired => PaymentAction::RequireAction,
     };
     let status = PaymentStatus::RequiresPaymentMethod.apply(action)?;
-    let (decline, authorization_code, action_token) = match &outcome {
-        Outcome::Approved { authorization_code } => (None, Some(authorization_code.clone()), None),
-        Outcome::Declined(code) => (Some(*code), None, None),
-        Outcome::ChallengeRequired => (None, None, Some(new_secret(""))),
-    };
     let payment = Payment {
-        id: payment_id.clone(),
-        merchant_id: merchant.id.clone(),
         session_id: Some(session.id.clone()),
-        amount: money.amount(),
-        currency: currency.code().to_string(),
-        status,
-        card_brand: card.number.brand(),
-        card_bin: card.number.bin().to_string(),
-        card_last4: card.number.last4().to_string(),
-        card_exp_month: card.expiry.month,
-        card_exp_year: card.expiry.year,
-        card_fingerprint: ctx.secret.card_fingerprint(card.number.expose_digits()),
-        cardholder_name: card.name,
-        decline_code: decline.map(|d| d.as_str().to_string()),
-        authorization_code,
         capture_method: session.capture_method,
-        amount_captured: if status == PaymentStatus::Succeeded {
-            money.amount()
-        } else {
-            0
-        },
-        amount_refunded: 0,
-        action_token: action_token.clone(),
-        validated: None,
         order_reference: session.order_reference.clone(),
-        channel: PaymentChannel::Checkout,
-        created: ctx.clock.now(),
-        updated: ctx.clock.now(),
+        ..attempt_record(
+            &ctx,
+            &payment_id,
+            &merchant.id,
+            money,
+            &card,
+            status,
+            &outcome,
+        )
     };
+    let decline = outcome.decline();
+    let action_token = payment.action_token.clone();
     let events = attempt_events(&ctx, &session, &payment);
     ctx.store.finish_confirm(&payment, &events).await?;
     tracing::info!(
@@ -284,6 +265,67 @@ async fn confirm(
     })
 }
 
+/// What a payment attempt keeps of its card and the acquirer's answer: the
+/// brand, BIN, last four, expiry and a keyed fingerprint, never the number
+/// or the CVC. Made for the payment page (no session, automatic capture,
+/// no reference): a caller sets what differs.
+pub(crate) fn attempt_record(
+    ctx: &ApiContext,
+    payment_id: &str,
+    merchant_id: &str,
+    money: Money,
+    card: &ParsedCard,
+    status: PaymentStatus,
+    outcome: &Outcome,
+) -> Payment {
+    let now = ctx.clock.now();
+    Payment {
+        id: payment_id.to_string(),
+        merchant_id: merchant_id.to_string(),
+        session_id: None,
+        amount: money.amount(),
+        currency: money.currency().code().to_string(),
+        status,
+        card_brand: card.number.brand(),
+        card_bin: card.number.bin().to_string(),
+        card_last4: card.number.last4().to_string(),
+        card_exp_month: card.expiry.month,
+        card_exp_year: card.expiry.year,
+        card_fingerprint: ctx.secret.card_fingerprint(card.number.expose_digits()),
+        cardholder_name: card.name.clone(),
+        decline_code: outcome.decline().map(|d| d.as_str().to_string()),
+        authorization_code: match outcome {
+            Outcome::Approved { authorization_code } => Some(authorization_code.clone()),
+            _ => None,
+        },
+        capture_method: CaptureMethod::Automatic,
+        channel: PaymentChannel::Checkout,
+        amount_captured: if status == PaymentStatus::Succeeded {
+            money.amount()
+        } else {
+            0
+        },
+        amount_refunded: 0,
+        // Proves that the simulated issuer's page was reached.
+        action_token: (*outcome == Outcome::ChallengeRequired).then(|| new_secret("")),
+        validated: None,
+        order_reference: None,
+        created: now,
+        updated: now,
+    }
+}
+
+/// The event a finished attempt sends, by its status; none while it waits
+/// for 3-D Secure.
+pub(crate) fn attempt_event_kind(status: PaymentStatus) -> Option<&'static str> {
+    match status {
+        PaymentStatus::Succeeded => Some(events::PAYMENT_SUCCEEDED),
+        PaymentStatus::RequiresCapture => Some(events::PAYMENT_REQUIRES_CAPTURE),
+        PaymentStatus::Failed => Some(events::PAYMENT_FAILED),
+        _ => None,
+    }
+}
+
 /// The events of a payment attempt's outcome: the payment's own, and the
 /// session's completion when the attempt paid it.
 pub(crate) fn attempt_events(
@@ -292,11 +334,8 @@ pub(crate) fn attempt_events(
     payment: &Payment,
 ) -> Vec<NewEvent> {
     let notify = session.notification_url.as_deref();
-    let kind = match payment.status {
-        PaymentStatus::Succeeded => events::PAYMENT_SUCCEEDED,
-        PaymentStatus::RequiresCapture => events::PAYMENT_REQUIRES_CAPTURE,
-        PaymentStatus::Failed => events::PAYMENT_FAILED,
-        _ => return Vec::new(),
+    let Some(kind) = attempt_event_kind(payment.status) else {
+        return Vec::new();
     };
     let mut out = vec![new_event(
         ctx,

@@ -21,6 +21,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::pay::{attempt_event_kind, attempt_record};
 use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth, OptionalJson};
 use crate::events::{self, new_event};
 use crate::ids::new_id;
@@ -240,15 +241,11 @@ async fn create(
             moto: true,
         })
         .await;
-    let (action, decline, authorization_code) = match outcome {
-        Outcome::Approved { authorization_code } => (
-            PaymentAction::Approve {
-                manual: req.capture_method == CaptureMethod::Manual,
-            },
-            None,
-            Some(authorization_code),
-        ),
-        Outcome::Declined(code) => (PaymentAction::Decline, Some(code), None),
+    let action = match &outcome {
+        Outcome::Approved { .. } => PaymentAction::Approve {
+            manual: req.capture_method == CaptureMethod::Manual,
+        },
+        Outcome::Declined(_) => PaymentAction::Decline,
         Outcome::ChallengeRequired => {
             return Err(ApiError::Card {
                 code: "authentication_required",
@@ -258,42 +255,22 @@ async fn create(
         }
     };
     let status = PaymentStatus::RequiresPaymentMethod.apply(action)?;
-    let now = ctx.clock.now();
     let payment = Payment {
-        id: payment_id.clone(),
-        merchant_id: merchant.id.clone(),
-        session_id: None,
-        amount: money.amount(),
-        currency: money.currency().code().to_string(),
-        status,
-        card_brand: card.number.brand(),
-        card_bin: card.number.bin().to_string(),
-        card_last4: card.number.last4().to_string(),
-        card_exp_month: card.expiry.month,
-        card_exp_year: card.expiry.year,
-        card_fingerprint: ctx.secret.card_fingerprint(card.number.expose_digits()),
-        cardholder_name: card.name,
-        decline_code: decline.map(|d| d.as_str().to_string()),
-        authorization_code,
         capture_method: req.capture_method,
         channel: PaymentChannel::Moto,
-        amount_captured: if status == PaymentStatus::Succeeded {
-            money.amount()
-        } else {
-            0
-        },
-        amount_refunded: 0,
-        action_token: None,
-        validated: None,
         order_reference,
-        created: now,
-        updated: now,
+        ..attempt_record(
+            &ctx,
+            &payment_id,
+            &merchant.id,
+            money,
+            &card,
+            status,
+            &outcome,
+        )
     };
-    let kind = match status {
-        PaymentStatus::Succeeded => events::PAYMENT_SUCCEEDED,
-        PaymentStatus::RequiresCapture => events::PAYMENT_REQUIRES_CAPTURE,
-        _ => events::PAYMENT_FAILED,
-    };
+    let decline = outcome.decline();
+    let kind = attempt_event_kind(status).expect("a keyed payment ends approved or declined");
     let event = new_event(&ctx, &merchant.id, kind, &to_api(&payment), None);
     ctx.store.finish_confirm(&payment, &[event]).await?;
     tracing::info!(

@@ -32,6 +32,15 @@ pub enum Outcome {
     ChallengeRequired,
 }
 
+impl Outcome {
+    pub fn decline(&self) -> Option<DeclineCode> {
+        match self {
+            Outcome::Declined(code) => Some(*code),
+            _ => None,
+        }
+    }
+}
+
 /// The cardholder's answer to a 3-D Secure challenge, and the card it was
 /// for, as Kasse keeps it (never the full number).
 #[derive(Debug)]
