@@ -74,6 +74,9 @@ pub async fn run(ctx: ApiContext) {
                                 }
                             }
                             drop(permit);
+                            // A slot is free: take the next due delivery now
+                            // rather than at the next poll.
+                            ctx.wake_deliveries.notify_one();
                         });
                     }
                 }

@@ -158,22 +158,17 @@ impl FromRequestParts<ApiContext> for MerchantAuth {
             .trim();
         let invalid = || unauthorized("Invalid API key.");
         let lookup = key_lookup(key).ok_or_else(invalid)?;
-        let stored = ctx
+        let (stored, merchant) = ctx
             .store
-            .api_key_by_lookup(lookup)
+            .api_key_with_merchant(lookup)
             .await?
-            .filter(|k| ctx.secret.key_matches(key, &k.hash))
+            .filter(|(k, _)| ctx.secret.key_matches(key, &k.hash))
             .ok_or_else(invalid)?;
         if stored.kind != KeyKind::Secret {
             return Err(unauthorized(
                 "A publishable key cannot call the merchant API; use your secret key, server side.",
             ));
         }
-        let merchant = ctx
-            .store
-            .merchant(&stored.merchant_id)
-            .await?
-            .ok_or_else(invalid)?;
         Ok(MerchantAuth(merchant))
     }
 }

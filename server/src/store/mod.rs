@@ -14,7 +14,7 @@ use kasse_core::appearance::Appearance;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 
-pub use sql::{Dialect, SqlStore};
+pub use sql::{Dialect, SqlStore, open_pool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -376,6 +376,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>>;
+    /// A live key and its merchant, in one query: every merchant API call
+    /// asks for both.
+    async fn api_key_with_merchant(&self, lookup: &str) -> StoreResult<Option<(ApiKey, Merchant)>>;
     /// Revokes every key of a merchant; returns how many were live.
     async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64>;
 

@@ -216,7 +216,7 @@ async fn merchants_keys_and_secrets(store: Arc<dyn Store>) {
         kind: KeyKind::Secret,
         lookup: "sk_test_abcd".into(),
         hash: "h".into(),
-        created: START,
+        created: START + 5,
     };
     store.insert_api_key(&key).await.unwrap();
     let found = store
@@ -225,10 +225,36 @@ async fn merchants_keys_and_secrets(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!((found.kind, found.hash.as_str()), (KeyKind::Secret, "h"));
+    assert_eq!(found.created, START + 5);
+    let (joined, owner) = store
+        .api_key_with_merchant("sk_test_abcd")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((joined.hash.as_str(), joined.created), ("h", START + 5));
+    assert_eq!(
+        (owner.id.as_str(), owner.created),
+        (m.id.as_str(), m.created)
+    );
+    assert_eq!(owner.webhook_secret.as_deref(), Some("whsec_a"));
+    assert!(
+        store
+            .api_key_with_merchant("sk_test_none")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.revoke_api_keys(&m.id, START + 1).await.unwrap(), 1);
     assert!(
         store
             .api_key_by_lookup("sk_test_abcd")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .api_key_with_merchant("sk_test_abcd")
             .await
             .unwrap()
             .is_none()
