@@ -28,6 +28,10 @@ for component in rustfmt clippy; do
 done
 
 missing_packages=()
+# `make bench` (scripts/setup.sh bench) drives the server with wrk.
+if [ "${1:-}" = bench ]; then
+    have wrk || missing_packages+=(wrk)
+fi
 have chromium || missing_packages+=(chromium)
 have chromedriver || missing_packages+=(chromium-driver)
 have npm || missing_packages+=(nodejs npm)
@@ -36,7 +40,7 @@ have brotli || missing_packages+=(brotli)
 # screenshots) in letters rather than empty boxes.
 fc-list :lang=bn 2>/dev/null | grep -q . || missing_packages+=(fonts-lohit-beng-bengali)
 if [ "${#missing_packages[@]}" -gt 0 ]; then
-    step "Installing ${missing_packages[*]} from Debian (headless browser tests; npm for build tools; brotli for the built assets)"
+    step "Installing ${missing_packages[*]} from Debian (headless browser tests; npm for build tools; brotli for the built assets; wrk for make bench)"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}"
 fi
