@@ -860,11 +860,59 @@ fn mark(met: bool) -> &'static str {
     if met { "✓" } else { "✗ (short)" }
 }
 
-fn print_table(stores: &[(&str, &anyhow::Result<Figures>)]) {
-    type Cell = fn(&Figures) -> String;
-    let rows: Vec<(&str, Cell, &str)> = vec![
-        ("database", |f| f.database.clone(), ""),
+type Cell = Box<dyn Fn(&Figures) -> String>;
+
+/// The rows for one operation: its saturation rate against the baseline's,
+/// and its latency at half that rate beside the baseline's.
+fn operation_rows(name: &str, op: fn(&Figures) -> (&Run, &Paced)) -> Vec<(String, Cell, &str)> {
+    vec![
         (
+            format!("{name}, saturation"),
+            Box::new(move |f| per_second(op(f).0.rate())),
+            "",
+        ),
+        (
+            "  ÷ baseline".into(),
+            Box::new(move |f| {
+                let r = op(f).0.rate() / f.baseline.rate();
+                format!("{:.0} % {}", r * 100.0, mark(r >= 0.7))
+            }),
+            "≥ 70 %",
+        ),
+        (
+            "  at half saturation: offered".into(),
+            Box::new(move |f| per_second(op(f).1.offered)),
+            "",
+        ),
+        (
+            "  Kasse p50 / p99 / p99.9".into(),
+            Box::new(move |f| latencies(&op(f).1.kasse)),
+            "",
+        ),
+        (
+            "  baseline p50 / p99 / p99.9".into(),
+            Box::new(move |f| latencies(&op(f).1.baseline)),
+            "",
+        ),
+        (
+            "  p99 added".into(),
+            Box::new(move |f| {
+                let added = op(f).1.added_p99_ms();
+                format!("{added:+.2} ms {}", mark(added < 5.0))
+            }),
+            "< 5 ms",
+        ),
+    ]
+}
+
+fn print_table(stores: &[(&str, &anyhow::Result<Figures>)]) {
+    type Plain = fn(&Figures) -> String;
+    let plain = |label: &str, cell: Plain, aim: &'static str| -> (String, Cell, &'static str) {
+        (label.to_string(), Box::new(cell), aim)
+    };
+    let mut rows = vec![
+        plain("database", |f| f.database.clone(), ""),
+        plain(
             "baseline: insert one row, saturation",
             |f| {
                 format!(
@@ -875,94 +923,31 @@ fn print_table(stores: &[(&str, &anyhow::Result<Figures>)]) {
             },
             "",
         ),
-        (
-            "create checkout session, saturation",
-            |f| per_second(f.create.rate()),
-            "",
-        ),
-        (
-            "  ÷ baseline",
-            |f| {
-                let r = f.create.rate() / f.baseline.rate();
-                format!("{:.0} % {}", r * 100.0, mark(r >= 0.7))
-            },
-            "≥ 70 %",
-        ),
-        (
-            "  at half saturation: offered",
-            |f| per_second(f.create_paced.offered),
-            "",
-        ),
-        (
-            "  Kasse p50 / p99 / p99.9",
-            |f| latencies(&f.create_paced.kasse),
-            "",
-        ),
-        (
-            "  baseline p50 / p99 / p99.9",
-            |f| latencies(&f.create_paced.baseline),
-            "",
-        ),
-        (
-            "  p99 added",
-            |f| {
-                let added = f.create_paced.added_p99_ms();
-                format!("{added:+.2} ms {}", mark(added < 5.0))
-            },
-            "< 5 ms",
-        ),
-        (
-            "confirm payment (sandbox, no latency), saturation",
-            |f| per_second(f.confirm.rate()),
-            "",
-        ),
-        (
-            "  ÷ baseline",
-            |f| {
-                let r = f.confirm.rate() / f.baseline.rate();
-                format!("{:.0} % {}", r * 100.0, mark(r >= 0.7))
-            },
-            "≥ 70 %",
-        ),
-        (
-            "  at half saturation: offered",
-            |f| per_second(f.confirm_paced.offered),
-            "",
-        ),
-        (
-            "  Kasse p50 / p99 / p99.9",
-            |f| latencies(&f.confirm_paced.kasse),
-            "",
-        ),
-        (
-            "  baseline p50 / p99 / p99.9",
-            |f| latencies(&f.confirm_paced.baseline),
-            "",
-        ),
-        (
-            "  p99 added",
-            |f| {
-                let added = f.confirm_paced.added_p99_ms();
-                format!("{added:+.2} ms {}", mark(added < 5.0))
-            },
-            "< 5 ms",
-        ),
-        (
+    ];
+    rows.extend(operation_rows("create checkout session", |f| {
+        (&f.create, &f.create_paced)
+    }));
+    rows.extend(operation_rows(
+        "confirm payment (sandbox, no latency)",
+        |f| (&f.confirm, &f.confirm_paced),
+    ));
+    rows.extend([
+        plain(
             "webhooks delivered, confirming at saturation",
             |f| per_second(f.webhooks_per_second),
             "",
         ),
-        (
+        plain(
             "webhooks delivered, draining a backlog alone",
             |f| per_second(f.webhooks_draining),
             "",
         ),
-        (
+        plain(
             "  commit → receiver's 2xx, p50 / p99 (confirms at half)",
             |f| format!("{:.1} / {:.1} ms", f.webhook_p50_ms, f.webhook_p99_ms),
             "",
         ),
-    ];
+    ]);
     print!("| measure |");
     for (name, _) in stores {
         print!(" {name} |");
