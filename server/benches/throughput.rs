@@ -298,10 +298,10 @@ impl Bench {
         drop(receiver);
 
         eprintln!("    the baseline: one {row_bytes}-byte row a request");
-        let baseline_server = Baseline::start(url).await?;
+        let baseline_server = start_baseline(url).await?;
         let row_body = dir.join("row.txt");
-        std::fs::write(&row_body, "x".repeat(row_bytes - Baseline::FIXED_BYTES))?;
-        let rows_url = format!("http://{}/rows", baseline_server.served.addr);
+        std::fs::write(&row_body, "x".repeat(row_bytes - BASELINE_FIXED_BYTES))?;
+        let rows_url = format!("http://{}/rows", baseline_server.addr);
         let baseline = self.wrk(&rows_url, &[], "post", 0.0, &row_body).await?;
         let create_paced = Paced {
             offered: create.rate() / 2.0,
@@ -552,55 +552,46 @@ async fn hook(
     StatusCode::NO_CONTENT
 }
 
-/// The bare handler Kasse is measured against: takes the body and inserts
-/// it as one row, through a pool opened as Kasse's store opens its own.
-struct Baseline {
-    served: Served,
-}
+/// A baseline row's bytes besides the body: an id like Kasse's and a
+/// timestamp.
+const BASELINE_FIXED_BYTES: usize = 28 + 10;
 
-impl Baseline {
-    /// A row's bytes besides the body: an id like Kasse's and a timestamp.
-    const FIXED_BYTES: usize = 28 + 10;
-
-    async fn start(url: &str) -> anyhow::Result<Self> {
-        let (pool, dialect) = open_pool(url).await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS bench_rows \
-             (id TEXT PRIMARY KEY, created BIGINT NOT NULL, payload TEXT NOT NULL)",
+/// Serves the bare handler Kasse is measured against: it takes the body and
+/// inserts it as one row, through a pool opened as Kasse's store opens its
+/// own.
+async fn start_baseline(url: &str) -> anyhow::Result<Served> {
+    let (pool, dialect) = open_pool(url).await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_rows \
+         (id TEXT PRIMARY KEY, created BIGINT NOT NULL, payload TEXT NOT NULL)",
+    )
+    .execute(&pool)
+    .await?;
+    let insert: &'static str = dialect
+        .rewrite("INSERT INTO bench_rows (id, created, payload) VALUES (?, ?, ?)")
+        .leak();
+    let app = axum::Router::new()
+        .route(
+            "/rows",
+            axum::routing::post(
+                move |State(pool): State<AnyPool>, body: String| async move {
+                    let id = new_id("row");
+                    let created = (wall_ms() / 1000.0) as i64;
+                    match sqlx::query(insert)
+                        .bind(&id)
+                        .bind(created)
+                        .bind(body)
+                        .execute(&pool)
+                        .await
+                    {
+                        Ok(_) => Ok((StatusCode::CREATED, axum::Json(json!({ "id": id })))),
+                        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+                    }
+                },
+            ),
         )
-        .execute(&pool)
-        .await?;
-        let insert: &'static str = match dialect {
-            Dialect::Sqlite => "INSERT INTO bench_rows (id, created, payload) VALUES (?, ?, ?)",
-            Dialect::Postgres => {
-                "INSERT INTO bench_rows (id, created, payload) VALUES ($1, $2, $3)"
-            }
-        };
-        let app = axum::Router::new()
-            .route(
-                "/rows",
-                axum::routing::post(
-                    move |State(pool): State<AnyPool>, body: String| async move {
-                        let id = new_id("row");
-                        let created = (wall_ms() / 1000.0) as i64;
-                        match sqlx::query(insert)
-                            .bind(&id)
-                            .bind(created)
-                            .bind(body)
-                            .execute(&pool)
-                            .await
-                        {
-                            Ok(_) => Ok((StatusCode::CREATED, axum::Json(json!({ "id": id })))),
-                            Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
-                        }
-                    },
-                ),
-            )
-            .with_state(pool);
-        Ok(Self {
-            served: Served::start(app).await?,
-        })
-    }
+        .with_state(pool);
+    Served::start(app).await
 }
 
 /// Writes the sessions still open and never tried, "id client_secret" a line, for wrk's
@@ -673,15 +664,10 @@ async fn deliveries(
     from: f64,
     to: f64,
 ) -> anyhow::Result<HashMap<String, f64>> {
-    let query = match dialect {
-        Dialect::Sqlite => {
-            "SELECT event_id, created_ms FROM deliveries WHERE created_ms >= ? AND created_ms <= ?"
-        }
-        Dialect::Postgres => {
-            "SELECT event_id, created_ms FROM deliveries WHERE created_ms >= $1 AND created_ms <= $2"
-        }
-    };
-    let rows = sqlx::query(query)
+    let query = dialect.rewrite(
+        "SELECT event_id, created_ms FROM deliveries WHERE created_ms >= ? AND created_ms <= ?",
+    );
+    let rows = sqlx::query(&query)
         .bind(from.floor() as i64)
         .bind(to.ceil() as i64)
         .fetch_all(pool)
