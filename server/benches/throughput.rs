@@ -861,7 +861,7 @@ fn operation_rows(name: &str, op: fn(&Figures) -> (&Run, &Paced)) -> Vec<(String
             "  ÷ baseline".into(),
             Box::new(move |f| {
                 let r = op(f).0.rate() / f.baseline.rate();
-                format!("{:.0} % {}", r * 100.0, mark(r >= 0.7))
+                format!("{:.1} % {}", r * 100.0, mark(r >= 0.7))
             }),
             "≥ 70 %",
         ),
