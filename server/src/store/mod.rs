@@ -375,7 +375,6 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_merchant(&self, merchant: &Merchant) -> StoreResult<Merchant>;
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
-    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>>;
     /// A live key and its merchant, in one query: every merchant API call
     /// asks for both.
     async fn api_key_with_merchant(&self, lookup: &str) -> StoreResult<Option<(ApiKey, Merchant)>>;

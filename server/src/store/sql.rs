@@ -593,16 +593,6 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>> {
-        self.find_one(
-            "SELECT lookup, hash, merchant_id, kind, created AS key_created FROM api_keys
-             WHERE lookup = ? AND revoked IS NULL",
-            lookup,
-            api_key_from_row,
-        )
-        .await
-    }
-
     async fn api_key_with_merchant(&self, lookup: &str) -> StoreResult<Option<(ApiKey, Merchant)>> {
         self.find_one(
             "SELECT k.lookup, k.hash, k.merchant_id, k.kind, k.created AS key_created, m.*
