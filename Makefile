@@ -17,7 +17,7 @@ run: setup frontend
 	@echo "==> Building the kasse server (release)"
 	cargo build --release -p kasse-server
 	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it)"
-	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist
+	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist --webhook-allow-private
 
 test: setup services frontend lint test-native test-wasm test-e2e
 	@echo "==> All tests passed"

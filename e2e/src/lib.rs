@@ -90,7 +90,11 @@ impl Harness {
             demo: true,
             sandbox_latency: Duration::ZERO,
             limits: Limits::default(),
-            webhooks: WebhookConfig::default(),
+            // The tests' receivers listen on loopback.
+            webhooks: WebhookConfig {
+                allow_private_addresses: true,
+                ..WebhookConfig::default()
+            },
         };
         let app = Application::build_with_clock(config, Arc::new(SystemClock)).await?;
         let base = app.base_url().clone();

@@ -122,9 +122,14 @@ pub struct ServeArgs {
     /// Milliseconds one webhook attempt may take.
     #[arg(long, env = "KASSE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
-    /// Allow webhook endpoints on private and link-local addresses.
+    /// Let webhooks go to loopback, private and link-local addresses, and
+    /// over plain http to loopback: for the demo and tests, never in production.
     #[arg(long, env = "KASSE_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// A PEM file of CA certificates to trust for webhook endpoints besides
+    /// the web's roots (a private CA).
+    #[arg(long, env = "KASSE_WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +251,7 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
             give_up_after: Duration::from_secs(args.webhook_give_up_hours * 3600),
             attempt_timeout: Duration::from_millis(args.webhook_timeout_ms),
             allow_private_addresses: args.webhook_allow_private,
+            ca_file: args.webhook_ca_file,
             ..WebhookConfig::default()
         },
     };

@@ -43,8 +43,12 @@ pub struct WebhookConfig {
     /// Deliveries in flight at once to one URL, so a slow endpoint cannot
     /// take every slot.
     pub per_url: usize,
-    /// Let endpoints use private and link-local addresses (10.x, 192.168.x, …).
+    /// Let webhooks go to loopback, private and link-local addresses
+    /// (127.x, 10.x, 192.168.x, 169.254.x, …) and over plain http there:
+    /// for the demo and tests, never for a real deployment.
     pub allow_private_addresses: bool,
+    /// PEM certificates trusted for webhook endpoints besides the web's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for WebhookConfig {
@@ -58,6 +62,7 @@ impl Default for WebhookConfig {
             concurrency: 32,
             per_url: 4,
             allow_private_addresses: false,
+            ca_file: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use crate::config::WebhookConfig;
 use crate::events::now_ms;
 use crate::http::ApiContext;
+use crate::outbound;
 use crate::store::{Attempt, AttemptResult, Claim, ClaimedDelivery};
 
 /// The wait before retry number `attempts` (0-based), with ±20 % jitter.
@@ -31,12 +32,7 @@ pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
 /// Runs until the process ends.
 pub async fn run(ctx: ApiContext) {
     let config = ctx.webhooks.clone();
-    let http = reqwest::Client::builder()
-        .timeout(config.attempt_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Kasse-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("an HTTP client");
+    let http = ctx.webhook_client.clone();
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let in_flight: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let lease = config.attempt_timeout * 2 + Duration::from_secs(5);
@@ -109,8 +105,16 @@ async fn deliver(ctx: &ApiContext, http: &reqwest::Client, claimed: &ClaimedDeli
         .collect::<Vec<_>>()
         .join(" ");
     let started = Instant::now();
+    let allowed = url::Url::parse(&delivery.url)
+        .map_err(|e| format!("not a URL: {e}"))
+        .and_then(|url| {
+            outbound::check_literal(&url, ctx.webhooks.allow_private_addresses)
+                .map_err(|refused| format!("refused: {refused}"))
+        });
     let (http_status, error) = if signature.is_empty() {
         (None, Some("no secret to sign with".to_string()))
+    } else if let Err(refused) = allowed {
+        (None, Some(refused))
     } else {
         let sent = http
             .post(&delivery.url)
@@ -125,19 +129,21 @@ async fn deliver(ctx: &ApiContext, http: &reqwest::Client, claimed: &ClaimedDeli
             Ok(response) if response.status().is_success() => {
                 (Some(response.status().as_u16()), None)
             }
+            Ok(response) if response.status().is_redirection() => (
+                Some(response.status().as_u16()),
+                Some(format!(
+                    "answered HTTP {} (Kasse follows no redirect; register the final URL)",
+                    response.status()
+                )),
+            ),
             Ok(response) => (
                 Some(response.status().as_u16()),
                 Some(format!("answered HTTP {}", response.status())),
             ),
-            Err(e) if e.is_timeout() => (
+            Err(e) => (
                 None,
-                Some(format!(
-                    "no answer within {:?}",
-                    ctx.webhooks.attempt_timeout
-                )),
+                Some(outbound::describe(&e, ctx.webhooks.attempt_timeout)),
             ),
-            Err(e) if e.is_connect() => (None, Some("could not connect".to_string())),
-            Err(e) => (None, Some(e.to_string())),
         }
     };
     let latency_ms = started.elapsed().as_millis() as i64;

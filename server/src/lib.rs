@@ -10,6 +10,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod merchants;
+pub mod outbound;
 pub mod processor;
 pub mod secrets;
 pub mod staff;

@@ -71,6 +71,14 @@ impl Application {
             login_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
                 NonZeroU32::new(10).expect("not zero"),
             ))),
+            webhook_client: crate::outbound::client(
+                &crate::outbound::OutboundConfig {
+                    allow_private: config.webhooks.allow_private_addresses,
+                    extra_ca_file: config.webhooks.ca_file.clone(),
+                },
+                config.webhooks.attempt_timeout,
+                concat!("Kasse-Webhooks/", env!("CARGO_PKG_VERSION")),
+            )?,
             webhooks: config.webhooks.clone(),
             wake_deliveries: Arc::new(tokio::sync::Notify::new()),
         };

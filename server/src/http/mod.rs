@@ -53,6 +53,8 @@ pub struct ApiContext {
     /// Terminal logins per client address, against password guessing.
     pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
     pub webhooks: WebhookConfig,
+    /// Sends webhooks: TLS, no redirects, public addresses only unless allowed.
+    pub webhook_client: reqwest::Client,
     /// Tells the delivery worker that new deliveries are due.
     pub wake_deliveries: Arc<tokio::sync::Notify>,
 }

@@ -1,8 +1,6 @@
 //! `/v1/webhook_endpoints` and `/v1/events`: where a merchant's events go,
 //! what was sent, every attempt, and sending again.
 
-use std::net::IpAddr;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,7 +10,7 @@ use kasse_core::api::{
 };
 use kasse_core::origin::is_loopback_http;
 use serde::Deserialize;
-use url::{Host, Url};
+use url::Url;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,6 +18,7 @@ use utoipa_axum::routes;
 use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth};
 use crate::events::now_ms;
 use crate::ids::new_id;
+use crate::outbound;
 use crate::secrets::new_webhook_secret;
 use crate::store::{DeliveryStatus, Event, EventQuery, Merchant, WebhookEndpoint};
 
@@ -57,41 +56,22 @@ fn event_to_api(e: &Event) -> api::Event {
     }
 }
 
-/// Private, link-local and unspecified addresses: a merchant's URL must not
-/// reach into the network Kasse runs in.
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-        }
-    }
-}
-
-/// A webhook URL: https, or http on loopback in the sandbox; never a
-/// private or link-local address unless configuration allows it.
+/// A webhook URL: https, or with `allow_private` (the demo, tests) also
+/// http to loopback; never an internal address unless `allow_private`.
+/// Names are judged again at connect time, on what they resolve to.
 pub fn webhook_url(param: &str, input: &str, allow_private: bool) -> Result<Url, ApiError> {
     let bad = |message: String| ApiError::invalid("invalid_url", param, message);
     let url =
         Url::parse(input.trim()).map_err(|_| bad(format!("'{input}' is not an absolute URL.")))?;
-    if url.scheme() != "https" && !is_loopback_http(&url) {
-        return Err(bad(format!(
-            "'{input}' must use https (http only for localhost and 127.0.0.1 in the sandbox)."
-        )));
+    let loopback_http = allow_private && is_loopback_http(&url);
+    if url.scheme() != "https" && !loopback_http {
+        return Err(bad(format!("'{input}' must use https.")));
     }
-    let ip = match url.host() {
-        Some(Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-        Some(Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-        Some(Host::Domain(_)) => None,
-        None => return Err(bad(format!("'{input}' has no host."))),
-    };
-    if !allow_private && ip.is_some_and(is_internal) {
-        return Err(bad(format!(
-            "'{input}' is a private or link-local address; Kasse does not send webhooks there unless configured to."
-        )));
+    if url.host().is_none() {
+        return Err(bad(format!("'{input}' has no host.")));
+    }
+    if let Err(refused) = outbound::check_literal(&url, allow_private) {
+        return Err(bad(format!("'{input}' is refused: {refused}.")));
     }
     if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(bad(format!(

@@ -67,6 +67,7 @@ impl Kasse {
                 "1000",
                 "--confirms-per-minute",
                 "10000",
+                "--webhook-allow-private",
             ])
             .args(extra)
             .stdout(Stdio::null())

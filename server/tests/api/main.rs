@@ -8,6 +8,7 @@ mod helpers;
 mod idempotency;
 mod instances;
 mod openapi;
+mod outbound;
 mod pay;
 mod payments;
 mod postgres;

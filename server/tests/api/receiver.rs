@@ -35,6 +35,8 @@ impl Delivery {
 #[derive(Default)]
 struct Shared {
     script: VecDeque<u16>,
+    /// Answer every request with a 307 to here, if set.
+    redirect_to: Option<String>,
     received: Vec<Delivery>,
     delay: Duration,
     /// Requests being answered now, and the most there ever were at once.
@@ -46,13 +48,18 @@ struct Shared {
 pub struct Receiver {
     shared: Arc<Mutex<Shared>>,
     pub addr: SocketAddr,
+    /// `http`, or `https` with [`Receiver::start_tls`].
+    scheme: &'static str,
+    /// The name its URLs use.
+    host: String,
 }
 
 async fn receive(
     State(shared): State<Arc<Mutex<Shared>>>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let delay = {
         let mut shared = shared.lock().unwrap();
         shared.open += 1;
@@ -62,27 +69,82 @@ async fn receive(
     tokio::time::sleep(delay).await;
     let mut shared = shared.lock().unwrap();
     shared.open -= 1;
+    if let Some(target) = shared.redirect_to.clone() {
+        shared.received.push(Delivery {
+            headers,
+            body,
+            status: 307,
+        });
+        return axum::response::Redirect::temporary(&target).into_response();
+    }
     let status = shared.script.pop_front().unwrap_or(200);
     shared.received.push(Delivery {
         headers,
         body,
         status,
     });
-    StatusCode::from_u16(status).unwrap()
+    StatusCode::from_u16(status).unwrap().into_response()
 }
 
 impl Receiver {
     /// Listens on a free port, or on `addr`.
     pub async fn start_on(addr: SocketAddr) -> Self {
+        let (shared, app) = Self::app();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            shared,
+            host: addr.ip().to_string(),
+            addr,
+            scheme: "http",
+        }
+    }
+
+    fn app() -> (Arc<Mutex<Shared>>, axum::Router) {
         let shared: Arc<Mutex<Shared>> = Arc::default();
         let app = axum::Router::new()
             .route("/hooks", post(receive))
             .route("/session-hooks", post(receive))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        (shared, app)
+    }
+
+    /// An HTTPS receiver on loopback, reached as `localhost`, with the
+    /// certificate and key it is given.
+    pub async fn start_tls(tls: Arc<rustls::ServerConfig>) -> Self {
+        let (shared, app) = Self::app();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { shared, addr }
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust the certificate hangs up here.
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+                });
+            }
+        });
+        Self {
+            shared,
+            addr,
+            scheme: "https",
+            host: "localhost".into(),
+        }
+    }
+
+    /// Answers every request with a redirect to `target`.
+    pub fn redirect_to(&self, target: &str) {
+        self.shared.lock().unwrap().redirect_to = Some(target.to_string());
     }
 
     pub async fn start() -> Self {
@@ -90,7 +152,7 @@ impl Receiver {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}://{}:{}{path}", self.scheme, self.host, self.addr.port())
     }
 
     /// The next answers, in order.

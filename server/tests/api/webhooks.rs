@@ -190,12 +190,13 @@ async fn an_unreachable_endpoint_keeps_its_events_listed_and_resendable() {
         .unwrap();
     assert_eq!(detail.deliveries[0].status, "pending", "still retrying");
     assert!(detail.attempts.len() >= 2, "{:?}", detail.attempts);
-    assert!(
-        detail
-            .attempts
-            .iter()
-            .all(|a| a.http_status.is_none() && a.error.as_deref() == Some("could not connect"))
-    );
+    assert!(detail.attempts.iter().all(|a| {
+        a.http_status.is_none()
+            && a.error
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("could not connect: ")
+    }));
 
     // The merchant fixes its server and asks for the event again.
     add_endpoint(&app, &receiver.url("/hooks"), Some(&["payment.succeeded"])).await;
@@ -216,9 +217,6 @@ async fn endpoints_are_validated_filtered_listed_removed_and_rotated() {
     let app = spawn_app().await;
     for (url, code) in [
         ("http://hooks.example/in", "invalid_url"),
-        ("https://10.0.0.5/in", "invalid_url"),
-        ("https://192.168.1.9/in", "invalid_url"),
-        ("https://169.254.169.254/latest", "invalid_url"),
         ("not a url", "invalid_url"),
     ] {
         let response = app
@@ -296,18 +294,6 @@ async fn endpoints_are_validated_filtered_listed_removed_and_rotated() {
 }
 
 #[tokio::test]
-async fn private_addresses_are_allowed_only_when_configured() {
-    let app = spawn_app_with(|c| c.webhooks.allow_private_addresses = true).await;
-    let response = app
-        .post(
-            "/v1/webhook_endpoints",
-            &json!({"url": "https://10.0.0.5/in"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-}
-
-#[tokio::test]
 async fn a_sessions_own_notification_url_hears_of_it_signed_with_the_merchants_webhook_secret() {
     let app = spawn_app_with(|_| {}).await;
     let receiver = Receiver::start().await;
@@ -337,18 +323,6 @@ async fn a_sessions_own_notification_url_hears_of_it_signed_with_the_merchants_w
     off_origin["notification_url"] = json!("https://elsewhere.example/hooks");
     let refused = app.post("/v1/checkout/sessions", &off_origin).await;
     expect_error(refused, 400, "url_not_allowed").await;
-
-    // Even on a registered origin, a private address is refused unless configured.
-    let internal = app.other_merchant("Internal", &["https://10.1.2.3"]).await;
-    let mut body = session_body();
-    body["success_url"] = json!("https://10.1.2.3/thanks");
-    body["cancel_url"] = json!("https://10.1.2.3/cart");
-    body["notification_url"] = json!("https://10.1.2.3/hooks");
-    let refused = app
-        .post_as(&internal.secret_key, "/v1/checkout/sessions", &body)
-        .await;
-    let error = expect_error(refused, 400, "invalid_url").await.error;
-    assert_eq!(error.param.as_deref(), Some("notification_url"));
 }
 
 #[tokio::test]
