@@ -259,8 +259,11 @@ pub struct PaymentCard {
     pub last4: String,
     pub exp_month: u8,
     pub exp_year: u16,
-    /// The same card gives the same fingerprint, for this Kasse.
-    pub fingerprint: String,
+    /// The same card gives the same fingerprint across this merchant's
+    /// payments on the payment page. `null` for a keyed payment: whoever
+    /// typed the card in knows it already, and an answer would let them
+    /// test guesses of other customers' numbers against it.
+    pub fingerprint: Option<String>,
 }
 
 /// Where a payment's card details came from.

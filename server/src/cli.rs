@@ -153,7 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args, url, secret).await,
         Command::Migrate => {
-            store::connect(&url).await?;
+            store::connect(&url, &secret).await?;
             println!("Database {url} is up to date.");
             Ok(())
         }
@@ -168,7 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|o| MerchantOrigin::parse(o))
                 .collect::<Result<Vec<_>, _>>()?;
-            let store = store::connect(&url).await?;
+            let store = store::connect(&url, &secret).await?;
             let credentials =
                 merchants::create(store.as_ref(), &secret, name, origins, SystemClock.now())
                     .await?;
@@ -187,7 +187,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role = StaffRole::parse(&role).context("unknown role")?;
             let email = staff::normalise_email(&email)?;
             let password = read_password()?;
-            let store = store::connect(&url).await?;
+            let store = store::connect(&url, &secret).await?;
             let user = staff::create_user(
                 store.as_ref(),
                 &merchant,

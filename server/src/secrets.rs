@@ -1,6 +1,13 @@
-//! Keyed hashes: API keys are stored only as HMACs under the server's
-//! secret, and card fingerprints use a key derived from the same secret.
+//! Keyed hashes and encryption at rest: API keys are stored only as HMACs
+//! under the server's secret; card fingerprints and idempotency request
+//! hashes use keys derived from it; secrets that must be read back (signing
+//! and webhook secrets, client secrets, replayed responses) are stored
+//! sealed with AES-256-GCM under another key derived from it.
 
+use std::sync::Arc;
+
+use aes_gcm::aead::{Aead, AeadCore, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -43,11 +50,116 @@ impl ServerSecret {
             .into()
     }
 
-    /// Tells the same card apart across payments without storing its number.
-    pub fn card_fingerprint(&self, digits: &str) -> String {
-        let mut mac = self.derive("kasse card fingerprint v1");
+    /// Tells the same card apart across one merchant's payments without
+    /// storing its number. Scoped to the merchant, so one merchant's
+    /// fingerprints say nothing about another's customers.
+    pub fn card_fingerprint(&self, merchant_id: &str, digits: &str) -> String {
+        let mut mac = self.derive("kasse card fingerprint v2");
+        mac.update(merchant_id.as_bytes());
+        mac.update(b"\0");
         mac.update(digits.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// A keyed digest of a request, for telling a retried request from
+    /// another: without the server's secret it cannot be tested against
+    /// guesses of what the request held.
+    pub fn request_digest(&self, parts: &[&[u8]]) -> String {
+        let mut mac = self.derive("kasse idempotency request v2");
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Encrypts what is stored at rest.
+    pub fn sealer(&self) -> Sealer {
+        let key = self
+            .derive("kasse at-rest encryption v1")
+            .finalize()
+            .into_bytes();
+        Sealer(Arc::new(
+            <Aes256Gcm as aes_gcm::KeyInit>::new_from_slice(&key).expect("a 32-byte key"),
+        ))
+    }
+}
+
+/// AES-256-GCM with a random nonce per value. A sealed value reads
+/// `kv1:` and the base64 of nonce and ciphertext; the column it belongs to is
+/// bound in as associated data, so a value cannot be moved to another column.
+#[derive(Clone)]
+pub struct Sealer(Arc<Aes256Gcm>);
+
+const SEALED_PREFIX: &str = "kv1:";
+
+#[derive(Debug, thiserror::Error)]
+#[error("a sealed value could not be opened (wrong KASSE_SECRET, or damaged data)")]
+pub struct OpenError;
+
+impl Sealer {
+    pub fn seal(&self, purpose: &str, plain: &[u8]) -> String {
+        use base64::Engine;
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let sealed = self
+            .0
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encrypts any length Kasse stores");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
+        )
+    }
+
+    pub fn seal_str(&self, purpose: &str, plain: &str) -> String {
+        self.seal(purpose, plain.as_bytes())
+    }
+
+    /// Opens a sealed value. A value without the prefix was stored before
+    /// values were sealed and is returned as it is (until it is resealed).
+    pub fn open(&self, purpose: &str, stored: &[u8]) -> Result<Vec<u8>, OpenError> {
+        use base64::Engine;
+        let Some(body) = stored.strip_prefix(SEALED_PREFIX.as_bytes()) else {
+            return Ok(stored.to_vec());
+        };
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(body)
+            .map_err(|_| OpenError)?;
+        if bytes.len() < 12 {
+            return Err(OpenError);
+        }
+        let (nonce, sealed) = bytes.split_at(12);
+        self.0
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .map_err(|_| OpenError)
+    }
+
+    pub fn open_str(&self, purpose: &str, stored: &str) -> Result<String, OpenError> {
+        String::from_utf8(self.open(purpose, stored.as_bytes())?).map_err(|_| OpenError)
+    }
+
+    pub fn is_sealed(stored: &[u8]) -> bool {
+        stored.starts_with(SEALED_PREFIX.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer([redacted])")
     }
 }
 
@@ -122,15 +234,43 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_are_stable_keyed_and_hide_the_number() {
+    fn fingerprints_are_stable_keyed_per_merchant_and_hide_the_number() {
         let secret = ServerSecret::new(b"server".to_vec());
-        let a = secret.card_fingerprint("4242424242424242");
-        assert_eq!(a, secret.card_fingerprint("4242424242424242"));
-        assert_ne!(a, secret.card_fingerprint("5555555555554444"));
+        let a = secret.card_fingerprint("mer_a", "4242424242424242");
+        assert_eq!(a, secret.card_fingerprint("mer_a", "4242424242424242"));
+        assert_ne!(a, secret.card_fingerprint("mer_a", "5555555555554444"));
+        assert_ne!(a, secret.card_fingerprint("mer_b", "4242424242424242"));
         assert_ne!(
             a,
-            ServerSecret::new(b"x".to_vec()).card_fingerprint("4242424242424242")
+            ServerSecret::new(b"x".to_vec()).card_fingerprint("mer_a", "4242424242424242")
         );
         assert!(!a.contains("4242"));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_purpose() {
+        let sealer = ServerSecret::new(b"server".to_vec()).sealer();
+        let sealed = sealer.seal_str("sessions.client_secret", "cs_1_secret_abc");
+        assert!(sealed.starts_with("kv1:") && !sealed.contains("abc"));
+        assert_ne!(
+            sealed,
+            sealer.seal_str("sessions.client_secret", "cs_1_secret_abc")
+        );
+        assert_eq!(
+            sealer.open_str("sessions.client_secret", &sealed).unwrap(),
+            "cs_1_secret_abc"
+        );
+        assert!(
+            sealer
+                .open_str("merchants.signing_secret", &sealed)
+                .is_err()
+        );
+        let other = ServerSecret::new(b"other".to_vec()).sealer();
+        assert!(other.open_str("sessions.client_secret", &sealed).is_err());
+        // Stored before sealing: read as it is.
+        assert_eq!(
+            sealer.open_str("x", "rsig_test_old").unwrap(),
+            "rsig_test_old"
+        );
     }
 }

@@ -39,7 +39,7 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = store::connect(&database_url(&config.database_url)).await?;
+        let store = store::connect(&database_url(&config.database_url), &config.secret).await?;
         let listener = TcpListener::bind(config.addr).await?;
         let local = listener.local_addr()?;
         let base_url = match &config.public_url {

@@ -1,6 +1,7 @@
 //! Background upkeep: sessions past their time are marked expired, and
 //! authorisations left uncaptured too long are voided, releasing the
-//! customer's money. Each step is a guarded write, so two instances
+//! customer's money; idempotency keys past their 24 hours are forgotten,
+//! with the responses they kept. Each step is a guarded write, so two instances
 //! sweeping at once do each thing once.
 
 use std::time::Duration;
@@ -35,6 +36,13 @@ pub async fn sweep(ctx: &ApiContext) -> anyhow::Result<(u64, u64)> {
             tracing::info!(payment = %payment.id, "uncaptured authorisation voided");
             voided += 1;
         }
+    }
+    let purged = ctx
+        .store
+        .purge_idempotent(now - crate::http::idempotency::TTL_SECONDS)
+        .await?;
+    if purged > 0 {
+        tracing::info!(keys = purged, "idempotency keys past their time forgotten");
     }
     Ok((expired, voided))
 }

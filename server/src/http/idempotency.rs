@@ -7,9 +7,9 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
 use super::{ApiContext, ApiError, MerchantAuth};
+use crate::secrets::ServerSecret;
 
 pub const HEADER: &str = "Idempotency-Key";
 /// How long a key and its response are kept.
@@ -17,15 +17,30 @@ pub const TTL_SECONDS: i64 = 24 * 3600;
 const MAX_KEY_LEN: usize = 255;
 const MAX_BODY: usize = 1 << 20;
 
-/// What makes two requests "the same" for a key: method, path and body.
-pub fn request_hash(method: &Method, path: &str, body: &[u8]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(method.as_str());
-    hash.update(b" ");
-    hash.update(path.as_bytes());
-    hash.update(b"\n");
-    hash.update(body);
-    hex::encode(hash.finalize())
+/// What makes two requests "the same" for a key: method, path and body,
+/// under a key only the server has, so the stored digest cannot be tested
+/// against guesses of a card number. The CVC is left out before that, so
+/// it is not in the digest at all.
+pub fn request_hash(secret: &ServerSecret, method: &Method, path: &str, body: &[u8]) -> String {
+    let body = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut json) => {
+            drop_cvc(&mut json);
+            serde_json::to_vec(&json).expect("a JSON value serialises")
+        }
+        Err(_) => body.to_vec(),
+    };
+    secret.request_digest(&[method.as_str().as_bytes(), path.as_bytes(), &body])
+}
+
+fn drop_cvc(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.remove("cvc");
+            map.values_mut().for_each(drop_cvc);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_cvc),
+        _ => {}
+    }
 }
 
 pub async fn idempotency(
@@ -57,7 +72,7 @@ pub async fn idempotency(
             message: "The body could not be read, or is larger than 1 MiB.".into(),
             param: None,
         })?;
-    let hash = request_hash(&parts.method, parts.uri.path(), &bytes);
+    let hash = request_hash(&ctx.secret, &parts.method, parts.uri.path(), &bytes);
 
     let start = ctx
         .store

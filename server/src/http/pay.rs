@@ -291,7 +291,9 @@ pub(crate) fn attempt_record(
         card_last4: card.number.last4().to_string(),
         card_exp_month: card.expiry.month,
         card_exp_year: card.expiry.year,
-        card_fingerprint: ctx.secret.card_fingerprint(card.number.expose_digits()),
+        card_fingerprint: ctx
+            .secret
+            .card_fingerprint(merchant_id, card.number.expose_digits()),
         cardholder_name: card.name.clone(),
         decline_code: outcome.decline().map(|d| d.as_str().to_string()),
         authorization_code: match outcome {
@@ -354,7 +356,7 @@ pub(crate) fn attempt_events(
             ctx,
             &payment.merchant_id,
             events::SESSION_COMPLETED,
-            &super::sessions::to_api(ctx, &completed),
+            &super::sessions::to_event_object(ctx, &completed),
             notify,
         ));
     }

@@ -66,7 +66,8 @@ pub fn to_api(p: &Payment) -> api::Payment {
             last4: p.card_last4.clone(),
             exp_month: p.card_exp_month,
             exp_year: p.card_exp_year,
-            fingerprint: p.card_fingerprint.clone(),
+            fingerprint: (p.channel == PaymentChannel::Checkout)
+                .then(|| p.card_fingerprint.clone()),
         },
         decline_code: p.decline_code.as_deref().and_then(DeclineCode::parse),
         created: p.created,

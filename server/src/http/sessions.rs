@@ -138,7 +138,7 @@ pub fn expired_event(ctx: &ApiContext, session: &Session, now: i64) -> NewEvent 
         ctx,
         &session.merchant_id,
         events::SESSION_EXPIRED,
-        &to_api(ctx, &expired),
+        &to_event_object(ctx, &expired),
         session.notification_url.as_deref(),
     )
 }
@@ -378,6 +378,24 @@ pub fn to_api(ctx: &ApiContext, s: &Session) -> CheckoutSession {
         created: s.created,
         expires_at: s.expires_at,
     }
+}
+
+/// The session as events show it: without its client secret, in the URL
+/// or beside it. Events are kept in the outbox and sent to every endpoint;
+/// only the merchant that created the session needs the secret, and it has
+/// it from the creation's answer.
+pub fn to_event_object(ctx: &ApiContext, s: &Session) -> serde_json::Value {
+    let mut object = serde_json::to_value(to_api(ctx, s)).expect("a session serialises");
+    if let Some(fields) = object.as_object_mut() {
+        fields.remove("client_secret");
+        let mut url = ctx
+            .public_url
+            .join(&format!("pay/{}", s.id))
+            .expect("ids are URL-safe");
+        url.set_fragment(None);
+        fields.insert("url".into(), url.as_str().into());
+    }
+    object
 }
 
 /// `…/pay/{id}#{client_secret}`: the secret rides in the fragment, which

@@ -16,6 +16,8 @@ use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 
 pub use sql::{Dialect, SqlStore, open_pool};
 
+use crate::secrets::ServerSecret;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -451,6 +453,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Forgets a key whose request failed inside Kasse, so a retry runs again.
     async fn abandon_idempotent(&self, merchant_id: &str, key: &str) -> StoreResult<()>;
+    /// Forgets every key made before `before`; returns how many.
+    async fn purge_idempotent(&self, before: i64) -> StoreResult<u64>;
 
     /// Gives the merchant a webhook secret if it has none; returns the one it has.
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String>;
@@ -510,9 +514,11 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
-/// Opens the store a database URL names.
-pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
-    let store = SqlStore::connect(database_url).await?;
+/// Opens the store a database URL names; what it seals at rest, it seals
+/// under a key derived from `secret`.
+pub async fn connect(database_url: &str, secret: &ServerSecret) -> StoreResult<Arc<dyn Store>> {
+    let store = SqlStore::connect(database_url, secret.sealer()).await?;
     store.migrate().await?;
+    store.seal_legacy_secrets().await?;
     Ok(Arc::new(store))
 }

@@ -18,6 +18,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use crate::ids::new_id;
+use crate::secrets::Sealer;
 
 use super::{
     ApiKey, Attempt, AttemptResult, Claim, ClaimedDelivery, ConfirmClaim, Delivery, DeliveryStatus,
@@ -138,12 +139,14 @@ pub struct SqlStore {
     /// PostgreSQL, the same pool as reads.
     writer: AnyPool,
     dialect: Dialect,
+    /// Seals the secrets that must be read back, and replayed responses.
+    sealer: Sealer,
 }
 
 impl SqlStore {
     /// Opens the database at `url`: a PostgreSQL URL, or a SQLite file
     /// (created if missing, with its directory).
-    pub async fn connect(url: &str) -> StoreResult<Self> {
+    pub async fn connect(url: &str, sealer: Sealer) -> StoreResult<Self> {
         let (pool, dialect) = open_pool(url).await?;
         let writer = match dialect {
             Dialect::Postgres => pool.clone(),
@@ -153,6 +156,7 @@ impl SqlStore {
             pool,
             writer,
             dialect,
+            sealer,
         })
     }
 
@@ -160,19 +164,73 @@ impl SqlStore {
         self.dialect
     }
 
+    /// Seals what a database written before sealing holds in clear. Cheap
+    /// when there is nothing left to seal: each column is asked only for
+    /// values without the sealed prefix.
+    pub async fn seal_legacy_secrets(&self) -> StoreResult<()> {
+        for (table, column, purpose) in [
+            ("merchants", "signing_secret", SIGNING_SECRET),
+            ("merchants", "webhook_secret", MERCHANT_WEBHOOK_SECRET),
+            ("webhook_endpoints", "secret", ENDPOINT_SECRET),
+            ("webhook_endpoints", "previous_secret", ENDPOINT_SECRET),
+            ("checkout_sessions", "client_secret", CLIENT_SECRET),
+        ] {
+            let select = format!(
+                "SELECT id, {column} AS value FROM {table}
+                 WHERE {column} IS NOT NULL AND {column} NOT LIKE 'kv1:%'"
+            );
+            let update = self
+                .dialect
+                .rewrite(&format!("UPDATE {table} SET {column} = ? WHERE id = ?"));
+            for row in sqlx::query(&select).fetch_all(&self.pool).await? {
+                let id: String = row.try_get("id")?;
+                let value: String = row.try_get("value")?;
+                sqlx::query(&update)
+                    .bind(self.sealer.seal_str(purpose, &value))
+                    .bind(id)
+                    .execute(&self.writer)
+                    .await?;
+            }
+        }
+        let stored = sqlx::query(
+            "SELECT merchant_id, key, response_body FROM idempotency_keys WHERE response_body IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let update = stmt(
+            self.dialect,
+            "UPDATE idempotency_keys SET response_body = ? WHERE merchant_id = ? AND key = ?",
+        );
+        for row in stored {
+            let body: Vec<u8> = row.try_get("response_body")?;
+            if Sealer::is_sealed(&body) {
+                continue;
+            }
+            let merchant_id: String = row.try_get("merchant_id")?;
+            let key: String = row.try_get("key")?;
+            sqlx::query(update)
+                .bind(self.sealer.seal(RESPONSE_BODY, &body).into_bytes())
+                .bind(merchant_id)
+                .bind(key)
+                .execute(&self.writer)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The row `sql` finds by its one `?`, read by `read`.
     async fn find_one<T>(
         &self,
         sql: &'static str,
         key: &str,
-        read: fn(&AnyRow) -> StoreResult<T>,
+        read: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
         sqlx::query(stmt(self.dialect, sql))
             .bind(key)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(read)
+            .map(&read)
             .transpose()
     }
 
@@ -181,23 +239,56 @@ impl SqlStore {
         &self,
         sql: &'static str,
         key: &str,
-        read: fn(&AnyRow) -> StoreResult<T>,
+        read: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         sqlx::query(stmt(self.dialect, sql))
             .bind(key)
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(read)
+            .map(&read)
             .collect()
     }
+}
+
+/// The columns whose values are sealed at rest, each its own purpose.
+const SIGNING_SECRET: &str = "merchants.signing_secret";
+const MERCHANT_WEBHOOK_SECRET: &str = "merchants.webhook_secret";
+/// Both an endpoint's current and its rotated-out secret: rotation moves one
+/// column's value to the other.
+const ENDPOINT_SECRET: &str = "webhook_endpoints.secret";
+const CLIENT_SECRET: &str = "checkout_sessions.client_secret";
+const RESPONSE_BODY: &str = "idempotency_keys.response_body";
+
+/// A sealed text column, opened.
+fn opened(row: &AnyRow, column: &str, purpose: &str, sealer: &Sealer) -> StoreResult<String> {
+    let stored: String = row.try_get(column)?;
+    sealer
+        .open_str(purpose, &stored)
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn opened_opt(
+    row: &AnyRow,
+    column: &str,
+    purpose: &str,
+    sealer: &Sealer,
+) -> StoreResult<Option<String>> {
+    let stored: Option<String> = row.try_get(column)?;
+    stored
+        .map(|v| {
+            sealer
+                .open_str(purpose, &v)
+                .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+        })
+        .transpose()
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {value:?}"))
 }
 
-fn merchant_from_row(row: &AnyRow) -> StoreResult<Merchant> {
+fn merchant_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Merchant> {
     let origins: String = row.try_get("origins")?;
     let origins: Vec<MerchantOrigin> =
         serde_json::from_str(&origins).map_err(|_| corrupt("merchant origins", &origins))?;
@@ -205,8 +296,8 @@ fn merchant_from_row(row: &AnyRow) -> StoreResult<Merchant> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         origins,
-        signing_secret: row.try_get("signing_secret")?,
-        webhook_secret: row.try_get("webhook_secret")?,
+        signing_secret: opened(row, "signing_secret", SIGNING_SECRET, sealer)?,
+        webhook_secret: opened_opt(row, "webhook_secret", MERCHANT_WEBHOOK_SECRET, sealer)?,
         appearance: json_column::<Appearance>(row, "appearance")?.unwrap_or_default(),
         created: row.try_get("created")?,
     })
@@ -346,7 +437,7 @@ fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
     })
 }
 
-fn endpoint_from_row(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
+fn endpoint_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<WebhookEndpoint> {
     let events: Option<String> = row.try_get("enabled_events")?;
     Ok(WebhookEndpoint {
         id: row.try_get("id")?,
@@ -355,8 +446,8 @@ fn endpoint_from_row(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
         enabled_events: events
             .map(|e| serde_json::from_str(&e).map_err(|_| corrupt("enabled events", &e)))
             .transpose()?,
-        secret: row.try_get("secret")?,
-        previous_secret: row.try_get("previous_secret")?,
+        secret: opened(row, "secret", ENDPOINT_SECRET, sealer)?,
+        previous_secret: opened_opt(row, "previous_secret", ENDPOINT_SECRET, sealer)?,
         previous_secret_expires: row.try_get("previous_secret_expires")?,
         created: row.try_get("created")?,
     })
@@ -393,13 +484,13 @@ fn capture_method(row: &AnyRow) -> StoreResult<CaptureMethod> {
     CaptureMethod::parse(&method).ok_or_else(|| corrupt("capture method", &method))
 }
 
-fn session_from_row(row: &AnyRow) -> StoreResult<Session> {
+fn session_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Session> {
     let status: String = row.try_get("status")?;
     let metadata: String = row.try_get("metadata")?;
     Ok(Session {
         id: row.try_get("id")?,
         merchant_id: row.try_get("merchant_id")?,
-        client_secret: row.try_get("client_secret")?,
+        client_secret: opened(row, "client_secret", CLIENT_SECRET, sealer)?,
         status: SessionStatus::parse(&status).ok_or_else(|| corrupt("session status", &status))?,
         amount: row.try_get("amount")?,
         currency: row.try_get("currency")?,
@@ -525,8 +616,12 @@ impl Store for SqlStore {
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
-        .bind(&m.signing_secret)
-        .bind(&m.webhook_secret)
+        .bind(self.sealer.seal_str(SIGNING_SECRET, &m.signing_secret))
+        .bind(
+            m.webhook_secret
+                .as_ref()
+                .map(|w| self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, w)),
+        )
         .bind(m.created)
         .bind(appearance_json(&m.appearance))
         .execute(&self.writer)
@@ -535,11 +630,9 @@ impl Store for SqlStore {
     }
 
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
-        self.find_one(
-            "SELECT * FROM merchants WHERE id = ?",
-            id,
-            merchant_from_row,
-        )
+        self.find_one("SELECT * FROM merchants WHERE id = ?", id, |row| {
+            merchant_from_row(row, &self.sealer)
+        })
         .await
     }
 
@@ -571,12 +664,16 @@ impl Store for SqlStore {
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
-        .bind(&m.signing_secret)
-        .bind(&m.webhook_secret)
+        .bind(self.sealer.seal_str(SIGNING_SECRET, &m.signing_secret))
+        .bind(
+            m.webhook_secret
+                .as_ref()
+                .map(|w| self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, w)),
+        )
         .bind(m.created)
         .fetch_one(&self.writer)
         .await?;
-        merchant_from_row(&row)
+        merchant_from_row(&row, &self.sealer)
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
@@ -599,7 +696,12 @@ impl Store for SqlStore {
              FROM api_keys AS k JOIN merchants AS m ON m.id = k.merchant_id
              WHERE k.lookup = ? AND k.revoked IS NULL",
             lookup,
-            |row| Ok((api_key_from_row(row)?, merchant_from_row(row)?)),
+            |row| {
+                Ok((
+                    api_key_from_row(row)?,
+                    merchant_from_row(row, &self.sealer)?,
+                ))
+            },
         )
         .await
     }
@@ -625,7 +727,7 @@ impl Store for SqlStore {
         )
         .bind(&s.id)
         .bind(&s.merchant_id)
-        .bind(&s.client_secret)
+        .bind(self.sealer.seal_str(CLIENT_SECRET, &s.client_secret))
         .bind(s.status.as_str())
         .bind(s.amount)
         .bind(&s.currency)
@@ -649,11 +751,9 @@ impl Store for SqlStore {
     }
 
     async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        self.find_one(
-            "SELECT * FROM checkout_sessions WHERE id = ?",
-            id,
-            session_from_row,
-        )
+        self.find_one("SELECT * FROM checkout_sessions WHERE id = ?", id, |row| {
+            session_from_row(row, &self.sealer)
+        })
         .await
     }
 
@@ -804,7 +904,7 @@ impl Store for SqlStore {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(session_from_row)
+        .map(|row| session_from_row(row, &self.sealer))
         .collect()
     }
 
@@ -1058,7 +1158,12 @@ impl Store for SqlStore {
                 Some(status) => IdempotencyStart::Replay {
                     status: u16::try_from(status)
                         .map_err(|_| corrupt("stored status", &status.to_string()))?,
-                    body: row.try_get("response_body")?,
+                    body: {
+                        let stored: Vec<u8> = row.try_get("response_body")?;
+                        self.sealer.open(RESPONSE_BODY, &stored).map_err(|e| {
+                            StoreError::Corrupt(format!("idempotency response: {e}"))
+                        })?
+                    },
                 },
             }
         };
@@ -1077,7 +1182,7 @@ impl Store for SqlStore {
             stmt(self.dialect, "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE merchant_id = ? AND key = ?"),
         )
         .bind(i64::from(status))
-        .bind(body)
+        .bind(self.sealer.seal(RESPONSE_BODY, body).into_bytes())
         .bind(merchant_id)
         .bind(key)
         .execute(&self.writer)
@@ -1094,15 +1199,31 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn purge_idempotent(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM idempotency_keys WHERE created <= ?",
+        ))
+        .bind(before)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {
         let row = sqlx::query(
             stmt(self.dialect, "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, ?) WHERE id = ? RETURNING webhook_secret"),
         )
-        .bind(fresh)
+        .bind(self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, fresh))
         .bind(merchant_id)
         .fetch_one(&self.writer)
         .await?;
-        Ok(row.try_get("webhook_secret")?)
+        opened(
+            &row,
+            "webhook_secret",
+            MERCHANT_WEBHOOK_SECRET,
+            &self.sealer,
+        )
     }
 
     async fn insert_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
@@ -1119,7 +1240,7 @@ impl Store for SqlStore {
                 .as_ref()
                 .map(|v| serde_json::to_string(v).expect("strings")),
         )
-        .bind(&e.secret)
+        .bind(self.sealer.seal_str(ENDPOINT_SECRET, &e.secret))
         .bind(e.created)
         .execute(&self.writer)
         .await?;
@@ -1127,27 +1248,39 @@ impl Store for SqlStore {
     }
 
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
-        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid", merchant_id, endpoint_from_row).await
+        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await
     }
 
     async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
         self.find_one(
             "SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL",
             id,
-            endpoint_from_row,
+            |row| endpoint_from_row(row, &self.sealer),
         )
         .await
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             stmt(self.dialect, "UPDATE webhook_endpoints SET deleted = ? WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
         )
         .bind(now)
         .bind(id)
         .bind(merchant_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        // What was still due to it goes nowhere now; it stays listed, failed,
+        // and can be resent to the endpoints the merchant has.
+        sqlx::query(stmt(
+            self.dialect,
+            "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+             WHERE endpoint_id = ? AND status = 'pending'",
+        ))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -1163,7 +1296,7 @@ impl Store for SqlStore {
              WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
         )
         .bind(old_until)
-        .bind(secret)
+        .bind(self.sealer.seal_str(ENDPOINT_SECRET, secret))
         .bind(id)
         .bind(merchant_id)
         .execute(&self.writer)
@@ -1459,14 +1592,18 @@ impl Store for SqlStore {
                 .ok_or_else(|| corrupt("delivery without event", &delivery.id))?;
             let secrets = match &delivery.endpoint_id {
                 Some(endpoint_id) => {
-                    let row = sqlx::query(stmt(
-                        self.dialect,
-                        "SELECT * FROM webhook_endpoints WHERE id = ?",
-                    ))
-                    .bind(endpoint_id)
-                    .fetch_one(&self.pool)
-                    .await?;
-                    let endpoint = endpoint_from_row(&row)?;
+                    let Some(endpoint) = self.endpoint(endpoint_id).await? else {
+                        // Deleted while this delivery was being claimed.
+                        sqlx::query(stmt(
+                            self.dialect,
+                            "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+                             WHERE id = ? AND status = 'pending'",
+                        ))
+                        .bind(&delivery.id)
+                        .execute(&self.writer)
+                        .await?;
+                        continue;
+                    };
                     let now = now_ms / 1000;
                     let mut secrets = vec![endpoint.secret];
                     if let (Some(old), Some(_)) = (

@@ -99,7 +99,12 @@ async fn a_key_still_in_flight_gets_409() {
     let app = spawn_app().await;
     let body = serde_json::to_vec(&session_body()).unwrap();
     // The first request with this key has begun and not finished.
-    let hash = request_hash(&Method::POST, "/v1/checkout/sessions", &body);
+    let hash = request_hash(
+        &app.ctx.secret,
+        &Method::POST,
+        "/v1/checkout/sessions",
+        &body,
+    );
     app.store
         .start_idempotent(
             &app.merchant.merchant_id,

@@ -1,5 +1,6 @@
 mod appearance;
 mod assets;
+mod at_rest;
 mod cli;
 mod deploy;
 mod durability;

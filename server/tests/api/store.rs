@@ -10,6 +10,7 @@ use kasse_core::appearance::{Appearance, ColorScheme};
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
 use kasse_server::ids::new_id;
+use kasse_server::secrets::ServerSecret;
 use kasse_server::store::{
     ApiKey, AttemptResult, Claim, ConfirmClaim, DeliveryStatus, EventQuery, IdempotencyStart,
     KeyKind, Merchant, NewEvent, Payment, PaymentChange, PaymentQuery, PaymentState, Refund,
@@ -26,18 +27,22 @@ struct Db {
     _dir: TempDir,
 }
 
+fn suite_secret() -> ServerSecret {
+    ServerSecret::new(b"store suite secret".to_vec())
+}
+
 async fn sqlite() -> Db {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("kasse.db").display());
     Db {
-        store: connect(&url).await.unwrap(),
+        store: connect(&url, &suite_secret()).await.unwrap(),
         _dir: dir,
     }
 }
 
 async fn postgres() -> Db {
     Db {
-        store: connect(&crate::postgres::fresh_database().await)
+        store: connect(&crate::postgres::fresh_database().await, &suite_secret())
             .await
             .unwrap(),
         _dir: tempfile::tempdir().unwrap(),
@@ -510,6 +515,22 @@ async fn idempotency_keys_start_once_replay_and_expire(store: Arc<dyn Store>) {
             .unwrap(),
         IdempotencyStart::Started
     );
+
+    // The sweeper's purge forgets keys made up to its cut-off, and only those.
+    store
+        .start_idempotent(&m.id, "key-3", "h", START + 5, day)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_idempotent(START + 4).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .start_idempotent(&m.id, "key-3", "other", START + 6, day)
+            .await
+            .unwrap(),
+        IdempotencyStart::Mismatch,
+        "made after the cut-off, still kept"
+    );
+    assert_eq!(store.purge_idempotent(START + day).await.unwrap(), 2);
 }
 
 fn endpoint(m: &Merchant, url: &str, events: Option<&[&str]>) -> WebhookEndpoint {

@@ -455,3 +455,72 @@ async fn staff_are_created_with_a_valid_email_a_long_password_and_once() {
         "{merchant}"
     );
 }
+
+#[tokio::test]
+async fn a_hosted_payments_fingerprint_cannot_be_matched_by_a_keyed_payment() {
+    let app = spawn_app().await;
+    let hosted = app.paid_payment(1000, false).await;
+    let fingerprint = hosted
+        .card
+        .fingerprint
+        .clone()
+        .expect("a hosted card has one");
+    // The same number typed in, approved or not: no fingerprint comes back,
+    // so trying candidate numbers tells the caller nothing.
+    for (number, status) in [("4242424242424242", 201), ("4000000000000002", 402)] {
+        let response = app.post("/v1/payments", &keyed(number, 500)).await;
+        assert_eq!(response.status(), status);
+        let body: Value = response.json().await.unwrap();
+        let id = body["id"].as_str().unwrap();
+        assert_eq!(body["card"]["fingerprint"], Value::Null, "{body}");
+        let fetched = app.payment(id).await;
+        assert_eq!(fetched.card.fingerprint, None);
+        assert_eq!(fetched.channel, PaymentChannel::Moto);
+    }
+    let listed: Value = app
+        .get("/v1/payments?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seen: Vec<&Value> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["card"]["fingerprint"] == json!(fingerprint))
+        .collect();
+    assert_eq!(seen.len(), 1, "only the hosted payment carries it");
+    // Another merchant's customer with the same card has another fingerprint.
+    let other = app.other_merchant("Other", &[crate::helpers::SHOP]).await;
+    let session: kasse_core::api::CheckoutSession = app
+        .post_as(
+            &other.secret_key,
+            "/v1/checkout/sessions",
+            &crate::helpers::session_body(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let paid: Value = app
+        .confirm(&session, &crate::helpers::good_card("4242424242424242"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let theirs: Value = app
+        .http
+        .get(app.url(&format!(
+            "/v1/payments/{}",
+            paid["payment_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&other.secret_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(theirs["card"]["fingerprint"], json!(fingerprint));
+    assert!(theirs["card"]["fingerprint"].is_string());
+}

@@ -459,3 +459,44 @@ async fn a_slow_endpoint_does_not_hold_up_another_merchants() {
     );
     assert!(slow.received().is_empty());
 }
+
+#[tokio::test]
+async fn a_deleted_endpoint_stops_receiving_even_what_was_due_to_it() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    // It fails at first, so its delivery stays due and is retried.
+    receiver.answer(&[500; 50]);
+    let endpoint = add_endpoint(&app, &receiver.url("/hooks"), Some(&["payment.succeeded"])).await;
+    pay(&app).await;
+    receiver.wait_for(PATIENCE, |r| !r.is_empty()).await;
+    let removed = app
+        .delete(&format!("/v1/webhook_endpoints/{}", endpoint.id))
+        .await;
+    assert_eq!(removed.status(), 200);
+    // An attempt already in flight may still land; nothing after it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_delete = receiver.received().len();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        receiver.received().len(),
+        after_delete,
+        "retries continued after the endpoint was deleted"
+    );
+    let events: EventList = app
+        .get("/v1/events?type=payment.succeeded")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let detail: EventDetail = app
+        .get(&format!("/v1/events/{}", events.data[0].id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.deliveries[0].status, "failed");
+    // New events do not go there either.
+    pay(&app).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), after_delete);
+}
