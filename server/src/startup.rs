@@ -111,7 +111,13 @@ impl Application {
         } else {
             router = router.route("/", axum::routing::get(landing));
         }
-        let router = router.fallback(not_found).layer(TraceLayer::new_for_http());
+        let hsts = base_url.scheme() == "https";
+        let router = router
+            .fallback(not_found)
+            .layer(axum::middleware::from_fn(move |request, next| {
+                security_headers(hsts, request, next)
+            }))
+            .layer(TraceLayer::new_for_http());
         Ok(Self {
             listener,
             router,
@@ -170,6 +176,33 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// What every answer carries: `nosniff`; under https, HSTS; on the API,
+/// `no-store`, so no cache keeps a payment, a key or a client secret.
+async fn security_headers(
+    hsts: bool,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let api = request.uri().path().starts_with("/v1/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -133,7 +133,7 @@ impl FromRequestParts<ApiContext> for MerchantAuth {
             return Ok(MerchantAuth(merchant.clone()));
         }
         if !parts.headers.contains_key(AUTHORIZATION)
-            && super::terminal::login_token(&parts.headers).is_some()
+            && super::terminal::login_token(ctx, &parts.headers).is_some()
         {
             // The terminal: a member of staff's login, held to their role.
             let staff = super::terminal::StaffAuth::from_parts(parts, ctx).await?;

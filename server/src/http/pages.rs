@@ -173,6 +173,21 @@ pub fn static_files(page: &HostedPage) -> axum::Router {
                 .precompressed_gzip(),
         )
         .layer(axum::middleware::from_fn(cache_policy))
+        .layer(axum::middleware::from_fn(no_pages_here))
+}
+
+/// The built pages are served only at their own routes, with their
+/// Content-Security-Policy; under `/static` they would be served without it.
+async fn no_pages_here(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    if path.ends_with(".html") || path.ends_with('/') || path.is_empty() {
+        return super::ApiError::NotFound {
+            kind: "file",
+            id: path.to_string(),
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn cache_policy(request: axum::extract::Request, next: axum::middleware::Next) -> Response {

@@ -148,27 +148,40 @@ fn session_body(user: &StaffUser, merchant: &Merchant, login: &StaffLogin) -> St
     }
 }
 
+/// Under https the cookie carries the `__Host-` prefix: browsers then keep
+/// it only if it is Secure, for `/`, and set by this host itself, so a
+/// sibling subdomain cannot plant or overwrite it.
+fn cookie_name(ctx: &ApiContext) -> String {
+    if ctx.public_url.scheme() == "https" {
+        format!("__Host-{COOKIE_NAME}")
+    } else {
+        COOKIE_NAME.to_string()
+    }
+}
+
 fn cookie(ctx: &ApiContext, token: &str, max_age: i64) -> HeaderValue {
     let secure = if ctx.public_url.scheme() == "https" {
         "; Secure"
     } else {
         ""
     };
+    let name = cookie_name(ctx);
     HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .expect("tokens are base62")
 }
 
 /// The login token from the request's cookies, if it has one.
-pub fn login_token(headers: &HeaderMap) -> Option<&str> {
+pub fn login_token<'h>(ctx: &ApiContext, headers: &'h HeaderMap) -> Option<&'h str> {
+    let wanted = cookie_name(ctx);
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value)
         .filter(|v| !v.is_empty())
 }
@@ -211,7 +224,7 @@ impl StaffAuth {
                 "You are not logged in, or your login has ended. Log in again.".to_string(),
             )
         };
-        let token = login_token(&parts.headers).ok_or_else(ended)?;
+        let token = login_token(ctx, &parts.headers).ok_or_else(ended)?;
         let now = ctx.clock.now();
         let login = ctx
             .store

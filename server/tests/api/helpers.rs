@@ -77,7 +77,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = Application::build_with_clock(config, Arc::new(clock.clone()))
         .await
         .expect("kasse starts");
-    let base = app.base_url().as_str().trim_end_matches('/').to_string();
+    // Where it listens, whatever public URL it was given.
+    let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store.clone();
     let ctx = app.context();
     let merchant = merchants::create(

@@ -5,6 +5,7 @@ mod cli;
 mod deploy;
 mod durability;
 mod guards;
+mod headers;
 mod helpers;
 mod idempotency;
 mod instances;

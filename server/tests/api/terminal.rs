@@ -524,3 +524,34 @@ async fn a_hosted_payments_fingerprint_cannot_be_matched_by_a_keyed_payment() {
     assert_ne!(theirs["card"]["fingerprint"], json!(fingerprint));
     assert!(theirs["card"]["fingerprint"].is_string());
 }
+
+#[tokio::test]
+async fn under_https_the_login_cookie_is_a_host_only_secure_cookie() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.public_url = Some("https://pay.example/".into());
+    })
+    .await;
+    app.staff("ada@tea.example", StaffRole::Admin).await;
+    let t = app.logged_in("ada@tea.example").await;
+    assert!(t.cookie.starts_with("__Host-kasse_staff="), "{}", t.cookie);
+    let response = app.login("ada@tea.example", PASSWORD).await;
+    let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        set_cookie.contains("; Secure") && set_cookie.contains("Path=/"),
+        "{set_cookie}"
+    );
+    assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+    assert_eq!(
+        app.call(&t, "GET", "/terminal/me", None).await.status(),
+        200
+    );
+    // The same token under the plain name is not a login here.
+    let plain = Terminal {
+        cookie: t.cookie.replacen("__Host-", "", 1),
+        session: t.session.clone(),
+    };
+    assert_eq!(
+        app.call(&plain, "GET", "/terminal/me", None).await.status(),
+        401
+    );
+}
