@@ -102,11 +102,18 @@ pub async fn create_user(
     Ok(user)
 }
 
+/// Whether a call changes something: every method but GET and HEAD, and
+/// the validation API, whose first GET marks a payment validated (its
+/// SSLCOMMERZ-style contract). Such a call needs the CSRF token.
+pub fn changes_state(method: &Method, path: &str) -> bool {
+    !(method == Method::GET || method == Method::HEAD) || path.ends_with("/validate")
+}
+
 /// The least role that may make this API call: anyone may read; changing
-/// money takes an operator; webhooks, event resends and the merchant's
-/// settings take an admin.
+/// money, or marking a payment validated, takes an operator; webhooks,
+/// event resends and the merchant's settings take an admin.
 pub fn required_role(method: &Method, path: &str) -> StaffRole {
-    if method == Method::GET || method == Method::HEAD {
+    if !changes_state(method, path) {
         return StaffRole::Viewer;
     }
     let admin_only = ["/v1/webhook_endpoints", "/v1/events", "/v1/merchant"];

@@ -669,7 +669,14 @@ async fn validate(
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Validation>, ApiError> {
-    let Ok(payment) = own_payment(&ctx, &merchant, &id).await else {
+    // Only a payment that is not this merchant's is INVALID; a failure to
+    // look it up is an error, never a verdict on the payment.
+    let found = ctx
+        .store
+        .payment(&id)
+        .await?
+        .filter(|p| p.merchant_id == merchant.id);
+    let Some(payment) = found else {
         return Ok(Json(Validation {
             status: ValidationStatus::Invalid,
             payment_id: id,

@@ -232,7 +232,7 @@ impl StaffAuth {
             .await?
             .filter(|l| l.expires_at > now)
             .ok_or_else(ended)?;
-        if parts.method != Method::GET && parts.method != Method::HEAD {
+        if staff::changes_state(&parts.method, parts.uri.path()) {
             same_origin(ctx, &parts.headers)?;
             let sent = parts
                 .headers

@@ -555,3 +555,64 @@ async fn under_https_the_login_cookie_is_a_host_only_secure_cookie() {
         401
     );
 }
+
+#[tokio::test]
+async fn marking_a_payment_validated_from_the_terminal_takes_an_operator_and_the_csrf_token() {
+    let app = spawn_app().await;
+    let paid = app.paid_payment(1000, false).await;
+    let path = format!("/v1/payments/{}/validate", paid.id);
+    app.staff("viewer@tea.example", StaffRole::Viewer).await;
+    app.staff("op@tea.example", StaffRole::Operator).await;
+    let viewer = app.logged_in("viewer@tea.example").await;
+    let operator = app.logged_in("op@tea.example").await;
+
+    let refused = app
+        .http
+        .get(app.url(&path))
+        .header(COOKIE, &viewer.cookie)
+        .header(CSRF_HEADER, &viewer.session.csrf_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(refused, 403, "role_insufficient").await;
+    // Reading the payment stays open to a viewer.
+    let read = app
+        .call(&viewer, "GET", &format!("/v1/payments/{}", paid.id), None)
+        .await;
+    assert_eq!(read.status(), 200);
+    // A GET that changes state is held to the CSRF token like a POST: a
+    // page elsewhere cannot make the operator's browser use it up.
+    let no_token = app
+        .http
+        .get(app.url(&path))
+        .header(COOKIE, &operator.cookie)
+        .send()
+        .await
+        .unwrap();
+    expect_error(no_token, 403, "csrf_token_invalid").await;
+    let foreign = app
+        .http
+        .get(app.url(&path))
+        .header(COOKIE, &operator.cookie)
+        .header(CSRF_HEADER, &operator.session.csrf_token)
+        .header(ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    expect_error(foreign, 403, "cross_origin").await;
+
+    // None of that used the first verdict up.
+    let with_token = app
+        .http
+        .get(app.url(&path))
+        .header(COOKIE, &operator.cookie)
+        .header(CSRF_HEADER, &operator.session.csrf_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+    let verdict: Value = with_token.json().await.unwrap();
+    assert_eq!(verdict["status"], "VALID");
+    let again: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(again["status"], "VALIDATED");
+}
