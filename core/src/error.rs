@@ -66,8 +66,17 @@ impl DeclineCode {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    /// What the customer reads. Lost and stolen cards get the generic text, as
-    /// issuers ask, so that a thief learns nothing.
+    /// The code the customer's page is told. Lost and stolen cards are told
+    /// as the generic decline, as issuers ask, so that whoever holds the
+    /// card learns nothing; the merchant's API keeps the real code.
+    pub fn for_customer(self) -> DeclineCode {
+        match self {
+            DeclineCode::LostCard | DeclineCode::StolenCard => DeclineCode::CardDeclined,
+            other => other,
+        }
+    }
+
+    /// What the customer reads: the text of [`DeclineCode::for_customer`].
     pub fn customer_message(self) -> &'static str {
         match self {
             DeclineCode::CardDeclined | DeclineCode::LostCard | DeclineCode::StolenCard => {

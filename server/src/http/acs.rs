@@ -1,6 +1,12 @@
 //! The sandbox issuer's 3-D Secure page (its "ACS"): the customer proves it
 //! is them by pressing Complete, or fails by pressing Fail, and returns to
 //! the hosted page, which shows the outcome.
+//!
+//! The challenge's token travels as real 3-D Secure's does, in a POSTed
+//! form, never in a query string that servers, proxies and histories keep:
+//! the payment page sends the customer to `/acs/{id}#{token}`, whose page
+//! moves the token from the fragment into a form and posts it; the answer
+//! shows the challenge, whose buttons post the token again.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -21,12 +27,11 @@ use crate::secrets::constant_time_eq;
 use crate::store::Payment;
 
 pub fn router() -> axum::Router<ApiContext> {
-    axum::Router::new().route("/acs/{payment_id}", get(challenge).post(answer))
+    axum::Router::new().route("/acs/{payment_id}", get(start).post(answer))
 }
 
 #[derive(Deserialize)]
-struct Token {
-    token: String,
+struct Embedding {
     /// Set when the payment page runs in the checkout.js popup: carried
     /// back to it, and lets the merchant's origins frame this page.
     #[serde(default)]
@@ -38,7 +43,9 @@ struct Token {
 #[derive(Deserialize)]
 struct AnswerForm {
     token: String,
-    outcome: String,
+    /// `complete` or `fail`; without it, the challenge is shown.
+    #[serde(default)]
+    outcome: Option<String>,
     #[serde(default)]
     embed: Option<String>,
     #[serde(default)]
@@ -55,7 +62,28 @@ async fn awaiting(ctx: &ApiContext, id: &str, token: &str) -> Result<Option<Paym
     }))
 }
 
+/// Moves the token from the fragment into the form and posts it; drops the
+/// fragment from the address bar and history first.
+const START_SCRIPT: &str = "var f=document.getElementById('acs-start'),t=location.hash.slice(1);\
+history.replaceState(null,'',location.pathname+location.search);\
+if(t){f.token.value=decodeURIComponent(t);f.submit();}\
+else{document.getElementById('acs-missing').hidden=false;}";
+
+fn start_script_hash() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(START_SCRIPT.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
 fn page(status: StatusCode, body: &str, ancestors: &str) -> Response {
+    page_with_script(status, body, ancestors, "")
+}
+
+fn page_with_script(status: StatusCode, body: &str, ancestors: &str, script: &str) -> Response {
     let html = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>3-D Secure · Kasse test bank</title>
@@ -67,14 +95,24 @@ dt {{ color: #5b6273; }} dd {{ margin: 0; font-weight: 600; }}
 .actions {{ display: flex; gap: .75rem; margin-top: 1.5rem; }} form {{ flex: 1; }}
 button {{ width: 100%; font: inherit; font-weight: 700; padding: .8rem; border-radius: 8px; cursor: pointer; }}
 .complete {{ background: #1b6e3a; color: #fff; border: 0; }} .fail {{ background: #fff; color: #b3261e; border: 1px solid #b3261e; }}
-</style></head><body><main>{body}</main></body></html>"#
+</style></head><body><main>{body}</main>{script_tag}</body></html>"#,
+        script_tag = if script.is_empty() {
+            String::new()
+        } else {
+            format!("<script>{script}</script>")
+        }
     );
+    let script_src = if script.is_empty() {
+        String::new()
+    } else {
+        format!("script-src {}; ", start_script_hash())
+    };
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&format!(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; {ancestors}"
+            "default-src 'none'; {script_src}style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; {ancestors}"
         ))
         .expect("ASCII"),
     );
@@ -101,35 +139,73 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-async fn challenge(
-    State(ctx): State<ApiContext>,
-    Path(id): Path<String>,
-    Query(q): Query<Token>,
-) -> Result<Response, ApiError> {
-    let Some(payment) = awaiting(&ctx, &id, &q.token).await? else {
-        return Ok(gone());
-    };
-    let merchant = ctx.store.merchant(&payment.merchant_id).await?;
-    let amount = Currency::parse(&payment.currency)
-        .map(|c| format_amount(payment.amount, c))
-        .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency));
-    let token = escape(&q.token);
-    let embedded = q.embed.as_deref() == Some("1");
-    let carry = match (&q.origin, embedded) {
+/// The hidden fields that carry the popup's embedding through each form.
+fn carried(embed: Option<&str>, origin: Option<&str>) -> String {
+    match (origin, embed == Some("1")) {
         (Some(origin), true) => format!(
             r#"<input type="hidden" name="embed" value="1"><input type="hidden" name="origin" value="{}">"#,
             escape(origin)
         ),
         _ => String::new(),
+    }
+}
+
+/// The page the payment page sends the customer to: it posts the token
+/// from the fragment. It shows nothing of the payment, which the token
+/// alone may see.
+async fn start(
+    State(ctx): State<ApiContext>,
+    Path(id): Path<String>,
+    Query(q): Query<Embedding>,
+) -> Result<Response, ApiError> {
+    let Some(payment) = ctx
+        .store
+        .payment(&id)
+        .await?
+        .filter(|p| p.status == PaymentStatus::RequiresAction)
+    else {
+        return Ok(gone());
     };
-    let form = |outcome: &str, class: &str, label: &str| {
+    let embedded = q.embed.as_deref() == Some("1");
+    let carry = carried(q.embed.as_deref(), q.origin.as_deref());
+    let ancestors = frame_ancestors(&ctx, Some(&payment.merchant_id), embedded).await;
+    Ok(page_with_script(
+        StatusCode::OK,
+        &format!(
+            r#"<h1>Connecting to your bank…</h1>
+<form id="acs-start" method="post" action="/acs/{id}"><input type="hidden" name="token" value="">{carry}
+<noscript><p>Turn on JavaScript to confirm this payment with your bank.</p></noscript></form>
+<p id="acs-missing" hidden>This link is incomplete. Go back to the payment page and try again.</p>"#,
+            id = escape(&id),
+        ),
+        &ancestors,
+        START_SCRIPT,
+    ))
+}
+
+/// The challenge itself, for a token that is the payment's own.
+async fn challenge(ctx: &ApiContext, payment: &Payment, form: &AnswerForm) -> Response {
+    let id = &payment.id;
+    let merchant = ctx
+        .store
+        .merchant(&payment.merchant_id)
+        .await
+        .ok()
+        .flatten();
+    let amount = Currency::parse(&payment.currency)
+        .map(|c| format_amount(payment.amount, c))
+        .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency));
+    let token = escape(&form.token);
+    let embedded = form.embed.as_deref() == Some("1");
+    let carry = carried(form.embed.as_deref(), form.origin.as_deref());
+    let button = |outcome: &str, class: &str, label: &str| {
         format!(
             r#"<form method="post" action="/acs/{id}"><input type="hidden" name="token" value="{token}">{carry}
 <input type="hidden" name="outcome" value="{outcome}"><button id="acs-{outcome}" class="{class}" type="submit">{label}</button></form>"#
         )
     };
-    let ancestors = frame_ancestors(&ctx, Some(&payment.merchant_id), embedded).await;
-    Ok(page(
+    let ancestors = frame_ancestors(ctx, Some(&payment.merchant_id), embedded).await;
+    page(
         StatusCode::OK,
         &format!(
             r#"<h1>Confirm this payment with your bank</h1>
@@ -139,11 +215,11 @@ async fn challenge(
             escape(&merchant.map(|m| m.name).unwrap_or_default()),
             payment.card_brand.display_name(),
             payment.card_last4,
-            form("complete", "complete", "Complete"),
-            form("fail", "fail", "Fail"),
+            button("complete", "complete", "Complete"),
+            button("fail", "fail", "Fail"),
         ),
         &ancestors,
-    ))
+    )
 }
 
 async fn answer(
@@ -154,13 +230,16 @@ async fn answer(
     let Some(payment) = awaiting(&ctx, &id, &form.token).await? else {
         return Ok(gone());
     };
+    let Some(answer) = form.outcome.as_deref() else {
+        return Ok(challenge(&ctx, &payment, &form).await);
+    };
     let outcome = ctx
         .processor
         .complete_challenge(&ChallengeResult {
             reference: &payment.id,
             bin: &payment.card_bin,
             last4: &payment.card_last4,
-            authenticated: form.outcome == "complete",
+            authenticated: answer == "complete",
         })
         .await;
     let session = match &payment.session_id {
@@ -209,7 +288,7 @@ async fn answer(
             .finish_action(&id, to, Some(code.as_str()), now, &events)
             .await?;
     }
-    tracing::info!(payment = %id, outcome = %form.outcome, "3-D Secure answered");
+    tracing::info!(payment = %id, outcome = %answer, "3-D Secure answered");
     let mut back = ctx
         .public_url
         .join(&format!("pay/{}", session.id))

@@ -66,7 +66,7 @@ async fn show(
             .and_then(|p| p.decline_code.as_deref())
             .and_then(DeclineCode::parse)
             .map(|code| PayError {
-                decline_code: code,
+                decline_code: code.for_customer(),
                 message: code.customer_message().to_string(),
             })
     } else {
@@ -227,11 +227,13 @@ async fn confirm(
     );
 
     if let Some(token) = action_token {
+        // The token rides in the fragment, which no server sees; the
+        // bank's page posts it on.
         let mut redirect_url = ctx
             .public_url
             .join(&format!("acs/{payment_id}"))
             .expect("ids are URL-safe");
-        redirect_url.query_pairs_mut().append_pair("token", &token);
+        redirect_url.set_fragment(Some(&token));
         return Ok(Json(ConfirmResponse::RequiresAction {
             payment_id,
             next_action: NextAction {
@@ -257,7 +259,7 @@ async fn confirm(
             StatusCode::PAYMENT_REQUIRED,
             Json(ConfirmResponse::Declined {
                 payment_id,
-                decline_code: code,
+                decline_code: code.for_customer(),
                 message: code.customer_message().to_string(),
             }),
         )

@@ -22,12 +22,7 @@ async fn challenge(app: &TestApp, session: &CheckoutSession, number: &str) -> (S
 /// Presses a button on the ACS page; returns where it sends the browser.
 async fn answer(app: &TestApp, acs_url: &str, outcome: &str) -> String {
     let url = url::Url::parse(acs_url).unwrap();
-    let token = url
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .unwrap()
-        .1
-        .into_owned();
+    let token = url.fragment().unwrap().to_string();
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -47,20 +42,64 @@ async fn a_passed_challenge_pays_and_returns_to_the_page() {
     let app = spawn_app().await;
     let session = app.create_session().await;
     let (payment_id, acs) = challenge(&app, &session, "4000 0000 0000 3220").await;
+    // The token rides in the fragment: no server, proxy or log sees it.
     assert!(
-        acs.starts_with(&format!("{}/acs/{payment_id}?token=", app.base)),
+        acs.starts_with(&format!("{}/acs/{payment_id}#", app.base)),
         "{acs}"
     );
+    let token = url::Url::parse(&acs)
+        .unwrap()
+        .fragment()
+        .unwrap()
+        .to_string();
     assert_eq!(
         app.payment(&payment_id).await.status,
         PaymentStatus::RequiresAction
     );
 
+    // The page at that address knows no token: it shows nothing of the
+    // payment, and its one script (allowed by hash) posts the fragment on.
     let page = app.http.get(&acs).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(policy.contains("script-src 'sha256-"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("id=\"acs-start\"") && html.contains("method=\"post\""));
+    assert!(!html.contains("$12.50") && !html.contains("3220") && !html.contains(&token));
+    // Posted, the token opens the challenge.
+    let page = app
+        .http
+        .post(format!("{}/acs/{payment_id}", app.base))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("id=\"acs-complete\"") && html.contains("id=\"acs-fail\""));
     assert!(html.contains("$12.50") && html.contains("3220"));
+    // A token in the query string opens nothing.
+    let queried = app
+        .http
+        .get(format!("{}/acs/{payment_id}?token={token}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!queried.contains("$12.50"));
+    let wrong = app
+        .http
+        .post(format!("{}/acs/{payment_id}", app.base))
+        .form(&[("token", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 404);
 
     let back = answer(&app, &acs, "complete").await;
     assert_eq!(
@@ -122,8 +161,19 @@ async fn a_wrong_token_is_not_accepted() {
     let app = spawn_app().await;
     let session = app.create_session().await;
     let (payment_id, acs) = challenge(&app, &session, "4000000000003220").await;
-    let forged = acs.split("token=").next().unwrap().to_string() + "token=nope";
-    assert_eq!(app.http.get(&forged).send().await.unwrap().status(), 404);
+    assert!(acs.contains('#'));
+    let shown = app
+        .http
+        .post(app.url(&format!("/acs/{payment_id}")))
+        .form(&[("token", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.status(),
+        404,
+        "a wrong token does not open the challenge"
+    );
     let response = app
         .http
         .post(app.url(&format!("/acs/{payment_id}")))
