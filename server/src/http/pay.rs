@@ -158,9 +158,10 @@ async fn confirm(
     let money = Money::new(session.amount, currency)
         .map_err(|_| StoreError::Corrupt(format!("session {id} amount")))?;
 
+    let payment_id = new_id("pay");
     match ctx
         .store
-        .claim_session_for_confirm(&id, now, now + CONFIRM_LEASE_SECONDS)
+        .claim_session_for_confirm(&id, &payment_id, now, now + CONFIRM_LEASE_SECONDS)
         .await?
     {
         ConfirmClaim::Claimed => {}
@@ -184,7 +185,6 @@ async fn confirm(
         }
     }
 
-    let payment_id = new_id("pay");
     let outcome = ctx
         .processor
         .authorize(&Authorization {
@@ -220,7 +220,9 @@ async fn confirm(
     let decline = outcome.decline();
     let action_token = payment.action_token.clone();
     let events = attempt_events(&ctx, &session, &payment);
-    ctx.store.finish_confirm(&payment, &events).await?;
+    if !ctx.store.finish_confirm(&payment, &events).await? {
+        return Err(lost_lease(&ctx, payment).await?);
+    }
     tracing::info!(
         session = %session.id, payment = %payment_id, card = %card.number,
         status = %status, decline = ?decline, "payment attempt"
@@ -264,6 +266,38 @@ async fn confirm(
             }),
         )
             .into_response(),
+    })
+}
+
+/// The acquirer answered after this confirm's lease ran out and another
+/// confirm took the session: this attempt must not pay it too. An approval
+/// is recorded as voided, apart from the session, and the customer is told
+/// to look at the page again.
+async fn lost_lease(ctx: &ApiContext, payment: Payment) -> Result<ApiError, ApiError> {
+    let approved = matches!(
+        payment.status,
+        PaymentStatus::Succeeded | PaymentStatus::RequiresCapture | PaymentStatus::RequiresAction
+    );
+    let session = payment.session_id.clone().unwrap_or_default();
+    let detached = Payment {
+        session_id: None,
+        status: if approved {
+            PaymentStatus::Canceled
+        } else {
+            payment.status
+        },
+        amount_captured: 0,
+        action_token: None,
+        ..payment
+    };
+    ctx.store.finish_confirm(&detached, &[]).await?;
+    tracing::warn!(
+        session = %session, payment = %detached.id, status = %detached.status,
+        "confirm outlived its lease; its authorisation was voided, not recorded on the session"
+    );
+    Ok(ApiError::Conflict {
+        code: "payment_in_progress",
+        message: "Another attempt to pay this session finished first; this card was not charged. Reload the page to see the payment's state.".into(),
     })
 }
 

@@ -273,6 +273,7 @@ async fn create(
     let decline = outcome.decline();
     let kind = attempt_event_kind(status).expect("a keyed payment ends approved or declined");
     let event = new_event(&ctx, &merchant.id, kind, &to_api(&payment), None);
+    // A keyed payment has no session, so no lease to lose: always recorded.
     ctx.store.finish_confirm(&payment, &[event]).await?;
     tracing::info!(
         payment = %payment_id, card = %card.number, status = %status,

@@ -386,16 +386,23 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Takes the session for one confirm until `lease_until`, if it is open,
-    /// unexpired at `now`, and not held by another confirm.
+    /// unexpired at `now`, and not held by another confirm. `owner` is the
+    /// id of the payment the confirm will record.
     async fn claim_session_for_confirm(
         &self,
         id: &str,
+        owner: &str,
         now: i64,
         lease_until: i64,
     ) -> StoreResult<ConfirmClaim>;
     /// Records the attempt and, in the same transaction, completes the
     /// session if the payment succeeded, or releases it for another try.
-    async fn finish_confirm(&self, payment: &Payment, events: &[NewEvent]) -> StoreResult<()>;
+    /// For a session's payment this happens only while the session's lease
+    /// is still the payment's own: false, and nothing written, if the lease
+    /// ran out and another confirm took it (a slow acquirer), so that one
+    /// session never records two authorisations. A payment without a
+    /// session is always recorded.
+    async fn finish_confirm(&self, payment: &Payment, events: &[NewEvent]) -> StoreResult<bool>;
     /// Expires an open session of `merchant_id`; false if it was not open.
     async fn expire_session(
         &self,

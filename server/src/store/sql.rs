@@ -760,16 +760,18 @@ impl Store for SqlStore {
     async fn claim_session_for_confirm(
         &self,
         id: &str,
+        owner: &str,
         now: i64,
         lease_until: i64,
     ) -> StoreResult<ConfirmClaim> {
         let claimed = sqlx::query(stmt(
             self.dialect,
-            "UPDATE checkout_sessions SET confirm_lease = ?
+            "UPDATE checkout_sessions SET confirm_lease = ?, confirm_lease_owner = ?
              WHERE id = ? AND status = 'open' AND expires_at > ?
                AND (confirm_lease IS NULL OR confirm_lease <= ?)",
         ))
         .bind(lease_until)
+        .bind(owner)
         .bind(id)
         .bind(now)
         .bind(now)
@@ -793,7 +795,7 @@ impl Store for SqlStore {
         })
     }
 
-    async fn finish_confirm(&self, p: &Payment, events: &[NewEvent]) -> StoreResult<()> {
+    async fn finish_confirm(&self, p: &Payment, events: &[NewEvent]) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             stmt(self.dialect, "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
@@ -834,33 +836,37 @@ impl Store for SqlStore {
                 PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
             );
             let updated = if completes {
-                sqlx::query(
-                    stmt(self.dialect, "UPDATE checkout_sessions SET status = 'complete', payment_id = ?, confirm_lease = NULL
-                     WHERE id = ? AND status = 'open'"),
-                )
+                sqlx::query(stmt(
+                    self.dialect,
+                    "UPDATE checkout_sessions SET status = 'complete', payment_id = ?,
+                        confirm_lease = NULL, confirm_lease_owner = NULL
+                     WHERE id = ? AND status = 'open' AND confirm_lease_owner = ?",
+                ))
                 .bind(&p.id)
                 .bind(session_id)
+                .bind(&p.id)
                 .execute(&mut *tx)
                 .await?
             } else {
                 sqlx::query(stmt(
                     self.dialect,
-                    "UPDATE checkout_sessions SET confirm_lease = NULL WHERE id = ?",
+                    "UPDATE checkout_sessions SET confirm_lease = NULL, confirm_lease_owner = NULL
+                     WHERE id = ? AND confirm_lease_owner = ?",
                 ))
                 .bind(session_id)
+                .bind(&p.id)
                 .execute(&mut *tx)
                 .await?
             };
             if updated.rows_affected() != 1 {
-                return Err(StoreError::Corrupt(format!(
-                    "session {session_id} was not open when its payment {} finished",
-                    p.id
-                )));
+                // The lease is no longer this payment's: write nothing.
+                tx.rollback().await?;
+                return Ok(false);
             }
         }
         insert_events(self.dialect, &mut tx, events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     async fn expire_session(

@@ -125,6 +125,19 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
     session
 }
 
+/// Records a session's payment as a confirm does: under the session's lease.
+async fn confirmed(store: &dyn Store, p: &Payment, events: &[NewEvent]) {
+    let session = p.session_id.as_deref().expect("a session's payment");
+    assert_eq!(
+        store
+            .claim_session_for_confirm(session, &p.id, START, START + 30)
+            .await
+            .unwrap(),
+        ConfirmClaim::Claimed
+    );
+    assert!(store.finish_confirm(p, events).await.unwrap());
+}
+
 fn payment(merchant: &Merchant, session: Option<&Session>, status: PaymentStatus) -> Payment {
     let captured = if status == PaymentStatus::Succeeded {
         1250
@@ -259,12 +272,12 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     assert_eq!(store.session(&s.id).await.unwrap(), Some(s.clone()));
 
     // Twenty at once: exactly one holds it.
-    let claims = join_all((0..20).map(|_| {
+    let claims = join_all((0..20).map(|i| {
         let store = store.clone();
         let id = s.id.clone();
         async move {
             store
-                .claim_session_for_confirm(&id, START, START + 30)
+                .claim_session_for_confirm(&id, &format!("pay_c{i}"), START, START + 30)
                 .await
                 .unwrap()
         }
@@ -282,31 +295,45 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     );
 
     // A declined attempt lets go; the lease also runs out on its own.
+    let holder = claims
+        .iter()
+        .position(|c| *c == ConfirmClaim::Claimed)
+        .unwrap();
     let declined = Payment {
+        id: format!("pay_c{holder}"),
         decline_code: Some("card_declined".into()),
         ..payment(&m, Some(&s), PaymentStatus::Failed)
     };
-    store.finish_confirm(&declined, &[]).await.unwrap();
+    assert!(store.finish_confirm(&declined, &[]).await.unwrap());
     assert_eq!(
         store
-            .claim_session_for_confirm(&s.id, START, START + 30)
+            .claim_session_for_confirm(&s.id, "pay_slow", START, START + 30)
             .await
             .unwrap(),
         ConfirmClaim::Claimed
     );
-    assert_eq!(
-        store
-            .claim_session_for_confirm(&s.id, START + 31, START + 60)
-            .await
-            .unwrap(),
-        ConfirmClaim::Claimed
-    );
-
     let paid = payment(&m, Some(&s), PaymentStatus::Succeeded);
-    store
-        .finish_confirm(&paid, &[event(&m, "payment.succeeded", START)])
-        .await
-        .unwrap();
+    assert_eq!(
+        store
+            .claim_session_for_confirm(&s.id, &paid.id, START + 31, START + 60)
+            .await
+            .unwrap(),
+        ConfirmClaim::Claimed
+    );
+    assert!(
+        store
+            .finish_confirm(&paid, &[event(&m, "payment.succeeded", START)])
+            .await
+            .unwrap()
+    );
+    // The confirm whose lease ran out answers late: it records nothing, so
+    // the session keeps one authorisation.
+    let late = Payment {
+        id: "pay_slow".into(),
+        ..payment(&m, Some(&s), PaymentStatus::Succeeded)
+    };
+    assert!(!store.finish_confirm(&late, &[]).await.unwrap());
+    assert_eq!(store.payment("pay_slow").await.unwrap(), None);
     let after = store.session(&s.id).await.unwrap().unwrap();
     assert_eq!(after.status, SessionStatus::Complete);
     assert_eq!(after.payment_id.as_deref(), Some(paid.id.as_str()));
@@ -315,17 +342,40 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     assert_eq!(tried.len(), 2);
     assert_eq!(
         store
-            .claim_session_for_confirm(&s.id, START + 61, START + 90)
+            .claim_session_for_confirm(&s.id, "pay_x", START + 61, START + 90)
             .await
             .unwrap(),
         ConfirmClaim::NotOpen
     );
     assert_eq!(
         store
-            .claim_session_for_confirm("cs_nothing", START, START + 30)
+            .claim_session_for_confirm("cs_nothing", "pay_y", START, START + 30)
             .await
             .unwrap(),
         ConfirmClaim::NotOpen
+    );
+
+    // A slow confirm whose lease was taken and released by a declined one
+    // records nothing either, even though no one holds the session now.
+    let s = session(store.as_ref(), &m, START + 3600).await;
+    store
+        .claim_session_for_confirm(&s.id, "pay_first", START, START + 30)
+        .await
+        .unwrap();
+    let second = payment(&m, Some(&s), PaymentStatus::Failed);
+    store
+        .claim_session_for_confirm(&s.id, &second.id, START + 31, START + 60)
+        .await
+        .unwrap();
+    assert!(store.finish_confirm(&second, &[]).await.unwrap());
+    let first = Payment {
+        id: "pay_first".into(),
+        ..payment(&m, Some(&s), PaymentStatus::Succeeded)
+    };
+    assert!(!store.finish_confirm(&first, &[]).await.unwrap());
+    assert_eq!(
+        store.session(&s.id).await.unwrap().unwrap().status,
+        SessionStatus::Open
     );
 }
 
@@ -407,10 +457,10 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
         ..payment(&m, Some(&s), PaymentStatus::RequiresAction)
     };
     store
-        .claim_session_for_confirm(&s.id, START, START + 30)
+        .claim_session_for_confirm(&s.id, &p.id, START, START + 30)
         .await
         .unwrap();
-    store.finish_confirm(&p, &[]).await.unwrap();
+    assert!(store.finish_confirm(&p, &[]).await.unwrap());
     assert_eq!(
         store.session(&s.id).await.unwrap().unwrap().status,
         SessionStatus::Open
@@ -584,10 +634,7 @@ async fn events_fan_out_to_the_endpoints_that_want_them(store: Arc<dyn Store>) {
         ..event(&m, "refund.succeeded", START + 1)
     };
     let p = payment(&m, Some(&s), PaymentStatus::Succeeded);
-    store
-        .finish_confirm(&p, &[paid.clone(), refunded.clone()])
-        .await
-        .unwrap();
+    confirmed(store.as_ref(), &p, &[paid.clone(), refunded.clone()]).await;
     let urls = |deliveries: Vec<kasse_server::store::Delivery>| {
         let mut urls: Vec<String> = deliveries.into_iter().map(|d| d.url).collect();
         urls.sort();
@@ -700,10 +747,12 @@ async fn lists_are_newest_first_with_stable_cursors(store: Arc<dyn Store>) {
     let events: Vec<NewEvent> = (0..5)
         .map(|i| event(&m, if i < 3 { "a.b" } else { "c.d" }, START + i / 2))
         .collect();
-    store
-        .finish_confirm(&payment(&m, Some(&s), PaymentStatus::Failed), &events)
-        .await
-        .unwrap();
+    confirmed(
+        store.as_ref(),
+        &payment(&m, Some(&s), PaymentStatus::Failed),
+        &events,
+    )
+    .await;
     let listed = |q: EventQuery| {
         let store = store.clone();
         let id = m.id.clone();
@@ -752,10 +801,12 @@ async fn deliveries_are_leased_to_one_claim_within_their_limits(store: Arc<dyn S
     let events: Vec<NewEvent> = (0..6)
         .map(|_| event(&m, "payment.succeeded", START))
         .collect();
-    store
-        .finish_confirm(&payment(&m, Some(&s), PaymentStatus::Failed), &events)
-        .await
-        .unwrap();
+    confirmed(
+        store.as_ref(),
+        &payment(&m, Some(&s), PaymentStatus::Failed),
+        &events,
+    )
+    .await;
     let now = START * 1000;
     let claim = |total: u32, per_url: u32, in_flight: &[(&str, u32)]| Claim {
         total,
@@ -873,7 +924,7 @@ async fn sessions_expire_once(store: Arc<dyn Store>) {
     let later = session(store.as_ref(), &m, START + 7200).await;
     let held = session(store.as_ref(), &m, START + 60).await;
     store
-        .claim_session_for_confirm(&held.id, START + 50, START + 90)
+        .claim_session_for_confirm(&held.id, "pay_held", START + 50, START + 90)
         .await
         .unwrap();
 
