@@ -259,7 +259,154 @@ pub fn check_value(name: &str, value: &str) -> Result<String, String> {
     }
 }
 
+/// Colour pairs that carry the amount: the card's text on the card, and
+/// the pay button's label (which repeats the amount) on the button.
+const LEGIBLE_PAIRS: &[(&str, &str, &str)] = &[
+    (
+        "color-text",
+        "color-surface",
+        "the amount and the text on the card",
+    ),
+    (
+        "color-primary-text",
+        "color-primary",
+        "the pay button's label and amount",
+    ),
+];
+
+/// WCAG 2 level AA for normal text.
+pub const MIN_CONTRAST: f64 = 4.5;
+
+/// A hex colour as red, green, blue in 0–1 and its alpha in 0–1.
+fn rgba(hex: &str) -> Option<[f64; 4]> {
+    let digits = hex.strip_prefix('#')?;
+    let expanded: String = match digits.len() {
+        3 | 4 => digits.chars().flat_map(|c| [c, c]).collect(),
+        6 | 8 => digits.to_string(),
+        _ => return None,
+    };
+    let byte = |i: usize| {
+        u8::from_str_radix(expanded.get(i..i + 2)?, 16)
+            .ok()
+            .map(|b| f64::from(b) / 255.0)
+    };
+    Some([
+        byte(0)?,
+        byte(2)?,
+        byte(4)?,
+        if expanded.len() == 8 { byte(6)? } else { 1.0 },
+    ])
+}
+
+/// WCAG relative luminance of an opaque colour.
+fn luminance([r, g, b]: [f64; 3]) -> f64 {
+    let channel = |c: f64| {
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+}
+
+/// The contrast ratio of `foreground` drawn over `background`, each a hex
+/// colour; a translucent colour is first blended over what is under it
+/// (the background over the page's own, which is opaque).
+pub fn contrast(foreground: &str, background: &str, page: &str) -> Option<f64> {
+    let blend = |top: [f64; 4], under: [f64; 3]| -> [f64; 3] {
+        let a = top[3];
+        [
+            top[0] * a + under[0] * (1.0 - a),
+            top[1] * a + under[1] * (1.0 - a),
+            top[2] * a + under[2] * (1.0 - a),
+        ]
+    };
+    let page = rgba(page)?;
+    let back = blend(rgba(background)?, [page[0], page[1], page[2]]);
+    let fore = blend(rgba(foreground)?, back);
+    let (l1, l2) = (luminance(fore), luminance(back));
+    Some((l1.max(l2) + 0.05) / (l1.min(l2) + 0.05))
+}
+
 impl Appearance {
+    /// The value of every colour token in one scheme, as the page applies
+    /// them: the scheme's defaults, then `variables`, then for dark
+    /// `dark_variables`.
+    fn scheme_colors(&self, dark: bool) -> BTreeMap<&'static str, String> {
+        let mut colors = BTreeMap::new();
+        for token in TOKENS.iter().filter(|t| t.kind == TokenKind::Color) {
+            let mut value = if dark { token.dark } else { token.light }.to_string();
+            if let Some(v) = self.variables.get(token.name) {
+                value = v.trim().to_ascii_lowercase();
+            }
+            if dark && let Some(v) = self.dark_variables.get(token.name) {
+                value = v.trim().to_ascii_lowercase();
+            }
+            colors.insert(token.name, value);
+        }
+        colors
+    }
+
+    /// Checks that the amount stays visible in every scheme the page may
+    /// show: no colour fully transparent, and the pairs that carry the
+    /// amount at WCAG AA contrast (4.5:1) or better. Run on the appearance
+    /// as the page will use it (a session's over its merchant's).
+    pub fn check_legible(&self) -> Result<(), AppearanceError> {
+        let schemes: &[bool] = match self.color_scheme.unwrap_or_default() {
+            ColorScheme::Light => &[false],
+            ColorScheme::Dark => &[true],
+            ColorScheme::Auto => &[false, true],
+        };
+        for (group, variables) in [
+            ("variables", &self.variables),
+            ("dark_variables", &self.dark_variables),
+        ] {
+            for (name, value) in variables {
+                if rgba(value.trim()).is_some_and(|c| c[3] == 0.0) {
+                    return Err(AppearanceError {
+                        field: format!("appearance.{group}.{name}"),
+                        message: "must not be fully transparent: what it colours would vanish"
+                            .into(),
+                    });
+                }
+            }
+        }
+        for &dark in schemes {
+            let colors = self.scheme_colors(dark);
+            let page = &colors["color-background"];
+            for (fore, back, what) in LEGIBLE_PAIRS {
+                let Some(ratio) = contrast(&colors[fore], &colors[back], page) else {
+                    continue;
+                };
+                if ratio < MIN_CONTRAST {
+                    // Name the token the appearance set, of the two.
+                    let set_in = |name: &str| {
+                        if dark && self.dark_variables.contains_key(name) {
+                            Some("dark_variables")
+                        } else {
+                            self.variables.contains_key(name).then_some("variables")
+                        }
+                    };
+                    let (group, field) = set_in(fore)
+                        .map(|g| (g, *fore))
+                        .or_else(|| set_in(back).map(|g| (g, *back)))
+                        .unwrap_or(("variables", fore));
+                    let scheme = if dark { "dark" } else { "light" };
+                    return Err(AppearanceError {
+                        field: format!("appearance.{group}.{field}"),
+                        message: format!(
+                            "gives {what} ({fore} on {back}) a contrast of {ratio:.2}:1 ({} on {}) in the {scheme} scheme; \
+                             at least {MIN_CONTRAST}:1 (WCAG AA) is needed",
+                            colors[*fore], colors[*back]
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Checks every token and the logo's form (its origin is the server's
     /// to check); the first problem names its field.
     pub fn validate(&self) -> Result<(), AppearanceError> {

@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 
 use kasse_core::appearance::{
-    Appearance, ColorScheme, FONTS, TOKENS, TokenKind, check_value, font_stack,
+    Appearance, ColorScheme, FONTS, MIN_CONTRAST, TOKENS, TokenKind, check_value, contrast,
+    font_stack,
 };
 
 fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -153,5 +154,60 @@ fn the_stylesheet_and_the_guide_agree_with_the_token_table() {
             guide.contains(&format!("`{font}`")),
             "THEMING.md lacks the font {font}"
         );
+    }
+}
+
+#[test]
+fn contrast_follows_wcag_and_blends_translucent_colours() {
+    let ratio = |f: &str, b: &str| contrast(f, b, "#ffffff").unwrap();
+    assert!((ratio("#000000", "#ffffff") - 21.0).abs() < 1e-9);
+    assert!((ratio("#ffffff", "#ffffff") - 1.0).abs() < 1e-9);
+    // #767676 on white is the classic AA boundary: 4.54:1.
+    assert!((ratio("#767676", "#ffffff") - 4.54).abs() < 0.01);
+    assert!(ratio("#777777", "#ffffff") < MIN_CONTRAST);
+    // Black at 50 % over white is mid grey.
+    let half = ratio("#00000080", "#ffffff");
+    assert!(half > 3.0 && half < 4.5, "{half}");
+    // Short forms read like long ones.
+    assert_eq!(ratio("#000", "#fff"), ratio("#000000", "#ffffff"));
+}
+
+#[test]
+fn the_defaults_and_the_documented_example_are_legible_and_a_hidden_amount_is_not() {
+    assert!(Appearance::default().check_legible().is_ok());
+    let documented = Appearance {
+        variables: vars(&[("color-primary", "#0a7d5a")]),
+        dark_variables: vars(&[("color-primary", "#5fd4a8")]),
+        ..Appearance::default()
+    };
+    assert!(documented.check_legible().is_ok());
+    // The shared primary alone is too dark behind the dark scheme's label…
+    let shared_only = Appearance {
+        variables: vars(&[("color-primary", "#0a7d5a")]),
+        ..Appearance::default()
+    };
+    let error = shared_only.check_legible().unwrap_err();
+    assert_eq!(error.field, "appearance.variables.color-primary");
+    assert!(error.message.contains("dark scheme"), "{}", error.message);
+    // …but fine where the page is always light.
+    let light = Appearance {
+        color_scheme: Some(ColorScheme::Light),
+        ..shared_only
+    };
+    assert!(light.check_legible().is_ok());
+
+    for (variables, field) in [
+        (vars(&[("color-text", "#ffffff")]), "color-text"),
+        (vars(&[("color-surface", "#1d2230")]), "color-surface"),
+        (vars(&[("color-text", "#1d223000")]), "color-text"),
+        (vars(&[("color-border", "#0000")]), "color-border"),
+    ] {
+        let appearance = Appearance {
+            color_scheme: Some(ColorScheme::Light),
+            variables,
+            ..Appearance::default()
+        };
+        let error = appearance.check_legible().unwrap_err();
+        assert_eq!(error.field, format!("appearance.variables.{field}"));
     }
 }

@@ -18,15 +18,25 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 }
 
 /// An appearance as it may be stored: every token checked, the logo on
-/// one of the merchant's origins.
-pub fn checked(merchant: &Merchant, appearance: Appearance) -> Result<Appearance, ApiError> {
-    appearance.validate().map_err(|e| {
+/// one of the merchant's origins, and the amount legible once it is laid
+/// over `base` (nothing for a merchant's default; the merchant's default
+/// for a session's own).
+pub fn checked(
+    merchant: &Merchant,
+    base: &Appearance,
+    appearance: Appearance,
+) -> Result<Appearance, ApiError> {
+    let refused = |e: kasse_core::appearance::AppearanceError| {
         ApiError::invalid(
             "parameter_invalid",
             &e.field,
             format!("{} {}.", e.field, e.message),
         )
-    })?;
+    };
+    appearance.validate().map_err(refused)?;
+    base.overlaid(&appearance)
+        .check_legible()
+        .map_err(refused)?;
     if let Some(logo) = &appearance.logo_url {
         redirect_url_on(logo, &merchant.origins).map_err(|e| {
             let origins: Vec<&str> = merchant.origins.iter().map(|o| o.as_str()).collect();
@@ -79,7 +89,7 @@ async fn set_appearance(
     MerchantAuth(merchant): MerchantAuth,
     ApiJson(appearance): ApiJson<Appearance>,
 ) -> Result<Json<Appearance>, ApiError> {
-    let appearance = checked(&merchant, appearance)?;
+    let appearance = checked(&merchant, &Appearance::default(), appearance)?;
     ctx.store
         .set_merchant_appearance(&merchant.id, &appearance)
         .await?;

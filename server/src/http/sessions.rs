@@ -241,7 +241,7 @@ fn validate(
     }
     let appearance = req
         .appearance
-        .map(|a| super::appearance::checked(merchant, a))
+        .map(|a| super::appearance::checked(merchant, &merchant.appearance, a))
         .transpose()?;
     let locale = req
         .locale

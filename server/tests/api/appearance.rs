@@ -81,6 +81,27 @@ async fn a_merchant_sets_its_look_and_a_session_changes_part_of_it() {
             "url_not_allowed",
             "appearance.logo_url",
         ),
+        // Colours that would hide the amount: transparent, or too faint.
+        (
+            json!({"variables": {"color-text": "#1d223000"}}),
+            "parameter_invalid",
+            "appearance.variables.color-text",
+        ),
+        (
+            json!({"variables": {"color-text": "#f0f0f0"}, "color_scheme": "light"}),
+            "parameter_invalid",
+            "appearance.variables.color-text",
+        ),
+        (
+            json!({"variables": {"color-primary": "#ffd700"}, "color_scheme": "light"}),
+            "parameter_invalid",
+            "appearance.variables.color-primary",
+        ),
+        (
+            json!({"dark_variables": {"color-text": "#2a2f3c"}}),
+            "parameter_invalid",
+            "appearance.dark_variables.color-text",
+        ),
     ] {
         let error = expect_error(put(body.clone()).await, 400, code).await;
         assert_eq!(error.error.param.as_deref(), Some(param), "{body}");
