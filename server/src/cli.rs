@@ -93,9 +93,46 @@ pub struct ServeArgs {
     /// A session refuses to confirm after this many declined attempts.
     #[arg(long, env = "KASSE_MAX_DECLINED_ATTEMPTS", default_value_t = 5)]
     pub max_declined_attempts: u32,
-    /// Confirm attempts one client address may make per minute.
+    /// Confirm attempts one client (IPv6: one /64) may make per minute,
+    /// counted across every instance.
     #[arg(long, env = "KASSE_CONFIRMS_PER_MINUTE", default_value_t = 20)]
     pub confirms_per_minute: u32,
+    /// Declined card payments of one merchant per minute after which its
+    /// card payments pause (card testing across many sessions).
+    #[arg(
+        long,
+        env = "KASSE_DECLINES_PER_MERCHANT_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub declines_per_merchant_per_minute: u32,
+    /// Keyed payments one merchant may make per minute.
+    #[arg(
+        long,
+        env = "KASSE_KEYED_PAYMENTS_PER_MERCHANT_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub keyed_payments_per_merchant_per_minute: u32,
+    /// Keyed payments one member of staff may make per minute.
+    #[arg(
+        long,
+        env = "KASSE_KEYED_PAYMENTS_PER_STAFF_PER_MINUTE",
+        default_value_t = 20
+    )]
+    pub keyed_payments_per_staff_per_minute: u32,
+    /// Terminal login attempts per minute from one client.
+    #[arg(
+        long,
+        env = "KASSE_LOGINS_PER_ADDRESS_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub logins_per_address_per_minute: u32,
+    /// Terminal login attempts per minute to one account, from anywhere.
+    #[arg(long, env = "KASSE_LOGINS_PER_ACCOUNT_PER_MINUTE", default_value_t = 5)]
+    pub logins_per_account_per_minute: u32,
+    /// Password checks (memory-hard) this instance runs at once; more
+    /// logins at once are answered 503 with Retry-After.
+    #[arg(long, env = "KASSE_CONCURRENT_PASSWORD_CHECKS", default_value_t = 4)]
+    pub concurrent_password_checks: usize,
     /// Hours after which an uncaptured authorisation is voided.
     #[arg(long, env = "KASSE_AUTHORIZATION_TTL_HOURS", default_value_t = 7 * 24)]
     pub authorization_ttl_hours: i64,
@@ -241,6 +278,12 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
         limits: Limits {
             max_declined_attempts: args.max_declined_attempts,
             confirms_per_minute: args.confirms_per_minute,
+            declines_per_merchant_per_minute: args.declines_per_merchant_per_minute,
+            keyed_payments_per_merchant_per_minute: args.keyed_payments_per_merchant_per_minute,
+            keyed_payments_per_staff_per_minute: args.keyed_payments_per_staff_per_minute,
+            logins_per_address_per_minute: args.logins_per_address_per_minute,
+            logins_per_account_per_minute: args.logins_per_account_per_minute,
+            concurrent_password_checks: args.concurrent_password_checks.max(1),
             authorization_ttl: args.authorization_ttl_hours * 3600,
             sweep_interval: Duration::from_millis(args.sweep_interval_ms.max(10)),
             trusted_proxies: args.trusted_proxies,

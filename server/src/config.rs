@@ -72,8 +72,19 @@ impl Default for WebhookConfig {
 pub struct Limits {
     /// A session refuses to confirm after this many declined attempts.
     pub max_declined_attempts: u32,
-    /// Confirm attempts one client address may make per minute.
+    /// Confirm attempts one client (IPv6: one /64) may make per minute.
     pub confirms_per_minute: u32,
+    /// Declined card payments of one merchant per minute, from every
+    /// session and channel, after which its card payments pause.
+    pub declines_per_merchant_per_minute: u32,
+    /// Keyed payments per minute, of one merchant and of one member of staff.
+    pub keyed_payments_per_merchant_per_minute: u32,
+    pub keyed_payments_per_staff_per_minute: u32,
+    /// Terminal logins per minute, from one client and to one account.
+    pub logins_per_address_per_minute: u32,
+    pub logins_per_account_per_minute: u32,
+    /// Password checks (argon2id, memory-hard) running at once.
+    pub concurrent_password_checks: usize,
     /// Authorisations not captured within this many seconds are voided.
     pub authorization_ttl: i64,
     /// How often the sweeper expires sessions and voids authorisations.
@@ -109,6 +120,12 @@ impl Default for Limits {
         Self {
             max_declined_attempts: 5,
             confirms_per_minute: 20,
+            declines_per_merchant_per_minute: 60,
+            keyed_payments_per_merchant_per_minute: 60,
+            keyed_payments_per_staff_per_minute: 20,
+            logins_per_address_per_minute: 10,
+            logins_per_account_per_minute: 5,
+            concurrent_password_checks: 4,
             authorization_ttl: 7 * 24 * 3600,
             sweep_interval: Duration::from_secs(30),
             trusted_proxies: Vec::new(),

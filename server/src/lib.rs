@@ -9,6 +9,7 @@ pub mod demo;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod merchants;
 pub mod outbound;
 pub mod processor;

@@ -73,6 +73,15 @@ impl ServerSecret {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// Whom a rate limit counts (an address, an email, a merchant), as the
+    /// shared counters name it: a keyed hash, so the table of counters
+    /// holds no address or email.
+    pub fn limit_key(&self, who: &str) -> String {
+        let mut mac = self.derive("kasse rate limit v1");
+        mac.update(who.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
     /// Encrypts what is stored at rest.
     pub fn sealer(&self) -> Sealer {
         let key = self

@@ -2,7 +2,6 @@
 //! so that tests can ask for port 0 and learn the real port.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Router;
@@ -51,8 +50,6 @@ impl Application {
         });
         let hosted_page = Arc::new(HostedPage::load(&config.static_dir));
         let static_files = crate::http::pages::static_files(&hosted_page);
-        let per_minute =
-            NonZeroU32::new(config.limits.confirms_per_minute.max(1)).expect("at least 1");
         let ctx = ApiContext {
             store: store.clone(),
             processor,
@@ -65,12 +62,9 @@ impl Application {
                 "terminal/index.html",
             )),
             limits: config.limits.clone(),
-            confirm_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
-                per_minute,
-            ))),
-            login_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
-                NonZeroU32::new(10).expect("not zero"),
-            ))),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.concurrent_password_checks.max(1),
+            )),
             webhook_client: crate::outbound::client(
                 &crate::outbound::OutboundConfig {
                     allow_private: config.webhooks.allow_private_addresses,

@@ -44,6 +44,9 @@ pub async fn sweep(ctx: &ApiContext) -> anyhow::Result<(u64, u64)> {
     if purged > 0 {
         tracing::info!(keys = purged, "idempotency keys past their time forgotten");
     }
+    ctx.store
+        .purge_hits(now - 2 * crate::limits::WINDOW)
+        .await?;
     Ok((expired, voided))
 }
 

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::pages::frame_ancestors;
 use super::pay::attempt_events;
 use super::{ApiContext, ApiError};
+use crate::limits::{self, Limit};
 use crate::processor::{ChallengeResult, Outcome};
 use crate::secrets::constant_time_eq;
 use crate::store::Payment;
@@ -273,9 +274,12 @@ async fn answer(
         }
         Outcome::Declined(code) => {
             let (to, events) = finish(PaymentAction::Decline, Some(code))?;
-            ctx.store
+            let done = ctx
+                .store
                 .finish_action(&id, to, Some(code.as_str()), now, &events)
-                .await?
+                .await?;
+            limits::count(&ctx, Limit::MerchantDeclines, &payment.merchant_id).await?;
+            done
         }
         Outcome::ChallengeRequired => false,
     };

@@ -42,8 +42,20 @@ pub enum ApiError {
     /// The request breaks a rule that its own content cannot fix (422).
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// A rate limit: try again after `retry_after` seconds (429).
     #[error("{message}")]
-    TooManyRequests { code: &'static str, message: String },
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after: u64,
+    },
+    /// Busy for a moment, for everyone: try again after `retry_after` seconds (503).
+    #[error("{message}")]
+    Unavailable {
+        code: &'static str,
+        message: String,
+        retry_after: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -66,6 +78,7 @@ impl ApiError {
             ApiError::Conflict { .. } | ApiError::Transition(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +97,7 @@ impl ApiError {
             | ApiError::TooManyRequests { code, .. } => {
                 (ErrorType::InvalidRequestError, *code, None)
             }
+            ApiError::Unavailable { code, .. } => (ErrorType::ApiError, *code, None),
             ApiError::Transition(_) => (
                 ErrorType::InvalidRequestError,
                 "payment_invalid_status",
@@ -117,6 +131,14 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: self.detail(),
         };
-        (self.status_code(), Json(body)).into_response()
+        let mut response = (self.status_code(), Json(body)).into_response();
+        if let ApiError::TooManyRequests { retry_after, .. }
+        | ApiError::Unavailable { retry_after, .. } = &self
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*retry_after).into());
+        }
+        response
     }
 }

@@ -139,6 +139,8 @@ impl FromRequestParts<ApiContext> for MerchantAuth {
             let staff = super::terminal::StaffAuth::from_parts(parts, ctx).await?;
             staff.allow(&parts.method, parts.uri.path())?;
             parts.extensions.insert(staff.merchant.clone());
+            // Who keyed a card in, for the per-person limits.
+            parts.extensions.insert(staff.user.clone());
             return Ok(MerchantAuth(staff.merchant));
         }
         let unauthorized = |m: &str| ApiError::Unauthorized(m.to_string());

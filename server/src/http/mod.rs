@@ -13,7 +13,6 @@ mod sessions;
 pub mod terminal;
 pub mod webhooks;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -48,10 +47,9 @@ pub struct ApiContext {
     /// The merchant terminal's page, `/terminal`.
     pub terminal_page: Arc<HostedPage>,
     pub limits: Limits,
-    /// Confirm attempts per client address, against card testing.
-    pub confirm_limiter: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
-    /// Terminal logins per client address, against password guessing.
-    pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<IpAddr>>,
+    /// Password checks running now; a login that finds none free is
+    /// answered at once rather than queued.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     pub webhooks: WebhookConfig,
     /// Sends webhooks: TLS, no redirects, public addresses only unless allowed.
     pub webhook_client: reqwest::Client,

@@ -26,6 +26,7 @@ use super::appearance::effective_appearance;
 use super::{ApiContext, ApiError, ApiJson, ClientSecret};
 use crate::events::{self, new_event};
 use crate::ids::{new_id, new_secret};
+use crate::limits::{self, Limit};
 use crate::processor::{Authorization, Outcome};
 use crate::secrets::constant_time_eq;
 use crate::store::{ConfirmClaim, Merchant, NewEvent, Payment, Session, StoreError};
@@ -126,32 +127,10 @@ async fn confirm(
 ) -> Result<Response, ApiError> {
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let client = ctx.limits.client_ip(peer.ip(), forwarded);
-    if ctx.confirm_limiter.check_key(&client).is_err() {
-        return Err(ApiError::TooManyRequests {
-            code: "rate_limited",
-            message: "Too many payment attempts from your network. Wait a minute and try again."
-                .into(),
-        });
-    }
+    limits::hit(&ctx, Limit::Confirms, &limits::client_key(client)).await?;
     let (session, merchant) = authorised_session(&ctx, &id, &secret).await?;
     let now = ctx.clock.now();
     refuse_unless_open(session.status_at(now))?;
-    let declined = ctx
-        .store
-        .session_payments(&id)
-        .await?
-        .iter()
-        .filter(|p| p.status == PaymentStatus::Failed)
-        .count();
-    if declined >= ctx.limits.max_declined_attempts as usize {
-        return Err(ApiError::Conflict {
-            code: "too_many_attempts",
-            message: format!(
-                "This payment was declined too many times. Return to {} and start again.",
-                merchant.name
-            ),
-        });
-    }
     let card = parse_card(&req.card, ctx.clock.year_month())?;
     let currency = Currency::parse(&session.currency)
         .map_err(|_| StoreError::Corrupt(format!("session {id} currency")))?;
@@ -183,6 +162,12 @@ async fn confirm(
                 message: "This checkout session can no longer be paid.".into(),
             });
         }
+    }
+    // Checked while holding the session, so that confirms racing each other
+    // cannot all pass the count before any of them adds to it.
+    if let Err(refused) = attempts_left(&ctx, &session, &merchant).await {
+        ctx.store.release_confirm(&id, &payment_id).await?;
+        return Err(refused);
     }
 
     let outcome = ctx
@@ -222,6 +207,9 @@ async fn confirm(
     let events = attempt_events(&ctx, &session, &payment);
     if !ctx.store.finish_confirm(&payment, &events).await? {
         return Err(lost_lease(&ctx, payment).await?);
+    }
+    if decline.is_some() {
+        limits::count(&ctx, Limit::MerchantDeclines, &merchant.id).await?;
     }
     tracing::info!(
         session = %session.id, payment = %payment_id, card = %card.number,
@@ -267,6 +255,39 @@ async fn confirm(
         )
             .into_response(),
     })
+}
+
+/// Refuses a confirm when the session has used up its attempts (declines
+/// and 3-D Secure challenges alike: a challenge abandoned is a guess that
+/// told the guesser something), or the merchant has had too many declines
+/// in the last minute across every session.
+async fn attempts_left(
+    ctx: &ApiContext,
+    session: &Session,
+    merchant: &Merchant,
+) -> Result<(), ApiError> {
+    let attempts = ctx
+        .store
+        .session_payments(&session.id)
+        .await?
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.status,
+                PaymentStatus::Failed | PaymentStatus::RequiresAction
+            )
+        })
+        .count();
+    if attempts >= ctx.limits.max_declined_attempts as usize {
+        return Err(ApiError::Conflict {
+            code: "too_many_attempts",
+            message: format!(
+                "This payment was declined too many times. Return to {} and start again.",
+                merchant.name
+            ),
+        });
+    }
+    limits::check(ctx, Limit::MerchantDeclines, &merchant.id).await
 }
 
 /// The acquirer answered after this confirm's lease ran out and another

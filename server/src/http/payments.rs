@@ -6,9 +6,9 @@
 //! written only if the payment is still in exactly that state. A lost race
 //! reads again, so concurrent refunds never exceed what was captured.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use kasse_core::api::ErrorBody;
 use kasse_core::api::{
     CaptureMethod, CapturePayment, CreatePayment, CreateRefund, PaymentCard, PaymentChannel,
@@ -25,8 +25,11 @@ use super::pay::{attempt_event_kind, attempt_record};
 use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth, OptionalJson};
 use crate::events::{self, new_event};
 use crate::ids::new_id;
+use crate::limits::{self, Limit};
 use crate::processor::{Authorization, Outcome};
-use crate::store::{Merchant, Payment, PaymentChange, PaymentQuery, PaymentState, Refund};
+use crate::store::{
+    Merchant, Payment, PaymentChange, PaymentQuery, PaymentState, Refund, StaffUser,
+};
 
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
@@ -219,17 +222,26 @@ async fn retrieve(
         (status = 201, description = "Approved: succeeded, or requires_capture", body = api::Payment),
         (status = 400, description = "Bad input, or a card that fails Kasse's checks", body = ErrorBody),
         (status = 402, description = "Declined by the issuer", body = api::Payment),
+        (status = 429, description = "Too many keyed payments, or declines, in the last minute", body = ErrorBody),
     ),
     security(("secret_key" = []))
 )]
 async fn create(
     State(ctx): State<ApiContext>,
     MerchantAuth(merchant): MerchantAuth,
+    staff: Option<Extension<StaffUser>>,
     ApiJson(req): ApiJson<CreatePayment>,
 ) -> Result<(StatusCode, Json<api::Payment>), ApiError> {
     let money = super::sessions::money_params(&req.currency, req.amount)?;
     let order_reference = super::sessions::text_field("order_reference", req.order_reference, 128)?;
     let card = super::pay::parse_card(&req.card, ctx.clock.year_month())?;
+    // Whoever may key cards in may test stolen ones: bounded per merchant,
+    // per member of staff, and by the merchant's recent declines.
+    limits::hit(&ctx, Limit::KeyedPerMerchant, &merchant.id).await?;
+    if let Some(Extension(user)) = &staff {
+        limits::hit(&ctx, Limit::KeyedPerStaff, &user.id).await?;
+    }
+    limits::check(&ctx, Limit::MerchantDeclines, &merchant.id).await?;
     let payment_id = new_id("pay");
     let outcome = ctx
         .processor
@@ -275,6 +287,9 @@ async fn create(
     let event = new_event(&ctx, &merchant.id, kind, &to_api(&payment), None);
     // A keyed payment has no session, so no lease to lose: always recorded.
     ctx.store.finish_confirm(&payment, &[event]).await?;
+    if decline.is_some() {
+        limits::count(&ctx, Limit::MerchantDeclines, &merchant.id).await?;
+    }
     tracing::info!(
         payment = %payment_id, card = %card.number, status = %status,
         decline = ?decline, "keyed payment"

@@ -20,6 +20,7 @@ use kasse_core::api::{CSRF_HEADER, LoginRequest, StaffSession};
 
 use super::{ApiContext, ApiError, ApiJson};
 use crate::ids::new_secret;
+use crate::limits::{self, Limit};
 use crate::secrets::constant_time_eq;
 use crate::staff::{self, COOKIE as COOKIE_NAME};
 use crate::store::{Merchant, StaffLogin, StaffUser};
@@ -54,13 +55,22 @@ async fn login(
     same_origin(&ctx, &headers)?;
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let client = ctx.limits.client_ip(peer.ip(), forwarded);
-    if ctx.login_limiter.check_key(&client).is_err() {
-        return Err(ApiError::TooManyRequests {
-            code: "rate_limited",
-            message: "Too many login attempts from your network. Wait a minute and try again."
-                .into(),
+    limits::hit(&ctx, Limit::LoginsPerAddress, &limits::client_key(client)).await?;
+    limits::hit(
+        &ctx,
+        Limit::LoginsPerAccount,
+        &req.email.trim().to_lowercase(),
+    )
+    .await?;
+    // Each check holds tens of MiB for a moment: a flood of logins is
+    // turned away at once instead of queueing until memory runs out.
+    let Ok(_checking) = ctx.password_checks.clone().try_acquire_owned() else {
+        return Err(ApiError::Unavailable {
+            code: "login_busy",
+            message: "Too many logins are being checked right now. Try again in a second.".into(),
+            retry_after: 1,
         });
-    }
+    };
     let password = req.password.expose().clone();
     let user = ctx.store.staff_user_by_email(&req.email).await?;
     // Hashing is slow on purpose: off the async threads.

@@ -463,6 +463,23 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets every key made before `before`; returns how many.
     async fn purge_idempotent(&self, before: i64) -> StoreResult<u64>;
 
+    /// Counts one more hit on a rate limit's `bucket` in the window that
+    /// starts at `window_start`; returns the hits in that window and in the
+    /// one `window` seconds before it. Shared by every instance.
+    async fn count_hit(
+        &self,
+        bucket: &str,
+        window_start: i64,
+        window: i64,
+    ) -> StoreResult<(i64, i64)>;
+    /// The same counts, without a hit.
+    async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)>;
+    /// Forgets the windows that started before `before`.
+    async fn purge_hits(&self, before: i64) -> StoreResult<u64>;
+    /// Lets go of a session this confirm holds without recording anything
+    /// (it was refused after taking the lease).
+    async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()>;
+
     /// Gives the merchant a webhook secret if it has none; returns the one it has.
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String>;
     async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;

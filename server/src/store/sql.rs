@@ -164,6 +164,19 @@ impl SqlStore {
         self.dialect
     }
 
+    /// The hits in one window of a rate limit's bucket.
+    async fn window_hits(&self, bucket: &str, window_start: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(stmt(
+            self.dialect,
+            "SELECT hits FROM rate_hits WHERE bucket = ? AND window_start = ?",
+        ))
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or(0))
+    }
+
     /// Seals what a database written before sealing holds in clear. Cheap
     /// when there is nothing left to seal: each column is asked only for
     /// values without the sealed prefix.
@@ -1214,6 +1227,57 @@ impl Store for SqlStore {
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn count_hit(
+        &self,
+        bucket: &str,
+        window_start: i64,
+        window: i64,
+    ) -> StoreResult<(i64, i64)> {
+        let current: i64 = sqlx::query_scalar(stmt(
+            self.dialect,
+            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES (?, ?, 1)
+             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
+             RETURNING hits",
+        ))
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&self.writer)
+        .await?;
+        let previous = self.window_hits(bucket, window_start - window).await?;
+        Ok((current, previous))
+    }
+
+    async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)> {
+        Ok((
+            self.window_hits(bucket, window_start).await?,
+            self.window_hits(bucket, window_start - window).await?,
+        ))
+    }
+
+    async fn purge_hits(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM rate_hits WHERE window_start < ?",
+        ))
+        .bind(before)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()> {
+        sqlx::query(stmt(
+            self.dialect,
+            "UPDATE checkout_sessions SET confirm_lease = NULL, confirm_lease_owner = NULL
+             WHERE id = ? AND confirm_lease_owner = ?",
+        ))
+        .bind(session_id)
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {

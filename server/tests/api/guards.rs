@@ -152,3 +152,148 @@ async fn the_sweeper_expires_sessions_and_voids_stale_authorisations() {
         "a second pass finds nothing"
     );
 }
+
+/// A confirm of `session` with `card` from `client`, as a trusted proxy
+/// (127.0.0.1 in these tests) forwards it.
+async fn confirm_from(
+    app: &crate::helpers::TestApp,
+    session: &CheckoutSession,
+    client: &str,
+    card: &str,
+) -> reqwest::Response {
+    app.http
+        .post(app.url(&format!("/v1/pay/{}/confirm", session.id)))
+        .header(CLIENT_SECRET_HEADER, &session.client_secret)
+        .header("X-Forwarded-For", client)
+        .json(&good_card(card))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_limited_by_their_64_however_they_rotate() {
+    let app = spawn_app_with(|c| {
+        c.limits.confirms_per_minute = 2;
+        c.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    for (client, status) in [
+        ("2001:db8:7:1::1", 402),
+        ("2001:db8:7:1:dead:beef:0:2", 402),
+        // A third address of the same /64: the same subscriber.
+        ("2001:db8:7:1:ffff::3", 429),
+        // Another /64 is another client.
+        ("2001:db8:7:2::1", 402),
+    ] {
+        let session = app.create_session().await;
+        let response = confirm_from(&app, &session, client, "4000000000000002").await;
+        assert_eq!(response.status(), status, "{client}");
+        if status == 429 {
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry), "{retry}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_merchants_declines_across_many_sessions_pause_its_card_payments() {
+    let app = spawn_app_with(|c| {
+        c.limits.declines_per_merchant_per_minute = 3;
+        c.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // A card tester: a fresh session and a fresh address for every guess.
+    for i in 0..3 {
+        let session = app.create_session().await;
+        let response = confirm_from(
+            &app,
+            &session,
+            &format!("198.51.100.{i}"),
+            "4000000000000002",
+        )
+        .await;
+        assert_eq!(response.status(), 402);
+    }
+    let session = app.create_session().await;
+    let paused = confirm_from(&app, &session, "198.51.100.9", "4242424242424242").await;
+    assert!(paused.headers().contains_key("retry-after"));
+    expect_error(paused, 429, "too_many_declines").await;
+    // Keyed payments of the same merchant pause too.
+    let keyed = app
+        .post(
+            "/v1/payments",
+            &serde_json::json!({"amount": 500, "currency": "USD",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}),
+        )
+        .await;
+    expect_error(keyed, 429, "too_many_declines").await;
+    // Another merchant's customers are not held up.
+    let other = app.other_merchant("Other", &[crate::helpers::SHOP]).await;
+    let theirs: CheckoutSession = app
+        .post_as(
+            &other.secret_key,
+            "/v1/checkout/sessions",
+            &crate::helpers::session_body(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        confirm_from(&app, &theirs, "198.51.100.10", "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    // Two minutes on, the declines have slid out of the window.
+    app.clock.advance(120);
+    assert_eq!(
+        confirm_from(&app, &session, "198.51.100.9", "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.count("SELECT count(*) FROM payments").await, 5);
+}
+
+#[tokio::test]
+async fn three_d_secure_challenges_count_towards_a_sessions_attempts() {
+    let app = spawn_app_with(|c| c.limits.max_declined_attempts = 2).await;
+    let session = app.create_session().await;
+    // Two challenges the customer never answers: each told the guesser the
+    // card is real enough to be challenged.
+    for _ in 0..2 {
+        let challenged = app.confirm(&session, &good_card("4000000000003220")).await;
+        assert_eq!(challenged.status(), 200);
+    }
+    let third = app.confirm(&session, &good_card("4242424242424242")).await;
+    expect_error(third, 409, "too_many_attempts").await;
+}
+
+#[tokio::test]
+async fn racing_confirms_cannot_all_pass_the_attempt_count() {
+    let app = spawn_app_with(|c| c.limits.max_declined_attempts = 2).await;
+    let session = app.create_session().await;
+    let card = good_card("4000000000000002");
+    for _ in 0..6 {
+        let answers =
+            futures_util::future::join_all((0..8).map(|_| app.confirm(&session, &card))).await;
+        for answer in answers {
+            assert!(
+                [402, 409].contains(&answer.status().as_u16()),
+                "{}",
+                answer.status()
+            );
+        }
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM payments").await,
+        2,
+        "no more declines than the cap, however the confirms raced"
+    );
+}

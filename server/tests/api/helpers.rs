@@ -57,8 +57,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         demo: false,
         sandbox_latency: Duration::ZERO,
         limits: Limits {
-            // Tests send many confirms from one address; the limit has its own test.
+            // Tests confirm, decline, key cards in and log in many times from
+            // one address, on a clock that stands still; each limit has its
+            // own test.
             confirms_per_minute: 10_000,
+            declines_per_merchant_per_minute: 10_000,
+            keyed_payments_per_merchant_per_minute: 10_000,
+            keyed_payments_per_staff_per_minute: 10_000,
+            logins_per_address_per_minute: 10_000,
+            logins_per_account_per_minute: 10_000,
             ..Limits::default()
         },
         webhooks: WebhookConfig {

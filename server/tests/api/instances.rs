@@ -290,3 +290,51 @@ async fn one_instance_killed_mid_load_loses_no_payment_and_no_event() {
     let log = std::fs::read_to_string(pair.dir.path().join("kasse.log")).unwrap();
     assert!(!log.contains("4242424242424242"));
 }
+
+#[tokio::test]
+async fn rate_limits_are_shared_by_every_instance() {
+    let pair = two_instances(&[
+        "--confirms-per-minute",
+        "4",
+        "--declines-per-merchant-per-minute",
+        "2",
+    ])
+    .await;
+    let confirm_with = |i: usize, card: &'static str| {
+        let pair = &pair;
+        async move {
+            let session = pair.session(i, &session_body()).await;
+            pair.http
+                .post(format!("{}/v1/pay/{}/confirm", pair.base(i), session.id))
+                .header("Kasse-Client-Secret", &session.client_secret)
+                .json(&good_card(card))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let code = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        (
+            status,
+            body["error"]["code"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    // One decline on each instance reaches the merchant's limit of two…
+    assert_eq!(confirm_with(0, "4000000000000002").await.status(), 402);
+    assert_eq!(confirm_with(1, "4000000000000002").await.status(), 402);
+    // …which both instances then hold to.
+    for i in [0, 1] {
+        assert_eq!(
+            code(confirm_with(i, "4242424242424242").await).await,
+            (429, "too_many_declines".into()),
+            "instance {i}"
+        );
+    }
+    // And this address has made its four confirms, two on each.
+    assert_eq!(
+        code(confirm_with(0, "4242424242424242").await).await,
+        (429, "rate_limited".into())
+    );
+}

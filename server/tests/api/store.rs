@@ -72,6 +72,7 @@ conformance!(
     a_payment_change_applies_only_from_the_state_it_expects,
     a_three_d_secure_outcome_is_written_once,
     idempotency_keys_start_once_replay_and_expire,
+    rate_limit_hits_are_counted_once_each_by_window,
     events_fan_out_to_the_endpoints_that_want_them,
     lists_are_newest_first_with_stable_cursors,
     deliveries_are_leased_to_one_claim_within_their_limits,
@@ -979,4 +980,24 @@ async fn sessions_expire_once(store: Arc<dyn Store>) {
     );
     let events = all_events(store.as_ref(), &m).await;
     assert_eq!(events.len(), 1);
+}
+
+async fn rate_limit_hits_are_counted_once_each_by_window(store: Arc<dyn Store>) {
+    // Forty hits at once, as from many instances: every one counted.
+    let counts = join_all((0..40).map(|_| {
+        let store = store.clone();
+        async move { store.count_hit("confirm:a", 600, 60).await.unwrap() }
+    }))
+    .await;
+    let mut seen: Vec<i64> = counts.iter().map(|(current, _)| *current).collect();
+    seen.sort();
+    assert_eq!(seen, (1..=40).collect::<Vec<_>>());
+    assert_eq!(store.hits("confirm:a", 600, 60).await.unwrap(), (40, 0));
+    assert_eq!(
+        store.count_hit("confirm:a", 660, 60).await.unwrap(),
+        (1, 40)
+    );
+    assert_eq!(store.hits("confirm:b", 660, 60).await.unwrap(), (0, 0));
+    assert_eq!(store.purge_hits(660).await.unwrap(), 1);
+    assert_eq!(store.hits("confirm:a", 660, 60).await.unwrap(), (1, 0));
 }

@@ -616,3 +616,106 @@ async fn marking_a_payment_validated_from_the_terminal_takes_an_operator_and_the
     let again: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(again["status"], "VALIDATED");
 }
+
+#[tokio::test]
+async fn keyed_payments_are_limited_per_merchant_and_per_member_of_staff() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.limits.keyed_payments_per_merchant_per_minute = 3;
+        c.limits.keyed_payments_per_staff_per_minute = 1;
+    })
+    .await;
+    app.staff("ada@tea.example", StaffRole::Operator).await;
+    app.staff("bob@tea.example", StaffRole::Operator).await;
+    let ada = app.logged_in("ada@tea.example").await;
+    let bob = app.logged_in("bob@tea.example").await;
+    let charge = |t| {
+        app.call(
+            t,
+            "POST",
+            "/v1/payments",
+            Some(keyed("4242424242424242", 500)),
+        )
+    };
+    assert_eq!(charge(&ada).await.status(), 201);
+    let again = charge(&ada).await;
+    assert!(again.headers().contains_key("retry-after"));
+    expect_error(again, 429, "rate_limited").await;
+    // Someone else at the same merchant still can, until the merchant's own
+    // limit (three, counting the refused attempt) is reached.
+    assert_eq!(charge(&bob).await.status(), 201);
+    let by_key = app
+        .post("/v1/payments", &keyed("4242424242424242", 500))
+        .await;
+    expect_error(by_key, 429, "rate_limited").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM payments").await,
+        2,
+        "refused payments reach no acquirer"
+    );
+    app.clock.advance(120);
+    assert_eq!(charge(&bob).await.status(), 201);
+}
+
+#[tokio::test]
+async fn logins_are_limited_per_account_and_per_address_and_password_checks_are_capped() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.limits.logins_per_account_per_minute = 2;
+        c.limits.logins_per_address_per_minute = 4;
+        c.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.staff("ada@tea.example", StaffRole::Operator).await;
+    let login_from = |client: &'static str, email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.url("/terminal/login"))
+                .header("X-Forwarded-For", client)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A guesser spreading over addresses: the account itself is limited,
+    // even against the right password.
+    assert_eq!(
+        login_from("203.0.113.1", "ada@tea.example", "guess one!!")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        login_from("203.0.113.2", "ADA@tea.example", "guess two!!")
+            .await
+            .status(),
+        401
+    );
+    let locked = login_from("203.0.113.3", "ada@tea.example", PASSWORD).await;
+    expect_error(locked, 429, "rate_limited").await;
+    // One address trying many accounts is limited too.
+    for email in ["a@x.example", "b@x.example", "c@x.example", "d@x.example"] {
+        let status = login_from("203.0.113.9", email, "nothing!!!!")
+            .await
+            .status();
+        assert_eq!(status, 401, "{email}");
+    }
+    let refused = login_from("203.0.113.9", "e@x.example", "nothing!!!!").await;
+    expect_error(refused, 429, "rate_limited").await;
+
+    // Every password check busy: a login is answered at once with 503.
+    app.clock.advance(120);
+    let all = app
+        .ctx
+        .password_checks
+        .clone()
+        .acquire_many_owned(app.ctx.limits.concurrent_password_checks as u32)
+        .await
+        .unwrap();
+    let busy = login_from("203.0.113.20", "ada@tea.example", PASSWORD).await;
+    assert_eq!(busy.headers()["retry-after"], "1");
+    expect_error(busy, 503, "login_busy").await;
+    drop(all);
+    let ok = login_from("203.0.113.21", "ada@tea.example", PASSWORD).await;
+    assert_eq!(ok.status(), 200);
+}
