@@ -11,7 +11,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 ADDR ?= 127.0.0.1:8080
 DATABASE ?= data/kasse.db
 
-.PHONY: run test bench bench-page setup services frontend build lint test-native test-wasm test-e2e clean
+.PHONY: run test bench bench-page setup services frontend build lint test-native test-api-fuzz test-wasm test-e2e clean
 
 run: setup frontend
 	@echo "==> Building the kasse server (release)"
@@ -19,7 +19,7 @@ run: setup frontend
 	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it)"
 	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist --webhook-allow-private
 
-test: setup services frontend lint test-native test-wasm test-e2e
+test: setup services frontend lint test-native test-api-fuzz test-wasm test-e2e
 	@echo "==> All tests passed"
 
 # Figures, not pass or fail: not part of `make test`. `bench` prints one
@@ -61,6 +61,10 @@ test-native:
 	cargo test --workspace --exclude kasse-e2e
 	@echo "==> The API tests again, each on its own PostgreSQL database"
 	KASSE_TEST_STORE=postgres cargo test -p kasse-server --test api
+
+test-api-fuzz:
+	@echo "==> schemathesis against /openapi.json of a running Kasse: any 5xx, or any answer the document does not describe, fails"
+	./scripts/api-fuzz.sh
 
 test-wasm:
 	@echo "==> wasm-bindgen-test in headless Chromium (card form, languages, theme)"

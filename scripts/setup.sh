@@ -68,6 +68,20 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wasm_bindgen_v
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
 fi
 
-printf '\n==> Tools ready: %s, %s, %s, %s\n' \
+# schemathesis attacks the API from its OpenAPI document in `make test`;
+# it lives in its own virtual environment, pinned.
+schemathesis_wanted=$(sed -n 's/^schemathesis==//p' scripts/schemathesis-requirements.txt)
+if ! .venv/bin/st --version 2>/dev/null | grep -q "version $schemathesis_wanted\$"; then
+    step "Installing schemathesis $schemathesis_wanted from PyPI into .venv (it attacks the API in make test)"
+    if ! python3 -m venv .venv 2>/dev/null; then
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+        python3 -m venv .venv
+    fi
+    .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/schemathesis-requirements.txt
+fi
+
+printf '\n==> Tools ready: %s, %s, %s, %s, %s\n' \
     "$(trunk --version)" "$(wasm-bindgen --version)" \
-    "$(chromium --version 2>/dev/null | head -n1)" "$(node_modules/.bin/wasm-opt --version)"
+    "$(chromium --version 2>/dev/null | head -n1)" "$(node_modules/.bin/wasm-opt --version)" \
+    "$(.venv/bin/st --version)"

@@ -63,7 +63,8 @@ pub struct Reference {
 
 impl Reference {
     pub fn new(openapi: &utoipa::openapi::OpenApi) -> Self {
-        let value = serde_json::to_value(openapi).expect("the document serialises");
+        let mut value = serde_json::to_value(openapi).expect("the document serialises");
+        document_common_responses(&mut value);
         Self {
             json: serde_json::to_string_pretty(&value).expect("JSON"),
             html: render(&value),
@@ -88,6 +89,88 @@ impl Reference {
             ),
         );
         response
+    }
+}
+
+/// The answers that every operation of a kind can give, added where its
+/// own annotation does not name them, so that the document lists every
+/// status a client can meet: a missing or wrong key or client secret (401),
+/// a terminal role or CSRF token that does not allow it (403), an unknown
+/// id (404), a bad query, body or `Idempotency-Key` (400), a key still in
+/// flight (409) or reused with another request (422).
+fn document_common_responses(doc: &mut Value) {
+    let error = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let Some(operation) = operation.as_object_mut() else {
+                continue;
+            };
+            let schemes: Vec<String> = operation
+                .get("security")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object)
+                .flat_map(|r| r.keys().cloned())
+                .collect();
+            let parameters: Vec<(String, String)> = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let field =
+                        |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    (field("in"), field("name"))
+                })
+                .collect();
+            let mut common: Vec<(&str, &str)> = Vec::new();
+            if schemes.iter().any(|s| s == "secret_key") {
+                common.push(("401", "No API key, or not a valid secret key"));
+                common.push((
+                    "403",
+                    "From the terminal: the member of staff's role does not allow it, or the CSRF token is missing",
+                ));
+            }
+            if schemes.iter().any(|s| s == "client_secret") {
+                common.push(("401", "No client secret"));
+            }
+            if path.contains('{') {
+                common.push(("404", "No such object, or not this merchant's"));
+            }
+            let writes = method != "get" && method != "head";
+            if writes || parameters.iter().any(|(place, _)| place == "query") {
+                common.push(("400", "A malformed query or body"));
+            }
+            if parameters.iter().any(|(_, name)| name == "Idempotency-Key") {
+                common.push((
+                    "409",
+                    "A request with this Idempotency-Key is still being processed",
+                ));
+                common.push(("422", "This Idempotency-Key was used with another request"));
+            }
+            let responses = operation
+                .entry("responses")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(responses) = responses.as_object_mut() {
+                for (status, description) in common {
+                    responses
+                        .entry(status)
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
     }
 }
 
