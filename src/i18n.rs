@@ -272,7 +272,7 @@ impl Text {
     /// the page has no words of its own for (the server's English is shown).
     pub fn api_error(&self, code: &str) -> Option<&'static str> {
         Some(match code {
-            "too_many_attempts" | "rate_limited" => self.too_many_attempts,
+            "too_many_attempts" | "rate_limited" | "too_many_declines" => self.too_many_attempts,
             "payment_in_progress" => self.in_progress,
             "checkout_session_expired" => self.expired,
             "checkout_session_complete" | "checkout_session_not_open" => self.already_paid,

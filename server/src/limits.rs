@@ -110,34 +110,13 @@ fn bucket(ctx: &ApiContext, limit: Limit, who: &str) -> String {
 /// Counts this request against `limit` for `who`, and refuses it if that
 /// goes over.
 pub async fn hit(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(), ApiError> {
-    let now = ctx.clock.now();
-    let counts = ctx
-        .store
-        .count_hit(
-            &bucket(ctx, limit, who),
-            now - now.rem_euclid(WINDOW),
-            WINDOW,
-        )
-        .await?;
-    let (count, retry_after) = estimate(now, counts);
-    if count > f64::from(limit.per_minute(&ctx.limits)) {
-        tracing::info!(limit = limit.name(), "rate limit reached");
-        return Err(limit.refusal(retry_after));
-    }
-    Ok(())
+    let (now, counts) = record(ctx, limit, who).await?;
+    judge(ctx, limit, now, counts, |count, most| count > most)
 }
 
 /// Counts one event (a decline) against `limit` for `who`, refusing nothing.
 pub async fn count(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(), ApiError> {
-    let now = ctx.clock.now();
-    ctx.store
-        .count_hit(
-            &bucket(ctx, limit, who),
-            now - now.rem_euclid(WINDOW),
-            WINDOW,
-        )
-        .await?;
-    Ok(())
+    record(ctx, limit, who).await.map(drop)
 }
 
 /// Refuses if what `limit` counts for `who` has already reached it.
@@ -145,14 +124,35 @@ pub async fn check(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(), ApiE
     let now = ctx.clock.now();
     let counts = ctx
         .store
-        .hits(
-            &bucket(ctx, limit, who),
-            now - now.rem_euclid(WINDOW),
-            WINDOW,
-        )
+        .hits(&bucket(ctx, limit, who), window_start(now), WINDOW)
         .await?;
+    judge(ctx, limit, now, counts, |count, most| count >= most)
+}
+
+fn window_start(now: i64) -> i64 {
+    now - now.rem_euclid(WINDOW)
+}
+
+/// One more hit; the time and the counts of this window and the last.
+async fn record(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(i64, (i64, i64)), ApiError> {
+    let now = ctx.clock.now();
+    let counts = ctx
+        .store
+        .count_hit(&bucket(ctx, limit, who), window_start(now), WINDOW)
+        .await?;
+    Ok((now, counts))
+}
+
+/// Refuses when `over` holds for the sliding count and the limit.
+fn judge(
+    ctx: &ApiContext,
+    limit: Limit,
+    now: i64,
+    counts: (i64, i64),
+    over: impl Fn(f64, f64) -> bool,
+) -> Result<(), ApiError> {
     let (count, retry_after) = estimate(now, counts);
-    if count >= f64::from(limit.per_minute(&ctx.limits)) {
+    if over(count, f64::from(limit.per_minute(&ctx.limits))) {
         tracing::info!(limit = limit.name(), "rate limit reached");
         return Err(limit.refusal(retry_after));
     }

@@ -234,16 +234,7 @@ async fn a_merchants_declines_across_many_sessions_pause_its_card_payments() {
     expect_error(keyed, 429, "too_many_declines").await;
     // Another merchant's customers are not held up.
     let other = app.other_merchant("Other", &[crate::helpers::SHOP]).await;
-    let theirs: CheckoutSession = app
-        .post_as(
-            &other.secret_key,
-            "/v1/checkout/sessions",
-            &crate::helpers::session_body(),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs = app.session_of(&other).await;
     assert_eq!(
         confirm_from(&app, &theirs, "198.51.100.10", "4242424242424242")
             .await

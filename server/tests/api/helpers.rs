@@ -264,6 +264,19 @@ impl TestApp {
         text
     }
 
+    /// A fresh session of another merchant, made with its own key.
+    pub async fn session_of(&self, merchant: &Credentials) -> CheckoutSession {
+        let response = self
+            .post_as(
+                &merchant.secret_key,
+                "/v1/checkout/sessions",
+                &session_body(),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
     pub async fn create_session(&self) -> CheckoutSession {
         self.create_session_with(session_body()).await
     }

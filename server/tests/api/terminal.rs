@@ -492,16 +492,7 @@ async fn a_hosted_payments_fingerprint_cannot_be_matched_by_a_keyed_payment() {
     assert_eq!(seen.len(), 1, "only the hosted payment carries it");
     // Another merchant's customer with the same card has another fingerprint.
     let other = app.other_merchant("Other", &[crate::helpers::SHOP]).await;
-    let session: kasse_core::api::CheckoutSession = app
-        .post_as(
-            &other.secret_key,
-            "/v1/checkout/sessions",
-            &crate::helpers::session_body(),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session = app.session_of(&other).await;
     let paid: Value = app
         .confirm(&session, &crate::helpers::good_card("4242424242424242"))
         .await
