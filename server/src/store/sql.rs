@@ -117,7 +117,8 @@ async fn open_pool_of(url: &str, sqlite_connections: u32) -> StoreResult<(AnyPoo
                     Box::pin(async move {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;
+                             PRAGMA secure_delete = ON;",
                         )
                         .await?;
                         Ok(())
@@ -181,6 +182,7 @@ impl SqlStore {
     /// when there is nothing left to seal: each column is asked only for
     /// values without the sealed prefix.
     pub async fn seal_legacy_secrets(&self) -> StoreResult<()> {
+        let mut sealed = 0;
         for (table, column, purpose) in [
             ("merchants", "signing_secret", SIGNING_SECRET),
             ("merchants", "webhook_secret", MERCHANT_WEBHOOK_SECRET),
@@ -203,6 +205,7 @@ impl SqlStore {
                     .bind(id)
                     .execute(&self.writer)
                     .await?;
+                sealed += 1;
             }
         }
         let stored = sqlx::query(
@@ -225,6 +228,15 @@ impl SqlStore {
                 .bind(self.sealer.seal(RESPONSE_BODY, &body).into_bytes())
                 .bind(merchant_id)
                 .bind(key)
+                .execute(&self.writer)
+                .await?;
+            sealed += 1;
+        }
+        if sealed > 0 && self.dialect == Dialect::Sqlite {
+            // The clear values' old pages are still in the write-ahead log:
+            // copy the sealed pages into the file and empty the log.
+            // (`secure_delete` has zeroed what was freed.)
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&self.writer)
                 .await?;
         }

@@ -176,3 +176,47 @@ async fn the_database_holds_no_card_data_and_no_secret_in_any_form() {
     assert!(stored.contains(&endpoint.id));
     assert!(stored.contains("kv1:"), "sealed values are there");
 }
+
+#[tokio::test]
+async fn secrets_stored_in_clear_by_an_older_kasse_are_sealed_when_it_starts() {
+    let app = spawn_app().await;
+    let session = app.create_session().await;
+    // As a database written before sealing holds them.
+    app.execute(&format!(
+        "UPDATE checkout_sessions SET client_secret = '{}' WHERE id = '{}'",
+        session.client_secret, session.id
+    ))
+    .await;
+    app.execute(&format!(
+        "UPDATE merchants SET signing_secret = '{}' WHERE id = '{}'",
+        app.merchant.signing_secret, app.merchant.merchant_id
+    ))
+    .await;
+    let clear = "SELECT count(*) FROM checkout_sessions WHERE client_secret NOT LIKE 'kv1:%'";
+    assert_eq!(app.count(clear).await, 1);
+    // Still readable as it is…
+    assert_eq!(app.pay_get(&session).await.status(), 200);
+
+    // …and sealed by the next start.
+    let store = kasse_server::store::connect(
+        &kasse_server::config::database_url(&app.database_url),
+        &app.ctx.secret,
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.count(clear).await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM merchants WHERE signing_secret NOT LIKE 'kv1:%'")
+            .await,
+        0
+    );
+    let read = store.session(&session.id).await.unwrap().unwrap();
+    assert_eq!(read.client_secret, session.client_secret);
+    let merchant = store
+        .merchant(&app.merchant.merchant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(merchant.signing_secret, app.merchant.signing_secret);
+    assert!(!app.stored_text().await.contains(&session.client_secret));
+}

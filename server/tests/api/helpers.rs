@@ -223,6 +223,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Runs a statement on the test's own database, behind Kasse's back.
+    pub async fn execute(&self, sql: &str) {
+        let pool = self.database().await;
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
     /// Runs a counting query on the test's own database.
     pub async fn count(&self, sql: &str) -> i64 {
         let pool = self.database().await;
