@@ -14,7 +14,7 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, database_url};
 use crate::demo::{DEMO_MERCHANT_ID, DEMO_MERCHANT_NAME, DEMO_STAFF_EMAIL, DemoShop};
-use crate::http::{ApiContext, ApiError, HostedPage, api_router};
+use crate::http::{ApiError, AppState, HostedPage, api_router};
 use crate::merchants::{self, Credentials};
 use crate::processor::{Processor, SandboxAcquirer};
 use crate::store::{self, Store};
@@ -29,7 +29,7 @@ pub struct Application {
     pub demo_staff: Option<(String, String)>,
     pub store: Arc<dyn Store>,
     /// What the handlers share; the background workers run with it too.
-    ctx: ApiContext,
+    ctx: AppState,
 }
 
 impl Application {
@@ -50,7 +50,7 @@ impl Application {
         });
         let hosted_page = Arc::new(HostedPage::load(&config.static_dir));
         let static_files = crate::http::pages::static_files(&hosted_page);
-        let ctx = ApiContext {
+        let ctx = AppState {
             store: store.clone(),
             processor,
             clock: clock.clone(),
@@ -133,7 +133,7 @@ impl Application {
     }
 
     /// The handlers' context, for tests that sweep by hand.
-    pub fn context(&self) -> ApiContext {
+    pub fn context(&self) -> AppState {
         self.ctx.clone()
     }
 
@@ -141,8 +141,8 @@ impl Application {
     /// the webhook worker and the sweeper run alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.ctx.limits.sweep_interval;
-        let deliveries = tokio::spawn(crate::delivery::run(self.ctx.clone()));
-        let sweeper = tokio::spawn(crate::sweeper::run(self.ctx, interval));
+        let deliveries = tokio::spawn(crate::workers::delivery::run(self.ctx.clone()));
+        let sweeper = tokio::spawn(crate::workers::sweeper::run(self.ctx, interval));
         let served = axum::serve(
             self.listener,
             self.router

@@ -13,21 +13,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use kasse_core::api::CaptureMethod;
-use kasse_core::error::DeclineCode;
 use kasse_core::money::format_amount;
-use kasse_core::{Currency, PaymentAction, PaymentStatus};
+use kasse_core::{Currency, PaymentStatus};
 use serde::Deserialize;
 
 use super::pages::frame_ancestors;
-use super::pay::attempt_events;
-use super::{ApiContext, ApiError};
-use crate::limits::{self, Limit};
-use crate::processor::{ChallengeResult, Outcome};
-use crate::secrets::constant_time_eq;
+use super::{ApiError, AppState};
+use crate::domain::threeds;
 use crate::store::Payment;
 
-pub fn router() -> axum::Router<ApiContext> {
+pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/acs/{payment_id}", get(start).post(answer))
 }
 
@@ -51,16 +46,6 @@ struct AnswerForm {
     embed: Option<String>,
     #[serde(default)]
     origin: Option<String>,
-}
-
-/// The payment, if it awaits this challenge and the token is its own.
-async fn awaiting(ctx: &ApiContext, id: &str, token: &str) -> Result<Option<Payment>, ApiError> {
-    Ok(ctx.store.payment(id).await?.filter(|p| {
-        p.status == PaymentStatus::RequiresAction
-            && p.action_token
-                .as_deref()
-                .is_some_and(|t| constant_time_eq(t, token))
-    }))
 }
 
 /// Moves the token from the fragment into the form and posts it; drops the
@@ -156,7 +141,7 @@ fn carried(embed: Option<&str>, origin: Option<&str>) -> String {
 /// from the fragment. It shows nothing of the payment, which the token
 /// alone may see.
 async fn start(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<Embedding>,
 ) -> Result<Response, ApiError> {
@@ -186,7 +171,7 @@ async fn start(
 }
 
 /// The challenge itself, for a token that is the payment's own.
-async fn challenge(ctx: &ApiContext, payment: &Payment, form: &AnswerForm) -> Response {
+async fn challenge(ctx: &AppState, payment: &Payment, form: &AnswerForm) -> Response {
     let id = &payment.id;
     let merchant = ctx
         .store
@@ -225,74 +210,19 @@ async fn challenge(ctx: &ApiContext, payment: &Payment, form: &AnswerForm) -> Re
 }
 
 async fn answer(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     Path(id): Path<String>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, ApiError> {
-    let Some(payment) = awaiting(&ctx, &id, &form.token).await? else {
+    let Some(payment) = threeds::awaiting(&ctx, &id, &form.token).await? else {
         return Ok(gone());
     };
     let Some(answer) = form.outcome.as_deref() else {
         return Ok(challenge(&ctx, &payment, &form).await);
     };
-    let outcome = ctx
-        .processor
-        .complete_challenge(&ChallengeResult {
-            reference: &payment.id,
-            bin: &payment.card_bin,
-            last4: &payment.card_last4,
-            authenticated: answer == "complete",
-        })
-        .await;
-    let session = match &payment.session_id {
-        Some(sid) => ctx.store.session(sid).await?,
-        None => None,
-    };
-    let Some(session) = session else {
+    let Some(session) = threeds::finish(&ctx, &payment, answer == "complete").await? else {
         return Ok(gone());
     };
-    let now = ctx.clock.now();
-    // The payment as it will be, and the events that say so.
-    let finish = |action: PaymentAction, decline: Option<DeclineCode>| {
-        let to = payment.status.apply(action)?;
-        let after = Payment {
-            status: to,
-            amount_captured: if to == PaymentStatus::Succeeded {
-                payment.amount
-            } else {
-                0
-            },
-            decline_code: decline.map(|d| d.as_str().to_string()),
-            ..payment.clone()
-        };
-        Ok::<_, ApiError>((to, attempt_events(&ctx, &session, &after)))
-    };
-    let finished = match outcome {
-        Outcome::Approved { .. } => {
-            let manual = payment.capture_method == CaptureMethod::Manual;
-            let (to, events) = finish(PaymentAction::Approve { manual }, None)?;
-            ctx.store.finish_action(&id, to, None, now, &events).await?
-        }
-        Outcome::Declined(code) => {
-            let (to, events) = finish(PaymentAction::Decline, Some(code))?;
-            let done = ctx
-                .store
-                .finish_action(&id, to, Some(code.as_str()), now, &events)
-                .await?;
-            limits::count(&ctx, Limit::MerchantDeclines, &payment.merchant_id).await?;
-            done
-        }
-        Outcome::ChallengeRequired => false,
-    };
-    if !finished {
-        // The session closed meanwhile (paid another way, or expired): this
-        // authentication must not charge the customer.
-        let code = DeclineCode::CardDeclined;
-        let (to, events) = finish(PaymentAction::Decline, Some(code))?;
-        ctx.store
-            .finish_action(&id, to, Some(code.as_str()), now, &events)
-            .await?;
-    }
     tracing::info!(payment = %id, outcome = %answer, "3-D Secure answered");
     let mut back = ctx
         .public_url

@@ -10,10 +10,10 @@ use kasse_core::origin::redirect_url_on;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiContext, ApiError, ApiJson, MerchantAuth};
+use super::{ApiError, ApiJson, AppState, MerchantAuth};
 use crate::store::{Merchant, Session};
 
-pub fn router() -> OpenApiRouter<ApiContext> {
+pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read_appearance, set_appearance))
 }
 
@@ -85,7 +85,7 @@ async fn read_appearance(MerchantAuth(merchant): MerchantAuth) -> Json<Appearanc
     security(("secret_key" = []))
 )]
 async fn set_appearance(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     ApiJson(appearance): ApiJson<Appearance>,
 ) -> Result<Json<Appearance>, ApiError> {

@@ -8,6 +8,7 @@ use kasse_core::TransitionError;
 use kasse_core::api::{ErrorBody, ErrorDetail};
 use kasse_core::error::ErrorType;
 
+use crate::domain::DomainError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +59,57 @@ pub enum ApiError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Every refusal of a domain operation, as the API answers it.
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Invalid {
+                code,
+                message,
+                param,
+            } => ApiError::InvalidRequest {
+                code,
+                message,
+                param,
+            },
+            DomainError::Card {
+                code,
+                message,
+                param,
+            } => ApiError::Card {
+                code,
+                message,
+                param,
+            },
+            DomainError::NotFound { kind, id } => ApiError::NotFound { kind, id },
+            DomainError::Conflict { code, message } => ApiError::Conflict { code, message },
+            DomainError::Transition(e) => ApiError::Transition(e),
+            DomainError::Unprocessable { code, message } => {
+                ApiError::Unprocessable { code, message }
+            }
+            DomainError::Limited {
+                code,
+                message,
+                retry_after,
+            } => ApiError::TooManyRequests {
+                code,
+                message,
+                retry_after,
+            },
+            DomainError::Busy {
+                code,
+                message,
+                retry_after,
+            } => ApiError::Unavailable {
+                code,
+                message,
+                retry_after,
+            },
+            DomainError::Store(e) => ApiError::Store(e),
+        }
+    }
 }
 
 impl ApiError {

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use kasse_core::api::CLIENT_SECRET_HEADER;
 use serde::de::DeserializeOwned;
 
-use super::{ApiContext, ApiError};
+use super::{ApiError, AppState};
 use crate::secrets::key_lookup;
 use crate::store::{KeyKind, Merchant};
 
@@ -124,10 +124,10 @@ fn join_path(path: &str, field: &str) -> String {
 /// The merchant whose secret key authorised this request.
 pub struct MerchantAuth(pub Merchant);
 
-impl FromRequestParts<ApiContext> for MerchantAuth {
+impl FromRequestParts<AppState> for MerchantAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, ApiError> {
         // Already authenticated by the idempotency layer.
         if let Some(merchant) = parts.extensions.get::<Merchant>() {
             return Ok(MerchantAuth(merchant.clone()));

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiContext, ApiError, MerchantAuth};
+use super::{ApiError, AppState, MerchantAuth};
 use crate::secrets::ServerSecret;
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -44,7 +44,7 @@ fn drop_cvc(value: &mut serde_json::Value) {
 }
 
 pub async fn idempotency(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {

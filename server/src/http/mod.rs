@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use url::Url;
 use utoipa::{IntoParams, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,37 +24,8 @@ use utoipa_axum::routes;
 pub use error::ApiError;
 pub use extract::{ApiJson, ClientSecret, MerchantAuth, OptionalJson};
 pub use pages::{CHECKOUT_JS, HostedPage};
-pub use payments::{capture_payment, void_payment};
-pub use sessions::expired_event;
 
-use crate::clock::Clock;
-use crate::config::{Limits, WebhookConfig};
-use crate::processor::Processor;
-use crate::secrets::ServerSecret;
-use crate::store::Store;
-
-/// What every handler may use.
-#[derive(Clone)]
-pub struct ApiContext {
-    pub store: Arc<dyn Store>,
-    pub processor: Arc<dyn Processor>,
-    pub clock: Arc<dyn Clock>,
-    pub secret: ServerSecret,
-    /// Where customers reach Kasse: the base of every hosted page URL.
-    pub public_url: Url,
-    pub hosted_page: Arc<HostedPage>,
-    /// The merchant terminal's page, `/terminal`.
-    pub terminal_page: Arc<HostedPage>,
-    pub limits: Limits,
-    /// Password checks running now; a login that finds none free is
-    /// answered at once rather than queued.
-    pub password_checks: Arc<tokio::sync::Semaphore>,
-    pub webhooks: WebhookConfig,
-    /// Sends webhooks: TLS, no redirects, public addresses only unless allowed.
-    pub webhook_client: reqwest::Client,
-    /// Tells the delivery worker that new deliveries are due.
-    pub wake_deliveries: Arc<tokio::sync::Notify>,
-}
+pub use crate::state::AppState;
 
 /// The `Idempotency-Key` header every merchant POST accepts.
 #[derive(IntoParams)]
@@ -67,7 +37,7 @@ pub struct IdempotencyKey {
     idempotency_key: Option<String>,
 }
 
-pub fn api_router(ctx: ApiContext) -> Router {
+pub fn api_router(ctx: AppState) -> Router {
     let (merchant_api, merchant_doc) = OpenApiRouter::new()
         .merge(sessions::router())
         .merge(payments::router())

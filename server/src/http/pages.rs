@@ -4,95 +4,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use tower_http::services::ServeDir;
 
 use kasse_core::appearance::Appearance;
 
-use super::ApiContext;
+use super::AppState;
 use super::appearance::effective_appearance;
+pub use crate::built::HostedPage;
 use crate::store::Merchant;
 
-/// The page's HTML and the Content-Security-Policy that allows exactly its
-/// own scripts: files from this origin, WebAssembly, and the hashes of the
-/// inline bootstrap that trunk writes.
-pub struct HostedPage {
-    html: Option<String>,
-    csp: String,
-    static_dir: std::path::PathBuf,
-}
-
-impl HostedPage {
-    /// The payment page, `index.html`.
-    pub fn load(static_dir: &std::path::Path) -> Self {
-        Self::load_file(static_dir, "index.html")
-    }
-
-    /// A page trunk built into `static_dir`: `index.html`, `terminal/index.html`.
-    pub fn load_file(static_dir: &std::path::Path, file: &str) -> Self {
-        let html = std::fs::read_to_string(static_dir.join(file)).ok();
-        if html.is_none() {
-            tracing::warn!(dir = %static_dir.display(), file, "a page is not built; run `make run`");
-        }
-        let hashes: String = html
-            .as_deref()
-            .map(inline_scripts)
-            .unwrap_or_default()
-            .iter()
-            .map(|body| {
-                let digest = Sha256::digest(body.as_bytes());
-                format!(
-                    " 'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(digest)
-                )
-            })
-            .collect();
-        // `frame-ancestors` is appended per request: see `frame_ancestors`.
-        let csp = format!(
-            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
-             img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
-             form-action 'none'"
-        );
-        Self {
-            html,
-            csp,
-            static_dir: static_dir.to_path_buf(),
-        }
-    }
-
-    pub fn csp(&self) -> &str {
-        &self.csp
-    }
-
-    pub fn html(&self) -> Option<&str> {
-        self.html.as_deref()
-    }
-}
-
-/// The bodies of `<script>` elements that have no `src`.
-fn inline_scripts(html: &str) -> Vec<&str> {
-    let mut scripts = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        let after = &rest[start..];
-        let Some(open_end) = after.find('>') else {
-            break;
-        };
-        let open_tag = &after[..open_end];
-        let body_start = &after[open_end + 1..];
-        let Some(close) = body_start.find("</script>") else {
-            break;
-        };
-        if !open_tag.contains(" src=") {
-            scripts.push(&body_start[..close]);
-        }
-        rest = &body_start[close..];
-    }
-    scripts
-}
-
-pub fn router() -> axum::Router<ApiContext> {
+pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/pay/{id}", get(page))
         .route("/checkout.js", get(checkout_js))
@@ -121,7 +42,7 @@ async fn checkout_js() -> Response {
 }
 
 /// Who may frame a page: in embed mode the merchant's origins, else nobody.
-pub async fn frame_ancestors(ctx: &ApiContext, merchant_id: Option<&str>, embed: bool) -> String {
+pub async fn frame_ancestors(ctx: &AppState, merchant_id: Option<&str>, embed: bool) -> String {
     let merchant = match merchant_id.filter(|_| embed) {
         Some(id) => ctx.store.merchant(id).await.ok().flatten(),
         None => None,
@@ -221,12 +142,12 @@ fn is_content_hashed(path: &str) -> bool {
 }
 
 async fn page(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<EmbedQuery>,
 ) -> Response {
     let page = &ctx.hosted_page;
-    let Some(html) = &page.html else {
+    let Some(html) = page.html() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "The payment page has not been built. Run `make run`, which builds it.",
@@ -245,12 +166,12 @@ async fn page(
         .zip(merchant.as_ref())
         .and_then(|(s, m)| logo_origin(&effective_appearance(m, s)));
     let policy = match logo {
-        Some(origin) => page.csp.replacen(
+        Some(origin) => page.csp().replacen(
             "img-src 'self' data:",
             &format!("img-src 'self' data: {origin}"),
             1,
         ),
-        None => page.csp.clone(),
+        None => page.csp().to_string(),
     };
     page_response(html, &format!("{policy}; {ancestors}"))
 }
@@ -277,7 +198,7 @@ pub(crate) fn page_response(html: &str, csp: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{inline_scripts, is_content_hashed};
+    use super::is_content_hashed;
 
     #[test]
     fn only_names_with_trunks_hash_are_immutable() {
@@ -289,12 +210,5 @@ mod tests {
         assert!(!is_content_hashed("/kasse-web.js"));
         assert!(!is_content_hashed("/kasse-web_bg.wasm"));
         assert!(!is_content_hashed("/logo-dark.svg"));
-    }
-
-    #[test]
-    fn finds_only_inline_scripts() {
-        let html = r#"<head><script src="/a.js"></script><script type="module">init('/x.wasm')</script></head>
-            <body><script>one()</script></body>"#;
-        assert_eq!(inline_scripts(html), vec!["init('/x.wasm')", "one()"]);
     }
 }

@@ -17,13 +17,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::webhooks::webhook_url;
-use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth};
-use crate::events::{self, new_event};
+use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
+use crate::domain::{sessions, views};
 use crate::ids::new_id;
 use crate::secrets::new_webhook_secret;
-use crate::store::{Merchant, NewEvent, Session};
+use crate::store::{Merchant, Session};
 
-pub fn router() -> OpenApiRouter<ApiContext> {
+pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create))
         .routes(routes!(retrieve))
@@ -52,7 +52,7 @@ const MAX_METADATA_VALUE_LEN: usize = 500;
     security(("secret_key" = []))
 )]
 async fn create(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     ApiJson(req): ApiJson<CreateCheckoutSession>,
 ) -> Result<(StatusCode, Json<CheckoutSession>), ApiError> {
@@ -64,7 +64,7 @@ async fn create(
     }
     ctx.store.insert_session(&session).await?;
     tracing::info!(session = %session.id, merchant = %merchant.id, "checkout session created");
-    Ok((StatusCode::CREATED, Json(to_api(&ctx, &session))))
+    Ok((StatusCode::CREATED, Json(views::session(&ctx, &session))))
 }
 
 /// Retrieve a checkout session
@@ -78,12 +78,12 @@ async fn create(
     security(("secret_key" = []))
 )]
 async fn retrieve(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<CheckoutSession>, ApiError> {
-    let session = own_session(&ctx, &merchant, &id).await?;
-    Ok(Json(to_api(&ctx, &session)))
+    let session = sessions::find(&ctx, &merchant.id, &id).await?;
+    Ok(Json(views::session(&ctx, &session)))
 }
 
 /// Expire a checkout session
@@ -100,59 +100,12 @@ async fn retrieve(
     security(("secret_key" = []))
 )]
 async fn expire(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<CheckoutSession>, ApiError> {
-    let session = own_session(&ctx, &merchant, &id).await?;
-    let now = ctx.clock.now();
-    let event = expired_event(&ctx, &session, now);
-    if !ctx
-        .store
-        .expire_session(&id, &merchant.id, now, &[event])
-        .await?
-    {
-        let status = session.status_at(now);
-        return Err(ApiError::Conflict {
-            code: "checkout_session_not_open",
-            message: match status {
-                SessionStatus::Open => {
-                    "A payment for this session is in progress; try again in a moment.".into()
-                }
-                other => format!("Only an open session can be expired; this one is {other}."),
-            },
-        });
-    }
-    let session = own_session(&ctx, &merchant, &id).await?;
-    Ok(Json(to_api(&ctx, &session)))
-}
-
-/// `checkout.session.expired`, with the session as it is once expired.
-pub fn expired_event(ctx: &ApiContext, session: &Session, now: i64) -> NewEvent {
-    let expired = Session {
-        status: SessionStatus::Expired,
-        expires_at: session.expires_at.min(now),
-        ..session.clone()
-    };
-    new_event(
-        ctx,
-        &session.merchant_id,
-        events::SESSION_EXPIRED,
-        &to_event_object(ctx, &expired),
-        session.notification_url.as_deref(),
-    )
-}
-
-/// A session of this merchant; another merchant's is as unknown as a missing one.
-async fn own_session(ctx: &ApiContext, merchant: &Merchant, id: &str) -> Result<Session, ApiError> {
-    ctx.store
-        .session(id)
-        .await?
-        .filter(|s| s.merchant_id == merchant.id)
-        .ok_or_else(|| ApiError::NotFound {
-            kind: "checkout session",
-            id: id.to_string(),
-        })
+    let session = sessions::expire(&ctx, &merchant.id, &id).await?;
+    Ok(Json(views::session(&ctx, &session)))
 }
 
 /// The `amount` and `currency` parameters, as money Kasse can charge.
@@ -184,7 +137,7 @@ pub(crate) fn money_params(currency: &str, amount: i64) -> Result<Money, ApiErro
 }
 
 fn validate(
-    ctx: &ApiContext,
+    ctx: &AppState,
     merchant: &Merchant,
     req: CreateCheckoutSession,
 ) -> Result<Session, ApiError> {
@@ -351,60 +304,4 @@ fn validate_metadata(
         }
     }
     Ok(metadata)
-}
-
-/// The merchant's view of a session.
-pub fn to_api(ctx: &ApiContext, s: &Session) -> CheckoutSession {
-    CheckoutSession {
-        id: s.id.clone(),
-        object: "checkout.session".into(),
-        url: hosted_page_url(ctx, s),
-        client_secret: s.client_secret.clone(),
-        status: s.status_at(ctx.clock.now()),
-        amount: s.amount,
-        currency: s.currency.clone(),
-        success_url: s.success_url.clone(),
-        cancel_url: s.cancel_url.clone(),
-        fail_url: s.fail_url.clone(),
-        order_reference: s.order_reference.clone(),
-        customer_name: s.customer_name.clone(),
-        customer_email: s.customer_email.clone(),
-        metadata: s.metadata.clone(),
-        capture_method: s.capture_method,
-        notification_url: s.notification_url.clone(),
-        appearance: s.appearance.clone(),
-        locale: s.locale,
-        payment_id: s.payment_id.clone(),
-        created: s.created,
-        expires_at: s.expires_at,
-    }
-}
-
-/// The session as events show it: without its client secret, in the URL
-/// or beside it. Events are kept in the outbox and sent to every endpoint;
-/// only the merchant that created the session needs the secret, and it has
-/// it from the creation's answer.
-pub fn to_event_object(ctx: &ApiContext, s: &Session) -> serde_json::Value {
-    let mut object = serde_json::to_value(to_api(ctx, s)).expect("a session serialises");
-    if let Some(fields) = object.as_object_mut() {
-        fields.remove("client_secret");
-        let mut url = ctx
-            .public_url
-            .join(&format!("pay/{}", s.id))
-            .expect("ids are URL-safe");
-        url.set_fragment(None);
-        fields.insert("url".into(), url.as_str().into());
-    }
-    object
-}
-
-/// `…/pay/{id}#{client_secret}`: the secret rides in the fragment, which
-/// browsers send to no server and put in no `Referer`.
-fn hosted_page_url(ctx: &ApiContext, s: &Session) -> String {
-    let mut url = ctx
-        .public_url
-        .join(&format!("pay/{}", s.id))
-        .expect("ids are URL-safe");
-    url.set_fragment(Some(&s.client_secret));
-    url.into()
 }

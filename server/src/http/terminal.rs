@@ -18,14 +18,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kasse_core::api::{CSRF_HEADER, LoginRequest, StaffSession};
 
-use super::{ApiContext, ApiError, ApiJson};
+use super::{ApiError, ApiJson, AppState};
+use crate::domain::limits::{self, Limit};
 use crate::ids::new_secret;
-use crate::limits::{self, Limit};
 use crate::secrets::constant_time_eq;
 use crate::staff::{self, COOKIE as COOKIE_NAME};
 use crate::store::{Merchant, StaffLogin, StaffUser};
 
-pub fn router() -> axum::Router<ApiContext> {
+pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/terminal", get(page))
         .route("/terminal/login", post(login))
@@ -33,7 +33,7 @@ pub fn router() -> axum::Router<ApiContext> {
         .route("/terminal/me", get(me))
 }
 
-async fn page(State(ctx): State<ApiContext>) -> Response {
+async fn page(State(ctx): State<AppState>) -> Response {
     let page = &ctx.terminal_page;
     let Some(html) = page.html() else {
         return (
@@ -47,7 +47,7 @@ async fn page(State(ctx): State<ApiContext>) -> Response {
 
 /// Log in to the terminal with an email and a password.
 async fn login(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -115,7 +115,7 @@ async fn login(
 }
 
 /// Ends this login, whatever state it is in.
-async fn logout(State(ctx): State<ApiContext>, mut parts: Parts) -> Result<Response, ApiError> {
+async fn logout(State(ctx): State<AppState>, mut parts: Parts) -> Result<Response, ApiError> {
     let staff = StaffAuth::from_parts(&mut parts, &ctx).await?;
     ctx.store
         .delete_staff_login(&staff.login.token_hash)
@@ -129,10 +129,7 @@ async fn logout(State(ctx): State<ApiContext>, mut parts: Parts) -> Result<Respo
 }
 
 /// Who is logged in, with the CSRF token for this login.
-async fn me(
-    State(ctx): State<ApiContext>,
-    mut parts: Parts,
-) -> Result<Json<StaffSession>, ApiError> {
+async fn me(State(ctx): State<AppState>, mut parts: Parts) -> Result<Json<StaffSession>, ApiError> {
     let staff = StaffAuth::from_parts(&mut parts, &ctx).await?;
     Ok(Json(session_body(
         &staff.user,
@@ -161,7 +158,7 @@ fn session_body(user: &StaffUser, merchant: &Merchant, login: &StaffLogin) -> St
 /// Under https the cookie carries the `__Host-` prefix: browsers then keep
 /// it only if it is Secure, for `/`, and set by this host itself, so a
 /// sibling subdomain cannot plant or overwrite it.
-fn cookie_name(ctx: &ApiContext) -> String {
+fn cookie_name(ctx: &AppState) -> String {
     if ctx.public_url.scheme() == "https" {
         format!("__Host-{COOKIE_NAME}")
     } else {
@@ -169,7 +166,7 @@ fn cookie_name(ctx: &ApiContext) -> String {
     }
 }
 
-fn cookie(ctx: &ApiContext, token: &str, max_age: i64) -> HeaderValue {
+fn cookie(ctx: &AppState, token: &str, max_age: i64) -> HeaderValue {
     let secure = if ctx.public_url.scheme() == "https" {
         "; Secure"
     } else {
@@ -183,7 +180,7 @@ fn cookie(ctx: &ApiContext, token: &str, max_age: i64) -> HeaderValue {
 }
 
 /// The login token from the request's cookies, if it has one.
-pub fn login_token<'h>(ctx: &ApiContext, headers: &'h HeaderMap) -> Option<&'h str> {
+pub fn login_token<'h>(ctx: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
     let wanted = cookie_name(ctx);
     headers
         .get_all(COOKIE)
@@ -197,7 +194,7 @@ pub fn login_token<'h>(ctx: &ApiContext, headers: &'h HeaderMap) -> Option<&'h s
 }
 
 /// A browser that says where the request came from must say this Kasse.
-fn same_origin(ctx: &ApiContext, headers: &HeaderMap) -> Result<(), ApiError> {
+fn same_origin(ctx: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(ORIGIN) else {
         return Ok(());
     };
@@ -228,7 +225,7 @@ pub struct StaffAuth {
 }
 
 impl StaffAuth {
-    pub async fn from_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, ApiError> {
+    pub async fn from_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, ApiError> {
         let ended = || {
             ApiError::Unauthorized(
                 "You are not logged in, or your login has ended. Log in again.".to_string(),

@@ -15,8 +15,8 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiContext, ApiError, ApiJson, IdempotencyKey, MerchantAuth};
-use crate::events::now_ms;
+use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
+use crate::domain::events::now_ms;
 use crate::ids::new_id;
 use crate::outbound;
 use crate::secrets::new_webhook_secret;
@@ -26,7 +26,7 @@ use crate::store::{DeliveryStatus, Event, EventQuery, Merchant, WebhookEndpoint}
 const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 const MAX_ENDPOINTS: usize = 16;
 
-pub fn router() -> OpenApiRouter<ApiContext> {
+pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_endpoint, list_endpoints))
         .routes(routes!(delete_endpoint))
@@ -121,7 +121,7 @@ fn enabled_events(events: Option<Vec<String>>) -> Result<Option<Vec<String>>, Ap
     security(("secret_key" = []))
 )]
 async fn create_endpoint(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     ApiJson(req): ApiJson<CreateWebhookEndpoint>,
 ) -> Result<(StatusCode, Json<api::WebhookEndpoint>), ApiError> {
@@ -158,7 +158,7 @@ async fn create_endpoint(
     security(("secret_key" = []))
 )]
 async fn list_endpoints(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
 ) -> Result<Json<WebhookEndpointList>, ApiError> {
     let endpoints = ctx.store.endpoints(&merchant.id).await?;
@@ -169,7 +169,7 @@ async fn list_endpoints(
 }
 
 async fn own_endpoint(
-    ctx: &ApiContext,
+    ctx: &AppState,
     merchant: &Merchant,
     id: &str,
 ) -> Result<WebhookEndpoint, ApiError> {
@@ -196,7 +196,7 @@ async fn own_endpoint(
     security(("secret_key" = []))
 )]
 async fn delete_endpoint(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<api::WebhookEndpoint>, ApiError> {
@@ -221,7 +221,7 @@ async fn delete_endpoint(
     security(("secret_key" = []))
 )]
 async fn rotate_secret(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<api::WebhookEndpoint>, ApiError> {
@@ -273,7 +273,7 @@ struct EventParams {
     security(("secret_key" = []))
 )]
 async fn list_events(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     params: Result<Query<EventParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventList>, ApiError> {
@@ -321,7 +321,7 @@ async fn list_events(
     }))
 }
 
-async fn own_event(ctx: &ApiContext, merchant: &Merchant, id: &str) -> Result<Event, ApiError> {
+async fn own_event(ctx: &AppState, merchant: &Merchant, id: &str) -> Result<Event, ApiError> {
     ctx.store
         .event(id)
         .await?
@@ -332,7 +332,7 @@ async fn own_event(ctx: &ApiContext, merchant: &Merchant, id: &str) -> Result<Ev
         })
 }
 
-async fn detail(ctx: &ApiContext, event: &Event) -> Result<EventDetail, ApiError> {
+async fn detail(ctx: &AppState, event: &Event) -> Result<EventDetail, ApiError> {
     let deliveries = ctx.store.event_deliveries(&event.id).await?;
     let attempts = ctx.store.event_attempts(&event.id).await?;
     Ok(EventDetail {
@@ -372,7 +372,7 @@ async fn detail(ctx: &ApiContext, event: &Event) -> Result<EventDetail, ApiError
     security(("secret_key" = []))
 )]
 async fn retrieve_event(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, ApiError> {
@@ -395,7 +395,7 @@ async fn retrieve_event(
     security(("secret_key" = []))
 )]
 async fn resend_event(
-    State(ctx): State<ApiContext>,
+    State(ctx): State<AppState>,
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, ApiError> {

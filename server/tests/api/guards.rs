@@ -2,7 +2,7 @@
 
 use kasse_core::api::{CLIENT_SECRET_HEADER, CheckoutSession};
 use kasse_core::{PaymentStatus, SessionStatus};
-use kasse_server::sweeper::sweep;
+use kasse_server::workers::sweeper::sweep;
 
 use crate::helpers::{expect_error, good_card, spawn_app, spawn_app_with};
 

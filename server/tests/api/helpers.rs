@@ -26,7 +26,7 @@ pub const START: i64 = 1_795_262_400;
 pub const SHOP: &str = "https://shop.example";
 
 pub struct TestApp {
-    pub ctx: kasse_server::http::ApiContext,
+    pub ctx: kasse_server::http::AppState,
     pub base: String,
     pub http: reqwest::Client,
     pub store: Arc<dyn Store>,

@@ -5,8 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::http::ApiContext;
 use crate::ids::new_id;
+use crate::state::AppState;
 use crate::store::NewEvent;
 
 pub const SESSION_COMPLETED: &str = "checkout.session.completed";
@@ -27,7 +27,7 @@ pub fn now_ms() -> i64 {
 
 /// An event about `object`, due for delivery at once.
 pub fn new_event(
-    ctx: &ApiContext,
+    ctx: &AppState,
     merchant_id: &str,
     kind: &str,
     object: &impl Serialize,

@@ -6,8 +6,9 @@
 
 use std::net::IpAddr;
 
+use super::DomainError;
 use crate::config::Limits;
-use crate::http::{ApiContext, ApiError};
+use crate::state::AppState;
 
 /// Every limit counts per minute.
 pub const WINDOW: i64 = 60;
@@ -51,7 +52,7 @@ impl Limit {
         }
     }
 
-    fn refusal(self, retry_after: u64) -> ApiError {
+    fn refusal(self, retry_after: u64) -> DomainError {
         let (code, message) = match self {
             Limit::Confirms => (
                 "rate_limited",
@@ -70,7 +71,7 @@ impl Limit {
                 "Too many login attempts. Wait a minute and try again.",
             ),
         };
-        ApiError::TooManyRequests {
+        DomainError::Limited {
             code,
             message: message.into(),
             retry_after,
@@ -103,24 +104,24 @@ fn estimate(now: i64, (current, previous): (i64, i64)) -> (f64, u64) {
     )
 }
 
-fn bucket(ctx: &ApiContext, limit: Limit, who: &str) -> String {
+fn bucket(ctx: &AppState, limit: Limit, who: &str) -> String {
     format!("{}:{}", limit.name(), ctx.secret.limit_key(who))
 }
 
 /// Counts this request against `limit` for `who`, and refuses it if that
 /// goes over.
-pub async fn hit(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(), ApiError> {
+pub async fn hit(ctx: &AppState, limit: Limit, who: &str) -> Result<(), DomainError> {
     let (now, counts) = record(ctx, limit, who).await?;
     judge(ctx, limit, now, counts, |count, most| count > most)
 }
 
 /// Counts one event (a decline) against `limit` for `who`, refusing nothing.
-pub async fn count(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(), ApiError> {
+pub async fn count(ctx: &AppState, limit: Limit, who: &str) -> Result<(), DomainError> {
     record(ctx, limit, who).await.map(drop)
 }
 
 /// Refuses if what `limit` counts for `who` has already reached it.
-pub async fn check(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(), ApiError> {
+pub async fn check(ctx: &AppState, limit: Limit, who: &str) -> Result<(), DomainError> {
     let now = ctx.clock.now();
     let counts = ctx
         .store
@@ -134,7 +135,7 @@ fn window_start(now: i64) -> i64 {
 }
 
 /// One more hit; the time and the counts of this window and the last.
-async fn record(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(i64, (i64, i64)), ApiError> {
+async fn record(ctx: &AppState, limit: Limit, who: &str) -> Result<(i64, (i64, i64)), DomainError> {
     let now = ctx.clock.now();
     let counts = ctx
         .store
@@ -145,12 +146,12 @@ async fn record(ctx: &ApiContext, limit: Limit, who: &str) -> Result<(i64, (i64,
 
 /// Refuses when `over` holds for the sliding count and the limit.
 fn judge(
-    ctx: &ApiContext,
+    ctx: &AppState,
     limit: Limit,
     now: i64,
     counts: (i64, i64),
     over: impl Fn(f64, f64) -> bool,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let (count, retry_after) = estimate(now, counts);
     if over(count, f64::from(limit.per_minute(&ctx.limits))) {
         tracing::info!(limit = limit.name(), "rate limit reached");

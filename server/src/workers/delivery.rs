@@ -14,9 +14,9 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::config::WebhookConfig;
-use crate::events::now_ms;
-use crate::http::ApiContext;
+use crate::domain::events::now_ms;
 use crate::outbound;
+use crate::state::AppState;
 use crate::store::{Attempt, AttemptResult, Claim, ClaimedDelivery};
 
 /// The wait before retry number `attempts` (0-based), with ±20 % jitter.
@@ -30,7 +30,7 @@ pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
 }
 
 /// Runs until the process ends.
-pub async fn run(ctx: ApiContext) {
+pub async fn run(ctx: AppState) {
     let config = ctx.webhooks.clone();
     let http = ctx.webhook_client.clone();
     let slots = Arc::new(Semaphore::new(config.concurrency));
@@ -87,7 +87,7 @@ pub async fn run(ctx: ApiContext) {
 }
 
 /// One attempt at one delivery, recorded whatever happens.
-async fn deliver(ctx: &ApiContext, http: &reqwest::Client, claimed: &ClaimedDelivery) {
+async fn deliver(ctx: &AppState, http: &reqwest::Client, claimed: &ClaimedDelivery) {
     let event = &claimed.event;
     let delivery = &claimed.delivery;
     let body = serde_json::to_vec(&json!({

@@ -6,14 +6,16 @@
 
 use std::time::Duration;
 
-use crate::http::{ApiContext, expired_event, void_payment};
+use crate::domain::limits::WINDOW;
+use crate::domain::{payments, sessions};
+use crate::state::AppState;
 
 /// One pass; returns (sessions expired, authorisations voided).
-pub async fn sweep(ctx: &ApiContext) -> anyhow::Result<(u64, u64)> {
+pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
     let now = ctx.clock.now();
     let mut expired = 0;
     for session in ctx.store.due_sessions(now).await? {
-        let event = expired_event(ctx, &session, now);
+        let event = sessions::expired_event(ctx, &session, now);
         if ctx
             .store
             .expire_session(&session.id, &session.merchant_id, now, &[event])
@@ -29,7 +31,7 @@ pub async fn sweep(ctx: &ApiContext) -> anyhow::Result<(u64, u64)> {
         .await?
     {
         // Another instance, or the merchant, may have got there first.
-        if void_payment(ctx, &payment.merchant_id, &payment.id)
+        if payments::void(ctx, &payment.merchant_id, &payment.id)
             .await
             .is_ok()
         {
@@ -44,14 +46,12 @@ pub async fn sweep(ctx: &ApiContext) -> anyhow::Result<(u64, u64)> {
     if purged > 0 {
         tracing::info!(keys = purged, "idempotency keys past their time forgotten");
     }
-    ctx.store
-        .purge_hits(now - 2 * crate::limits::WINDOW)
-        .await?;
+    ctx.store.purge_hits(now - 2 * WINDOW).await?;
     Ok((expired, voided))
 }
 
 /// Sweeps every `interval` until the process ends.
-pub async fn run(ctx: ApiContext, interval: Duration) {
+pub async fn run(ctx: AppState, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

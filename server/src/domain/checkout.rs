@@ -1,0 +1,447 @@
+//! Paying a checkout session with a card on the hosted page: the limits
+//! against card testing, the session's lease, the acquirer, the record of
+//! the attempt with its events, and where the customer goes next.
+
+use std::net::IpAddr;
+
+use kasse_core::api::{CaptureMethod, CardInput, PaymentChannel};
+use kasse_core::error::DeclineCode;
+use kasse_core::redirect::sign_url;
+use kasse_core::{
+    CardNumber, Currency, Cvc, Expiry, Money, PaymentAction, PaymentStatus, SessionStatus,
+};
+use url::Url;
+
+use super::DomainError;
+use super::events::{self, new_event};
+use super::limits::{self, Limit};
+use super::views;
+use crate::ids::{new_id, new_secret};
+use crate::processor::{Authorization, Outcome};
+use crate::secrets::constant_time_eq;
+use crate::state::AppState;
+use crate::store::{ConfirmClaim, Merchant, NewEvent, Payment, Session, StoreError};
+
+/// How long one confirm may hold a session before another may try.
+const CONFIRM_LEASE_SECONDS: i64 = 60;
+
+/// What became of a confirm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Paid (or authorised): send the customer to the signed `redirect_url`.
+    Succeeded {
+        payment_id: String,
+        redirect_url: String,
+    },
+    /// The issuer wants 3-D Secure: send the customer to `redirect_url`.
+    RequiresAction {
+        payment_id: String,
+        redirect_url: String,
+    },
+    /// Declined; the session stays open for another try.
+    Declined {
+        payment_id: String,
+        decline_code: DeclineCode,
+    },
+}
+
+/// Pays session `id`, whose client secret the caller gave, with `card`,
+/// for a customer at `client`.
+pub async fn confirm(
+    ctx: &AppState,
+    id: &str,
+    client_secret: &str,
+    client: IpAddr,
+    card: &CardInput,
+) -> Result<Confirmed, DomainError> {
+    limits::hit(ctx, Limit::Confirms, &limits::client_key(client)).await?;
+    let (session, merchant) = authorised_session(ctx, id, client_secret).await?;
+    let now = ctx.clock.now();
+    refuse_unless_open(session.status_at(now))?;
+    let card = parse_card(card, ctx.clock.year_month())?;
+    let currency = Currency::parse(&session.currency)
+        .map_err(|_| StoreError::Corrupt(format!("session {id} currency")))?;
+    let money = Money::new(session.amount, currency)
+        .map_err(|_| StoreError::Corrupt(format!("session {id} amount")))?;
+
+    let payment_id = new_id("pay");
+    match ctx
+        .store
+        .claim_session_for_confirm(id, &payment_id, now, now + CONFIRM_LEASE_SECONDS)
+        .await?
+    {
+        ConfirmClaim::Claimed => {}
+        ConfirmClaim::InProgress => {
+            return Err(DomainError::Conflict {
+                code: "payment_in_progress",
+                message: "A payment for this session is already being processed.".into(),
+            });
+        }
+        ConfirmClaim::NotOpen => {
+            let status = ctx
+                .store
+                .session(id)
+                .await?
+                .map_or(SessionStatus::Expired, |s| s.status_at(now));
+            refuse_unless_open(status)?;
+            return Err(DomainError::Conflict {
+                code: "checkout_session_not_open",
+                message: "This checkout session can no longer be paid.".into(),
+            });
+        }
+    }
+    // Checked while holding the session, so that confirms racing each other
+    // cannot all pass the count before any of them adds to it.
+    if let Err(refused) = attempts_left(ctx, &session, &merchant).await {
+        ctx.store.release_confirm(id, &payment_id).await?;
+        return Err(refused);
+    }
+
+    let outcome = ctx
+        .processor
+        .authorize(&Authorization {
+            card: &card.number,
+            expiry: card.expiry,
+            cvc: &card.cvc,
+            money,
+            reference: &payment_id,
+            moto: false,
+        })
+        .await;
+    let manual = session.capture_method == CaptureMethod::Manual;
+    let action = match &outcome {
+        Outcome::Approved { .. } => PaymentAction::Approve { manual },
+        Outcome::Declined(_) => PaymentAction::Decline,
+        Outcome::ChallengeRequired => PaymentAction::RequireAction,
+    };
+    let status = PaymentStatus::RequiresPaymentMethod.apply(action)?;
+    let payment = Payment {
+        session_id: Some(session.id.clone()),
+        capture_method: session.capture_method,
+        order_reference: session.order_reference.clone(),
+        ..attempt_record(
+            ctx,
+            &payment_id,
+            &merchant.id,
+            money,
+            &card,
+            status,
+            &outcome,
+        )
+    };
+    let decline = outcome.decline();
+    let action_token = payment.action_token.clone();
+    let events = attempt_events(ctx, &session, &payment);
+    if !ctx.store.finish_confirm(&payment, &events).await? {
+        return Err(lost_lease(ctx, payment).await?);
+    }
+    if decline.is_some() {
+        limits::count(ctx, Limit::MerchantDeclines, &merchant.id).await?;
+    }
+    tracing::info!(
+        session = %session.id, payment = %payment_id, card = %card.number,
+        status = %status, decline = ?decline, "payment attempt"
+    );
+
+    if let Some(token) = action_token {
+        // The token rides in the fragment, which no server sees; the
+        // bank's page posts it on.
+        let mut redirect_url = ctx
+            .public_url
+            .join(&format!("acs/{payment_id}"))
+            .expect("ids are URL-safe");
+        redirect_url.set_fragment(Some(&token));
+        return Ok(Confirmed::RequiresAction {
+            payment_id,
+            redirect_url: redirect_url.into(),
+        });
+    }
+    Ok(match decline {
+        None => Confirmed::Succeeded {
+            redirect_url: success_redirect_for(&session, &merchant, &payment_id),
+            payment_id,
+        },
+        Some(decline_code) => Confirmed::Declined {
+            payment_id,
+            decline_code,
+        },
+    })
+}
+
+pub struct ParsedCard {
+    pub number: CardNumber,
+    pub expiry: Expiry,
+    pub cvc: Cvc,
+    pub name: Option<String>,
+}
+
+/// What a payment attempt keeps of its card and the acquirer's answer: the
+/// brand, BIN, last four, expiry and a keyed fingerprint, never the number
+/// or the CVC. Made for the payment page (no session, automatic capture,
+/// no reference): a caller sets what differs.
+pub fn attempt_record(
+    ctx: &AppState,
+    payment_id: &str,
+    merchant_id: &str,
+    money: Money,
+    card: &ParsedCard,
+    status: PaymentStatus,
+    outcome: &Outcome,
+) -> Payment {
+    let now = ctx.clock.now();
+    Payment {
+        id: payment_id.to_string(),
+        merchant_id: merchant_id.to_string(),
+        session_id: None,
+        amount: money.amount(),
+        currency: money.currency().code().to_string(),
+        status,
+        card_brand: card.number.brand(),
+        card_bin: card.number.bin().to_string(),
+        card_last4: card.number.last4().to_string(),
+        card_exp_month: card.expiry.month,
+        card_exp_year: card.expiry.year,
+        card_fingerprint: ctx
+            .secret
+            .card_fingerprint(merchant_id, card.number.expose_digits()),
+        cardholder_name: card.name.clone(),
+        decline_code: outcome.decline().map(|d| d.as_str().to_string()),
+        authorization_code: match outcome {
+            Outcome::Approved { authorization_code } => Some(authorization_code.clone()),
+            _ => None,
+        },
+        capture_method: CaptureMethod::Automatic,
+        channel: PaymentChannel::Checkout,
+        amount_captured: if status == PaymentStatus::Succeeded {
+            money.amount()
+        } else {
+            0
+        },
+        amount_refunded: 0,
+        // Proves that the simulated issuer's page was reached.
+        action_token: (*outcome == Outcome::ChallengeRequired).then(|| new_secret("")),
+        validated: None,
+        order_reference: None,
+        created: now,
+        updated: now,
+    }
+}
+
+/// The event a finished attempt sends, by its status; none while it waits
+/// for 3-D Secure.
+pub fn attempt_event_kind(status: PaymentStatus) -> Option<&'static str> {
+    match status {
+        PaymentStatus::Succeeded => Some(events::PAYMENT_SUCCEEDED),
+        PaymentStatus::RequiresCapture => Some(events::PAYMENT_REQUIRES_CAPTURE),
+        PaymentStatus::Failed => Some(events::PAYMENT_FAILED),
+        _ => None,
+    }
+}
+
+/// The events of a payment attempt's outcome: the payment's own, and the
+/// session's completion when the attempt paid it.
+pub fn attempt_events(ctx: &AppState, session: &Session, payment: &Payment) -> Vec<NewEvent> {
+    let notify = session.notification_url.as_deref();
+    let Some(kind) = attempt_event_kind(payment.status) else {
+        return Vec::new();
+    };
+    let mut out = vec![new_event(
+        ctx,
+        &payment.merchant_id,
+        kind,
+        &views::payment(payment),
+        notify,
+    )];
+    if kind != events::PAYMENT_FAILED {
+        let completed = Session {
+            status: SessionStatus::Complete,
+            payment_id: Some(payment.id.clone()),
+            ..session.clone()
+        };
+        out.push(new_event(
+            ctx,
+            &payment.merchant_id,
+            events::SESSION_COMPLETED,
+            &views::session_event(ctx, &completed),
+            notify,
+        ));
+    }
+    out
+}
+
+/// Refuses a confirm when the session has used up its attempts (declines
+/// and 3-D Secure challenges alike: a challenge abandoned is a guess that
+/// told the guesser something), or the merchant has had too many declines
+/// in the last minute across every session.
+async fn attempts_left(
+    ctx: &AppState,
+    session: &Session,
+    merchant: &Merchant,
+) -> Result<(), DomainError> {
+    let attempts = ctx
+        .store
+        .session_payments(&session.id)
+        .await?
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.status,
+                PaymentStatus::Failed | PaymentStatus::RequiresAction
+            )
+        })
+        .count();
+    if attempts >= ctx.limits.max_declined_attempts as usize {
+        return Err(DomainError::Conflict {
+            code: "too_many_attempts",
+            message: format!(
+                "This payment was declined too many times. Return to {} and start again.",
+                merchant.name
+            ),
+        });
+    }
+    limits::check(ctx, Limit::MerchantDeclines, &merchant.id).await
+}
+
+/// The acquirer answered after this confirm's lease ran out and another
+/// confirm took the session: this attempt must not pay it too. An approval
+/// is recorded as voided, apart from the session, and the customer is told
+/// to look at the page again.
+async fn lost_lease(ctx: &AppState, payment: Payment) -> Result<DomainError, DomainError> {
+    let approved = matches!(
+        payment.status,
+        PaymentStatus::Succeeded | PaymentStatus::RequiresCapture | PaymentStatus::RequiresAction
+    );
+    let session = payment.session_id.clone().unwrap_or_default();
+    let detached = Payment {
+        session_id: None,
+        status: if approved {
+            PaymentStatus::Canceled
+        } else {
+            payment.status
+        },
+        amount_captured: 0,
+        action_token: None,
+        ..payment
+    };
+    ctx.store.finish_confirm(&detached, &[]).await?;
+    tracing::warn!(
+        session = %session, payment = %detached.id, status = %detached.status,
+        "confirm outlived its lease; its authorisation was voided, not recorded on the session"
+    );
+    Ok(DomainError::Conflict {
+        code: "payment_in_progress",
+        message: "Another attempt to pay this session finished first; this card was not charged. Reload the page to see the payment's state.".into(),
+    })
+}
+
+/// The session, if the client secret is its own. A wrong secret and an
+/// unknown session look the same, so ids cannot be probed.
+pub async fn authorised_session(
+    ctx: &AppState,
+    id: &str,
+    secret: &str,
+) -> Result<(Session, Merchant), DomainError> {
+    let not_found = || DomainError::NotFound {
+        kind: "checkout session",
+        id: id.to_string(),
+    };
+    let session = ctx
+        .store
+        .session(id)
+        .await?
+        .filter(|s| constant_time_eq(&s.client_secret, secret))
+        .ok_or_else(not_found)?;
+    let merchant = ctx
+        .store
+        .merchant(&session.merchant_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((session, merchant))
+}
+
+fn refuse_unless_open(status: SessionStatus) -> Result<(), DomainError> {
+    match status {
+        SessionStatus::Open => Ok(()),
+        SessionStatus::Complete => Err(DomainError::Conflict {
+            code: "checkout_session_complete",
+            message: "This checkout session has already been paid.".into(),
+        }),
+        SessionStatus::Expired => Err(DomainError::Conflict {
+            code: "checkout_session_expired",
+            message: "This checkout session has expired. Return to the shop to start again.".into(),
+        }),
+    }
+}
+
+/// The same checks the page runs, so a tampered page gains nothing.
+pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, DomainError> {
+    let card_error = |code: &'static str, param: &str, message: String| DomainError::Card {
+        code,
+        message,
+        param: Some(param.to_string()),
+    };
+    let number = CardNumber::parse(input.number.expose())
+        .map_err(|e| card_error(e.code(), "card.number", e.to_string()))?;
+    let expiry = Expiry::new(input.exp_month, input.exp_year, today).map_err(|e| {
+        let param = if e.code() == "invalid_expiry_month" {
+            "card.exp_month"
+        } else {
+            "card.exp_year"
+        };
+        card_error(e.code(), param, e.to_string())
+    })?;
+    let cvc = Cvc::parse(input.cvc.expose(), Some(number.brand()))
+        .map_err(|e| card_error(e.code(), "card.cvc", e.to_string()))?;
+    let name = input
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    if name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+    {
+        return Err(card_error(
+            "invalid_name",
+            "card.name",
+            "The cardholder name must be at most 100 characters.".into(),
+        ));
+    }
+    Ok(ParsedCard {
+        number,
+        expiry,
+        cvc,
+        name,
+    })
+}
+
+pub fn success_redirect(session: &Session, merchant: &Merchant) -> Option<String> {
+    let payment_id = session.payment_id.as_deref()?;
+    Some(success_redirect_for(session, merchant, payment_id))
+}
+
+pub fn success_redirect_for(session: &Session, merchant: &Merchant, payment_id: &str) -> String {
+    signed(
+        &session.success_url,
+        &[
+            ("session_id", &session.id),
+            ("payment_id", payment_id),
+            ("status", "succeeded"),
+        ],
+        merchant,
+    )
+}
+
+pub fn cancel_redirect(session: &Session, merchant: &Merchant) -> String {
+    signed(
+        &session.cancel_url,
+        &[("session_id", &session.id), ("status", "canceled")],
+        merchant,
+    )
+}
+
+fn signed(base: &str, params: &[(&str, &str)], merchant: &Merchant) -> String {
+    let base = Url::parse(base).expect("redirect URLs are validated when the session is created");
+    sign_url(&base, params, &merchant.signing_secret).into()
+}

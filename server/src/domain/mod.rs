@@ -1,0 +1,16 @@
+//! What Kasse does, apart from how it is asked: each operation a plain
+//! async function over the application's state that returns a
+//! [`DomainError`], never an HTTP answer. The HTTP handlers, the
+//! compatibility surfaces and the background workers all call these.
+
+pub mod checkout;
+pub mod error;
+pub mod events;
+pub mod keyed;
+pub mod limits;
+pub mod payments;
+pub mod sessions;
+pub mod threeds;
+pub mod views;
+
+pub use error::DomainError;

@@ -1,0 +1,110 @@
+//! The objects the API shows, and events carry, made from what the store
+//! keeps.
+
+use kasse_core::PaymentStatus;
+use kasse_core::api::{self, CheckoutSession, PaymentCard, PaymentChannel};
+use kasse_core::error::DeclineCode;
+
+use crate::state::AppState;
+use crate::store::{Payment, Refund, Session};
+
+/// The merchant's view of a session.
+pub fn session(ctx: &AppState, s: &Session) -> CheckoutSession {
+    CheckoutSession {
+        id: s.id.clone(),
+        object: "checkout.session".into(),
+        url: hosted_page_url(ctx, s),
+        client_secret: s.client_secret.clone(),
+        status: s.status_at(ctx.clock.now()),
+        amount: s.amount,
+        currency: s.currency.clone(),
+        success_url: s.success_url.clone(),
+        cancel_url: s.cancel_url.clone(),
+        fail_url: s.fail_url.clone(),
+        order_reference: s.order_reference.clone(),
+        customer_name: s.customer_name.clone(),
+        customer_email: s.customer_email.clone(),
+        metadata: s.metadata.clone(),
+        capture_method: s.capture_method,
+        notification_url: s.notification_url.clone(),
+        appearance: s.appearance.clone(),
+        locale: s.locale,
+        payment_id: s.payment_id.clone(),
+        created: s.created,
+        expires_at: s.expires_at,
+    }
+}
+
+/// The session as events show it: without its client secret, in the URL
+/// or beside it. Events are kept in the outbox and sent to every endpoint;
+/// only the merchant that created the session needs the secret, and it has
+/// it from the creation's answer.
+pub fn session_event(ctx: &AppState, s: &Session) -> serde_json::Value {
+    let mut object = serde_json::to_value(session(ctx, s)).expect("a session serialises");
+    if let Some(fields) = object.as_object_mut() {
+        fields.remove("client_secret");
+        let mut url = ctx
+            .public_url
+            .join(&format!("pay/{}", s.id))
+            .expect("ids are URL-safe");
+        url.set_fragment(None);
+        fields.insert("url".into(), url.as_str().into());
+    }
+    object
+}
+
+/// `…/pay/{id}#{client_secret}`: the secret rides in the fragment, which
+/// browsers send to no server and put in no `Referer`.
+fn hosted_page_url(ctx: &AppState, s: &Session) -> String {
+    let mut url = ctx
+        .public_url
+        .join(&format!("pay/{}", s.id))
+        .expect("ids are URL-safe");
+    url.set_fragment(Some(&s.client_secret));
+    url.into()
+}
+
+pub fn payment(p: &Payment) -> api::Payment {
+    api::Payment {
+        id: p.id.clone(),
+        object: "payment".into(),
+        status: p.status,
+        amount: p.amount,
+        amount_capturable: if p.status == PaymentStatus::RequiresCapture {
+            p.amount - p.amount_captured
+        } else {
+            0
+        },
+        amount_captured: p.amount_captured,
+        amount_refunded: p.amount_refunded,
+        currency: p.currency.clone(),
+        capture_method: p.capture_method,
+        channel: p.channel,
+        checkout_session: p.session_id.clone(),
+        order_reference: p.order_reference.clone(),
+        card: PaymentCard {
+            brand: p.card_brand,
+            bin: p.card_bin.clone(),
+            last4: p.card_last4.clone(),
+            exp_month: p.card_exp_month,
+            exp_year: p.card_exp_year,
+            fingerprint: (p.channel == PaymentChannel::Checkout)
+                .then(|| p.card_fingerprint.clone()),
+        },
+        decline_code: p.decline_code.as_deref().and_then(DeclineCode::parse),
+        created: p.created,
+    }
+}
+
+pub fn refund(r: &Refund) -> api::Refund {
+    api::Refund {
+        id: r.id.clone(),
+        object: "refund".into(),
+        payment_id: r.payment_id.clone(),
+        amount: r.amount,
+        currency: r.currency.clone(),
+        status: r.status,
+        reason: r.reason.clone(),
+        created: r.created,
+    }
+}

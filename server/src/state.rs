@@ -1,0 +1,37 @@
+//! The application's state: configuration, the store, the acquirer and the
+//! clock, shared by the HTTP handlers, the domain operations and the
+//! background workers.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::built::HostedPage;
+use crate::clock::Clock;
+use crate::config::{Limits, WebhookConfig};
+use crate::processor::Processor;
+use crate::secrets::ServerSecret;
+use crate::store::Store;
+
+/// What every handler, domain operation and background worker may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub processor: Arc<dyn Processor>,
+    pub clock: Arc<dyn Clock>,
+    pub secret: ServerSecret,
+    /// Where customers reach Kasse: the base of every hosted page URL.
+    pub public_url: Url,
+    pub hosted_page: Arc<HostedPage>,
+    /// The merchant terminal's page, `/terminal`.
+    pub terminal_page: Arc<HostedPage>,
+    pub limits: Limits,
+    /// Password checks running now; a login that finds none free is
+    /// answered at once rather than queued.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+    pub webhooks: WebhookConfig,
+    /// Sends webhooks: TLS, no redirects, public addresses only unless allowed.
+    pub webhook_client: reqwest::Client,
+    /// Tells the delivery worker that new deliveries are due.
+    pub wake_deliveries: Arc<tokio::sync::Notify>,
+}
