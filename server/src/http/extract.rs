@@ -133,10 +133,10 @@ impl FromRequestParts<AppState> for MerchantAuth {
             return Ok(MerchantAuth(merchant.clone()));
         }
         if !parts.headers.contains_key(AUTHORIZATION)
-            && super::terminal::login_token(ctx, &parts.headers).is_some()
+            && super::staff_auth::login_token(ctx, &parts.headers).is_some()
         {
             // The terminal: a member of staff's login, held to their role.
-            let staff = super::terminal::StaffAuth::from_parts(parts, ctx).await?;
+            let staff = super::staff_auth::StaffAuth::from_parts(parts, ctx).await?;
             staff.allow(&parts.method, parts.uri.path())?;
             parts.extensions.insert(staff.merchant.clone());
             // Who keyed a card in, for the per-person limits.

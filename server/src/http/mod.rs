@@ -10,6 +10,7 @@ pub(crate) mod pages;
 mod pay;
 mod payments;
 mod sessions;
+mod staff_auth;
 pub mod terminal;
 pub mod webhooks;
 

@@ -11,18 +11,18 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::header::{COOKIE, ORIGIN, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kasse_core::api::{CSRF_HEADER, LoginRequest, StaffSession};
+use kasse_core::api::{LoginRequest, StaffSession};
 
+use super::staff_auth::{StaffAuth, cookie_name, same_origin};
 use super::{ApiError, ApiJson, AppState};
 use crate::domain::limits::{self, Limit};
 use crate::ids::new_secret;
-use crate::secrets::constant_time_eq;
-use crate::staff::{self, COOKIE as COOKIE_NAME};
+use crate::staff;
 use crate::store::{Merchant, StaffLogin, StaffUser};
 
 pub fn router() -> axum::Router<AppState> {
@@ -155,17 +155,6 @@ fn session_body(user: &StaffUser, merchant: &Merchant, login: &StaffLogin) -> St
     }
 }
 
-/// Under https the cookie carries the `__Host-` prefix: browsers then keep
-/// it only if it is Secure, for `/`, and set by this host itself, so a
-/// sibling subdomain cannot plant or overwrite it.
-fn cookie_name(ctx: &AppState) -> String {
-    if ctx.public_url.scheme() == "https" {
-        format!("__Host-{COOKIE_NAME}")
-    } else {
-        COOKIE_NAME.to_string()
-    }
-}
-
 fn cookie(ctx: &AppState, token: &str, max_age: i64) -> HeaderValue {
     let secure = if ctx.public_url.scheme() == "https" {
         "; Secure"
@@ -177,126 +166,4 @@ fn cookie(ctx: &AppState, token: &str, max_age: i64) -> HeaderValue {
         "{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .expect("tokens are base62")
-}
-
-/// The login token from the request's cookies, if it has one.
-pub fn login_token<'h>(ctx: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
-    let wanted = cookie_name(ctx);
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, value)| value)
-        .filter(|v| !v.is_empty())
-}
-
-/// A browser that says where the request came from must say this Kasse.
-fn same_origin(ctx: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(ORIGIN) else {
-        return Ok(());
-    };
-    let ours = ctx.public_url.origin().ascii_serialization();
-    if origin.as_bytes() == ours.as_bytes() {
-        Ok(())
-    } else {
-        Err(forbidden(
-            "cross_origin",
-            "The terminal only accepts requests from its own pages.",
-        ))
-    }
-}
-
-fn forbidden(code: &'static str, message: &str) -> ApiError {
-    ApiError::Forbidden {
-        code,
-        message: message.to_string(),
-    }
-}
-
-/// A member of staff, logged in by cookie, whose request passed the CSRF
-/// check and whose login was just extended.
-pub struct StaffAuth {
-    pub user: StaffUser,
-    pub merchant: Merchant,
-    pub login: StaffLogin,
-}
-
-impl StaffAuth {
-    pub async fn from_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, ApiError> {
-        let ended = || {
-            ApiError::Unauthorized(
-                "You are not logged in, or your login has ended. Log in again.".to_string(),
-            )
-        };
-        let token = login_token(ctx, &parts.headers).ok_or_else(ended)?;
-        let now = ctx.clock.now();
-        let login = ctx
-            .store
-            .staff_login(&ctx.secret.hash_key(token))
-            .await?
-            .filter(|l| l.expires_at > now)
-            .ok_or_else(ended)?;
-        if staff::changes_state(&parts.method, parts.uri.path()) {
-            same_origin(ctx, &parts.headers)?;
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !constant_time_eq(sent, &login.csrf_token) {
-                return Err(forbidden(
-                    "csrf_token_invalid",
-                    "This request lacks the terminal's CSRF token; reload the terminal.",
-                ));
-            }
-        }
-        let user = ctx
-            .store
-            .staff_user(&login.user_id)
-            .await?
-            .ok_or_else(ended)?;
-        let merchant = ctx
-            .store
-            .merchant(&user.merchant_id)
-            .await?
-            .ok_or_else(ended)?;
-        // Extend the login, at most once a minute.
-        let expires_at = staff::sliding_expiry(login.created, now);
-        let login = if expires_at - login.expires_at >= 60 {
-            ctx.store
-                .extend_staff_login(&login.token_hash, expires_at)
-                .await?;
-            StaffLogin {
-                expires_at,
-                ..login
-            }
-        } else {
-            login
-        };
-        Ok(Self {
-            user,
-            merchant,
-            login,
-        })
-    }
-
-    /// Refuses a call the member of staff's role does not allow.
-    pub fn allow(&self, method: &Method, path: &str) -> Result<(), ApiError> {
-        let needed = staff::required_role(method, path);
-        if self.user.role >= needed {
-            return Ok(());
-        }
-        tracing::info!(user = %self.user.id, %method, path, "refused by role");
-        Err(forbidden(
-            "role_insufficient",
-            &format!(
-                "Your role, {}, cannot do this; it takes an {}.",
-                self.user.role.as_str(),
-                needed.as_str()
-            ),
-        ))
-    }
 }

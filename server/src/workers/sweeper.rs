@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
-use crate::domain::{payments, sessions};
+use crate::domain::{DomainError, payments, sessions};
 use crate::state::AppState;
 
 /// One pass; returns (sessions expired, authorisations voided).
@@ -30,13 +30,17 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
         .stale_authorizations(now - ctx.limits.authorization_ttl)
         .await?
     {
-        // Another instance, or the merchant, may have got there first.
-        if payments::void(ctx, &payment.merchant_id, &payment.id)
-            .await
-            .is_ok()
-        {
-            tracing::info!(payment = %payment.id, "uncaptured authorisation voided");
-            voided += 1;
+        match payments::void(ctx, &payment.merchant_id, &payment.id).await {
+            Ok(_) => {
+                tracing::info!(payment = %payment.id, "uncaptured authorisation voided");
+                voided += 1;
+            }
+            // Another instance, or the merchant, got there first.
+            Err(DomainError::Transition(_) | DomainError::NotFound { .. }) => {}
+            Err(error) => {
+                tracing::error!(payment = %payment.id, %error, "could not void a stale authorisation");
+                return Err(error.into());
+            }
         }
     }
     let purged = ctx

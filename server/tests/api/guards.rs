@@ -288,3 +288,37 @@ async fn racing_confirms_cannot_all_pass_the_attempt_count() {
         "no more declines than the cap, however the confirms raced"
     );
 }
+
+/// What the store fails at is an error, logged and answered 500: never a
+/// verdict on a payment, a refusal of the merchant's input, or a step the
+/// sweeper skips without a word.
+#[tokio::test]
+async fn a_store_failure_is_an_error_and_never_an_answer() {
+    let app = spawn_app().await;
+    let paid = app.paid_payment(700, false).await;
+    let authorised = app.paid_payment(900, true).await;
+    // The database loses its payments table under the running Kasse.
+    app.execute("ALTER TABLE payments RENAME TO payments_elsewhere")
+        .await;
+    let verdict = app.get(&format!("/v1/payments/{}/validate", paid.id)).await;
+    expect_error(verdict, 500, "internal_error").await;
+    let page = app
+        .get(&format!("/v1/payments?starting_after={}", paid.id))
+        .await;
+    expect_error(page, 500, "internal_error").await;
+    app.execute("ALTER TABLE payments_elsewhere RENAME TO payments")
+        .await;
+
+    // A void the sweeper cannot write is an error of the sweep.
+    app.execute("ALTER TABLE events RENAME TO events_elsewhere")
+        .await;
+    app.clock.advance(8 * 24 * 3600);
+    assert!(sweep(&app.ctx).await.is_err());
+    app.execute("ALTER TABLE events_elsewhere RENAME TO events")
+        .await;
+    assert_eq!(sweep(&app.ctx).await.unwrap().1, 1);
+    assert_eq!(
+        app.payment(&authorised.id).await.status,
+        PaymentStatus::Canceled
+    );
+}
