@@ -3,14 +3,17 @@
 //! [`DomainError`], never an HTTP answer. The HTTP handlers, the
 //! compatibility surfaces and the background workers all call these.
 
+pub mod appearance;
 pub mod checkout;
 pub mod error;
 pub mod events;
+pub mod input;
 pub mod keyed;
 pub mod limits;
 pub mod payments;
 pub mod sessions;
 pub mod threeds;
 pub mod views;
+pub mod webhooks;
 
 pub use error::DomainError;

@@ -1,13 +1,133 @@
 //! Checkout sessions' life after creation: looked up by their merchant,
 //! and expired, by the merchant or by the sweeper, with their event.
 
-use kasse_core::SessionStatus;
+use kasse_core::api::{
+    CreateCheckoutSession, SESSION_TTL_DEFAULT_SECONDS, SESSION_TTL_MAX_SECONDS,
+    SESSION_TTL_MIN_SECONDS,
+};
+use kasse_core::{RequestedLocale, SessionStatus};
 
 use super::DomainError;
+use super::appearance;
 use super::events::{self, new_event};
+use super::input;
 use super::views;
+use super::webhooks::webhook_url;
+use crate::ids::new_id;
+use crate::secrets::new_webhook_secret;
 use crate::state::AppState;
-use crate::store::{NewEvent, Session};
+use crate::store::{Merchant, NewEvent, Session};
+
+/// Opens a checkout session for `merchant`: every field checked, the
+/// redirect and notification URLs on its origins.
+pub async fn create(
+    ctx: &AppState,
+    merchant: &Merchant,
+    req: CreateCheckoutSession,
+) -> Result<Session, DomainError> {
+    let session = new_session(ctx, merchant, req)?;
+    if session.notification_url.is_some() {
+        ctx.store
+            .ensure_webhook_secret(&merchant.id, &new_webhook_secret())
+            .await?;
+    }
+    ctx.store.insert_session(&session).await?;
+    tracing::info!(session = %session.id, merchant = %merchant.id, "checkout session created");
+    Ok(session)
+}
+
+fn new_session(
+    ctx: &AppState,
+    merchant: &Merchant,
+    req: CreateCheckoutSession,
+) -> Result<Session, DomainError> {
+    let money = input::money_params(&req.currency, req.amount)?;
+    let currency = money.currency();
+    let success_url = input::merchant_url(merchant, "success_url", &req.success_url)?;
+    let cancel_url = input::merchant_url(merchant, "cancel_url", &req.cancel_url)?;
+    let fail_url = req
+        .fail_url
+        .as_deref()
+        .map(|u| input::merchant_url(merchant, "fail_url", u))
+        .transpose()?;
+    let notification_url = req
+        .notification_url
+        .as_deref()
+        .map(|u| {
+            let url = input::merchant_url(merchant, "notification_url", u)?;
+            webhook_url(
+                "notification_url",
+                &url,
+                ctx.webhooks.allow_private_addresses,
+            )?;
+            Ok::<_, DomainError>(url)
+        })
+        .transpose()?;
+    let order_reference = input::text_field("order_reference", req.order_reference, 128)?;
+    let customer_name = input::text_field("customer_name", req.customer_name, 200)?;
+    let customer_email = input::text_field("customer_email", req.customer_email, 254)?;
+    if let Some(email) = &customer_email {
+        let valid = email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !email.contains(char::is_whitespace);
+        if !valid {
+            return Err(DomainError::invalid(
+                "invalid_email",
+                "customer_email",
+                format!("'{email}' is not an email address."),
+            ));
+        }
+    }
+    let metadata = input::metadata(req.metadata.unwrap_or_default())?;
+    let ttl = req
+        .expires_in_seconds
+        .unwrap_or(SESSION_TTL_DEFAULT_SECONDS);
+    if !(SESSION_TTL_MIN_SECONDS..=SESSION_TTL_MAX_SECONDS).contains(&ttl) {
+        return Err(DomainError::invalid(
+            "parameter_out_of_range",
+            "expires_in_seconds",
+            format!(
+                "expires_in_seconds must be between {SESSION_TTL_MIN_SECONDS} (30 minutes) and {SESSION_TTL_MAX_SECONDS} (24 hours); got {ttl}."
+            ),
+        ));
+    }
+    let appearance = req
+        .appearance
+        .map(|a| appearance::checked(merchant, &merchant.appearance, a))
+        .transpose()?;
+    let locale = req
+        .locale
+        .as_deref()
+        .map(RequestedLocale::parse)
+        .transpose()
+        .map_err(|e| DomainError::invalid("invalid_locale", "locale", format!("{e}.")))?
+        .unwrap_or_default();
+    let id = new_id("cs");
+    let now = ctx.clock.now();
+    Ok(Session {
+        appearance,
+        locale,
+        client_secret: format!("{id}_secret_{}", &new_id("x")[2..]),
+        id,
+        merchant_id: merchant.id.clone(),
+        status: SessionStatus::Open,
+        amount: money.amount(),
+        currency: currency.code().to_string(),
+        success_url,
+        cancel_url,
+        fail_url,
+        order_reference,
+        customer_name,
+        customer_email,
+        metadata,
+        capture_method: req.capture_method.unwrap_or_default(),
+        notification_url,
+        payment_id: None,
+        created: now,
+        expires_at: now + ttl,
+    })
+}
 
 /// A session of this merchant; another merchant's is as unknown as a missing one.
 pub async fn find(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Session, DomainError> {

@@ -9,8 +9,8 @@ use tower_http::services::ServeDir;
 use kasse_core::appearance::Appearance;
 
 use super::AppState;
-use super::appearance::effective_appearance;
 pub use crate::built::HostedPage;
+use crate::domain::appearance::effective as effective_appearance;
 use crate::store::Merchant;
 
 pub fn router() -> axum::Router<AppState> {

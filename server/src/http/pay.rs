@@ -14,8 +14,8 @@ use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::appearance::effective_appearance;
 use super::{ApiError, ApiJson, AppState, ClientSecret};
+use crate::domain::appearance;
 use crate::domain::checkout::{self, Confirmed};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -59,7 +59,7 @@ async fn show(
     };
     Ok(Json(PaySession {
         last_error,
-        appearance: effective_appearance(&merchant, &session),
+        appearance: appearance::effective(&merchant, &session),
         locale: session.locale,
         payment_id: session.payment_id.clone(),
         merchant_origins: merchant

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, OptionalJson};
-use crate::domain::{checkout, keyed, payments, views};
+use crate::domain::{checkout, input, keyed, payments, views};
 use crate::store::{PaymentQuery, StaffUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -159,8 +159,8 @@ async fn create(
     staff: Option<Extension<StaffUser>>,
     ApiJson(req): ApiJson<CreatePayment>,
 ) -> Result<(StatusCode, Json<api::Payment>), ApiError> {
-    let money = super::sessions::money_params(&req.currency, req.amount)?;
-    let order_reference = super::sessions::text_field("order_reference", req.order_reference, 128)?;
+    let money = input::money_params(&req.currency, req.amount)?;
+    let order_reference = input::text_field("order_reference", req.order_reference, 128)?;
     let card = checkout::parse_card(&req.card, ctx.clock.year_month())?;
     let payment = keyed::charge(
         &ctx,

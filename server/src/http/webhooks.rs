@@ -8,23 +8,14 @@ use kasse_core::api::{
     self, AttemptInfo, CreateWebhookEndpoint, DeliveryInfo, EVENT_TYPES, ErrorBody, EventDetail,
     EventList, WebhookEndpointList,
 };
-use kasse_core::origin::is_loopback_http;
 use serde::Deserialize;
-use url::Url;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
-use crate::domain::events::now_ms;
-use crate::ids::new_id;
-use crate::outbound;
-use crate::secrets::new_webhook_secret;
-use crate::store::{DeliveryStatus, Event, EventQuery, Merchant, WebhookEndpoint};
-
-/// How long a rotated-out secret keeps signing beside the new one.
-const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
-const MAX_ENDPOINTS: usize = 16;
+use crate::domain::webhooks;
+use crate::store::{DeliveryStatus, Event, EventQuery, WebhookEndpoint};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,57 +47,6 @@ fn event_to_api(e: &Event) -> api::Event {
     }
 }
 
-/// A webhook URL: https, or with `allow_private` (the demo, tests) also
-/// http to loopback; never an internal address unless `allow_private`.
-/// Names are judged again at connect time, on what they resolve to.
-pub fn webhook_url(param: &str, input: &str, allow_private: bool) -> Result<Url, ApiError> {
-    let bad = |message: String| ApiError::invalid("invalid_url", param, message);
-    let url =
-        Url::parse(input.trim()).map_err(|_| bad(format!("'{input}' is not an absolute URL.")))?;
-    let loopback_http = allow_private && is_loopback_http(&url);
-    if url.scheme() != "https" && !loopback_http {
-        return Err(bad(format!("'{input}' must use https.")));
-    }
-    if url.host().is_none() {
-        return Err(bad(format!("'{input}' has no host.")));
-    }
-    if let Err(refused) = outbound::check_literal(&url, allow_private) {
-        return Err(bad(format!("'{input}' is refused: {refused}.")));
-    }
-    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(format!(
-            "'{input}' must not carry a fragment or credentials."
-        )));
-    }
-    Ok(url)
-}
-
-fn enabled_events(events: Option<Vec<String>>) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(mut events) = events else {
-        return Ok(None);
-    };
-    if events.is_empty() {
-        return Err(ApiError::invalid(
-            "parameter_invalid",
-            "enabled_events",
-            "enabled_events must name at least one event type; leave it out for all of them.",
-        ));
-    }
-    if let Some(unknown) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
-        return Err(ApiError::invalid(
-            "parameter_invalid",
-            "enabled_events",
-            format!(
-                "Unknown event type '{unknown}'; known types: {}.",
-                EVENT_TYPES.join(", ")
-            ),
-        ));
-    }
-    events.sort();
-    events.dedup();
-    Ok(Some(events))
-}
-
 /// Add a webhook endpoint
 ///
 /// The answer carries the endpoint's `whsec_` secret: it is shown only now.
@@ -125,26 +65,7 @@ async fn create_endpoint(
     MerchantAuth(merchant): MerchantAuth,
     ApiJson(req): ApiJson<CreateWebhookEndpoint>,
 ) -> Result<(StatusCode, Json<api::WebhookEndpoint>), ApiError> {
-    let url = webhook_url("url", &req.url, ctx.webhooks.allow_private_addresses)?;
-    let enabled_events = enabled_events(req.enabled_events)?;
-    if ctx.store.endpoints(&merchant.id).await?.len() >= MAX_ENDPOINTS {
-        return Err(ApiError::Conflict {
-            code: "too_many_endpoints",
-            message: format!("A merchant may have at most {MAX_ENDPOINTS} webhook endpoints."),
-        });
-    }
-    let endpoint = WebhookEndpoint {
-        id: new_id("we"),
-        merchant_id: merchant.id.clone(),
-        url: url.into(),
-        enabled_events,
-        secret: new_webhook_secret(),
-        previous_secret: None,
-        previous_secret_expires: None,
-        created: ctx.clock.now(),
-    };
-    ctx.store.insert_endpoint(&endpoint).await?;
-    tracing::info!(endpoint = %endpoint.id, url = %endpoint.url, "webhook endpoint added");
+    let endpoint = webhooks::add_endpoint(&ctx, &merchant.id, &req.url, req.enabled_events).await?;
     Ok((
         StatusCode::CREATED,
         Json(endpoint_to_api(&endpoint, Some(endpoint.secret.clone()))),
@@ -168,21 +89,6 @@ async fn list_endpoints(
     }))
 }
 
-async fn own_endpoint(
-    ctx: &AppState,
-    merchant: &Merchant,
-    id: &str,
-) -> Result<WebhookEndpoint, ApiError> {
-    ctx.store
-        .endpoint(id)
-        .await?
-        .filter(|e| e.merchant_id == merchant.id)
-        .ok_or_else(|| ApiError::NotFound {
-            kind: "webhook endpoint",
-            id: id.to_string(),
-        })
-}
-
 /// Remove a webhook endpoint
 ///
 /// Deliveries already made stay listed on their events.
@@ -200,10 +106,7 @@ async fn delete_endpoint(
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<api::WebhookEndpoint>, ApiError> {
-    let endpoint = own_endpoint(&ctx, &merchant, &id).await?;
-    ctx.store
-        .delete_endpoint(&id, &merchant.id, ctx.clock.now())
-        .await?;
+    let endpoint = webhooks::remove_endpoint(&ctx, &merchant.id, &id).await?;
     Ok(Json(endpoint_to_api(&endpoint, None)))
 }
 
@@ -225,21 +128,7 @@ async fn rotate_secret(
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<api::WebhookEndpoint>, ApiError> {
-    let endpoint = own_endpoint(&ctx, &merchant, &id).await?;
-    let secret = new_webhook_secret();
-    // The delivery worker signs by wall-clock time (it schedules in real
-    // milliseconds), so the overlap is measured on the same clock.
-    let until = now_ms() / 1000 + ROTATION_OVERLAP_SECONDS;
-    if !ctx
-        .store
-        .rotate_endpoint_secret(&id, &merchant.id, &secret, until)
-        .await?
-    {
-        return Err(ApiError::NotFound {
-            kind: "webhook endpoint",
-            id,
-        });
-    }
+    let (endpoint, secret) = webhooks::rotate_secret(&ctx, &merchant.id, &id).await?;
     Ok(Json(endpoint_to_api(&endpoint, Some(secret))))
 }
 
@@ -321,17 +210,6 @@ async fn list_events(
     }))
 }
 
-async fn own_event(ctx: &AppState, merchant: &Merchant, id: &str) -> Result<Event, ApiError> {
-    ctx.store
-        .event(id)
-        .await?
-        .filter(|e| e.merchant_id == merchant.id)
-        .ok_or_else(|| ApiError::NotFound {
-            kind: "event",
-            id: id.to_string(),
-        })
-}
-
 async fn detail(ctx: &AppState, event: &Event) -> Result<EventDetail, ApiError> {
     let deliveries = ctx.store.event_deliveries(&event.id).await?;
     let attempts = ctx.store.event_attempts(&event.id).await?;
@@ -376,7 +254,7 @@ async fn retrieve_event(
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, ApiError> {
-    let event = own_event(&ctx, &merchant, &id).await?;
+    let event = webhooks::find_event(&ctx, &merchant.id, &id).await?;
     Ok(Json(detail(&ctx, &event).await?))
 }
 
@@ -399,13 +277,6 @@ async fn resend_event(
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, ApiError> {
-    let event = own_event(&ctx, &merchant, &id).await?;
-    if ctx.store.resend_event(&event, now_ms()).await? == 0 {
-        return Err(ApiError::Conflict {
-            code: "no_destination",
-            message: "No webhook endpoint wants this event; add one first.".into(),
-        });
-    }
-    ctx.wake_deliveries.notify_one();
+    let event = webhooks::resend(&ctx, &merchant.id, &id).await?;
     Ok(Json(detail(&ctx, &event).await?))
 }

@@ -1,0 +1,120 @@
+//! The rules for values a caller gives, shared by every operation that
+//! takes them: money, free text, URLs on the merchant's origins, metadata.
+
+use std::collections::BTreeMap;
+
+use kasse_core::money::{AmountError, CurrencyError, MAX_AMOUNT_MINOR};
+use kasse_core::origin::{RedirectUrlError, redirect_url_on};
+use kasse_core::{Currency, Money};
+
+use super::DomainError;
+use crate::store::Merchant;
+
+const MAX_METADATA_KEYS: usize = 50;
+const MAX_METADATA_KEY_LEN: usize = 40;
+const MAX_METADATA_VALUE_LEN: usize = 500;
+
+/// The `amount` and `currency` parameters, as money Kasse can charge.
+pub fn money_params(currency: &str, amount: i64) -> Result<Money, DomainError> {
+    let currency = Currency::parse(currency).map_err(|e| {
+        let message = match e {
+            CurrencyError::Unknown(code) => format!(
+                "Unknown currency '{code}': use a three-letter ISO 4217 code such as USD, BDT or MNT."
+            ),
+            e @ CurrencyError::NotChargeable(_) => format!("{e}."),
+        };
+        DomainError::invalid("invalid_currency", "currency", message)
+    })?;
+    Money::new(amount, currency).map_err(|e| match e {
+        AmountError::NotPositive => DomainError::invalid(
+            "amount_too_small",
+            "amount",
+            format!(
+                "The amount must be a positive integer in the currency's minor units (e.g. 1050 for 10.50 {currency}); got {}.",
+                amount
+            ),
+        ),
+        AmountError::TooLarge => DomainError::invalid(
+            "amount_too_large",
+            "amount",
+            format!("The amount must be at most {MAX_AMOUNT_MINOR} minor units; got {}.", amount),
+        ),
+    })
+}
+
+pub fn merchant_url(merchant: &Merchant, param: &str, input: &str) -> Result<String, DomainError> {
+    redirect_url_on(input, &merchant.origins)
+        .map(String::from)
+        .map_err(|e| {
+            let code = match e {
+                RedirectUrlError::OffOrigin => "url_not_allowed",
+                RedirectUrlError::NotAUrl | RedirectUrlError::Insecure => "invalid_url",
+            };
+            let origins: Vec<&str> = merchant.origins.iter().map(|o| o.as_str()).collect();
+            DomainError::invalid(
+                code,
+                param,
+                format!(
+                    "{param} '{input}' {e}. Registered origins: {}.",
+                    origins.join(", ")
+                ),
+            )
+        })
+}
+
+pub fn text_field(
+    param: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
+    let Some(value) = value.map(|v| v.trim().to_string()) else {
+        return Ok(None);
+    };
+    if value.is_empty() {
+        return Err(DomainError::invalid(
+            "parameter_invalid",
+            param,
+            format!("{param} must not be empty; leave it out instead."),
+        ));
+    }
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "parameter_invalid",
+            param,
+            format!("{param} must be at most {max} characters of text without control characters."),
+        ));
+    }
+    Ok(Some(value))
+}
+
+pub fn metadata(
+    metadata: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, DomainError> {
+    if metadata.len() > MAX_METADATA_KEYS {
+        return Err(DomainError::invalid(
+            "parameter_invalid",
+            "metadata",
+            format!(
+                "metadata may have at most {MAX_METADATA_KEYS} keys; got {}.",
+                metadata.len()
+            ),
+        ));
+    }
+    for (key, value) in &metadata {
+        if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_LEN {
+            return Err(DomainError::invalid(
+                "parameter_invalid",
+                &format!("metadata.{key}"),
+                format!("metadata keys must have 1 to {MAX_METADATA_KEY_LEN} characters."),
+            ));
+        }
+        if value.chars().count() > MAX_METADATA_VALUE_LEN {
+            return Err(DomainError::invalid(
+                "parameter_invalid",
+                &format!("metadata.{key}"),
+                format!("metadata values must have at most {MAX_METADATA_VALUE_LEN} characters."),
+            ));
+        }
+    }
+    Ok(metadata)
+}
