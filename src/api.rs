@@ -4,13 +4,14 @@ use gloo_net::http::{Request, Response};
 use kasse_core::api::{
     CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, ErrorBody, PaySession,
 };
+use kasse_core::error::ErrorCode;
 use serde::de::DeserializeOwned;
 
 /// Why a call failed, in words for the customer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiFailure {
     /// The API's stable error code; `None` when the server was not reached.
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
     pub message: String,
 }
 

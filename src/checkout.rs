@@ -2,6 +2,7 @@
 //! sends the customer back to the merchant.
 
 use kasse_core::api::{CardInput, ConfirmRequest, ConfirmResponse, PaySession};
+use kasse_core::error::ErrorCode;
 use kasse_core::{Locale, SessionStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -338,9 +339,9 @@ fn Checkout(
                     busy.set(false);
                 }
                 Err(failure) => {
-                    match failure.code.as_deref() {
-                        Some("checkout_session_expired") => stage.set(Stage::Expired),
-                        Some("checkout_session_complete") => {
+                    match failure.code {
+                        Some(ErrorCode::CheckoutSessionExpired) => stage.set(Stage::Expired),
+                        Some(ErrorCode::CheckoutSessionComplete) => {
                             // Paid meanwhile (another tab): reload shows the receipt.
                             let _ = window().location().reload();
                         }
@@ -349,7 +350,6 @@ fn Checkout(
                     }
                     let message = failure
                         .code
-                        .as_deref()
                         .and_then(|code| t.api_error(code))
                         .map(str::to_string)
                         .unwrap_or_else(|| match failure.code {

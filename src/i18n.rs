@@ -5,7 +5,7 @@
 //! its components as context. A `{}` in a string is filled in by [`fill`].
 
 use kasse_core::card::{CardNumberError, CvcError, ExpiryError};
-use kasse_core::error::DeclineCode;
+use kasse_core::error::{DeclineCode, ErrorCode};
 use kasse_core::{Currency, Locale};
 use leptos::prelude::*;
 
@@ -270,13 +270,17 @@ impl Text {
 
     /// A refusal of the page API, by its stable code; `None` for a code
     /// the page has no words of its own for (the server's English is shown).
-    pub fn api_error(&self, code: &str) -> Option<&'static str> {
+    pub fn api_error(&self, code: ErrorCode) -> Option<&'static str> {
         Some(match code {
-            "too_many_attempts" | "rate_limited" | "too_many_declines" => self.too_many_attempts,
-            "payment_in_progress" => self.in_progress,
-            "checkout_session_expired" => self.expired,
-            "checkout_session_complete" | "checkout_session_not_open" => self.already_paid,
-            "resource_missing" => self.not_found,
+            ErrorCode::TooManyAttempts | ErrorCode::RateLimited | ErrorCode::TooManyDeclines => {
+                self.too_many_attempts
+            }
+            ErrorCode::PaymentInProgress => self.in_progress,
+            ErrorCode::CheckoutSessionExpired => self.expired,
+            ErrorCode::CheckoutSessionComplete | ErrorCode::CheckoutSessionNotOpen => {
+                self.already_paid
+            }
+            ErrorCode::ResourceMissing => self.not_found,
             _ => return None,
         })
     }
@@ -365,8 +369,11 @@ mod tests {
             for code in DeclineCode::ALL {
                 assert!(!t.decline(code).is_empty());
             }
-            assert_eq!(t.api_error("checkout_session_expired"), Some(t.expired));
-            assert_eq!(t.api_error("something_new"), None);
+            assert_eq!(
+                t.api_error(ErrorCode::CheckoutSessionExpired),
+                Some(t.expired)
+            );
+            assert_eq!(t.api_error(ErrorCode::Unknown), None);
         }
         assert_ne!(
             BN.decline(DeclineCode::InsufficientFunds),

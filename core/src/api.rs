@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::appearance::Appearance;
 
 use crate::card::CardBrand;
-use crate::error::{DeclineCode, ErrorType};
+use crate::error::{DeclineCode, ErrorCode, ErrorType};
 use crate::locale::RequestedLocale;
 use crate::sensitive::Sensitive;
 use crate::status::{PaymentStatus, SessionStatus};
@@ -503,7 +503,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     #[serde(rename = "type")]
     pub kind: ErrorType,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub param: Option<String>,
     /// For a refused state change: the statuses that would have allowed it.

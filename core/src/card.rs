@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 /// Card networks Kasse recognises by their issuer identification number.
@@ -231,13 +232,13 @@ pub enum CardNumberError {
 }
 
 impl CardNumberError {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
             CardNumberError::Empty | CardNumberError::NotDigits | CardNumberError::WrongLength => {
-                "invalid_number"
+                ErrorCode::InvalidNumber
             }
-            CardNumberError::FailsLuhn => "incorrect_number",
-            CardNumberError::UnknownBrand => "unsupported_card_brand",
+            CardNumberError::FailsLuhn => ErrorCode::IncorrectNumber,
+            CardNumberError::UnknownBrand => ErrorCode::UnsupportedCardBrand,
         }
     }
 }
@@ -337,11 +338,11 @@ pub enum ExpiryError {
 }
 
 impl ExpiryError {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            ExpiryError::Malformed | ExpiryError::BadMonth => "invalid_expiry_month",
-            ExpiryError::Expired => "invalid_expiry_year",
-            ExpiryError::TooFar => "invalid_expiry_year",
+            ExpiryError::Malformed | ExpiryError::BadMonth => ErrorCode::InvalidExpiryMonth,
+            ExpiryError::Expired => ErrorCode::InvalidExpiryYear,
+            ExpiryError::TooFar => ErrorCode::InvalidExpiryYear,
         }
     }
 }
@@ -408,8 +409,8 @@ pub enum CvcError {
 }
 
 impl CvcError {
-    pub fn code(self) -> &'static str {
-        "invalid_cvc"
+    pub fn code(self) -> ErrorCode {
+        ErrorCode::InvalidCvc
     }
 }
 

@@ -21,6 +21,221 @@ pub enum ErrorType {
     ApiError,
 }
 
+/// The stable `code` of every error Kasse answers, as a closed list: the
+/// server answers with these, the page and the terminal match on them, and
+/// the OpenAPI document lists them. Serialised as the snake_case strings
+/// the wire has always carried; a code this build does not know reads as
+/// `Unknown`, so an older client keeps working against a newer server.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A parameter's value breaks its rule.
+    ParameterInvalid,
+    /// A required parameter is missing.
+    ParameterMissing,
+    /// A parameter Kasse does not know.
+    ParameterUnknown,
+    /// A number outside its bounds.
+    ParameterOutOfRange,
+    /// The body is not JSON.
+    InvalidJson,
+    /// The body could not be read, or is over 1 MiB.
+    InvalidBody,
+    /// The body is not sent as application/json.
+    InvalidContentType,
+    /// Not an ISO 4217 currency Kasse charges in.
+    InvalidCurrency,
+    /// Not an email address.
+    InvalidEmail,
+    /// Not a language the page speaks.
+    InvalidLocale,
+    /// Not an absolute URL Kasse accepts there.
+    InvalidUrl,
+    /// A URL off the merchant's registered origins.
+    UrlNotAllowed,
+    /// An amount that is not a positive integer.
+    AmountTooSmall,
+    /// An amount over the largest Kasse takes.
+    AmountTooLarge,
+    /// An Idempotency-Key that is empty or too long.
+    IdempotencyKeyInvalid,
+    /// An Idempotency-Key used with another request.
+    IdempotencyKeyReused,
+    /// An Idempotency-Key whose first request is still running.
+    IdempotencyKeyInUse,
+    /// No such object, or not this merchant's.
+    ResourceMissing,
+    /// No key, a wrong key or a wrong client secret.
+    Unauthorized,
+    /// A card number that is incomplete or not digits.
+    InvalidNumber,
+    /// A card number that fails the Luhn check.
+    IncorrectNumber,
+    /// A card network Kasse does not accept.
+    UnsupportedCardBrand,
+    /// An expiry month that is not 1 to 12.
+    InvalidExpiryMonth,
+    /// An expiry in the past or too far ahead.
+    InvalidExpiryYear,
+    /// A security code of the wrong length.
+    InvalidCvc,
+    /// A cardholder name too long or with control characters.
+    InvalidName,
+    /// The issuer asked for 3-D Secure where none can be done.
+    AuthenticationRequired,
+    /// The session is paid already.
+    CheckoutSessionComplete,
+    /// The session has expired.
+    CheckoutSessionExpired,
+    /// The session can no longer be paid or expired.
+    CheckoutSessionNotOpen,
+    /// Another confirm of the session is running, or finished first.
+    PaymentInProgress,
+    /// The session has used up its attempts.
+    TooManyAttempts,
+    /// The payment is being changed by other requests.
+    PaymentBusy,
+    /// The payment's status does not allow this.
+    PaymentInvalidStatus,
+    /// More than is left to capture.
+    AmountExceedsCapturable,
+    /// More than is left to refund.
+    AmountExceedsRefundable,
+    /// The merchant has as many webhook endpoints as it may.
+    TooManyEndpoints,
+    /// No webhook endpoint wants the event.
+    NoDestination,
+    /// The member of staff's role does not allow this.
+    RoleInsufficient,
+    /// A terminal call without its CSRF token.
+    CsrfTokenInvalid,
+    /// A terminal call from another origin.
+    CrossOrigin,
+    /// Too many requests of this kind in the last minute.
+    RateLimited,
+    /// The merchant's card payments pause after many declines.
+    TooManyDeclines,
+    /// Every password check is busy.
+    LoginBusy,
+    /// Kasse failed; the request may be retried.
+    InternalError,
+    /// A code from a newer Kasse than this build knows.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 45] = [
+        ErrorCode::ParameterInvalid,
+        ErrorCode::ParameterMissing,
+        ErrorCode::ParameterUnknown,
+        ErrorCode::ParameterOutOfRange,
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidBody,
+        ErrorCode::InvalidContentType,
+        ErrorCode::InvalidCurrency,
+        ErrorCode::InvalidEmail,
+        ErrorCode::InvalidLocale,
+        ErrorCode::InvalidUrl,
+        ErrorCode::UrlNotAllowed,
+        ErrorCode::AmountTooSmall,
+        ErrorCode::AmountTooLarge,
+        ErrorCode::IdempotencyKeyInvalid,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::IdempotencyKeyInUse,
+        ErrorCode::ResourceMissing,
+        ErrorCode::Unauthorized,
+        ErrorCode::InvalidNumber,
+        ErrorCode::IncorrectNumber,
+        ErrorCode::UnsupportedCardBrand,
+        ErrorCode::InvalidExpiryMonth,
+        ErrorCode::InvalidExpiryYear,
+        ErrorCode::InvalidCvc,
+        ErrorCode::InvalidName,
+        ErrorCode::AuthenticationRequired,
+        ErrorCode::CheckoutSessionComplete,
+        ErrorCode::CheckoutSessionExpired,
+        ErrorCode::CheckoutSessionNotOpen,
+        ErrorCode::PaymentInProgress,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::PaymentBusy,
+        ErrorCode::PaymentInvalidStatus,
+        ErrorCode::AmountExceedsCapturable,
+        ErrorCode::AmountExceedsRefundable,
+        ErrorCode::TooManyEndpoints,
+        ErrorCode::NoDestination,
+        ErrorCode::RoleInsufficient,
+        ErrorCode::CsrfTokenInvalid,
+        ErrorCode::CrossOrigin,
+        ErrorCode::RateLimited,
+        ErrorCode::TooManyDeclines,
+        ErrorCode::LoginBusy,
+        ErrorCode::InternalError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ParameterInvalid => "parameter_invalid",
+            ErrorCode::ParameterMissing => "parameter_missing",
+            ErrorCode::ParameterUnknown => "parameter_unknown",
+            ErrorCode::ParameterOutOfRange => "parameter_out_of_range",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::InvalidContentType => "invalid_content_type",
+            ErrorCode::InvalidCurrency => "invalid_currency",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::InvalidLocale => "invalid_locale",
+            ErrorCode::InvalidUrl => "invalid_url",
+            ErrorCode::UrlNotAllowed => "url_not_allowed",
+            ErrorCode::AmountTooSmall => "amount_too_small",
+            ErrorCode::AmountTooLarge => "amount_too_large",
+            ErrorCode::IdempotencyKeyInvalid => "idempotency_key_invalid",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyInUse => "idempotency_key_in_use",
+            ErrorCode::ResourceMissing => "resource_missing",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidNumber => "invalid_number",
+            ErrorCode::IncorrectNumber => "incorrect_number",
+            ErrorCode::UnsupportedCardBrand => "unsupported_card_brand",
+            ErrorCode::InvalidExpiryMonth => "invalid_expiry_month",
+            ErrorCode::InvalidExpiryYear => "invalid_expiry_year",
+            ErrorCode::InvalidCvc => "invalid_cvc",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::AuthenticationRequired => "authentication_required",
+            ErrorCode::CheckoutSessionComplete => "checkout_session_complete",
+            ErrorCode::CheckoutSessionExpired => "checkout_session_expired",
+            ErrorCode::CheckoutSessionNotOpen => "checkout_session_not_open",
+            ErrorCode::PaymentInProgress => "payment_in_progress",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::PaymentBusy => "payment_busy",
+            ErrorCode::PaymentInvalidStatus => "payment_invalid_status",
+            ErrorCode::AmountExceedsCapturable => "amount_exceeds_capturable",
+            ErrorCode::AmountExceedsRefundable => "amount_exceeds_refundable",
+            ErrorCode::TooManyEndpoints => "too_many_endpoints",
+            ErrorCode::NoDestination => "no_destination",
+            ErrorCode::RoleInsufficient => "role_insufficient",
+            ErrorCode::CsrfTokenInvalid => "csrf_token_invalid",
+            ErrorCode::CrossOrigin => "cross_origin",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyDeclines => "too_many_declines",
+            ErrorCode::LoginBusy => "login_busy",
+            ErrorCode::InternalError => "internal_error",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why an issuer (here, the sandbox acquirer) refused a card.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -52,8 +52,14 @@ fn bad_numbers_say_why() {
         CardNumber::parse("9999 9999 9999 9995"),
         Err(CardNumberError::UnknownBrand)
     );
-    assert_eq!(CardNumberError::FailsLuhn.code(), "incorrect_number");
-    assert_eq!(CardNumberError::WrongLength.code(), "invalid_number");
+    assert_eq!(
+        CardNumberError::FailsLuhn.code().as_str(),
+        "incorrect_number"
+    );
+    assert_eq!(
+        CardNumberError::WrongLength.code().as_str(),
+        "invalid_number"
+    );
 }
 
 #[test]
@@ -197,4 +203,28 @@ proptest! {
         let _ = format_card_input(&input);
         let _ = detect_brand(&input);
     }
+}
+
+#[test]
+fn error_codes_travel_as_the_strings_they_always_were() {
+    use kasse_core::error::ErrorCode;
+    for code in ErrorCode::ALL {
+        let wire = serde_json::to_string(&code).unwrap();
+        assert_eq!(wire, format!("\"{}\"", code.as_str()));
+        assert_eq!(serde_json::from_str::<ErrorCode>(&wire).unwrap(), code);
+        assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+    }
+    assert_eq!(ErrorCode::RateLimited.as_str(), "rate_limited");
+    assert_eq!(
+        ErrorCode::CheckoutSessionExpired.as_str(),
+        "checkout_session_expired"
+    );
+    // A code from a newer server is not an error for an older client.
+    assert_eq!(
+        serde_json::from_str::<ErrorCode>("\"some_future_code\"").unwrap(),
+        ErrorCode::Unknown
+    );
+    let distinct: std::collections::HashSet<_> =
+        ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(distinct.len(), ErrorCode::ALL.len());
 }

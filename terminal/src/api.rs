@@ -5,6 +5,7 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use kasse_core::Sensitive;
 use kasse_core::api::{CSRF_HEADER, ErrorBody, LoginRequest, StaffSession};
+use kasse_core::error::ErrorCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -13,7 +14,9 @@ use serde::de::DeserializeOwned;
 pub struct Failure {
     /// The HTTP status; 0 when the server was not reached.
     pub status: u16,
-    pub code: String,
+    /// The API's stable error code; `None` when Kasse was not reached or
+    /// gave no explanation.
+    pub code: Option<ErrorCode>,
     pub message: String,
 }
 
@@ -21,7 +24,7 @@ impl Failure {
     fn unreachable(detail: impl std::fmt::Display) -> Self {
         Self {
             status: 0,
-            code: "unreachable".into(),
+            code: None,
             message: format!(
                 "Kasse could not be reached ({detail}); check the connection and try again."
             ),
@@ -42,12 +45,12 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(Failure {
             status,
-            code: body.error.code,
+            code: Some(body.error.code),
             message: body.error.message,
         }),
         Err(_) => Err(Failure {
             status,
-            code: "http_error".into(),
+            code: None,
             message: format!("Kasse answered {status} without an explanation."),
         }),
     }

@@ -5,6 +5,7 @@ use kasse_core::api::{
     CaptureMethod, CardInput, CheckoutSession, CreateCheckoutSession, CreatePayment, CreateRefund,
     EventDetail, EventList, Payment, PaymentList, Refund, RefundList, StaffSession,
 };
+use kasse_core::error::ErrorCode;
 use kasse_core::{CardNumber, Cvc, Expiry, Money, PaymentStatus, Sensitive};
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
@@ -764,7 +765,7 @@ fn ask(
             Some(text) => {
                 let currency = kasse_core::Currency::parse(&p.currency).map_err(|e| Failure {
                     status: 0,
-                    code: "currency".into(),
+                    code: Some(ErrorCode::InvalidCurrency),
                     message: e.to_string(),
                 })?;
                 match Money::parse_decimal(&text, currency) {

@@ -2,6 +2,7 @@
 //! tokens checked, the logo on its origins, the amount legible.
 
 use kasse_core::appearance::Appearance;
+use kasse_core::error::ErrorCode;
 use kasse_core::origin::redirect_url_on;
 
 use super::DomainError;
@@ -18,7 +19,7 @@ pub fn checked(
 ) -> Result<Appearance, DomainError> {
     let refused = |e: kasse_core::appearance::AppearanceError| {
         DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             &e.field,
             format!("{} {}.", e.field, e.message),
         )
@@ -31,7 +32,7 @@ pub fn checked(
         redirect_url_on(logo, &merchant.origins).map_err(|e| {
             let origins: Vec<&str> = merchant.origins.iter().map(|o| o.as_str()).collect();
             DomainError::invalid(
-                "url_not_allowed",
+                ErrorCode::UrlNotAllowed,
                 "appearance.logo_url",
                 format!(
                     "appearance.logo_url '{logo}' {e}. Registered origins: {}.",

@@ -2,6 +2,7 @@
 //! against card testing, the session's lease, the acquirer, the record of
 //! the attempt with its events, and where the customer goes next.
 
+use kasse_core::error::ErrorCode;
 use std::net::IpAddr;
 
 use kasse_core::api::{CaptureMethod, CardInput, PaymentChannel};
@@ -73,7 +74,7 @@ pub async fn confirm(
         ConfirmClaim::Claimed => {}
         ConfirmClaim::InProgress => {
             return Err(DomainError::Conflict {
-                code: "payment_in_progress",
+                code: ErrorCode::PaymentInProgress,
                 message: "A payment for this session is already being processed.".into(),
             });
         }
@@ -85,7 +86,7 @@ pub async fn confirm(
                 .map_or(SessionStatus::Expired, |s| s.status_at(now));
             refuse_unless_open(status)?;
             return Err(DomainError::Conflict {
-                code: "checkout_session_not_open",
+                code: ErrorCode::CheckoutSessionNotOpen,
                 message: "This checkout session can no longer be paid.".into(),
             });
         }
@@ -292,7 +293,7 @@ async fn attempts_left(
         .count();
     if attempts >= ctx.limits.max_declined_attempts as usize {
         return Err(DomainError::Conflict {
-            code: "too_many_attempts",
+            code: ErrorCode::TooManyAttempts,
             message: format!(
                 "This payment was declined too many times. Return to {} and start again.",
                 merchant.name
@@ -329,7 +330,7 @@ async fn lost_lease(ctx: &AppState, payment: Payment) -> Result<DomainError, Dom
         "confirm outlived its lease; its authorisation was voided, not recorded on the session"
     );
     Ok(DomainError::Conflict {
-        code: "payment_in_progress",
+        code: ErrorCode::PaymentInProgress,
         message: "Another attempt to pay this session finished first; this card was not charged. Reload the page to see the payment's state.".into(),
     })
 }
@@ -363,11 +364,11 @@ fn refuse_unless_open(status: SessionStatus) -> Result<(), DomainError> {
     match status {
         SessionStatus::Open => Ok(()),
         SessionStatus::Complete => Err(DomainError::Conflict {
-            code: "checkout_session_complete",
+            code: ErrorCode::CheckoutSessionComplete,
             message: "This checkout session has already been paid.".into(),
         }),
         SessionStatus::Expired => Err(DomainError::Conflict {
-            code: "checkout_session_expired",
+            code: ErrorCode::CheckoutSessionExpired,
             message: "This checkout session has expired. Return to the shop to start again.".into(),
         }),
     }
@@ -375,7 +376,7 @@ fn refuse_unless_open(status: SessionStatus) -> Result<(), DomainError> {
 
 /// The same checks the page runs, so a tampered page gains nothing.
 pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, DomainError> {
-    let card_error = |code: &'static str, param: &str, message: String| DomainError::Card {
+    let card_error = |code: ErrorCode, param: &str, message: String| DomainError::Card {
         code,
         message,
         param: Some(param.to_string()),
@@ -383,7 +384,7 @@ pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, Dom
     let number = CardNumber::parse(input.number.expose())
         .map_err(|e| card_error(e.code(), "card.number", e.to_string()))?;
     let expiry = Expiry::new(input.exp_month, input.exp_year, today).map_err(|e| {
-        let param = if e.code() == "invalid_expiry_month" {
+        let param = if e.code() == ErrorCode::InvalidExpiryMonth {
             "card.exp_month"
         } else {
             "card.exp_year"
@@ -403,7 +404,7 @@ pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, Dom
         .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
     {
         return Err(card_error(
-            "invalid_name",
+            ErrorCode::InvalidName,
             "card.name",
             "The cardholder name must be at most 100 characters.".into(),
         ));

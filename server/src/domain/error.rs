@@ -2,6 +2,7 @@
 //! maps each to its status in one place (`http::error`).
 
 use kasse_core::TransitionError;
+use kasse_core::error::ErrorCode;
 
 use crate::store::StoreError;
 
@@ -10,14 +11,14 @@ pub enum DomainError {
     /// A value the caller gave breaks a rule; `param` names it.
     #[error("{message}")]
     Invalid {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         param: Option<String>,
     },
     /// A card that fails Kasse's own checks, before any acquirer.
     #[error("{message}")]
     Card {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         param: Option<String>,
     },
@@ -25,24 +26,24 @@ pub enum DomainError {
     NotFound { kind: &'static str, id: String },
     /// The object is not in a state that allows this.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// The payment's status does not allow this operation.
     #[error("This payment cannot be changed that way: {0}.")]
     Transition(#[from] TransitionError),
     /// A rule the request's own content cannot fix.
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: String },
+    Unprocessable { code: ErrorCode, message: String },
     /// A rate limit: again after `retry_after` seconds.
     #[error("{message}")]
     Limited {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         retry_after: u64,
     },
     /// Busy for everyone for a moment: again after `retry_after` seconds.
     #[error("{message}")]
     Busy {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         retry_after: u64,
     },
@@ -51,7 +52,7 @@ pub enum DomainError {
 }
 
 impl DomainError {
-    pub fn invalid(code: &'static str, param: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, param: &str, message: impl Into<String>) -> Self {
         Self::Invalid {
             code,
             message: message.into(),

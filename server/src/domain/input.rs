@@ -1,6 +1,7 @@
 //! The rules for values a caller gives, shared by every operation that
 //! takes them: money, free text, URLs on the merchant's origins, metadata.
 
+use kasse_core::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use kasse_core::money::{AmountError, CurrencyError, MAX_AMOUNT_MINOR};
@@ -23,11 +24,11 @@ pub fn money_params(currency: &str, amount: i64) -> Result<Money, DomainError> {
             ),
             e @ CurrencyError::NotChargeable(_) => format!("{e}."),
         };
-        DomainError::invalid("invalid_currency", "currency", message)
+        DomainError::invalid(ErrorCode::InvalidCurrency, "currency", message)
     })?;
     Money::new(amount, currency).map_err(|e| match e {
         AmountError::NotPositive => DomainError::invalid(
-            "amount_too_small",
+            ErrorCode::AmountTooSmall,
             "amount",
             format!(
                 "The amount must be a positive integer in the currency's minor units (e.g. 1050 for 10.50 {currency}); got {}.",
@@ -35,7 +36,7 @@ pub fn money_params(currency: &str, amount: i64) -> Result<Money, DomainError> {
             ),
         ),
         AmountError::TooLarge => DomainError::invalid(
-            "amount_too_large",
+            ErrorCode::AmountTooLarge,
             "amount",
             format!("The amount must be at most {MAX_AMOUNT_MINOR} minor units; got {}.", amount),
         ),
@@ -47,8 +48,8 @@ pub fn merchant_url(merchant: &Merchant, param: &str, input: &str) -> Result<Str
         .map(String::from)
         .map_err(|e| {
             let code = match e {
-                RedirectUrlError::OffOrigin => "url_not_allowed",
-                RedirectUrlError::NotAUrl | RedirectUrlError::Insecure => "invalid_url",
+                RedirectUrlError::OffOrigin => ErrorCode::UrlNotAllowed,
+                RedirectUrlError::NotAUrl | RedirectUrlError::Insecure => ErrorCode::InvalidUrl,
             };
             let origins: Vec<&str> = merchant.origins.iter().map(|o| o.as_str()).collect();
             DomainError::invalid(
@@ -72,14 +73,14 @@ pub fn text_field(
     };
     if value.is_empty() {
         return Err(DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             param,
             format!("{param} must not be empty; leave it out instead."),
         ));
     }
     if value.chars().count() > max || value.chars().any(char::is_control) {
         return Err(DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             param,
             format!("{param} must be at most {max} characters of text without control characters."),
         ));
@@ -92,7 +93,7 @@ pub fn metadata(
 ) -> Result<BTreeMap<String, String>, DomainError> {
     if metadata.len() > MAX_METADATA_KEYS {
         return Err(DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             "metadata",
             format!(
                 "metadata may have at most {MAX_METADATA_KEYS} keys; got {}.",
@@ -103,14 +104,14 @@ pub fn metadata(
     for (key, value) in &metadata {
         if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_LEN {
             return Err(DomainError::invalid(
-                "parameter_invalid",
+                ErrorCode::ParameterInvalid,
                 &format!("metadata.{key}"),
                 format!("metadata keys must have 1 to {MAX_METADATA_KEY_LEN} characters."),
             ));
         }
         if value.chars().count() > MAX_METADATA_VALUE_LEN {
             return Err(DomainError::invalid(
-                "parameter_invalid",
+                ErrorCode::ParameterInvalid,
                 &format!("metadata.{key}"),
                 format!("metadata values must have at most {MAX_METADATA_VALUE_LEN} characters."),
             ));

@@ -3,6 +3,7 @@
 //! recorded whatever the issuer says.
 
 use kasse_core::api::{CaptureMethod, PaymentChannel};
+use kasse_core::error::ErrorCode;
 use kasse_core::{Money, PaymentAction, PaymentStatus};
 
 use super::DomainError;
@@ -58,7 +59,7 @@ pub async fn charge(
         Outcome::Declined(_) => PaymentAction::Decline,
         Outcome::ChallengeRequired => {
             return Err(DomainError::Card {
-                code: "authentication_required",
+                code: ErrorCode::AuthenticationRequired,
                 message: "The issuer asked for 3-D Secure, which a keyed (card not present) payment cannot do; send the customer a payment link instead.".into(),
                 param: None,
             });

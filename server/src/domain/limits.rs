@@ -4,6 +4,7 @@
 //! it). Clients are counted by address, IPv6 by its /64, which one
 //! subscriber gets whole.
 
+use kasse_core::error::ErrorCode;
 use std::net::IpAddr;
 
 use super::DomainError;
@@ -55,19 +56,19 @@ impl Limit {
     fn refusal(self, retry_after: u64) -> DomainError {
         let (code, message) = match self {
             Limit::Confirms => (
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "Too many payment attempts from your network. Wait a minute and try again.",
             ),
             Limit::MerchantDeclines => (
-                "too_many_declines",
+                ErrorCode::TooManyDeclines,
                 "Too many card payments to this shop were declined in the last minute, so it takes none for a moment. Try again in a minute.",
             ),
             Limit::KeyedPerMerchant | Limit::KeyedPerStaff => (
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "Too many keyed payments in the last minute. Wait a minute and try again.",
             ),
             Limit::LoginsPerAddress | Limit::LoginsPerAccount => (
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "Too many login attempts. Wait a minute and try again.",
             ),
         };

@@ -4,6 +4,7 @@
 //! compare-and-set with its event in the same transaction.
 
 use kasse_core::api::{RefundStatus, RiskLevel, Validation, ValidationStatus};
+use kasse_core::error::ErrorCode;
 use kasse_core::{PaymentAction, PaymentStatus};
 
 use super::DomainError;
@@ -40,7 +41,7 @@ pub async fn list(
             .is_some_and(|p| p.merchant_id == merchant_id);
         if !known {
             return Err(DomainError::invalid(
-                "parameter_invalid",
+                ErrorCode::ParameterInvalid,
                 "starting_after",
                 format!("starting_after names no payment of yours: '{after}'."),
             ));
@@ -128,7 +129,7 @@ async fn change(
         tokio::task::yield_now().await;
     }
     Err(DomainError::Conflict {
-        code: "payment_busy",
+        code: ErrorCode::PaymentBusy,
         message: "This payment is being changed by other requests; try again.".into(),
     })
 }
@@ -136,7 +137,7 @@ async fn change(
 fn positive_amount(param: &str, amount: i64) -> Result<i64, DomainError> {
     if amount <= 0 {
         return Err(DomainError::invalid(
-            "amount_too_small",
+            ErrorCode::AmountTooSmall,
             param,
             format!("The amount must be a positive integer of minor units; got {amount}."),
         ));
@@ -158,7 +159,7 @@ pub async fn capture(
         let amount = amount.unwrap_or(capturable);
         if amount > capturable {
             return Err(DomainError::Conflict {
-                code: "amount_exceeds_capturable",
+                code: ErrorCode::AmountExceedsCapturable,
                 message: format!(
                     "Cannot capture {amount}: only {capturable} {} was authorised.",
                     p.currency
@@ -206,7 +207,7 @@ pub async fn refund(
         .filter(|r| !r.is_empty());
     if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
         return Err(DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             "reason",
             "The reason must be at most 500 characters.",
         ));
@@ -222,7 +223,7 @@ pub async fn refund(
         ) && amount > refundable
         {
             return Err(DomainError::Conflict {
-                code: "amount_exceeds_refundable",
+                code: ErrorCode::AmountExceedsRefundable,
                 message: format!(
                     "Cannot refund {amount}: {refundable} {} of the captured {} is left to refund.",
                     p.currency, p.amount_captured
@@ -255,7 +256,7 @@ pub async fn refund(
     .await
     .map_err(|e| match e {
         DomainError::NotFound { .. } => DomainError::invalid(
-            "resource_missing",
+            ErrorCode::ResourceMissing,
             "payment_id",
             format!("No such payment: '{}'.", payment_id),
         ),

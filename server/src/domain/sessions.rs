@@ -5,6 +5,7 @@ use kasse_core::api::{
     CreateCheckoutSession, SESSION_TTL_DEFAULT_SECONDS, SESSION_TTL_MAX_SECONDS,
     SESSION_TTL_MIN_SECONDS,
 };
+use kasse_core::error::ErrorCode;
 use kasse_core::{RequestedLocale, SessionStatus};
 
 use super::DomainError;
@@ -73,7 +74,7 @@ fn new_session(
             && !email.contains(char::is_whitespace);
         if !valid {
             return Err(DomainError::invalid(
-                "invalid_email",
+                ErrorCode::InvalidEmail,
                 "customer_email",
                 format!("'{email}' is not an email address."),
             ));
@@ -85,7 +86,7 @@ fn new_session(
         .unwrap_or(SESSION_TTL_DEFAULT_SECONDS);
     if !(SESSION_TTL_MIN_SECONDS..=SESSION_TTL_MAX_SECONDS).contains(&ttl) {
         return Err(DomainError::invalid(
-            "parameter_out_of_range",
+            ErrorCode::ParameterOutOfRange,
             "expires_in_seconds",
             format!(
                 "expires_in_seconds must be between {SESSION_TTL_MIN_SECONDS} (30 minutes) and {SESSION_TTL_MAX_SECONDS} (24 hours); got {ttl}."
@@ -101,7 +102,7 @@ fn new_session(
         .as_deref()
         .map(RequestedLocale::parse)
         .transpose()
-        .map_err(|e| DomainError::invalid("invalid_locale", "locale", format!("{e}.")))?
+        .map_err(|e| DomainError::invalid(ErrorCode::InvalidLocale, "locale", format!("{e}.")))?
         .unwrap_or_default();
     let id = new_id("cs");
     let now = ctx.clock.now();
@@ -154,7 +155,7 @@ pub async fn expire(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Sessi
     {
         let status = session.status_at(now);
         return Err(DomainError::Conflict {
-            code: "checkout_session_not_open",
+            code: ErrorCode::CheckoutSessionNotOpen,
             message: match status {
                 SessionStatus::Open => {
                     "A payment for this session is in progress; try again in a moment.".into()

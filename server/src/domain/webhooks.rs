@@ -3,6 +3,7 @@
 //! sent again on request.
 
 use kasse_core::api::EVENT_TYPES;
+use kasse_core::error::ErrorCode;
 use kasse_core::origin::is_loopback_http;
 use url::Url;
 
@@ -22,7 +23,7 @@ const MAX_ENDPOINTS: usize = 16;
 /// http to loopback; never an internal address unless `allow_private`.
 /// Names are judged again at connect time, on what they resolve to.
 pub fn webhook_url(param: &str, input: &str, allow_private: bool) -> Result<Url, DomainError> {
-    let bad = |message: String| DomainError::invalid("invalid_url", param, message);
+    let bad = |message: String| DomainError::invalid(ErrorCode::InvalidUrl, param, message);
     let url =
         Url::parse(input.trim()).map_err(|_| bad(format!("'{input}' is not an absolute URL.")))?;
     let loopback_http = allow_private && is_loopback_http(&url);
@@ -49,14 +50,14 @@ pub fn enabled_events(events: Option<Vec<String>>) -> Result<Option<Vec<String>>
     };
     if events.is_empty() {
         return Err(DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             "enabled_events",
             "enabled_events must name at least one event type; leave it out for all of them.",
         ));
     }
     if let Some(unknown) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
         return Err(DomainError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             "enabled_events",
             format!(
                 "Unknown event type '{unknown}'; known types: {}.",
@@ -80,7 +81,7 @@ pub async fn add_endpoint(
     let enabled_events = self::enabled_events(enabled_events)?;
     if ctx.store.endpoints(merchant_id).await?.len() >= MAX_ENDPOINTS {
         return Err(DomainError::Conflict {
-            code: "too_many_endpoints",
+            code: ErrorCode::TooManyEndpoints,
             message: format!("A merchant may have at most {MAX_ENDPOINTS} webhook endpoints."),
         });
     }
@@ -169,7 +170,7 @@ pub async fn resend(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Event
     let event = find_event(ctx, merchant_id, id).await?;
     if ctx.store.resend_event(&event, now_ms()).await? == 0 {
         return Err(DomainError::Conflict {
-            code: "no_destination",
+            code: ErrorCode::NoDestination,
             message: "No webhook endpoint wants this event; add one first.".into(),
         });
     }

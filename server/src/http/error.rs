@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kasse_core::TransitionError;
 use kasse_core::api::{ErrorBody, ErrorDetail};
+use kasse_core::error::ErrorCode;
 use kasse_core::error::ErrorType;
 
 use crate::domain::DomainError;
@@ -16,14 +17,14 @@ pub enum ApiError {
     /// The request is malformed or breaks a rule; `param` names the field.
     #[error("{message}")]
     InvalidRequest {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         param: Option<String>,
     },
     /// The card was refused before it reached the acquirer.
     #[error("{message}")]
     Card {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         param: Option<String>,
     },
@@ -31,29 +32,29 @@ pub enum ApiError {
     Unauthorized(String),
     /// Authenticated, but not allowed to do this.
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: ErrorCode, message: String },
     #[error("No such {kind}: '{id}'")]
     NotFound { kind: &'static str, id: String },
     /// The object is not in a state that allows the request.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// The payment's status does not allow this operation.
     #[error("This payment cannot be changed that way: {0}.")]
     Transition(#[from] TransitionError),
     /// The request breaks a rule that its own content cannot fix (422).
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: String },
+    Unprocessable { code: ErrorCode, message: String },
     /// A rate limit: try again after `retry_after` seconds (429).
     #[error("{message}")]
     TooManyRequests {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         retry_after: u64,
     },
     /// Busy for a moment, for everyone: try again after `retry_after` seconds (503).
     #[error("{message}")]
     Unavailable {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         retry_after: u64,
     },
@@ -113,7 +114,7 @@ impl From<DomainError> for ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(code: &'static str, param: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, param: &str, message: impl Into<String>) -> Self {
         Self::InvalidRequest {
             code,
             message: message.into(),
@@ -141,9 +142,17 @@ impl ApiError {
                 (ErrorType::InvalidRequestError, *code, param.clone())
             }
             ApiError::Card { code, param, .. } => (ErrorType::CardError, *code, param.clone()),
-            ApiError::Unauthorized(_) => (ErrorType::AuthenticationError, "unauthorized", None),
+            ApiError::Unauthorized(_) => (
+                ErrorType::AuthenticationError,
+                ErrorCode::Unauthorized,
+                None,
+            ),
             ApiError::Forbidden { code, .. } => (ErrorType::PermissionError, *code, None),
-            ApiError::NotFound { .. } => (ErrorType::InvalidRequestError, "resource_missing", None),
+            ApiError::NotFound { .. } => (
+                ErrorType::InvalidRequestError,
+                ErrorCode::ResourceMissing,
+                None,
+            ),
             ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
             | ApiError::TooManyRequests { code, .. } => {
@@ -152,10 +161,10 @@ impl ApiError {
             ApiError::Unavailable { code, .. } => (ErrorType::ApiError, *code, None),
             ApiError::Transition(_) => (
                 ErrorType::InvalidRequestError,
-                "payment_invalid_status",
+                ErrorCode::PaymentInvalidStatus,
                 None,
             ),
-            ApiError::Store(_) => (ErrorType::ApiError, "internal_error", None),
+            ApiError::Store(_) => (ErrorType::ApiError, ErrorCode::InternalError, None),
         };
         let allowed_from = match self {
             ApiError::Transition(e) => Some(e.action.allowed_from().to_vec()),
@@ -167,7 +176,7 @@ impl ApiError {
         };
         ErrorDetail {
             kind,
-            code: code.to_string(),
+            code,
             message,
             param,
             allowed_from,

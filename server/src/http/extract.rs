@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use kasse_core::api::CLIENT_SECRET_HEADER;
+use kasse_core::error::ErrorCode;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
@@ -27,7 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !is_json {
             return Err(ApiError::InvalidRequest {
-                code: "invalid_content_type",
+                code: ErrorCode::InvalidContentType,
                 message: "Send the body as JSON with `Content-Type: application/json`.".into(),
                 param: None,
             });
@@ -36,7 +37,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Bytes::from_request(req, state)
                 .await
                 .map_err(|e| ApiError::InvalidRequest {
-                    code: "invalid_body",
+                    code: ErrorCode::InvalidBody,
                     message: format!("The body could not be read: {e}"),
                     param: None,
                 })?;
@@ -80,7 +81,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .to_string();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::InvalidRequest {
-                code: "invalid_json",
+                code: ErrorCode::InvalidJson,
                 message: format!("The body is not valid JSON: {message}."),
                 param: None,
             };
@@ -92,20 +93,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         if let Some(param) = field(&message, "missing field `") {
             ApiError::InvalidRequest {
-                code: "parameter_missing",
+                code: ErrorCode::ParameterMissing,
                 message: format!("Missing required parameter: {param}."),
                 param: Some(param),
             }
         } else if message.starts_with("unknown field `") {
             // Here the path already ends in the unknown field.
             ApiError::InvalidRequest {
-                code: "parameter_unknown",
+                code: ErrorCode::ParameterUnknown,
                 message: format!("Received unknown parameter: {path}."),
                 param: Some(path),
             }
         } else {
             ApiError::InvalidRequest {
-                code: "parameter_invalid",
+                code: ErrorCode::ParameterInvalid,
                 message: format!("Invalid value for {path}: {message}."),
                 param: Some(path),
             }

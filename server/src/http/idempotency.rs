@@ -7,6 +7,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kasse_core::error::ErrorCode;
 
 use super::{ApiError, AppState, MerchantAuth};
 use crate::secrets::ServerSecret;
@@ -58,7 +59,7 @@ pub async fn idempotency(
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
         .ok_or_else(|| ApiError::InvalidRequest {
-            code: "idempotency_key_invalid",
+            code: ErrorCode::IdempotencyKeyInvalid,
             message: format!("{HEADER} must be 1 to {MAX_KEY_LEN} visible ASCII characters."),
             param: None,
         })?
@@ -68,7 +69,7 @@ pub async fn idempotency(
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::InvalidRequest {
-            code: "invalid_body",
+            code: ErrorCode::InvalidBody,
             message: "The body could not be read, or is larger than 1 MiB.".into(),
             param: None,
         })?;
@@ -82,7 +83,7 @@ pub async fn idempotency(
         crate::store::IdempotencyStart::Started => {}
         crate::store::IdempotencyStart::InFlight => {
             return Err(ApiError::Conflict {
-                code: "idempotency_key_in_use",
+                code: ErrorCode::IdempotencyKeyInUse,
                 message: format!(
                     "A request with this {HEADER} is still being processed; retry when it has finished."
                 ),
@@ -90,7 +91,7 @@ pub async fn idempotency(
         }
         crate::store::IdempotencyStart::Mismatch => {
             return Err(ApiError::Unprocessable {
-                code: "idempotency_key_reused",
+                code: ErrorCode::IdempotencyKeyReused,
                 message: format!(
                     "This {HEADER} was already used with a different request; use a new key for a new request."
                 ),

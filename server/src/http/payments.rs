@@ -13,6 +13,7 @@ use kasse_core::api::ErrorBody;
 use kasse_core::api::{
     CapturePayment, CreatePayment, CreateRefund, PaymentList, RefundList, Validation,
 };
+use kasse_core::error::ErrorCode;
 use kasse_core::{PaymentStatus, api};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -73,7 +74,7 @@ async fn list(
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PaymentList>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: "parameter_invalid",
+        code: ErrorCode::ParameterInvalid,
         message: format!("{}.", e.body_text()),
         param: None,
     })?;
@@ -84,7 +85,7 @@ async fn list(
             PaymentStatus::parse(s).ok_or_else(|| {
                 let known: Vec<&str> = PaymentStatus::ALL.iter().map(|s| s.as_str()).collect();
                 ApiError::invalid(
-                    "parameter_invalid",
+                    ErrorCode::ParameterInvalid,
                     "status",
                     format!("Unknown status '{s}'; use one of {}.", known.join(", ")),
                 )
@@ -94,7 +95,7 @@ async fn list(
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::invalid(
-            "parameter_out_of_range",
+            ErrorCode::ParameterOutOfRange,
             "limit",
             format!("limit must be between 1 and {MAX_PAGE}; got {limit}."),
         ));
@@ -278,7 +279,7 @@ async fn list_refunds(
     params: Result<Query<RefundParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<RefundList>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: "parameter_missing",
+        code: ErrorCode::ParameterMissing,
         message: format!("{}; name the payment as ?payment_id=pay_….", e.body_text()),
         param: Some("payment_id".into()),
     })?;

@@ -6,6 +6,7 @@ use axum::http::header::{COOKIE, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use kasse_core::api::CSRF_HEADER;
+use kasse_core::error::ErrorCode;
 
 use super::{ApiError, AppState};
 use crate::secrets::constant_time_eq;
@@ -47,13 +48,13 @@ pub(super) fn same_origin(ctx: &AppState, headers: &HeaderMap) -> Result<(), Api
         Ok(())
     } else {
         Err(forbidden(
-            "cross_origin",
+            ErrorCode::CrossOrigin,
             "The terminal only accepts requests from its own pages.",
         ))
     }
 }
 
-fn forbidden(code: &'static str, message: &str) -> ApiError {
+fn forbidden(code: ErrorCode, message: &str) -> ApiError {
     ApiError::Forbidden {
         code,
         message: message.to_string(),
@@ -92,7 +93,7 @@ impl StaffAuth {
                 .unwrap_or("");
             if !constant_time_eq(sent, &login.csrf_token) {
                 return Err(forbidden(
-                    "csrf_token_invalid",
+                    ErrorCode::CsrfTokenInvalid,
                     "This request lacks the terminal's CSRF token; reload the terminal.",
                 ));
             }
@@ -135,7 +136,7 @@ impl StaffAuth {
         }
         tracing::info!(user = %self.user.id, %method, path, "refused by role");
         Err(forbidden(
-            "role_insufficient",
+            ErrorCode::RoleInsufficient,
             &format!(
                 "Your role, {}, cannot do this; it takes an {}.",
                 self.user.role.as_str(),

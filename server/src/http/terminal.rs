@@ -7,6 +7,7 @@
 //! something must also carry the login's CSRF token in `Kasse-Csrf-Token`,
 //! and each call is held to the member of staff's role.
 
+use kasse_core::error::ErrorCode;
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -66,7 +67,7 @@ async fn login(
     // turned away at once instead of queueing until memory runs out.
     let Ok(_checking) = ctx.password_checks.clone().try_acquire_owned() else {
         return Err(ApiError::Unavailable {
-            code: "login_busy",
+            code: ErrorCode::LoginBusy,
             message: "Too many logins are being checked right now. Try again in a second.".into(),
             retry_after: 1,
         });

@@ -8,6 +8,7 @@ use kasse_core::api::{
     self, AttemptInfo, CreateWebhookEndpoint, DeliveryInfo, EVENT_TYPES, ErrorBody, EventDetail,
     EventList, WebhookEndpointList,
 };
+use kasse_core::error::ErrorCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -167,13 +168,13 @@ async fn list_events(
     params: Result<Query<EventParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventList>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: "parameter_invalid",
+        code: ErrorCode::ParameterInvalid,
         message: format!("{}.", e.body_text()),
         param: None,
     })?;
     if let Some(kind) = params.kind.as_deref().filter(|k| !EVENT_TYPES.contains(k)) {
         return Err(ApiError::invalid(
-            "parameter_invalid",
+            ErrorCode::ParameterInvalid,
             "type",
             format!(
                 "Unknown event type '{kind}'; known types: {}.",
@@ -184,7 +185,7 @@ async fn list_events(
     let limit = params.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid(
-            "parameter_out_of_range",
+            ErrorCode::ParameterOutOfRange,
             "limit",
             format!("limit must be between 1 and 100; got {limit}."),
         ));

@@ -339,7 +339,7 @@ impl TestApp {
 pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> ErrorBody {
     assert_eq!(response.status(), status, "expected {status} {code}");
     let body: ErrorBody = response.json().await.expect("errors are JSON");
-    assert_eq!(body.error.code, code, "{body:?}");
+    assert_eq!(body.error.code.as_str(), code, "{body:?}");
     assert!(!body.error.message.is_empty());
     body
 }

@@ -152,3 +152,23 @@ async fn the_reference_page_reads_without_any_outside_resource() {
     assert!(!html.contains("<script"), "no scripts");
     assert!(!html.contains("https://"), "nothing fetched from elsewhere");
 }
+
+#[tokio::test]
+async fn the_document_lists_every_error_code() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ErrorDetail"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let listed: Vec<&str> = schemas["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", schemas["ErrorCode"]))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for code in kasse_core::error::ErrorCode::ALL {
+        assert!(listed.contains(&code.as_str()), "{code} is not listed");
+    }
+}
