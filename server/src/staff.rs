@@ -102,26 +102,13 @@ pub async fn create_user(
     Ok(user)
 }
 
-/// Whether a call changes something: every method but GET and HEAD, and
-/// the validation API, whose first GET marks a payment validated (its
-/// SSLCOMMERZ-style contract). Such a call needs the CSRF token.
-pub fn changes_state(method: &Method, path: &str) -> bool {
-    !(method == Method::GET || method == Method::HEAD) || path.ends_with("/validate")
-}
-
-/// The least role that may make this API call: anyone may read; changing
-/// money, or marking a payment validated, takes an operator; webhooks,
-/// event resends and the merchant's settings take an admin.
-pub fn required_role(method: &Method, path: &str) -> StaffRole {
-    if !changes_state(method, path) {
-        return StaffRole::Viewer;
-    }
-    let admin_only = ["/v1/webhook_endpoints", "/v1/events", "/v1/merchant"];
-    if admin_only.iter().any(|prefix| path.starts_with(prefix)) {
-        StaffRole::Admin
-    } else {
-        StaffRole::Operator
-    }
+/// Whether a terminal call must carry the CSRF token and come from Kasse's
+/// own origin: every call that writes, and every call whose route takes
+/// more than a viewer (the validation API's first GET marks a payment
+/// validated).
+pub fn needs_csrf(method: &Method, role: Option<StaffRole>) -> bool {
+    !(method == Method::GET || method == Method::HEAD)
+        || role.is_some_and(|r| r > StaffRole::Viewer)
 }
 
 /// When a login used at `now` should end: `IDLE_SECONDS` on, but never

@@ -20,7 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get, path = "/v1/merchant/appearance", tag = "Appearance",
     responses((status = 200, description = "The default look of the merchant's pages", body = Appearance)),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn read_appearance(MerchantAuth(merchant): MerchantAuth) -> Json<Appearance> {
     Json(merchant.appearance)
@@ -37,7 +38,8 @@ async fn read_appearance(MerchantAuth(merchant): MerchantAuth) -> Json<Appearanc
         (status = 200, description = "Stored", body = Appearance),
         (status = 400, description = "A value is not a valid token value", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
 )]
 async fn set_appearance(
     State(ctx): State<AppState>,

@@ -9,6 +9,9 @@ use kasse_core::api::CLIENT_SECRET_HEADER;
 use kasse_core::error::ErrorCode;
 use serde::de::DeserializeOwned;
 
+use std::sync::Arc;
+
+use super::staff_auth::{RouteRoles, StaffAuth};
 use super::{ApiError, AppState};
 use crate::secrets::key_lookup;
 use crate::store::{KeyKind, Merchant};
@@ -137,8 +140,12 @@ impl FromRequestParts<AppState> for MerchantAuth {
             && super::staff_auth::login_token(ctx, &parts.headers).is_some()
         {
             // The terminal: a member of staff's login, held to their role.
-            let staff = super::staff_auth::StaffAuth::from_parts(parts, ctx).await?;
-            staff.allow(&parts.method, parts.uri.path())?;
+            let role = parts
+                .extensions
+                .get::<Arc<RouteRoles>>()
+                .and_then(|roles| roles.of(parts));
+            let staff = StaffAuth::from_parts(parts, ctx, role).await?;
+            staff.allow(role)?;
             parts.extensions.insert(staff.merchant.clone());
             // Who keyed a card in, for the per-person limits.
             parts.extensions.insert(staff.user.clone());

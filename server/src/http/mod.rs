@@ -45,10 +45,13 @@ pub fn api_router(ctx: AppState) -> Router {
         .merge(webhooks::router())
         .merge(appearance::router())
         .split_for_parts();
-    let merchant_api = merchant_api.route_layer(axum::middleware::from_fn_with_state(
-        ctx.clone(),
-        idempotency::idempotency,
-    ));
+    let roles = Arc::new(staff_auth::RouteRoles::from_document(&merchant_doc));
+    let merchant_api = merchant_api
+        .route_layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(axum::Extension(roles));
     let (public, mut doc) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(healthz))
         .merge(pay::router())

@@ -66,7 +66,8 @@ struct ListParams {
         (status = 200, description = "One page of payments", body = PaymentList),
         (status = 400, description = "A bad filter", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn list(
     State(ctx): State<AppState>,
@@ -124,7 +125,8 @@ async fn list(
         (status = 200, description = "The payment", body = api::Payment),
         (status = 404, description = "No such payment of this merchant", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn retrieve(
     State(ctx): State<AppState>,
@@ -152,7 +154,8 @@ async fn retrieve(
         (status = 402, description = "Declined by the issuer", body = api::Payment),
         (status = 429, description = "Too many keyed payments, or declines, in the last minute", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn create(
     State(ctx): State<AppState>,
@@ -194,7 +197,8 @@ async fn create(
         (status = 200, description = "The captured payment", body = api::Payment),
         (status = 409, description = "Not `requires_capture`, or more than was authorised", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn capture(
     State(ctx): State<AppState>,
@@ -215,7 +219,8 @@ async fn capture(
         (status = 200, description = "The canceled payment", body = api::Payment),
         (status = 409, description = "Not `requires_capture`", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn void(
     State(ctx): State<AppState>,
@@ -240,7 +245,8 @@ async fn void(
         (status = 400, description = "Bad input, or no such payment", body = ErrorBody),
         (status = 409, description = "Not refundable, or more than is left", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn create_refund(
     State(ctx): State<AppState>,
@@ -271,7 +277,8 @@ struct RefundParams {
         (status = 200, description = "The payment's refunds", body = RefundList),
         (status = 404, description = "No such payment of this merchant", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn list_refunds(
     State(ctx): State<AppState>,
@@ -298,7 +305,8 @@ async fn list_refunds(
         (status = 200, description = "The refund", body = api::Refund),
         (status = 404, description = "No such refund of this merchant", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn retrieve_refund(
     State(ctx): State<AppState>,
@@ -317,7 +325,8 @@ async fn retrieve_refund(
     get, path = "/v1/payments/{id}/validate", tag = "Payments",
     params(("id" = String, Path, description = "The payment's id, `pay_…`")),
     responses((status = 200, description = "The verdict", body = Validation)),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn validate(
     State(ctx): State<AppState>,

@@ -33,7 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 401, description = "Missing or wrong secret key", body = ErrorBody),
         (status = 422, description = "Idempotency key reused with another request", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn create(
     State(ctx): State<AppState>,
@@ -52,7 +53,8 @@ async fn create(
         (status = 200, description = "The session", body = CheckoutSession),
         (status = 404, description = "No such session of this merchant", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn retrieve(
     State(ctx): State<AppState>,
@@ -74,7 +76,8 @@ async fn retrieve(
         (status = 404, description = "No such session of this merchant", body = ErrorBody),
         (status = 409, description = "The session is not open", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
 )]
 async fn expire(
     State(ctx): State<AppState>,

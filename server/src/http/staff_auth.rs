@@ -3,9 +3,12 @@
 //! passes, and the role each call needs.
 
 use axum::http::header::{COOKIE, ORIGIN};
+use std::collections::HashMap;
+
+use axum::extract::MatchedPath;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use kasse_core::api::CSRF_HEADER;
+use kasse_core::api::{CSRF_HEADER, StaffRole};
 use kasse_core::error::ErrorCode;
 
 use super::{ApiError, AppState};
@@ -70,7 +73,13 @@ pub struct StaffAuth {
 }
 
 impl StaffAuth {
-    pub async fn from_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, ApiError> {
+    /// The login of this request; `role` is what its route declares, if
+    /// it declares one (see [`RouteRoles`]).
+    pub async fn from_parts(
+        parts: &mut Parts,
+        ctx: &AppState,
+        role: Option<StaffRole>,
+    ) -> Result<Self, ApiError> {
         let ended = || {
             ApiError::Unauthorized(
                 "You are not logged in, or your login has ended. Log in again.".to_string(),
@@ -84,7 +93,7 @@ impl StaffAuth {
             .await?
             .filter(|l| l.expires_at > now)
             .ok_or_else(ended)?;
-        if staff::changes_state(&parts.method, parts.uri.path()) {
+        if staff::needs_csrf(&parts.method, role) {
             same_origin(ctx, &parts.headers)?;
             let sent = parts
                 .headers
@@ -129,12 +138,20 @@ impl StaffAuth {
     }
 
     /// Refuses a call the member of staff's role does not allow.
-    pub fn allow(&self, method: &Method, path: &str) -> Result<(), ApiError> {
-        let needed = staff::required_role(method, path);
+    /// Refuses a call whose route declares no role (deny by default), or one
+    /// above the member of staff's.
+    pub fn allow(&self, needed: Option<StaffRole>) -> Result<(), ApiError> {
+        let Some(needed) = needed else {
+            tracing::info!(user = %self.user.id, "refused: the route declares no role");
+            return Err(forbidden(
+                ErrorCode::RoleInsufficient,
+                "This call is not open to the terminal.",
+            ));
+        };
         if self.user.role >= needed {
             return Ok(());
         }
-        tracing::info!(user = %self.user.id, %method, path, "refused by role");
+        tracing::info!(user = %self.user.id, needed = needed.as_str(), "refused by role");
         Err(forbidden(
             ErrorCode::RoleInsufficient,
             &format!(
@@ -143,5 +160,103 @@ impl StaffAuth {
                 needed.as_str()
             ),
         ))
+    }
+}
+
+/// The role each merchant API route declares (`x-kasse-role` in its
+/// OpenAPI annotation), by method and route template: read from the
+/// document once, so that the role is written beside the route and a route
+/// without one is closed to the terminal.
+#[derive(Debug, Default)]
+pub struct RouteRoles(HashMap<(Method, String), StaffRole>);
+
+impl RouteRoles {
+    pub fn from_document(doc: &utoipa::openapi::OpenApi) -> Self {
+        let doc = serde_json::to_value(doc).expect("the document serialises");
+        let mut roles = HashMap::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let role = operation
+                    .get("x-kasse-role")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(StaffRole::parse);
+                if let (Ok(method), Some(role)) =
+                    (method.to_ascii_uppercase().parse::<Method>(), role)
+                {
+                    roles.insert((method, path.clone()), role);
+                }
+            }
+        }
+        Self(roles)
+    }
+
+    /// The role this request's route declares.
+    pub fn of(&self, parts: &Parts) -> Option<StaffRole> {
+        let route = parts.extensions.get::<MatchedPath>()?;
+        self.0
+            .get(&(parts.method.clone(), route.as_str().to_string()))
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(role: StaffRole) -> StaffAuth {
+        StaffAuth {
+            user: StaffUser {
+                id: "usr_1".into(),
+                merchant_id: "mer_1".into(),
+                email: "a@b.example".into(),
+                password_hash: String::new(),
+                role,
+                created: 0,
+            },
+            merchant: Merchant {
+                id: "mer_1".into(),
+                name: "Shop".into(),
+                origins: Vec::new(),
+                signing_secret: String::new(),
+                webhook_secret: None,
+                appearance: Default::default(),
+                created: 0,
+            },
+            login: StaffLogin {
+                token_hash: String::new(),
+                user_id: "usr_1".into(),
+                csrf_token: String::new(),
+                created: 0,
+                expires_at: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_route_that_declares_no_role_is_closed_even_to_an_admin() {
+        assert!(staff(StaffRole::Admin).allow(None).is_err());
+        assert!(
+            staff(StaffRole::Admin)
+                .allow(Some(StaffRole::Admin))
+                .is_ok()
+        );
+        assert!(
+            staff(StaffRole::Operator)
+                .allow(Some(StaffRole::Admin))
+                .is_err()
+        );
+        assert!(
+            staff(StaffRole::Viewer)
+                .allow(Some(StaffRole::Viewer))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn what_takes_more_than_a_viewer_needs_the_csrf_token_even_on_get() {
+        assert!(staff::needs_csrf(&Method::POST, None));
+        assert!(staff::needs_csrf(&Method::GET, Some(StaffRole::Operator)));
+        assert!(!staff::needs_csrf(&Method::GET, Some(StaffRole::Viewer)));
+        assert!(!staff::needs_csrf(&Method::GET, None));
     }
 }

@@ -117,7 +117,7 @@ async fn login(
 
 /// Ends this login, whatever state it is in.
 async fn logout(State(ctx): State<AppState>, mut parts: Parts) -> Result<Response, ApiError> {
-    let staff = StaffAuth::from_parts(&mut parts, &ctx).await?;
+    let staff = StaffAuth::from_parts(&mut parts, &ctx, None).await?;
     ctx.store
         .delete_staff_login(&staff.login.token_hash)
         .await?;
@@ -131,7 +131,7 @@ async fn logout(State(ctx): State<AppState>, mut parts: Parts) -> Result<Respons
 
 /// Who is logged in, with the CSRF token for this login.
 async fn me(State(ctx): State<AppState>, mut parts: Parts) -> Result<Json<StaffSession>, ApiError> {
-    let staff = StaffAuth::from_parts(&mut parts, &ctx).await?;
+    let staff = StaffAuth::from_parts(&mut parts, &ctx, None).await?;
     Ok(Json(session_body(
         &staff.user,
         &staff.merchant,

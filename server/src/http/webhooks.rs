@@ -59,7 +59,8 @@ fn event_to_api(e: &Event) -> api::Event {
         (status = 201, description = "The endpoint, with its secret", body = api::WebhookEndpoint),
         (status = 400, description = "A bad URL or event type", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
 )]
 async fn create_endpoint(
     State(ctx): State<AppState>,
@@ -77,7 +78,8 @@ async fn create_endpoint(
 #[utoipa::path(
     get, path = "/v1/webhook_endpoints", tag = "Webhooks",
     responses((status = 200, description = "Every endpoint, without secrets", body = WebhookEndpointList)),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn list_endpoints(
     State(ctx): State<AppState>,
@@ -100,7 +102,8 @@ async fn list_endpoints(
         (status = 200, description = "The removed endpoint", body = api::WebhookEndpoint),
         (status = 404, description = "No such endpoint", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
 )]
 async fn delete_endpoint(
     State(ctx): State<AppState>,
@@ -122,7 +125,8 @@ async fn delete_endpoint(
         (status = 200, description = "The endpoint with its new secret", body = api::WebhookEndpoint),
         (status = 404, description = "No such endpoint", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
 )]
 async fn rotate_secret(
     State(ctx): State<AppState>,
@@ -160,7 +164,8 @@ struct EventParams {
         (status = 200, description = "One page of events", body = EventList),
         (status = 400, description = "A bad filter", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn list_events(
     State(ctx): State<AppState>,
@@ -248,7 +253,8 @@ async fn detail(ctx: &AppState, event: &Event) -> Result<EventDetail, ApiError> 
         (status = 200, description = "The event, where it went, and each attempt", body = EventDetail),
         (status = 404, description = "No such event", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
 )]
 async fn retrieve_event(
     State(ctx): State<AppState>,
@@ -271,7 +277,8 @@ async fn retrieve_event(
         (status = 404, description = "No such event", body = ErrorBody),
         (status = 409, description = "Nowhere to send it", body = ErrorBody),
     ),
-    security(("secret_key" = []))
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
 )]
 async fn resend_event(
     State(ctx): State<AppState>,

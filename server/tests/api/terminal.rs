@@ -710,3 +710,71 @@ async fn logins_are_limited_per_account_and_per_address_and_password_checks_are_
     let ok = login_from("203.0.113.21", "ada@tea.example", PASSWORD).await;
     assert_eq!(ok.status(), 200);
 }
+
+/// Every merchant API operation declares the role it takes, beside its
+/// route; from the terminal, the role below it is refused and the role
+/// itself gets past the role check.
+#[tokio::test]
+async fn every_operation_declares_its_role_and_a_lower_one_is_refused() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let roles = [StaffRole::Viewer, StaffRole::Operator, StaffRole::Admin];
+    for role in roles {
+        app.staff(&format!("{}@tea.example", role.as_str()), role)
+            .await;
+    }
+    let mut logged_in = Vec::new();
+    for role in roles {
+        logged_in.push(
+            app.logged_in(&format!("{}@tea.example", role.as_str()))
+                .await,
+        );
+    }
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("secret_key").is_some()));
+            if !secured {
+                continue;
+            }
+            let declared = operation["x-kasse-role"]
+                .as_str()
+                .and_then(StaffRole::parse)
+                .unwrap_or_else(|| panic!("{method} {path} declares no role"));
+            let concrete = path.replace("{id}", "pay_nothing");
+            let call = |t: &Terminal| {
+                let request = app
+                    .http
+                    .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
+                    .header(COOKIE, &t.cookie)
+                    .header(CSRF_HEADER, &t.session.csrf_token)
+                    .header("content-type", "application/json")
+                    .body("{}");
+                async move { request.send().await.unwrap() }
+            };
+            let at = roles.iter().position(|r| *r == declared).unwrap();
+            if at > 0 {
+                let refused = call(&logged_in[at - 1]).await;
+                let body: Value = refused.json().await.unwrap();
+                assert_eq!(
+                    body["error"]["code"],
+                    "role_insufficient",
+                    "{method} {path} as {}",
+                    roles[at - 1].as_str()
+                );
+            }
+            let allowed = call(&logged_in[at]).await;
+            let status = allowed.status();
+            let body: Value = allowed.json().await.unwrap_or(Value::Null);
+            assert!(
+                status != 403 && status != 401,
+                "{method} {path} as {}: {status} {body}",
+                declared.as_str()
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 21, "every merchant API operation was tried");
+}
