@@ -1,7 +1,7 @@
 //! A harness for browser tests: a real `kasse serve --demo` on a free port,
 //! and headless Chromium driven over WebDriver by chromedriver.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -72,10 +72,6 @@ fn dist_dir() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dir)
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 impl Harness {
@@ -432,7 +428,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 
 async fn start_browser(dir: &TempDir) -> anyhow::Result<(Child, Client)> {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let port = free_port()?;
+    let port = kasse_testkit::free_addr().port();
     let driver = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())

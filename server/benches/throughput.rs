@@ -20,17 +20,18 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use kasse_server::ids::new_id;
 use kasse_server::store::{Dialect, open_pool};
+use kasse_testkit::process::Serve;
+use kasse_testkit::{Kasse, Receiver, create_merchant, free_addr, postgres};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::AnyPool;
@@ -75,14 +76,11 @@ async fn run() -> anyhow::Result<()> {
     let sqlite_url = format!("sqlite://{}", scratch.path().join("kasse.db").display());
     let sqlite = bench.store("SQLite", &sqlite_url).await;
     eprintln!("==> PostgreSQL");
-    let postgres = match Postgres::create().await {
-        Ok(db) => {
-            let figures = bench.store("PostgreSQL", &db.url).await;
-            db.drop().await;
-            figures
-        }
-        Err(e) => Err(e.context("no PostgreSQL to measure")),
-    };
+    let server = std::env::var("KASSE_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let database = postgres::fresh_database_at(&server).await;
+    let postgres = bench.store("PostgreSQL", &database).await;
+    postgres::drop_database(&database).await;
 
     println!();
     println!(
@@ -188,15 +186,39 @@ impl Bench {
     async fn store(&self, name: &str, url: &str) -> anyhow::Result<Figures> {
         let dir = self.scratch.join(name);
         std::fs::create_dir_all(&dir)?;
-        let secret_key = create_merchant(url)?;
-        let receiver = Receiver::start().await?;
+        let binary = Path::new(env!("CARGO_BIN_EXE_kasse"));
+        let secret_key = create_merchant(
+            binary,
+            url,
+            Some(SERVER_SECRET),
+            "Bench shop",
+            "http://127.0.0.1",
+        )?;
+        let receiver = Receiver::start().await;
         let log = dir.join("kasse.log");
-        let kasse = Kasse::start(url, &log).await?;
+        let static_dir = Path::new(ROOT).join("dist").display().to_string();
+        let kasse = Kasse::serve(Serve {
+            binary,
+            database: url,
+            secret: Some(SERVER_SECRET),
+            addr: free_addr(),
+            log: &log,
+            args: &[
+                "--static-dir",
+                &static_dir,
+                // One client address makes every confirm here.
+                "--confirms-per-minute",
+                "4000000000",
+                "--webhook-allow-private",
+            ],
+            env: &[],
+        })
+        .await?;
         if webhooks_on() {
             let endpoint = reqwest::Client::new()
                 .post(format!("{}/v1/webhook_endpoints", kasse.base))
                 .bearer_auth(&secret_key)
-                .json(&json!({ "url": format!("http://{}/hook", receiver.served.addr) }))
+                .json(&json!({ "url": receiver.url("/hooks") }))
                 .send()
                 .await?;
             ensure!(
@@ -251,19 +273,19 @@ impl Bench {
             .await?;
         let ended = wall_ms();
         let webhooks_per_second = receiver
-            .received()
+            .arrivals()
             .values()
             .filter(|&&at| at >= started && at <= ended)
             .count() as f64
             / ((ended - started) / 1000.0);
         // What the worker can do alone: the backlog it fell behind by,
         // drained with nothing else running, for at most 20 seconds.
-        let backlog_before = receiver.received().len();
+        let backlog_before = receiver.arrivals().len();
         let drain_started = Instant::now();
         while pending(&pool).await? > 0 && drain_started.elapsed() < Duration::from_secs(20) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let webhooks_draining = (receiver.received().len() - backlog_before) as f64
+        let webhooks_draining = (receiver.arrivals().len() - backlog_before) as f64
             / drain_started.elapsed().as_secs_f64();
         let set_aside = set_aside_backlog(&pool).await?;
 
@@ -281,7 +303,7 @@ impl Bench {
             .await?;
         let ended = wall_ms();
         drain(&pool, &log).await?;
-        let received = receiver.received();
+        let received = receiver.arrivals();
         let mut waits: Vec<f64> = deliveries(&pool, dialect, started, ended)
             .await?
             .iter()
@@ -420,76 +442,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// `kasse merchant create`, as a merchant would; returns its secret key.
-fn create_merchant(url: &str) -> anyhow::Result<String> {
-    let output = Command::new(env!("CARGO_BIN_EXE_kasse"))
-        .env("KASSE_SECRET", SERVER_SECRET)
-        .args(["--database", url, "merchant", "create", "--json"])
-        .args(["--name", "Bench shop", "--origin", "http://127.0.0.1"])
-        .output()?;
-    ensure!(
-        output.status.success(),
-        "kasse merchant create: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let credentials: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    credentials["secret_key"]
-        .as_str()
-        .map(str::to_string)
-        .context("no secret_key in kasse merchant create's output")
-}
-
-/// The release `kasse` binary, serving; stopped when dropped.
-struct Kasse {
-    child: Child,
-    base: String,
-}
-
-impl Kasse {
-    async fn start(url: &str, log: &Path) -> anyhow::Result<Self> {
-        let addr = free_port()?;
-        let child = Command::new(env!("CARGO_BIN_EXE_kasse"))
-            .env("KASSE_SECRET", SERVER_SECRET)
-            .args(["--database", url, "serve", "--addr", &addr.to_string()])
-            .arg("--static-dir")
-            .arg(Path::new(ROOT).join("dist"))
-            // One client address makes every confirm here.
-            .args(["--confirms-per-minute", "4000000000"])
-            .arg("--webhook-allow-private")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log)?)
-            .spawn()?;
-        let kasse = Self {
-            child,
-            base: format!("http://{addr}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while reqwest::get(format!("{}/healthz", kasse.base))
-            .await
-            .is_err()
-        {
-            ensure!(
-                Instant::now() < deadline,
-                "kasse did not answer; see {}",
-                log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(kasse)
-    }
-}
-
-impl Drop for Kasse {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<SocketAddr> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
-}
-
 /// Serves an axum app on a free port until dropped.
 struct Served {
     addr: SocketAddr,
@@ -511,45 +463,6 @@ impl Drop for Served {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// The merchant's webhook endpoint: answers 204 at once and notes when
-/// each event arrived.
-struct Receiver {
-    served: Served,
-    arrivals: Arc<Mutex<HashMap<String, f64>>>,
-}
-
-impl Receiver {
-    async fn start() -> anyhow::Result<Self> {
-        let arrivals: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
-        let app = axum::Router::new()
-            .route("/hook", axum::routing::post(hook))
-            .with_state(arrivals.clone());
-        Ok(Self {
-            served: Served::start(app).await?,
-            arrivals,
-        })
-    }
-
-    fn received(&self) -> HashMap<String, f64> {
-        self.arrivals.lock().expect("not poisoned").clone()
-    }
-}
-
-async fn hook(
-    State(arrivals): State<Arc<Mutex<HashMap<String, f64>>>>,
-    headers: HeaderMap,
-) -> StatusCode {
-    let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) else {
-        return StatusCode::BAD_REQUEST;
-    };
-    arrivals
-        .lock()
-        .expect("not poisoned")
-        .entry(id.to_string())
-        .or_insert_with(wall_ms);
-    StatusCode::NO_CONTENT
 }
 
 /// A baseline row's bytes besides the body: an id like Kasse's and a
@@ -715,39 +628,6 @@ async fn database_version(pool: &AnyPool, dialect: Dialect) -> anyhow::Result<St
     let version: String = sqlx::query(query).fetch_one(pool).await?.try_get(0)?;
     let version = version.split_whitespace().next().unwrap_or("").to_string();
     Ok(format!("{name} {version}"))
-}
-
-/// A database of its own on the PostgreSQL server, for one run.
-struct Postgres {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Postgres {
-    async fn create() -> anyhow::Result<Self> {
-        let admin = std::env::var("KASSE_BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("kasse_bench_{}", std::process::id());
-        let pool = open_pool(&admin).await?.0;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&pool)
-            .await?;
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Ok(Self { admin, name, url })
-    }
-
-    async fn drop(self) {
-        if let Ok((pool, _)) = open_pool(&self.admin).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&pool)
-            .await;
-        }
-    }
 }
 
 fn machine() -> String {

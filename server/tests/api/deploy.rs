@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use kasse_core::api::CheckoutSession;
 use serde_json::Value;
 
-use crate::durability::{Kasse, free_addr, merchant_on};
+use crate::durability::{free_addr, merchant_on, start_on};
 use crate::helpers::{good_card, session_body};
 
 const SECRET: &str = "one secret that every instance behind nginx shares";
@@ -122,8 +122,8 @@ async fn customers_pay_through_nginx_in_front_of_two_instances() {
         "--static-dir",
         &dist,
     ];
-    let a = Kasse::start_on(dir.path(), a_addr, &database, Some(SECRET), &extra).await;
-    let _b = Kasse::start_on(dir.path(), b_addr, &database, Some(SECRET), &extra).await;
+    let a = start_on(dir.path(), a_addr, &database, Some(SECRET), &extra).await;
+    let _b = start_on(dir.path(), b_addr, &database, Some(SECRET), &extra).await;
     let _nginx = nginx(
         dir.path(),
         &public,

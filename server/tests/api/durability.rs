@@ -3,110 +3,75 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kasse_core::api::{CheckoutSession, EventList};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{good_card, session_body};
+use kasse_testkit::process::Serve;
+
 use crate::receiver::Receiver;
 
-pub fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+pub use kasse_testkit::{Kasse, free_addr};
+
+/// The `kasse` binary these tests run.
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_kasse"))
 }
 
-/// A `kasse serve` process; killed if the test ends first.
-pub struct Kasse {
-    child: Child,
-    pub base: String,
+/// Serves a SQLite file in `dir`, without `KASSE_SECRET`.
+async fn start(dir: &Path, addr: SocketAddr) -> Kasse {
+    let database = dir.join("kasse.db").display().to_string();
+    start_on(dir, addr, &database, None, &[]).await
 }
 
-impl Kasse {
-    async fn start(dir: &Path, addr: SocketAddr) -> Self {
-        let database = dir.join("kasse.db").display().to_string();
-        Self::start_on(dir, addr, &database, None, &[]).await
+/// Serves `database`, logging to `dir/kasse.log`, with `KASSE_SECRET` set
+/// to `secret` if given, quick webhook retries, and `extra` arguments.
+pub async fn start_on(
+    dir: &Path,
+    addr: SocketAddr,
+    database: &str,
+    secret: Option<&str>,
+    extra: &[&str],
+) -> Kasse {
+    let mut args = vec![
+        "--webhook-retry-base-ms",
+        "100",
+        "--webhook-retry-max-ms",
+        "300",
+        "--webhook-timeout-ms",
+        "1000",
+        "--webhook-allow-private",
+    ];
+    args.extend_from_slice(extra);
+    let mut env = vec![];
+    if !extra.contains(&"--static-dir") {
+        env.push(("KASSE_STATIC_DIR", "nowhere"));
     }
-
-    /// Serves `database`, logging to `dir/kasse.log`, with `KASSE_SECRET`
-    /// set to `secret` if given and `extra` arguments.
-    pub async fn start_on(
-        dir: &Path,
-        addr: SocketAddr,
-        database: &str,
-        secret: Option<&str>,
-        extra: &[&str],
-    ) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("kasse.log"))
-            .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kasse"));
-        match secret {
-            Some(secret) => command.env("KASSE_SECRET", secret),
-            None => command.env_remove("KASSE_SECRET"),
-        };
-        if !extra.contains(&"--static-dir") {
-            command.env("KASSE_STATIC_DIR", "nowhere");
-        }
-        // Tests confirm, decline and key cards in from one address; limits a
-        // test sets in `extra` go over these.
-        for limit in [
-            "KASSE_CONFIRMS_PER_MINUTE",
-            "KASSE_DECLINES_PER_MERCHANT_PER_MINUTE",
-            "KASSE_KEYED_PAYMENTS_PER_MERCHANT_PER_MINUTE",
-            "KASSE_KEYED_PAYMENTS_PER_STAFF_PER_MINUTE",
-            "KASSE_LOGINS_PER_ADDRESS_PER_MINUTE",
-            "KASSE_LOGINS_PER_ACCOUNT_PER_MINUTE",
-        ] {
-            command.env(limit, "10000");
-        }
-        let child = command
-            .args(["--database", database, "serve"])
-            .args(["--addr", &addr.to_string()])
-            .args([
-                "--webhook-retry-base-ms",
-                "100",
-                "--webhook-retry-max-ms",
-                "300",
-            ])
-            .args(["--webhook-timeout-ms", "1000", "--webhook-allow-private"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let base = format!("http://{addr}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::get(format!("{base}/healthz")).await.is_err() {
-            assert!(Instant::now() < deadline, "kasse did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child, base }
+    // Tests confirm, decline and key cards in from one address; limits a
+    // test sets in `extra` go over these.
+    for limit in [
+        "KASSE_CONFIRMS_PER_MINUTE",
+        "KASSE_DECLINES_PER_MERCHANT_PER_MINUTE",
+        "KASSE_KEYED_PAYMENTS_PER_MERCHANT_PER_MINUTE",
+        "KASSE_KEYED_PAYMENTS_PER_STAFF_PER_MINUTE",
+        "KASSE_LOGINS_PER_ADDRESS_PER_MINUTE",
+        "KASSE_LOGINS_PER_ACCOUNT_PER_MINUTE",
+    ] {
+        env.push((limit, "10000"));
     }
-
-    pub fn terminate(mut self) {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap();
-    }
-
-    pub fn kill_9(mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Kasse {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
+    Kasse::serve(Serve {
+        binary: binary(),
+        database,
+        secret,
+        addr,
+        log: &dir.join("kasse.log"),
+        args: &args,
+        env: &env,
+    })
+    .await
+    .unwrap()
 }
 
 fn merchant(dir: &Path) -> String {
@@ -115,31 +80,14 @@ fn merchant(dir: &Path) -> String {
 
 /// Creates a merchant with the `kasse` command; returns its secret key.
 pub fn merchant_on(database: &str, secret: Option<&str>) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kasse"));
-    match secret {
-        Some(secret) => command.env("KASSE_SECRET", secret),
-        None => command.env_remove("KASSE_SECRET"),
-    };
-    let out = command
-        .args(["--database", database])
-        .args([
-            "merchant",
-            "create",
-            "--name",
-            "Durable",
-            "--origin",
-            "https://shop.example",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    created["secret_key"].as_str().unwrap().to_string()
+    kasse_testkit::create_merchant(
+        binary(),
+        database,
+        secret,
+        "Durable",
+        "https://shop.example",
+    )
+    .unwrap()
 }
 
 pub async fn pay(http: &reqwest::Client, base: &str, key: &str) {
@@ -199,7 +147,7 @@ async fn events_wait_out_a_receiver_that_is_down_while_kasse_restarts() {
     let kasse_addr = free_addr();
     let receiver_addr = free_addr();
 
-    let kasse = Kasse::start(dir.path(), kasse_addr).await;
+    let kasse = start(dir.path(), kasse_addr).await;
     add_endpoint(
         &http,
         &kasse.base,
@@ -214,7 +162,7 @@ async fn events_wait_out_a_receiver_that_is_down_while_kasse_restarts() {
     kasse.terminate();
 
     let receiver = Receiver::start_on(receiver_addr).await;
-    let _kasse = Kasse::start(dir.path(), kasse_addr).await;
+    let _kasse = start(dir.path(), kasse_addr).await;
     let received = receiver
         .wait_for(Duration::from_secs(30), |r| ids(r) == expected)
         .await;
@@ -231,7 +179,7 @@ async fn sigkill_mid_delivery_loses_no_event() {
     // Slow answers keep deliveries in flight when the blow falls.
     receiver.delay(Duration::from_millis(400));
 
-    let kasse = Kasse::start(dir.path(), kasse_addr).await;
+    let kasse = start(dir.path(), kasse_addr).await;
     add_endpoint(&http, &kasse.base, &key, &receiver.url("/hooks")).await;
     for _ in 0..10 {
         pay(&http, &kasse.base, &key).await;
@@ -243,7 +191,7 @@ async fn sigkill_mid_delivery_loses_no_event() {
     let before = ids(&receiver.received());
     assert!(before.len() < expected.len(), "the kill came mid-delivery");
 
-    let kasse = Kasse::start(dir.path(), kasse_addr).await;
+    let kasse = start(dir.path(), kasse_addr).await;
     receiver
         .wait_for(Duration::from_secs(40), |r| ids(r).is_superset(&expected))
         .await;

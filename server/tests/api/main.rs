@@ -14,12 +14,13 @@ mod openapi;
 mod outbound;
 mod pay;
 mod payments;
-mod postgres;
 mod readme;
-mod receiver;
 mod sessions;
 mod store;
 mod terminal;
 mod threeds;
 mod validation;
 mod webhooks;
+
+// Shared with the benchmarks and the browser tests.
+pub use kasse_testkit::{postgres, receiver};

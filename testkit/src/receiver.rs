@@ -1,7 +1,8 @@
-//! A merchant's webhook receiver for tests: it records every delivery and
-//! answers with the statuses it is told to, 200 once they run out.
+//! A merchant's webhook receiver: it records every delivery, when it came,
+//! and answers with the statuses it is told to, 200 once they run out; over
+//! plain http, or https with a certificate it is given.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,6 +17,8 @@ pub struct Delivery {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub status: u16,
+    /// When it arrived, in Unix milliseconds.
+    pub at_ms: f64,
 }
 
 impl Delivery {
@@ -30,6 +33,12 @@ impl Delivery {
     pub fn kind(&self) -> String {
         self.json()["type"].as_str().unwrap().to_string()
     }
+}
+
+fn wall_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 #[derive(Default)]
@@ -74,6 +83,7 @@ async fn receive(
             headers,
             body,
             status: 307,
+            at_ms: wall_ms(),
         });
         return axum::response::Redirect::temporary(&target).into_response();
     }
@@ -82,6 +92,7 @@ async fn receive(
         headers,
         body,
         status,
+        at_ms: wall_ms(),
     });
     StatusCode::from_u16(status).unwrap().into_response()
 }
@@ -168,6 +179,21 @@ impl Receiver {
     pub fn open_requests(&self) -> (usize, usize) {
         let shared = self.shared.lock().unwrap();
         (shared.open, shared.peak_open)
+    }
+
+    /// When each event (by `webhook-id`) first arrived, in Unix milliseconds.
+    pub fn arrivals(&self) -> HashMap<String, f64> {
+        let mut first = HashMap::new();
+        for delivery in &self.shared.lock().unwrap().received {
+            if let Some(id) = delivery
+                .headers
+                .get("webhook-id")
+                .and_then(|v| v.to_str().ok())
+            {
+                first.entry(id.to_string()).or_insert(delivery.at_ms);
+            }
+        }
+        first
     }
 
     pub fn received(&self) -> Vec<Delivery> {

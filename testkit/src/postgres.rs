@@ -19,9 +19,8 @@ pub fn wanted() -> bool {
     std::env::var("KASSE_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
 
-async fn admin() -> PgConnection {
-    let url = server_url();
-    let options = PgConnectOptions::from_str(&url)
+async fn admin_at(url: &str) -> PgConnection {
+    let options = PgConnectOptions::from_str(url)
         .unwrap_or_else(|e| panic!("KASSE_TEST_POSTGRES_URL {url:?} is not a PostgreSQL URL: {e}"))
         .database("postgres")
         .disable_statement_logging();
@@ -54,11 +53,30 @@ async fn clean_up_after_earlier_runs(admin: &mut PgConnection) {
     }
 }
 
-/// A new, empty database, and its URL.
+/// A new, empty database on the test server, and its URL.
 pub async fn fresh_database() -> String {
+    fresh_database_at(&server_url()).await
+}
+
+/// Drops a database `fresh_database` made, if it is still there.
+pub async fn drop_database(url: &str) {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return;
+    };
+    let name = parsed.path().trim_start_matches('/').to_string();
+    let mut server = parsed.clone();
+    server.set_path("");
+    let mut admin = admin_at(server.as_str()).await;
+    let _ = admin
+        .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+        .await;
+}
+
+/// A new, empty database on the PostgreSQL server at `server`, and its URL.
+pub async fn fresh_database_at(server: &str) -> String {
     static CLEANED: OnceCell<()> = OnceCell::const_new();
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let mut admin = admin().await;
+    let mut admin = admin_at(server).await;
     CLEANED
         .get_or_init(|| async {
             clean_up_after_earlier_runs(&mut admin).await;
@@ -74,7 +92,7 @@ pub async fn fresh_database() -> String {
         .await
         .unwrap();
     admin.close().await.unwrap();
-    let mut url = reqwest::Url::parse(&server_url()).unwrap();
+    let mut url = reqwest::Url::parse(server).unwrap();
     url.set_path(&format!("/{name}"));
     url.to_string()
 }

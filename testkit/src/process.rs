@@ -1,0 +1,128 @@
+//! The `kasse` binary as a process, started and stopped as an operator
+//! would: `kasse serve`, `kasse merchant create`, SIGTERM, SIGKILL.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+
+/// How to start `kasse serve`.
+pub struct Serve<'a> {
+    /// The `kasse` binary (`env!("CARGO_BIN_EXE_kasse")` in its package).
+    pub binary: &'a Path,
+    pub database: &'a str,
+    /// `KASSE_SECRET`, or none (then a SQLite file's `kasse.secret`).
+    pub secret: Option<&'a str>,
+    pub addr: SocketAddr,
+    /// Standard error goes here, appended.
+    pub log: &'a Path,
+    /// More arguments after `serve --addr …`.
+    pub args: &'a [&'a str],
+    /// More environment, which `args` override.
+    pub env: &'a [(&'a str, &'a str)],
+}
+
+/// A `kasse serve` process; killed when dropped.
+pub struct Kasse {
+    child: Child,
+    pub addr: SocketAddr,
+    /// `http://ADDR`.
+    pub base: String,
+}
+
+impl Kasse {
+    /// Starts `kasse serve` and waits until `/healthz` answers.
+    pub async fn serve(serve: Serve<'_>) -> anyhow::Result<Self> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(serve.log)
+            .with_context(|| format!("could not open {}", serve.log.display()))?;
+        let mut command = Command::new(serve.binary);
+        match serve.secret {
+            Some(secret) => command.env("KASSE_SECRET", secret),
+            None => command.env_remove("KASSE_SECRET"),
+        };
+        command.envs(serve.env.iter().copied());
+        let child = command
+            .args(["--database", serve.database, "serve"])
+            .args(["--addr", &serve.addr.to_string()])
+            .args(serve.args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("could not start {}", serve.binary.display()))?;
+        let kasse = Self {
+            child,
+            addr: serve.addr,
+            base: format!("http://{}", serve.addr),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("{}/healthz", kasse.base))
+            .await
+            .is_err()
+        {
+            ensure!(
+                Instant::now() < deadline,
+                "kasse did not answer within 30 s; see {}",
+                serve.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(kasse)
+    }
+
+    /// SIGTERM, as a service manager stops it; waits until it has exited.
+    pub fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// SIGKILL: gone at once, mid-whatever.
+    pub fn kill_9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Kasse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `kasse merchant create --json`, as an operator would; returns the new
+/// merchant's secret key.
+pub fn create_merchant(
+    binary: &Path,
+    database: &str,
+    secret: Option<&str>,
+    name: &str,
+    origin: &str,
+) -> anyhow::Result<String> {
+    let mut command = Command::new(binary);
+    match secret {
+        Some(secret) => command.env("KASSE_SECRET", secret),
+        None => command.env_remove("KASSE_SECRET"),
+    };
+    let out = command
+        .args(["--database", database, "merchant", "create", "--json"])
+        .args(["--name", name, "--origin", origin])
+        .output()
+        .with_context(|| format!("could not run {}", binary.display()))?;
+    ensure!(
+        out.status.success(),
+        "kasse merchant create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    created["secret_key"]
+        .as_str()
+        .map(str::to_string)
+        .context("no secret_key in kasse merchant create's output")
+}
