@@ -1,8 +1,7 @@
 //! The payment page: loads the session, shows the card form, confirms, and
 //! sends the customer back to the merchant.
 
-use kasse_core::api::{CardInput, ConfirmRequest, ConfirmResponse, PaySession};
-use kasse_core::error::ErrorCode;
+use kasse_core::api::{CardInput, ConfirmRequest, PaySession};
 use kasse_core::{Locale, SessionStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +9,7 @@ use wasm_bindgen::JsCast;
 
 use serde_json::json;
 
+use crate::answer::{self, Next, Then};
 use crate::api;
 use crate::card_form::CardForm;
 use crate::embed::{self, Parent};
@@ -302,11 +302,12 @@ fn Checkout(
         let parent = parent.clone();
         spawn_local(async move {
             let request = ConfirmRequest { card };
-            match api::confirm(&target.session_id, &target.client_secret, &request).await {
-                Ok(ConfirmResponse::Succeeded {
-                    redirect_url: url,
+            let answer = api::confirm(&target.session_id, &target.client_secret, &request).await;
+            match answer::after_confirm(answer, t) {
+                Next::Paid {
                     payment_id,
-                }) => {
+                    redirect_url: url,
+                } => {
                     stage.set(Stage::Paid {
                         payment_id: payment_id.clone(),
                         just_now: true,
@@ -323,42 +324,39 @@ fn Checkout(
                         ),
                     }
                 }
-                Ok(ConfirmResponse::RequiresAction { next_action, .. }) => {
+                Next::Authenticate { redirect_url } => {
                     stage.set(Stage::Authenticating);
                     let url = match &parent {
-                        Some(parent) => parent.carry(&next_action.redirect_url),
-                        None => next_action.redirect_url,
+                        Some(parent) => parent.carry(&redirect_url),
+                        None => redirect_url,
                     };
                     let _ = window().location().assign(&url);
                 }
-                Ok(ConfirmResponse::Declined { decline_code, .. }) => {
+                Next::Declined { message } => {
                     notice.set(Some(Notice {
-                        message: t.decline(decline_code).to_string(),
+                        message,
                         retry: false,
                     }));
                     busy.set(false);
                 }
-                Err(failure) => {
-                    match failure.code {
-                        Some(ErrorCode::CheckoutSessionExpired) => stage.set(Stage::Expired),
-                        Some(ErrorCode::CheckoutSessionComplete) => {
-                            // Paid meanwhile (another tab): reload shows the receipt.
+                Next::Refused {
+                    message,
+                    keep_card,
+                    then,
+                } => {
+                    match then {
+                        Then::Expire => stage.set(Stage::Expired),
+                        Then::Reload => {
                             let _ = window().location().reload();
                         }
-                        None => unanswered.set_value(Some(request.card)),
-                        _ => {}
+                        Then::Stay => {}
                     }
-                    let message = failure
-                        .code
-                        .and_then(|code| t.api_error(code))
-                        .map(str::to_string)
-                        .unwrap_or_else(|| match failure.code {
-                            Some(_) => failure.message,
-                            None => t.unreachable.to_string(),
-                        });
+                    if keep_card {
+                        unanswered.set_value(Some(request.card));
+                    }
                     notice.set(Some(Notice {
                         message,
-                        retry: unanswered.with_value(Option::is_some),
+                        retry: keep_card,
                     }));
                     busy.set(false);
                 }

@@ -3,6 +3,7 @@
 //! The page reads its session id from the path (`/pay/{id}`) and the client
 //! secret from the URL fragment, which no server and no `Referer` sees.
 
+pub mod answer;
 pub mod api;
 pub mod card_form;
 pub mod checkout;
