@@ -1,272 +1,21 @@
 //! The console on the page: a scrollback, one prompt, and the keys a
 //! terminal has (Enter, ↑/↓, Tab, Ctrl+L, Ctrl+C).
 
-use kasse_core::api::{
-    CaptureMethod, CardInput, CheckoutSession, CreateCheckoutSession, CreatePayment, CreateRefund,
-    EventDetail, EventList, Payment, PaymentList, Refund, RefundList, StaffSession,
-};
-use kasse_core::error::ErrorCode;
-use kasse_core::{CardNumber, Cvc, Expiry, Money, PaymentStatus, Sensitive};
-use leptos::html::{Div, Input};
+use kasse_core::api::{CaptureMethod, CardInput, CreateCheckoutSession, CreatePayment, Payment};
+use kasse_core::{PaymentStatus, Sensitive};
+use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::KeyboardEvent;
 
 use crate::api::{self, Failure};
+use crate::calls;
 use crate::command::{self, COMMANDS, Command};
 use crate::complete::{Completion, complete};
+use crate::console::{Term, focus_unless_selecting, save_history, today};
+use crate::flow::{self, CardNext, Draft, Mode, Pending};
 use crate::format::{self, Span};
 use crate::history::History;
-
-/// Lines kept in the scrollback.
-const SCROLLBACK: usize = 2000;
-
-#[derive(Debug, Clone, PartialEq)]
-struct Line {
-    id: u64,
-    class: &'static str,
-    spans: Vec<Span>,
-}
-
-/// A keyed payment being taken: what was asked so far.
-#[derive(Debug, Clone, PartialEq)]
-struct Draft {
-    money: Money,
-    reference: Option<String>,
-    manual: bool,
-    number: Option<CardNumber>,
-    expiry: Option<Expiry>,
-    cvc: Option<Sensitive<String>>,
-}
-
-/// A change that waits for y/N.
-#[derive(Debug, Clone, PartialEq)]
-enum Pending {
-    Capture {
-        payment: String,
-        amount: Option<i64>,
-    },
-    Void {
-        payment: String,
-    },
-    Refund {
-        payment: String,
-        amount: Option<i64>,
-        reason: Option<String>,
-    },
-}
-
-/// What the prompt is asking for.
-#[derive(Debug, Clone, PartialEq)]
-enum Mode {
-    /// Waiting for `/terminal/me`.
-    Starting,
-    Email,
-    Password {
-        email: String,
-    },
-    Command,
-    Card(Draft),
-    Confirm {
-        question: String,
-        pending: Pending,
-    },
-    /// A command is running.
-    Busy,
-}
-
-impl Mode {
-    fn prompt(&self, session: Option<&StaffSession>) -> String {
-        match self {
-            Mode::Starting | Mode::Busy => String::new(),
-            Mode::Email => "email: ".into(),
-            Mode::Password { .. } => "password: ".into(),
-            Mode::Command => match session {
-                Some(s) => format!(
-                    "{}@{} $ ",
-                    s.email.split('@').next().unwrap_or(""),
-                    s.merchant_name
-                ),
-                None => "$ ".into(),
-            },
-            Mode::Card(d) if d.number.is_none() => "card number: ".into(),
-            Mode::Card(d) if d.expiry.is_none() => "expiry (MM/YY): ".into(),
-            Mode::Card(d) if d.cvc.is_none() => "cvc: ".into(),
-            Mode::Card(_) => "name on card (Enter to skip): ".into(),
-            Mode::Confirm { question, .. } => format!("{question} [y/N] "),
-        }
-    }
-
-    /// Whether what is typed is a secret: shown as dots, never kept.
-    fn secret(&self) -> bool {
-        match self {
-            Mode::Password { .. } => true,
-            Mode::Card(d) => d.number.is_none() || (d.expiry.is_some() && d.cvc.is_none()),
-            _ => false,
-        }
-    }
-}
-
-/// Everything the console holds; every field is a cheap handle.
-#[derive(Clone, Copy)]
-struct Term {
-    lines: RwSignal<Vec<Line>>,
-    next_id: StoredValue<u64>,
-    mode: RwSignal<Mode>,
-    session: RwSignal<Option<StaffSession>>,
-    history: StoredValue<History>,
-    /// Payment ids seen, for Tab.
-    known: StoredValue<Vec<String>>,
-    input: NodeRef<Input>,
-}
-
-impl Term {
-    fn push(&self, class: &'static str, spans: Vec<Span>) {
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
-        self.lines.update(|lines| {
-            lines.push(Line { id, class, spans });
-            if lines.len() > SCROLLBACK {
-                lines.drain(..lines.len() - SCROLLBACK);
-            }
-        });
-    }
-
-    fn say(&self, class: &'static str, text: impl Into<String>) {
-        self.push(class, vec![Span::plain(text)]);
-    }
-
-    fn lines_of(&self, class: &'static str, lines: Vec<Vec<Span>>) {
-        for spans in lines {
-            self.push(class, spans);
-        }
-    }
-
-    fn clear(&self) {
-        self.lines.set(Vec::new());
-    }
-
-    fn csrf(&self) -> String {
-        self.session
-            .with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone()))
-            .unwrap_or_default()
-    }
-
-    fn remember(&self, ids: impl IntoIterator<Item = String>) {
-        self.known.update_value(|known| {
-            for id in ids {
-                if !known.contains(&id) {
-                    known.push(id);
-                }
-            }
-        });
-    }
-
-    fn focus(&self) {
-        if let Some(input) = self.input.get_untracked() {
-            let _ = input.focus();
-        }
-    }
-
-    /// Logged in: the prompt, the user's history, and ids to complete.
-    fn start(&self, session: StaffSession) {
-        self.say(
-            "info",
-            format!(
-                "Logged in as {} ({}) for {}. Type help to see the commands.",
-                session.email,
-                session.role.as_str(),
-                session.merchant_name
-            ),
-        );
-        self.history
-            .set_value(History::from_entries(load_history(&session.user_id)));
-        self.session.set(Some(session));
-        self.mode.set(Mode::Command);
-        let term = *self;
-        spawn_local(async move {
-            if let Ok(list) = api::get::<PaymentList>("/v1/payments?limit=100").await {
-                term.remember(list.data.into_iter().map(|p| p.id));
-            }
-        });
-    }
-
-    fn logged_out(&self, message: &str) {
-        self.session.set(None);
-        self.say("bad", message.to_string());
-        self.mode.set(Mode::Email);
-    }
-
-    /// An API failure, plainly; a lost login goes back to the login prompt.
-    fn failed(&self, failure: Failure) {
-        if failure.logged_out() && self.session.get_untracked().is_some() {
-            self.logged_out("Your login has ended. Log in again.");
-        } else {
-            self.say("bad", format!("error: {}", failure.message));
-            self.back_to_prompt();
-        }
-    }
-
-    fn back_to_prompt(&self) {
-        let logged_in = self.session.with_untracked(Option::is_some);
-        self.mode.set(if logged_in {
-            Mode::Command
-        } else {
-            Mode::Email
-        });
-    }
-
-    /// Runs a command's work with the prompt hidden, then brings it back.
-    fn run(&self, work: impl std::future::Future<Output = Result<(), Failure>> + 'static) {
-        let term = *self;
-        self.mode.set(Mode::Busy);
-        spawn_local(async move {
-            match work.await {
-                Ok(()) => {
-                    if term.mode.get_untracked() == Mode::Busy {
-                        term.back_to_prompt();
-                    }
-                }
-                Err(failure) => term.failed(failure),
-            }
-        });
-    }
-}
-
-/// A click brings the prompt back, unless it ended selecting text to copy
-/// (a payment id, a link).
-fn focus_unless_selecting(term: Term) {
-    let selecting = web_sys::window()
-        .and_then(|w| w.get_selection().ok().flatten())
-        .is_some_and(|s| !s.is_collapsed());
-    if !selecting {
-        term.focus();
-    }
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-fn load_history(user_id: &str) -> Vec<String> {
-    storage()
-        .and_then(|s| s.get_item(&History::storage_key(user_id)).ok()?)
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
-}
-
-fn save_history(user_id: &str, history: &History) {
-    if let Some(storage) = storage() {
-        let json = serde_json::to_string(history.entries()).expect("strings serialise");
-        let _ = storage.set_item(&History::storage_key(user_id), &json);
-    }
-}
-
-/// The browser's (year, month) for expiry checks.
-fn today() -> (u16, u8) {
-    let now = js_sys::Date::new_0();
-    (now.get_full_year() as u16, now.get_month() as u8 + 1)
-}
 
 #[component]
 pub fn Terminal() -> impl IntoView {
@@ -468,7 +217,7 @@ fn submit(term: Term, mode: Mode, text: String) {
         Mode::Card(draft) => card_answer(term, draft, &prompt, text),
         Mode::Confirm { pending, .. } => {
             term.say("echo", format!("{prompt}{text}"));
-            if matches!(text.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            if flow::confirms(&text) {
                 term.run(apply(term, pending));
             } else {
                 term.say("dim", "Nothing was changed.");
@@ -569,70 +318,21 @@ fn execute(term: Term, command: Command) {
                     if manual { "Authorising" } else { "Charging" }
                 ),
             );
-            term.mode.set(Mode::Card(Draft {
-                money,
-                reference,
-                manual,
-                number: None,
-                expiry: None,
-                cvc: None,
-            }));
+            term.mode
+                .set(Mode::Card(Draft::new(money, reference, manual)));
         }
-        Command::Capture { payment, amount } => ask(term, payment, amount, |p, amount| {
-            let what = amount.map_or("all of".to_string(), |a| {
-                format::amount(a, &p.currency) + " of"
-            });
-            let question = format!(
-                "Capture {what} {} ({})?",
-                p.id,
-                format::amount(p.amount_capturable, &p.currency)
-            );
-            (
-                question,
-                Pending::Capture {
-                    payment: p.id.clone(),
-                    amount,
-                },
-            )
-        }),
-        Command::Void { payment } => ask(term, payment, None, |p, _| {
-            let question = format!(
-                "Void {} ({}, {})?",
-                p.id,
-                format::amount(p.amount, &p.currency),
-                format::card(p)
-            );
-            (
-                question,
-                Pending::Void {
-                    payment: p.id.clone(),
-                },
-            )
-        }),
+        Command::Capture { payment, amount } => ask(term, payment, amount, flow::capture_question),
+        Command::Void { payment } => ask(term, payment, None, |p, _| flow::void_question(p)),
         Command::Refund {
             payment,
             amount,
             reason,
         } => ask(term, payment, amount, move |p, amount| {
-            let left = p.amount_captured - p.amount_refunded;
-            let what = format::amount(amount.unwrap_or(left), &p.currency);
-            let question = format!("Refund {what} of {} to {}?", p.id, format::card(p));
-            (
-                question,
-                Pending::Refund {
-                    payment: p.id.clone(),
-                    amount,
-                    reason,
-                },
-            )
+            flow::refund_question(p, amount, reason)
         }),
         Command::Show { payment } => term.run(async move {
-            let p: Payment = api::get(&format!("/v1/payments/{payment}")).await?;
-            let refunds: RefundList =
-                api::get(&format!("/v1/refunds?payment_id={payment}")).await?;
-            let events: EventList =
-                api::get(&format!("/v1/events?payment={payment}&limit=100")).await?;
-            term.lines_of("", format::payment_details(&p, &refunds.data, &events.data));
+            let (p, refunds, events) = calls::payment_details(&payment).await?;
+            term.lines_of("", format::payment_details(&p, &refunds, &events));
             Ok(())
         }),
         Command::Ls {
@@ -640,23 +340,10 @@ fn execute(term: Term, command: Command) {
             since,
             limit,
         } => {
-            let mut query = format!("limit={limit}");
-            if let Some(status) = status {
-                query.push_str(&format!("&status={}", status.as_str()));
-            }
-            if let Some(since) = since {
-                let now = (js_sys::Date::now() / 1000.0) as i64;
-                query.push_str(&format!("&created_gte={}", now - since));
-            }
-            list_payments(term, query);
+            let now = (js_sys::Date::now() / 1000.0) as i64;
+            list_payments(term, flow::ls_query(status, since, limit, now));
         }
-        Command::Find { reference } => {
-            let query = format!(
-                "limit=100&order_reference={}",
-                js_sys::encode_uri_component(&reference)
-            );
-            list_payments(term, query);
-        }
+        Command::Find { reference } => list_payments(term, flow::find_query(&reference)),
         Command::Link {
             money,
             reference,
@@ -683,8 +370,7 @@ fn execute(term: Term, command: Command) {
                     expires_in_seconds: Some(expires),
                     ..CreateCheckoutSession::default()
                 };
-                let session: CheckoutSession =
-                    api::post("/v1/checkout/sessions", &csrf, Some(&body)).await?;
+                let session = calls::payment_link(&csrf, &body).await?;
                 term.say(
                     "ok",
                     format!(
@@ -702,11 +388,7 @@ fn execute(term: Term, command: Command) {
             });
         }
         Command::Events { kind } => term.run(async move {
-            let mut path = "/v1/events?limit=20".to_string();
-            if let Some(kind) = kind {
-                path.push_str(&format!("&type={kind}"));
-            }
-            let events: EventList = api::get(&path).await?;
+            let events = calls::events(kind.as_deref()).await?;
             if events.data.is_empty() {
                 term.say("dim", "No events.");
             } else {
@@ -717,8 +399,7 @@ fn execute(term: Term, command: Command) {
         Command::Resend { event } => {
             let csrf = term.csrf();
             term.run(async move {
-                let detail: EventDetail =
-                    api::post(&format!("/v1/events/{event}/resend"), &csrf, None::<&()>).await?;
+                let detail = calls::resend(&csrf, &event).await?;
                 term.say(
                     "ok",
                     format!(
@@ -735,7 +416,7 @@ fn execute(term: Term, command: Command) {
 
 fn list_payments(term: Term, query: String) {
     term.run(async move {
-        let list: PaymentList = api::get(&format!("/v1/payments?{query}")).await?;
+        let list = calls::payments(&query).await?;
         if list.data.is_empty() {
             term.say("dim", "No payments.");
             return Ok(());
@@ -758,23 +439,14 @@ fn ask(
     question: impl FnOnce(&Payment, Option<i64>) -> (String, Pending) + 'static,
 ) {
     term.run(async move {
-        let p: Payment = api::get(&format!("/v1/payments/{payment}")).await?;
+        let p = calls::payment(&payment).await?;
         term.remember([p.id.clone()]);
-        let amount = match amount {
+        let amount = match amount.map(|text| flow::amount_in(&text, &p.currency)) {
             None => None,
-            Some(text) => {
-                let currency = kasse_core::Currency::parse(&p.currency).map_err(|e| Failure {
-                    status: 0,
-                    code: Some(ErrorCode::InvalidCurrency),
-                    message: e.to_string(),
-                })?;
-                match Money::parse_decimal(&text, currency) {
-                    Ok(money) => Some(money.amount()),
-                    Err(e) => {
-                        term.say("bad", format!("error: {e}"));
-                        return Ok(());
-                    }
-                }
+            Some(Ok(amount)) => Some(amount),
+            Some(Err(error)) => {
+                term.say("bad", error);
+                return Ok(());
             }
         };
         let (question, pending) = question(&p, amount);
@@ -787,18 +459,11 @@ async fn apply(term: Term, pending: Pending) -> Result<(), Failure> {
     let csrf = term.csrf();
     match pending {
         Pending::Capture { payment, amount } => {
-            let body = kasse_core::api::CapturePayment { amount };
-            let p: Payment = api::post(
-                &format!("/v1/payments/{payment}/capture"),
-                &csrf,
-                Some(&body),
-            )
-            .await?;
+            let p = calls::capture(&csrf, &payment, amount).await?;
             say_payment(term, "captured", &p);
         }
         Pending::Void { payment } => {
-            let p: Payment =
-                api::post(&format!("/v1/payments/{payment}/void"), &csrf, None::<&()>).await?;
+            let p = calls::void(&csrf, &payment).await?;
             say_payment(term, "voided", &p);
         }
         Pending::Refund {
@@ -806,12 +471,7 @@ async fn apply(term: Term, pending: Pending) -> Result<(), Failure> {
             amount,
             reason,
         } => {
-            let body = CreateRefund {
-                payment_id: payment,
-                amount,
-                reason,
-            };
-            let r: Refund = api::post("/v1/refunds", &csrf, Some(&body)).await?;
+            let r = calls::refund(&csrf, payment, amount, reason).await?;
             term.push(
                 "",
                 vec![
@@ -841,38 +501,16 @@ fn say_payment(term: Term, verb: &str, p: &Payment) {
 }
 
 /// One answer to the card questions; a wrong one is asked again.
-fn card_answer(term: Term, mut draft: Draft, prompt: &str, text: String) {
-    if draft.number.is_none() {
-        match CardNumber::parse(&text) {
-            Ok(number) => {
-                term.say("echo", format!("{prompt}{number}"));
-                draft.number = Some(number);
-            }
-            Err(e) => {
-                term.say("echo", prompt.to_string());
-                term.say("bad", format!("error: {e}"));
-            }
-        }
-    } else if draft.expiry.is_none() {
-        term.say("echo", format!("{prompt}{text}"));
-        match Expiry::parse(&text, today()) {
-            Ok(expiry) => draft.expiry = Some(expiry),
-            Err(e) => term.say("bad", format!("error: {e}")),
-        }
-    } else if draft.cvc.is_none() {
-        term.say("echo", format!("{prompt}•••"));
-        let brand = draft.number.as_ref().map(CardNumber::brand);
-        match Cvc::parse(&text, brand) {
-            Ok(_) => draft.cvc = Some(Sensitive(text.trim().to_string())),
-            Err(e) => term.say("bad", format!("error: {e}")),
-        }
-    } else {
-        term.say("echo", format!("{prompt}{text}"));
-        let name = Some(text.trim().to_string()).filter(|n| !n.is_empty());
-        charge(term, draft, name);
-        return;
+fn card_answer(term: Term, draft: Draft, prompt: &str, text: String) {
+    let step = flow::card_answer(draft, prompt, &text, today());
+    term.say("echo", step.echo);
+    if let Some(error) = step.error {
+        term.say("bad", error);
     }
-    term.mode.set(Mode::Card(draft));
+    match step.next {
+        CardNext::Ask(draft) => term.mode.set(Mode::Card(draft)),
+        CardNext::Charge { draft, name } => charge(term, draft, name),
+    }
 }
 
 fn charge(term: Term, draft: Draft, name: Option<String>) {
@@ -898,7 +536,7 @@ fn charge(term: Term, draft: Draft, name: Option<String>) {
     };
     let csrf = term.csrf();
     term.run(async move {
-        let p: Payment = api::post("/v1/payments", &csrf, Some(&body)).await?;
+        let p = calls::charge(&csrf, &body).await?;
         match p.status {
             PaymentStatus::Failed => {
                 term.remember([p.id.clone()]);

@@ -2,13 +2,17 @@
 //! staff taking card payments by phone, capturing, voiding, refunding and
 //! looking payments up. Served at `/terminal` as its own bundle.
 //!
-//! The command language, history, completion and formatting are pure and
-//! tested natively; `app` puts them on the page.
+//! The command language, the console's states (`flow`), history,
+//! completion and formatting are pure and tested natively; `calls` holds
+//! the typed API calls; `app` puts them on the page.
 
 pub mod api;
 pub mod app;
+pub mod calls;
 pub mod command;
 pub mod complete;
+mod console;
+pub mod flow;
 pub mod format;
 pub mod history;
 
