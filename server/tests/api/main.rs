@@ -9,6 +9,7 @@ mod headers;
 mod helpers;
 mod idempotency;
 mod instances;
+mod migrations;
 mod modules;
 mod openapi;
 mod outbound;
