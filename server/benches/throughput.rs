@@ -29,7 +29,8 @@ use axum::http::StatusCode;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use kasse_server::ids::new_id;
-use kasse_server::store::{Dialect, open_pool};
+use kasse_server::secrets::ServerSecret;
+use kasse_server::store::{Dialect, Store, open_pool};
 use kasse_testkit::process::Serve;
 use kasse_testkit::{Kasse, Receiver, create_merchant, free_addr, postgres};
 use serde::Deserialize;
@@ -228,6 +229,11 @@ impl Bench {
             );
         }
         let (pool, dialect) = open_pool(url).await?;
+        let store = kasse_server::store::connect(
+            url,
+            &ServerSecret::new(SERVER_SECRET.as_bytes().to_vec()),
+        )
+        .await?;
         let database = database_version(&pool, dialect).await?;
 
         let session_body = dir.join("session.json");
@@ -266,7 +272,7 @@ impl Bench {
         let sessions = dir.join("sessions");
         let confirm_url = format!("{}/v1/pay", kasse.base);
         eprintln!("    confirming payments, as fast as they go");
-        open_sessions(&pool, &sessions).await?;
+        open_sessions(&pool, store.as_ref(), &sessions).await?;
         let started = wall_ms();
         let confirm = self
             .wrk(&confirm_url, &[], "confirm", 0.0, &sessions)
@@ -290,7 +296,7 @@ impl Bench {
         let set_aside = set_aside_backlog(&pool).await?;
 
         eprintln!("    confirming payments at half that rate");
-        open_sessions(&pool, &sessions).await?;
+        open_sessions(&pool, store.as_ref(), &sessions).await?;
         let started = wall_ms();
         let confirm_paced = self
             .wrk(
@@ -509,23 +515,23 @@ async fn start_baseline(url: &str) -> anyhow::Result<Served> {
 
 /// Writes the sessions still open and never tried, "id client_secret" a line, for wrk's
 /// one thread (`FILE.0`).
-async fn open_sessions(pool: &AnyPool, path: &Path) -> anyhow::Result<()> {
+async fn open_sessions(pool: &AnyPool, store: &dyn Store, path: &Path) -> anyhow::Result<()> {
     // Not one whose confirm was cut off when wrk stopped: it stays held
     // for a minute.
     let rows = sqlx::query(
-        "SELECT id, client_secret FROM checkout_sessions \
-         WHERE status = 'open' AND confirm_lease IS NULL",
+        "SELECT id FROM checkout_sessions WHERE status = 'open' AND confirm_lease IS NULL",
     )
     .fetch_all(pool)
     .await?;
     let mut file = std::io::BufWriter::new(std::fs::File::create(path.with_extension("0"))?);
     for row in rows {
-        writeln!(
-            file,
-            "{} {}",
-            row.try_get::<String, _>(0)?,
-            row.try_get::<String, _>(1)?
-        )?;
+        // The client secret is sealed at rest: read through the store.
+        let id: String = row.try_get(0)?;
+        let session = store
+            .session(&id)
+            .await?
+            .context("a listed session is gone")?;
+        writeln!(file, "{id} {}", session.client_secret)?;
     }
     Ok(())
 }
