@@ -32,7 +32,7 @@ use kasse_server::ids::new_id;
 use kasse_server::secrets::ServerSecret;
 use kasse_server::store::{Dialect, Store, open_pool};
 use kasse_testkit::process::Serve;
-use kasse_testkit::{Kasse, Receiver, create_merchant, free_addr, postgres};
+use kasse_testkit::{Kasse, Receiver, any_port, create_merchant, postgres};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::AnyPool;
@@ -202,7 +202,7 @@ impl Bench {
             binary,
             database: url,
             secret: Some(SERVER_SECRET),
-            addr: free_addr(),
+            addr: any_port(),
             log: &log,
             args: &[
                 "--static-dir",

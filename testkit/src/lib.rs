@@ -13,7 +13,14 @@ use std::net::SocketAddr;
 pub use process::{Kasse, create_merchant};
 pub use receiver::Receiver;
 
-/// A loopback address with a port no one listens on now.
+/// Loopback, port 0: the system picks a free port when Kasse binds, and
+/// [`Kasse::serve`] learns it, so no other test can take it in between.
+pub fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A loopback address with a port no one listens on now (for what must be
+/// known before it starts, such as a proxy's configuration).
 pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -15,6 +15,10 @@ pub struct Serve<'a> {
     pub database: &'a str,
     /// `KASSE_SECRET`, or none (then a SQLite file's `kasse.secret`).
     pub secret: Option<&'a str>,
+    /// Where to listen; port 0 lets the system pick a free one, which
+    /// `kasse serve` then prints (no race with other tests for a port).
+    /// With `--public-url` among `args`, give a port: the line printed
+    /// names the public URL then.
     pub addr: SocketAddr,
     /// Standard error goes here, appended.
     pub log: &'a Path,
@@ -46,19 +50,47 @@ impl Kasse {
             None => command.env_remove("KASSE_SECRET"),
         };
         command.envs(serve.env.iter().copied());
-        let child = command
+        let mut child = command
             .args(["--database", serve.database, "serve"])
             .args(["--addr", &serve.addr.to_string()])
             .args(serve.args)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
             .with_context(|| format!("could not start {}", serve.binary.display()))?;
-        let kasse = Self {
-            child,
-            addr: serve.addr,
-            base: format!("http://{}", serve.addr),
+        // `Kasse is serving on http://ADDR/` is its first line, once it
+        // listens; what follows is read and dropped so the pipe never fills.
+        let stdout = child.stdout.take().context("kasse's standard output")?;
+        let (first_line, line) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let _ = first_line.send(lines.next().and_then(Result::ok));
+            lines.for_each(drop);
+        });
+        let line = tokio::time::timeout(Duration::from_secs(30), line)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
+        let Some(line) = line else {
+            let status = child.try_wait().ok().flatten();
+            let _ = child.kill();
+            anyhow::bail!(
+                "kasse did not start ({status:?}); see {}",
+                serve.log.display()
+            );
         };
+        let addr: SocketAddr = if serve.addr.port() != 0 {
+            serve.addr
+        } else {
+            line.strip_prefix("Kasse is serving on http://")
+                .map(|rest| rest.trim_end_matches('/'))
+                .and_then(|addr| addr.parse().ok())
+                .with_context(|| format!("no address in kasse's first line, {line:?}"))?
+        };
+        let base = format!("http://{addr}");
+        let kasse = Self { child, addr, base };
         let deadline = Instant::now() + Duration::from_secs(30);
         while reqwest::get(format!("{}/healthz", kasse.base))
             .await

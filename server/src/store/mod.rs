@@ -360,11 +360,29 @@ pub enum ConfirmClaim {
     NotOpen,
 }
 
+/// Everything Kasse keeps, one sub-trait per aggregate; every instance of
+/// Kasse shares it, so every rule that must hold across instances is a
+/// guarded write here.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    MerchantStore
+    + SessionStore
+    + PaymentStore
+    + IdempotencyStore
+    + OutboxStore
+    + StaffStore
+    + LimitStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Brings the schema up to date.
     async fn migrate(&self) -> StoreResult<()>;
+}
 
+/// Merchants, their API keys and their webhook secret.
+#[async_trait]
+pub trait MerchantStore {
     async fn insert_merchant(&self, merchant: &Merchant) -> StoreResult<()>;
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>>;
     /// Creates the merchant, or updates its name and origins if it exists.
@@ -375,14 +393,19 @@ pub trait Store: Send + Sync + 'static {
         appearance: &Appearance,
     ) -> StoreResult<bool>;
     async fn upsert_merchant(&self, merchant: &Merchant) -> StoreResult<Merchant>;
-
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
     /// A live key and its merchant, in one query: every merchant API call
     /// asks for both.
     async fn api_key_with_merchant(&self, lookup: &str) -> StoreResult<Option<(ApiKey, Merchant)>>;
     /// Revokes every key of a merchant; returns how many were live.
     async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64>;
+    /// Gives the merchant a webhook secret if it has none; returns the one it has.
+    async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String>;
+}
 
+/// Checkout sessions, and the lease one confirm holds on a session.
+#[async_trait]
+pub trait SessionStore {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Takes the session for one confirm until `lease_until`, if it is open,
@@ -403,6 +426,9 @@ pub trait Store: Send + Sync + 'static {
     /// session never records two authorisations. A payment without a
     /// session is always recorded.
     async fn finish_confirm(&self, payment: &Payment, events: &[NewEvent]) -> StoreResult<bool>;
+    /// Lets go of a session this confirm holds without recording anything
+    /// (it was refused after taking the lease).
+    async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()>;
     /// Expires an open session of `merchant_id`; false if it was not open.
     async fn expire_session(
         &self,
@@ -413,7 +439,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Open sessions whose time is up.
     async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>>;
+}
 
+/// Payments and their refunds: guarded changes, lookups and lists.
+#[async_trait]
+pub trait PaymentStore {
     async fn payment(&self, id: &str) -> StoreResult<Option<Payment>>;
     /// The session's attempts, newest first.
     async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>>;
@@ -439,10 +469,13 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool>;
     async fn refund(&self, id: &str) -> StoreResult<Option<Refund>>;
     async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>>;
-
     /// Authorisations created before `cutoff` and still uncaptured.
     async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>>;
+}
 
+/// `Idempotency-Key`s and the answers they replay.
+#[async_trait]
+pub trait IdempotencyStore {
     async fn start_idempotent(
         &self,
         merchant_id: &str,
@@ -462,26 +495,11 @@ pub trait Store: Send + Sync + 'static {
     async fn abandon_idempotent(&self, merchant_id: &str, key: &str) -> StoreResult<()>;
     /// Forgets every key made before `before`; returns how many.
     async fn purge_idempotent(&self, before: i64) -> StoreResult<u64>;
+}
 
-    /// Counts one more hit on a rate limit's `bucket` in the window that
-    /// starts at `window_start`; returns the hits in that window and in the
-    /// one `window` seconds before it. Shared by every instance.
-    async fn count_hit(
-        &self,
-        bucket: &str,
-        window_start: i64,
-        window: i64,
-    ) -> StoreResult<(i64, i64)>;
-    /// The same counts, without a hit.
-    async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)>;
-    /// Forgets the windows that started before `before`.
-    async fn purge_hits(&self, before: i64) -> StoreResult<u64>;
-    /// Lets go of a session this confirm holds without recording anything
-    /// (it was refused after taking the lease).
-    async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()>;
-
-    /// Gives the merchant a webhook secret if it has none; returns the one it has.
-    async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String>;
+/// Webhook endpoints, events, and the outbox of their deliveries.
+#[async_trait]
+pub trait OutboxStore {
     async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>>;
     async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
@@ -494,14 +512,27 @@ pub trait Store: Send + Sync + 'static {
         secret: &str,
         old_until: i64,
     ) -> StoreResult<bool>;
-
     async fn event(&self, id: &str) -> StoreResult<Option<Event>>;
     async fn list_events(&self, merchant_id: &str, query: &EventQuery) -> StoreResult<Vec<Event>>;
     async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>>;
     async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>>;
     /// New deliveries of an event to its destinations as they are now.
     async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64>;
+    /// Leases due deliveries until `lease_until_ms`, oldest due first: at most
+    /// `claim.total`, and per URL at most `claim.per_url` less what this
+    /// instance already has in flight to it.
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        claim: &Claim,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    async fn record_attempt(&self, attempt: &Attempt, result: AttemptResult) -> StoreResult<()>;
+}
 
+/// Merchants' staff and their terminal logins.
+#[async_trait]
+pub trait StaffStore {
     /// Adds a member of staff; false if the email is taken.
     async fn insert_staff_user(&self, user: &StaffUser) -> StoreResult<bool>;
     /// By email, in any case.
@@ -515,17 +546,24 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a login's end; false if it is gone.
     async fn extend_staff_login(&self, token_hash: &str, expires_at: i64) -> StoreResult<bool>;
     async fn delete_staff_login(&self, token_hash: &str) -> StoreResult<()>;
+}
 
-    /// Leases due deliveries until `lease_until_ms`, oldest due first: at most
-    /// `claim.total`, and per URL at most `claim.per_url` less what this
-    /// instance already has in flight to it.
-    async fn claim_deliveries(
+/// The counters of rate limits that hold across instances.
+#[async_trait]
+pub trait LimitStore {
+    /// Counts one more hit on a rate limit's `bucket` in the window that
+    /// starts at `window_start`; returns the hits in that window and in the
+    /// one `window` seconds before it. Shared by every instance.
+    async fn count_hit(
         &self,
-        now_ms: i64,
-        lease_until_ms: i64,
-        claim: &Claim,
-    ) -> StoreResult<Vec<ClaimedDelivery>>;
-    async fn record_attempt(&self, attempt: &Attempt, result: AttemptResult) -> StoreResult<()>;
+        bucket: &str,
+        window_start: i64,
+        window: i64,
+    ) -> StoreResult<(i64, i64)>;
+    /// The same counts, without a hit.
+    async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)>;
+    /// Forgets the windows that started before `before`.
+    async fn purge_hits(&self, before: i64) -> StoreResult<u64>;
 }
 
 /// Filters and a cursor for listing events, newest first.

@@ -13,7 +13,7 @@ use kasse_testkit::process::Serve;
 
 use crate::receiver::Receiver;
 
-pub use kasse_testkit::{Kasse, free_addr};
+pub use kasse_testkit::{Kasse, any_port, free_addr};
 
 /// The `kasse` binary these tests run.
 fn binary() -> &'static Path {
@@ -119,7 +119,8 @@ pub async fn add_endpoint(http: &reqwest::Client, base: &str, key: &str, url: &s
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 201);
+    let status = response.status();
+    assert_eq!(status, 201, "{}", response.text().await.unwrap_or_default());
 }
 
 pub async fn event_ids(http: &reqwest::Client, base: &str, key: &str) -> HashSet<String> {
@@ -144,10 +145,10 @@ async fn events_wait_out_a_receiver_that_is_down_while_kasse_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let key = merchant(dir.path());
     let http = reqwest::Client::new();
-    let kasse_addr = free_addr();
     let receiver_addr = free_addr();
 
-    let kasse = start(dir.path(), kasse_addr).await;
+    let kasse = start(dir.path(), any_port()).await;
+    let kasse_addr = kasse.addr;
     add_endpoint(
         &http,
         &kasse.base,
@@ -174,12 +175,11 @@ async fn sigkill_mid_delivery_loses_no_event() {
     let dir = tempfile::tempdir().unwrap();
     let key = merchant(dir.path());
     let http = reqwest::Client::new();
-    let kasse_addr = free_addr();
     let receiver = Receiver::start().await;
     // Slow answers keep deliveries in flight when the blow falls.
     receiver.delay(Duration::from_millis(400));
 
-    let kasse = start(dir.path(), kasse_addr).await;
+    let kasse = start(dir.path(), any_port()).await;
     add_endpoint(&http, &kasse.base, &key, &receiver.url("/hooks")).await;
     for _ in 0..10 {
         pay(&http, &kasse.base, &key).await;
@@ -191,7 +191,7 @@ async fn sigkill_mid_delivery_loses_no_event() {
     let before = ids(&receiver.received());
     assert!(before.len() < expected.len(), "the kill came mid-delivery");
 
-    let kasse = start(dir.path(), kasse_addr).await;
+    let kasse = start(dir.path(), any_port()).await;
     receiver
         .wait_for(Duration::from_secs(40), |r| ids(r).is_superset(&expected))
         .await;

@@ -10,7 +10,7 @@ use kasse_core::api::{CheckoutSession, ErrorBody, Event, EventList, Payment};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::durability::{Kasse, add_endpoint, free_addr, ids, merchant_on, start_on};
+use crate::durability::{Kasse, add_endpoint, any_port, ids, merchant_on, start_on};
 use crate::helpers::{good_card, session_body};
 use crate::receiver::Receiver;
 
@@ -31,8 +31,8 @@ async fn two_instances(extra: &[&str]) -> Pair {
     let database = crate::postgres::fresh_database().await;
     // The first `kasse` to touch the database migrates it.
     let key = merchant_on(&database, Some(SECRET));
-    let a = start_on(dir.path(), free_addr(), &database, Some(SECRET), extra).await;
-    let b = start_on(dir.path(), free_addr(), &database, Some(SECRET), extra).await;
+    let a = start_on(dir.path(), any_port(), &database, Some(SECRET), extra).await;
+    let b = start_on(dir.path(), any_port(), &database, Some(SECRET), extra).await;
     Pair {
         dir,
         database,

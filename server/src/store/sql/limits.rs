@@ -1,0 +1,44 @@
+//! The counters of rate limits that hold across instances.
+
+use super::*;
+
+#[async_trait]
+impl LimitStore for SqlStore {
+    async fn count_hit(
+        &self,
+        bucket: &str,
+        window_start: i64,
+        window: i64,
+    ) -> StoreResult<(i64, i64)> {
+        let current: i64 = sqlx::query_scalar(stmt(
+            self.dialect,
+            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES (?, ?, 1)
+             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
+             RETURNING hits",
+        ))
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&self.writer)
+        .await?;
+        let previous = self.window_hits(bucket, window_start - window).await?;
+        Ok((current, previous))
+    }
+
+    async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)> {
+        Ok((
+            self.window_hits(bucket, window_start).await?,
+            self.window_hits(bucket, window_start - window).await?,
+        ))
+    }
+
+    async fn purge_hits(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM rate_hits WHERE window_start < ?",
+        ))
+        .bind(before)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,133 @@
+//! Merchants, their API keys and their webhook secret.
+
+use super::*;
+
+#[async_trait]
+impl MerchantStore for SqlStore {
+    async fn insert_merchant(&self, m: &Merchant) -> StoreResult<()> {
+        sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created, appearance)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ))
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(origins_json(m))
+        .bind(self.sealer.seal_str(SIGNING_SECRET, &m.signing_secret))
+        .bind(
+            m.webhook_secret
+                .as_ref()
+                .map(|w| self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, w)),
+        )
+        .bind(m.created)
+        .bind(appearance_json(&m.appearance))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
+        self.find_one("SELECT * FROM merchants WHERE id = ?", id, |row| {
+            merchant_from_row(row, &self.sealer)
+        })
+        .await
+    }
+
+    async fn set_merchant_appearance(
+        &self,
+        merchant_id: &str,
+        appearance: &Appearance,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE merchants SET appearance = ? WHERE id = ?",
+        ))
+        .bind(appearance_json(appearance))
+        .bind(merchant_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn upsert_merchant(&self, m: &Merchant) -> StoreResult<Merchant> {
+        let row = sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
+                webhook_secret = coalesce(merchants.webhook_secret, excluded.webhook_secret)
+             RETURNING *",
+        ))
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(origins_json(m))
+        .bind(self.sealer.seal_str(SIGNING_SECRET, &m.signing_secret))
+        .bind(
+            m.webhook_secret
+                .as_ref()
+                .map(|w| self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, w)),
+        )
+        .bind(m.created)
+        .fetch_one(&self.writer)
+        .await?;
+        merchant_from_row(&row, &self.sealer)
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        sqlx::query(
+            stmt(self.dialect, "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES (?, ?, ?, ?, ?)"),
+        )
+        .bind(&key.lookup)
+        .bind(&key.hash)
+        .bind(&key.merchant_id)
+        .bind(key.kind.as_str())
+        .bind(key.created)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn api_key_with_merchant(&self, lookup: &str) -> StoreResult<Option<(ApiKey, Merchant)>> {
+        self.find_one(
+            "SELECT k.lookup, k.hash, k.merchant_id, k.kind, k.created AS key_created, m.*
+             FROM api_keys AS k JOIN merchants AS m ON m.id = k.merchant_id
+             WHERE k.lookup = ? AND k.revoked IS NULL",
+            lookup,
+            |row| {
+                Ok((
+                    api_key_from_row(row)?,
+                    merchant_from_row(row, &self.sealer)?,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE api_keys SET revoked = ? WHERE merchant_id = ? AND revoked IS NULL",
+        ))
+        .bind(now)
+        .bind(merchant_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {
+        let row = sqlx::query(
+            stmt(self.dialect, "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, ?) WHERE id = ? RETURNING webhook_secret"),
+        )
+        .bind(self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, fresh))
+        .bind(merchant_id)
+        .fetch_one(&self.writer)
+        .await?;
+        opened(
+            &row,
+            "webhook_secret",
+            MERCHANT_WEBHOOK_SECRET,
+            &self.sealer,
+        )
+    }
+}

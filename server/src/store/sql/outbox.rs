@@ -1,0 +1,341 @@
+//! Webhook endpoints, events, and the outbox of their deliveries.
+
+use super::*;
+
+#[async_trait]
+impl OutboxStore for SqlStore {
+    async fn insert_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+        sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, secret, created)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        ))
+        .bind(&e.id)
+        .bind(&e.merchant_id)
+        .bind(&e.url)
+        .bind(
+            e.enabled_events
+                .as_ref()
+                .map(|v| serde_json::to_string(v).expect("strings")),
+        )
+        .bind(self.sealer.seal_str(ENDPOINT_SECRET, &e.secret))
+        .bind(e.created)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await
+    }
+
+    async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        self.find_one(
+            "SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL",
+            id,
+            |row| endpoint_from_row(row, &self.sealer),
+        )
+        .await
+    }
+
+    async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            stmt(self.dialect, "UPDATE webhook_endpoints SET deleted = ? WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
+        )
+        .bind(now)
+        .bind(id)
+        .bind(merchant_id)
+        .execute(&mut *tx)
+        .await?;
+        // What was still due to it goes nowhere now; it stays listed, failed,
+        // and can be resent to the endpoints the merchant has.
+        sqlx::query(stmt(
+            self.dialect,
+            "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+             WHERE endpoint_id = ? AND status = 'pending'",
+        ))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        id: &str,
+        merchant_id: &str,
+        secret: &str,
+        old_until: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            stmt(self.dialect, "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = ?, secret = ?
+             WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
+        )
+        .bind(old_until)
+        .bind(self.sealer.seal_str(ENDPOINT_SECRET, secret))
+        .bind(id)
+        .bind(merchant_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
+        self.find_one("SELECT * FROM events WHERE id = ?", id, event_from_row)
+            .await
+    }
+
+    async fn list_events(&self, merchant_id: &str, q: &EventQuery) -> StoreResult<Vec<Event>> {
+        let mut sql = String::from("SELECT * FROM events WHERE merchant_id = ?");
+        if q.kind.is_some() {
+            sql.push_str(" AND type = ?");
+        }
+        if q.payment_id.is_some() {
+            sql.push_str(" AND payment_id = ?");
+        }
+        if q.starting_after.is_some() {
+            sql.push_str(
+                " AND (created, rowid) < (SELECT created, rowid FROM events WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let sql = self.dialect.rewrite(&sql);
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        if let Some(kind) = &q.kind {
+            query = query.bind(kind);
+        }
+        if let Some(payment_id) = &q.payment_id {
+            query = query.bind(payment_id);
+        }
+        if let Some(after) = &q.starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
+        self.find_all(
+            "SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_ms, rowid",
+            event_id,
+            delivery_from_row,
+        )
+        .await
+    }
+
+    async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>> {
+        let rows = sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM delivery_attempts WHERE event_id = ? ORDER BY rowid",
+        ))
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let status: Option<i64> = row.try_get("http_status")?;
+                Ok(Attempt {
+                    delivery_id: row.try_get("delivery_id")?,
+                    event_id: row.try_get("event_id")?,
+                    attempted: row.try_get("attempted")?,
+                    http_status: status.and_then(|s| u16::try_from(s).ok()),
+                    latency_ms: row.try_get("latency_ms")?,
+                    error: row.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.writer.begin().await?;
+        let created = fan_out(
+            self.dialect,
+            &mut tx,
+            &event.id,
+            &event.merchant_id,
+            &event.kind,
+            event.notification_url.as_deref(),
+            due_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        claim: &Claim,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let in_flight = serde_json::to_string(&claim.in_flight).expect("counts");
+        // Numbered per URL, so one claim never takes more than a URL's share.
+        // The numbering looks only at the earliest due deliveries of URLs
+        // with a free slot (by the deliveries_due index), so a claim costs
+        // the same whatever the backlog: numbering every pending delivery
+        // took 17 ms a claim with 6,000 waiting. PostgreSQL also skips rows
+        // another instance is claiming right now.
+        let claim_sql = match self.dialect {
+            Dialect::Sqlite => {
+                "UPDATE deliveries SET lease_until_ms = ?
+                 WHERE id IN (
+                    SELECT due.id FROM (
+                        SELECT id, url, next_attempt_ms,
+                               ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
+                        FROM (
+                            SELECT id, url, next_attempt_ms FROM deliveries
+                            WHERE status = 'pending' AND next_attempt_ms <= ?
+                              AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
+                              AND url NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)
+                            ORDER BY next_attempt_ms, id LIMIT ?)
+                    ) AS due
+                    LEFT JOIN json_each(?) AS busy ON busy.key = due.url
+                    WHERE due.nth + COALESCE(busy.value, 0) <= ?
+                    ORDER BY due.next_attempt_ms LIMIT ?)
+                 RETURNING *"
+            }
+            // Only the rows picked are locked, and the lock re-checks each
+            // as it is now, so that concurrent claims (other instances) skip
+            // them and take the next. Materialised, so the planner cannot
+            // fold the ranking into joins over the whole table: before the
+            // table had statistics, that plan took over 100 ms a claim with a
+            // few thousand waiting.
+            Dialect::Postgres => {
+                "WITH candidates AS MATERIALIZED (
+                    SELECT id, url, next_attempt_ms FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_ms <= ?
+                      AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
+                      AND url NOT IN (SELECT key FROM json_each_text(?::json)
+                                      WHERE value::bigint >= ?)
+                    ORDER BY next_attempt_ms, id LIMIT ?
+                 ), shared AS MATERIALIZED (
+                    SELECT due.id FROM (
+                        SELECT id, url,
+                               ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
+                        FROM candidates
+                    ) AS due
+                    LEFT JOIN json_each_text(?::json) AS busy ON busy.key = due.url
+                    WHERE due.nth + COALESCE(busy.value::bigint, 0) <= ?
+                 ), picked AS MATERIALIZED (
+                    SELECT d.id FROM deliveries AS d JOIN shared ON shared.id = d.id
+                    WHERE d.status = 'pending'
+                      AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?)
+                    ORDER BY d.next_attempt_ms LIMIT ?
+                    FOR UPDATE OF d SKIP LOCKED
+                 )
+                 UPDATE deliveries SET lease_until_ms = ?
+                 FROM picked WHERE deliveries.id = picked.id
+                 RETURNING deliveries.*"
+            }
+        };
+        let per_url = i64::from(claim.per_url);
+        let mut query = sqlx::query(stmt(self.dialect, claim_sql));
+        if self.dialect == Dialect::Sqlite {
+            query = query.bind(lease_until_ms);
+        }
+        query = query
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(in_flight.clone())
+            .bind(per_url)
+            .bind(CLAIM_CANDIDATES)
+            .bind(in_flight)
+            .bind(per_url);
+        if self.dialect == Dialect::Postgres {
+            query = query.bind(now_ms);
+        }
+        query = query.bind(i64::from(claim.total));
+        if self.dialect == Dialect::Postgres {
+            query = query.bind(lease_until_ms);
+        }
+        let rows = query.fetch_all(&self.writer).await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let delivery = delivery_from_row(row)?;
+            let event = self
+                .event(&delivery.event_id)
+                .await?
+                .ok_or_else(|| corrupt("delivery without event", &delivery.id))?;
+            let secrets = match &delivery.endpoint_id {
+                Some(endpoint_id) => {
+                    let Some(endpoint) = self.endpoint(endpoint_id).await? else {
+                        // Deleted while this delivery was being claimed.
+                        sqlx::query(stmt(
+                            self.dialect,
+                            "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+                             WHERE id = ? AND status = 'pending'",
+                        ))
+                        .bind(&delivery.id)
+                        .execute(&self.writer)
+                        .await?;
+                        continue;
+                    };
+                    let now = now_ms / 1000;
+                    let mut secrets = vec![endpoint.secret];
+                    if let (Some(old), Some(_)) = (
+                        endpoint.previous_secret,
+                        endpoint
+                            .previous_secret_expires
+                            .filter(|until| *until > now),
+                    ) {
+                        secrets.push(old);
+                    }
+                    secrets
+                }
+                None => self
+                    .merchant(&delivery.merchant_id)
+                    .await?
+                    .and_then(|m| m.webhook_secret)
+                    .into_iter()
+                    .collect(),
+            };
+            claimed.push(ClaimedDelivery {
+                delivery,
+                event,
+                secrets,
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn record_attempt(&self, a: &Attempt, result: AttemptResult) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            stmt(self.dialect, "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
+             VALUES (?, ?, ?, ?, ?, ?)"),
+        )
+        .bind(&a.delivery_id)
+        .bind(&a.event_id)
+        .bind(a.attempted)
+        .bind(a.http_status.map(i64::from))
+        .bind(a.latency_ms)
+        .bind(&a.error)
+        .execute(&mut *tx)
+        .await?;
+        let (status, next) = match result {
+            AttemptResult::Delivered => ("delivered", None),
+            AttemptResult::RetryAt(ms) => ("pending", Some(ms)),
+            AttemptResult::GiveUp => ("failed", None),
+        };
+        sqlx::query(stmt(
+            self.dialect,
+            "UPDATE deliveries SET status = ?, attempts = attempts + 1,
+                next_attempt_ms = coalesce(?, next_attempt_ms), lease_until_ms = NULL
+             WHERE id = ?",
+        ))
+        .bind(status)
+        .bind(next)
+        .bind(&a.delivery_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,207 @@
+//! Payments and their refunds: guarded changes, lookups and lists.
+
+use super::*;
+
+#[async_trait]
+impl PaymentStore for SqlStore {
+    async fn payment(&self, id: &str) -> StoreResult<Option<Payment>> {
+        self.find_one("SELECT * FROM payments WHERE id = ?", id, payment_from_row)
+            .await
+    }
+
+    async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>> {
+        self.find_all(
+            "SELECT * FROM payments WHERE session_id = ? ORDER BY created DESC, rowid DESC",
+            session_id,
+            payment_from_row,
+        )
+        .await
+    }
+
+    async fn list_payments(
+        &self,
+        merchant_id: &str,
+        q: &PaymentQuery,
+    ) -> StoreResult<Vec<Payment>> {
+        // Newest first; the cursor is the (created, rowid) of `starting_after`.
+        let mut sql = String::from("SELECT * FROM payments WHERE merchant_id = ?");
+        if q.status.is_some() {
+            sql.push_str(" AND status = ?");
+        }
+        if q.order_reference.is_some() {
+            sql.push_str(" AND order_reference = ?");
+        }
+        if q.created_gte.is_some() {
+            sql.push_str(" AND created >= ?");
+        }
+        if q.created_lt.is_some() {
+            sql.push_str(" AND created < ?");
+        }
+        if q.starting_after.is_some() {
+            sql.push_str(
+                " AND (created, rowid) < (SELECT created, rowid FROM payments WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let sql = self.dialect.rewrite(&sql);
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        if let Some(status) = q.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(reference) = &q.order_reference {
+            query = query.bind(reference);
+        }
+        if let Some(t) = q.created_gte {
+            query = query.bind(t);
+        }
+        if let Some(t) = q.created_lt {
+            query = query.bind(t);
+        }
+        if let Some(after) = &q.starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(payment_from_row)
+            .collect()
+    }
+
+    async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        let changed = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE payments SET status = ?, amount_captured = ?, amount_refunded = ?, updated = ?
+             WHERE id = ? AND status = ? AND amount_captured = ? AND amount_refunded = ?",
+        ))
+        .bind(c.to.status.as_str())
+        .bind(c.to.amount_captured)
+        .bind(c.to.amount_refunded)
+        .bind(c.now)
+        .bind(&c.payment_id)
+        .bind(c.from.status.as_str())
+        .bind(c.from.amount_captured)
+        .bind(c.from.amount_refunded)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Ok(false);
+        }
+        if let Some(r) = &c.refund {
+            sqlx::query(
+                stmt(self.dialect, "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+            )
+            .bind(&r.id)
+            .bind(&r.payment_id)
+            .bind(&r.merchant_id)
+            .bind(r.amount)
+            .bind(&r.currency)
+            .bind(r.status.as_str())
+            .bind(&r.reason)
+            .bind(r.created)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_events(self.dialect, &mut tx, &c.events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn finish_action(
+        &self,
+        payment_id: &str,
+        to: PaymentStatus,
+        decline_code: Option<&str>,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        // The guarded write comes first: it decides which of two racing
+        // finishes wins, and SQLite never has to upgrade a read to a write.
+        let mut tx = self.writer.begin().await?;
+        let Some(row) = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE payments SET status = ?, decline_code = ?, action_token = NULL, updated = ?,
+                amount_captured = CASE WHEN ? = 'succeeded' THEN amount ELSE 0 END
+             WHERE id = ? AND status = 'requires_action'
+             RETURNING session_id",
+        ))
+        .bind(to.as_str())
+        .bind(decline_code)
+        .bind(now)
+        .bind(to.as_str())
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let session_id: Option<String> = row.try_get("session_id")?;
+        let completes = matches!(
+            to,
+            PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
+        );
+        if let Some(session_id) = session_id.filter(|_| completes) {
+            let completed = sqlx::query(stmt(
+                self.dialect,
+                "UPDATE checkout_sessions SET status = 'complete', payment_id = ?
+                 WHERE id = ? AND status = 'open' AND expires_at > ?",
+            ))
+            .bind(payment_id)
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if completed != 1 {
+                return Ok(false); // rolled back: the payment stays as it was
+            }
+        }
+        insert_events(self.dialect, &mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {
+        let first = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE payments SET validated = ? WHERE id = ? AND validated IS NULL",
+        ))
+        .bind(now)
+        .bind(payment_id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(first == 1)
+    }
+
+    async fn refund(&self, id: &str) -> StoreResult<Option<Refund>> {
+        self.find_one("SELECT * FROM refunds WHERE id = ?", id, refund_from_row)
+            .await
+    }
+
+    async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>> {
+        self.find_all(
+            "SELECT * FROM refunds WHERE payment_id = ? ORDER BY created, rowid",
+            payment_id,
+            refund_from_row,
+        )
+        .await
+    }
+
+    async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>> {
+        sqlx::query(stmt(
+            self.dialect,
+            "SELECT * FROM payments WHERE status = 'requires_capture' AND created < ? LIMIT 500",
+        ))
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(payment_from_row)
+        .collect()
+    }
+}

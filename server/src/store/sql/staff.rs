@@ -1,0 +1,111 @@
+//! Merchants' staff and their terminal logins.
+
+use super::*;
+
+#[async_trait]
+impl StaffStore for SqlStore {
+    async fn insert_staff_user(&self, u: &StaffUser) -> StoreResult<bool> {
+        let inserted = sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO staff_users (id, merchant_id, email, password_hash, role, created)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
+        ))
+        .bind(&u.id)
+        .bind(&u.merchant_id)
+        .bind(u.email.to_lowercase())
+        .bind(&u.password_hash)
+        .bind(u.role.as_str())
+        .bind(u.created)
+        .execute(&self.writer)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUser>> {
+        self.find_one(
+            "SELECT * FROM staff_users WHERE email = ?",
+            &email.trim().to_lowercase(),
+            staff_user_from_row,
+        )
+        .await
+    }
+
+    async fn staff_user(&self, id: &str) -> StoreResult<Option<StaffUser>> {
+        self.find_one(
+            "SELECT * FROM staff_users WHERE id = ?",
+            id,
+            staff_user_from_row,
+        )
+        .await
+    }
+
+    async fn set_staff_password(&self, id: &str, password_hash: &str) -> StoreResult<bool> {
+        let updated = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE staff_users SET password_hash = ? WHERE id = ?",
+        ))
+        .bind(password_hash)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn insert_staff_login(&self, l: &StaffLogin, now: i64) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM staff_sessions WHERE user_id = ? AND expires_at <= ?",
+        ))
+        .bind(&l.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(stmt(
+            self.dialect,
+            "INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        ))
+        .bind(&l.token_hash)
+        .bind(&l.user_id)
+        .bind(&l.csrf_token)
+        .bind(l.created)
+        .bind(l.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn staff_login(&self, token_hash: &str) -> StoreResult<Option<StaffLogin>> {
+        self.find_one(
+            "SELECT * FROM staff_sessions WHERE token_hash = ?",
+            token_hash,
+            staff_login_from_row,
+        )
+        .await
+    }
+
+    async fn extend_staff_login(&self, token_hash: &str, expires_at: i64) -> StoreResult<bool> {
+        let updated = sqlx::query(stmt(
+            self.dialect,
+            "UPDATE staff_sessions SET expires_at = ? WHERE token_hash = ?",
+        ))
+        .bind(expires_at)
+        .bind(token_hash)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn delete_staff_login(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query(stmt(
+            self.dialect,
+            "DELETE FROM staff_sessions WHERE token_hash = ?",
+        ))
+        .bind(token_hash)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
