@@ -310,7 +310,7 @@ impl Bench {
         let ended = wall_ms();
         drain(&pool, &log).await?;
         let received = receiver.arrivals();
-        let mut waits: Vec<f64> = deliveries(&pool, dialect, started, ended)
+        let mut waits: Vec<f64> = deliveries(&pool, started, ended)
             .await?
             .iter()
             .filter_map(|(event, committed)| received.get(event).map(|r| r - committed))
@@ -479,16 +479,14 @@ const BASELINE_FIXED_BYTES: usize = 28 + 10;
 /// inserts it as one row, through a pool opened as Kasse's store opens its
 /// own.
 async fn start_baseline(url: &str) -> anyhow::Result<Served> {
-    let (pool, dialect) = open_pool(url).await?;
+    let (pool, _) = open_pool(url).await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS bench_rows \
          (id TEXT PRIMARY KEY, created BIGINT NOT NULL, payload TEXT NOT NULL)",
     )
     .execute(&pool)
     .await?;
-    let insert: &'static str = dialect
-        .rewrite("INSERT INTO bench_rows (id, created, payload) VALUES (?, ?, ?)")
-        .leak();
+    let insert = "INSERT INTO bench_rows (id, created, payload) VALUES ($1, $2, $3)";
     let app = axum::Router::new()
         .route(
             "/rows",
@@ -577,20 +575,14 @@ async fn drain(pool: &AnyPool, log: &Path) -> anyhow::Result<()> {
 
 /// The deliveries committed between `from` and `to` (Unix ms): event id →
 /// commit time.
-async fn deliveries(
-    pool: &AnyPool,
-    dialect: Dialect,
-    from: f64,
-    to: f64,
-) -> anyhow::Result<HashMap<String, f64>> {
-    let query = dialect.rewrite(
-        "SELECT event_id, created_ms FROM deliveries WHERE created_ms >= ? AND created_ms <= ?",
-    );
-    let rows = sqlx::query(&query)
-        .bind(from.floor() as i64)
-        .bind(to.ceil() as i64)
-        .fetch_all(pool)
-        .await?;
+async fn deliveries(pool: &AnyPool, from: f64, to: f64) -> anyhow::Result<HashMap<String, f64>> {
+    let rows = sqlx::query(
+        "SELECT event_id, created_ms FROM deliveries WHERE created_ms >= $1 AND created_ms <= $2",
+    )
+    .bind(from.floor() as i64)
+    .bind(to.ceil() as i64)
+    .fetch_all(pool)
+    .await?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get::<i64, _>(1)? as f64)))
         .collect()

@@ -13,18 +13,17 @@ impl IdempotencyStore for SqlStore {
         ttl: i64,
     ) -> StoreResult<IdempotencyStart> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(stmt(
-            self.dialect,
-            "DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND created <= ?",
-        ))
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND created <= $3",
+        )
         .bind(merchant_id)
         .bind(key)
         .bind(now - ttl)
         .execute(&mut *tx)
         .await?;
         let inserted = sqlx::query(
-            stmt(self.dialect, "INSERT INTO idempotency_keys (merchant_id, key, request_hash, created) VALUES (?, ?, ?, ?)
-             ON CONFLICT (merchant_id, key) DO NOTHING"),
+            "INSERT INTO idempotency_keys (merchant_id, key, request_hash, created) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (merchant_id, key) DO NOTHING",
         )
         .bind(merchant_id)
         .bind(key)
@@ -36,11 +35,10 @@ impl IdempotencyStore for SqlStore {
         let outcome = if inserted == 1 {
             IdempotencyStart::Started
         } else {
-            let row = sqlx::query(stmt(
-                self.dialect,
+            let row = sqlx::query(
                 "SELECT request_hash, response_status, response_body FROM idempotency_keys
-                 WHERE merchant_id = ? AND key = ?",
-            ))
+                 WHERE merchant_id = $1 AND key = $2",
+            )
             .bind(merchant_id)
             .bind(key)
             .fetch_one(&mut *tx)
@@ -74,7 +72,7 @@ impl IdempotencyStore for SqlStore {
         body: &[u8],
     ) -> StoreResult<()> {
         sqlx::query(
-            stmt(self.dialect, "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE merchant_id = ? AND key = ?"),
+            "UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE merchant_id = $3 AND key = $4",
         )
         .bind(i64::from(status))
         .bind(self.sealer.seal(RESPONSE_BODY, body).into_bytes())
@@ -86,7 +84,7 @@ impl IdempotencyStore for SqlStore {
     }
 
     async fn abandon_idempotent(&self, merchant_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query(stmt(self.dialect, "DELETE FROM idempotency_keys WHERE merchant_id = ? AND key = ? AND response_status IS NULL"))
+        sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND key = $2 AND response_status IS NULL")
             .bind(merchant_id)
             .bind(key)
             .execute(&self.writer)
@@ -95,13 +93,10 @@ impl IdempotencyStore for SqlStore {
     }
 
     async fn purge_idempotent(&self, before: i64) -> StoreResult<u64> {
-        let done = sqlx::query(stmt(
-            self.dialect,
-            "DELETE FROM idempotency_keys WHERE created <= ?",
-        ))
-        .bind(before)
-        .execute(&self.writer)
-        .await?;
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created <= $1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 }

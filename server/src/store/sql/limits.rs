@@ -10,12 +10,11 @@ impl LimitStore for SqlStore {
         window_start: i64,
         window: i64,
     ) -> StoreResult<(i64, i64)> {
-        let current: i64 = sqlx::query_scalar(stmt(
-            self.dialect,
-            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES (?, ?, 1)
+        let current: i64 = sqlx::query_scalar(
+            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
              ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
              RETURNING hits",
-        ))
+        )
         .bind(bucket)
         .bind(window_start)
         .fetch_one(&self.writer)
@@ -32,13 +31,10 @@ impl LimitStore for SqlStore {
     }
 
     async fn purge_hits(&self, before: i64) -> StoreResult<u64> {
-        let done = sqlx::query(stmt(
-            self.dialect,
-            "DELETE FROM rate_hits WHERE window_start < ?",
-        ))
-        .bind(before)
-        .execute(&self.writer)
-        .await?;
+        let done = sqlx::query("DELETE FROM rate_hits WHERE window_start < $1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -5,11 +5,8 @@ use super::*;
 #[async_trait]
 impl MerchantStore for SqlStore {
     async fn insert_merchant(&self, m: &Merchant) -> StoreResult<()> {
-        sqlx::query(stmt(
-            self.dialect,
-            "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created, appearance)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ))
+        sqlx::query("INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created, appearance)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
@@ -27,7 +24,7 @@ impl MerchantStore for SqlStore {
     }
 
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
-        self.find_one("SELECT * FROM merchants WHERE id = ?", id, |row| {
+        self.find_one("SELECT * FROM merchants WHERE id = $1", id, |row| {
             merchant_from_row(row, &self.sealer)
         })
         .await
@@ -38,26 +35,22 @@ impl MerchantStore for SqlStore {
         merchant_id: &str,
         appearance: &Appearance,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE merchants SET appearance = ? WHERE id = ?",
-        ))
-        .bind(appearance_json(appearance))
-        .bind(merchant_id)
-        .execute(&self.writer)
-        .await?;
+        let done = sqlx::query("UPDATE merchants SET appearance = $1 WHERE id = $2")
+            .bind(appearance_json(appearance))
+            .bind(merchant_id)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn upsert_merchant(&self, m: &Merchant) -> StoreResult<Merchant> {
-        let row = sqlx::query(stmt(
-            self.dialect,
+        let row = sqlx::query(
             "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
                 webhook_secret = coalesce(merchants.webhook_secret, excluded.webhook_secret)
              RETURNING *",
-        ))
+        )
         .bind(&m.id)
         .bind(&m.name)
         .bind(origins_json(m))
@@ -75,7 +68,7 @@ impl MerchantStore for SqlStore {
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
         sqlx::query(
-            stmt(self.dialect, "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES (?, ?, ?, ?, ?)"),
+            "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&key.lookup)
         .bind(&key.hash)
@@ -91,7 +84,7 @@ impl MerchantStore for SqlStore {
         self.find_one(
             "SELECT k.lookup, k.hash, k.merchant_id, k.kind, k.created AS key_created, m.*
              FROM api_keys AS k JOIN merchants AS m ON m.id = k.merchant_id
-             WHERE k.lookup = ? AND k.revoked IS NULL",
+             WHERE k.lookup = $1 AND k.revoked IS NULL",
             lookup,
             |row| {
                 Ok((
@@ -104,10 +97,9 @@ impl MerchantStore for SqlStore {
     }
 
     async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64> {
-        let done = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE api_keys SET revoked = ? WHERE merchant_id = ? AND revoked IS NULL",
-        ))
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked = $1 WHERE merchant_id = $2 AND revoked IS NULL",
+        )
         .bind(now)
         .bind(merchant_id)
         .execute(&self.writer)
@@ -117,7 +109,7 @@ impl MerchantStore for SqlStore {
 
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {
         let row = sqlx::query(
-            stmt(self.dialect, "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, ?) WHERE id = ? RETURNING webhook_secret"),
+            "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, $1) WHERE id = $2 RETURNING webhook_secret",
         )
         .bind(self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, fresh))
         .bind(merchant_id)

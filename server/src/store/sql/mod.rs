@@ -4,16 +4,14 @@
 
 mod idempotency;
 mod limits;
-mod rows;
 mod merchants;
 mod outbox;
 mod payments;
+mod rows;
 mod sessions;
 mod staff;
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,42 +57,32 @@ impl Dialect {
             Self::Sqlite
         }
     }
-
-    /// Statements are written with `?` placeholders; PostgreSQL numbers them.
-    pub fn rewrite(self, sql: &str) -> String {
-        match self {
-            Self::Sqlite => sql.to_string(),
-            Self::Postgres => {
-                let mut out = String::with_capacity(sql.len() + 16);
-                let mut n = 0;
-                for c in sql.chars() {
-                    if c == '?' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-        }
-    }
 }
 
-/// A fixed statement in `dialect`, rewritten once and kept.
-fn stmt(dialect: Dialect, sql: &'static str) -> &'static str {
-    if dialect == Dialect::Sqlite {
-        return sql;
+/// Numbers the `?` placeholders of a statement built at run time (a list
+/// with optional filters) as `$1`, `$2`, …, which both SQLite and
+/// PostgreSQL read, so one statement and one bind order serve both. A `?`
+/// inside a quoted SQL literal is left alone. Fixed statements are written
+/// with `$n` already.
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut quoted = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
     }
-    static REWRITTEN: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
-    let mut cache = REWRITTEN
-        .get_or_init(Default::default)
-        .lock()
-        .expect("not poisoned");
-    cache
-        .entry(sql)
-        .or_insert_with(|| Box::leak(dialect.rewrite(sql).into_boxed_str()))
+    out
 }
 
 /// How many of the earliest due webhook deliveries one claim shares out.
@@ -183,15 +171,16 @@ impl SqlStore {
 
     /// The hits in one window of a rate limit's bucket.
     async fn window_hits(&self, bucket: &str, window_start: i64) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(stmt(
-            self.dialect,
-            "SELECT hits FROM rate_hits WHERE bucket = ? AND window_start = ?",
-        ))
-        .bind(bucket)
-        .bind(window_start)
-        .fetch_optional(&self.pool)
-        .await?
-        .unwrap_or(0))
+        Ok(
+            sqlx::query_scalar(
+                "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
+            )
+            .bind(bucket)
+            .bind(window_start)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(0),
+        )
     }
 
     /// Seals what a database written before sealing holds in clear. Cheap
@@ -210,9 +199,7 @@ impl SqlStore {
                 "SELECT id, {column} AS value FROM {table}
                  WHERE {column} IS NOT NULL AND {column} NOT LIKE 'kv1:%'"
             );
-            let update = self
-                .dialect
-                .rewrite(&format!("UPDATE {table} SET {column} = ? WHERE id = ?"));
+            let update = format!("UPDATE {table} SET {column} = $1 WHERE id = $2");
             for row in sqlx::query(&select).fetch_all(&self.pool).await? {
                 let id: String = row.try_get("id")?;
                 let value: String = row.try_get("value")?;
@@ -229,10 +216,8 @@ impl SqlStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        let update = stmt(
-            self.dialect,
-            "UPDATE idempotency_keys SET response_body = ? WHERE merchant_id = ? AND key = ?",
-        );
+        let update =
+            "UPDATE idempotency_keys SET response_body = $1 WHERE merchant_id = $2 AND key = $3";
         for row in stored {
             let body: Vec<u8> = row.try_get("response_body")?;
             if Sealer::is_sealed(&body) {
@@ -266,7 +251,7 @@ impl SqlStore {
         key: &str,
         read: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
-        sqlx::query(stmt(self.dialect, sql))
+        sqlx::query(sql)
             .bind(key)
             .fetch_optional(&self.pool)
             .await?
@@ -282,7 +267,7 @@ impl SqlStore {
         key: &str,
         read: impl Fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        sqlx::query(stmt(self.dialect, sql))
+        sqlx::query(sql)
             .bind(key)
             .fetch_all(&self.pool)
             .await?
@@ -308,5 +293,23 @@ impl Store for SqlStore {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_but_not_inside_quoted_literals() {
+        assert_eq!(
+            numbered("SELECT * FROM t WHERE a = ? AND b = '?' AND c IN (?, ?)"),
+            "SELECT * FROM t WHERE a = $1 AND b = '?' AND c IN ($2, $3)"
+        );
+        assert_eq!(
+            numbered("UPDATE t SET note = 'it''s ?' WHERE id = ?"),
+            "UPDATE t SET note = 'it''s ?' WHERE id = $1"
+        );
+        assert_eq!(numbered("SELECT 1"), "SELECT 1");
     }
 }

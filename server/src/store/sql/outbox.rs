@@ -5,11 +5,10 @@ use super::*;
 #[async_trait]
 impl OutboxStore for SqlStore {
     async fn insert_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
-        sqlx::query(stmt(
-            self.dialect,
+        sqlx::query(
             "INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, secret, created)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        ))
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
         .bind(&e.id)
         .bind(&e.merchant_id)
         .bind(&e.url)
@@ -26,12 +25,12 @@ impl OutboxStore for SqlStore {
     }
 
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
-        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await
+        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await
     }
 
     async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
         self.find_one(
-            "SELECT * FROM webhook_endpoints WHERE id = ? AND deleted IS NULL",
+            "SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted IS NULL",
             id,
             |row| endpoint_from_row(row, &self.sealer),
         )
@@ -41,7 +40,7 @@ impl OutboxStore for SqlStore {
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
-            stmt(self.dialect, "UPDATE webhook_endpoints SET deleted = ? WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
+            "UPDATE webhook_endpoints SET deleted = $1 WHERE id = $2 AND merchant_id = $3 AND deleted IS NULL",
         )
         .bind(now)
         .bind(id)
@@ -50,11 +49,10 @@ impl OutboxStore for SqlStore {
         .await?;
         // What was still due to it goes nowhere now; it stays listed, failed,
         // and can be resent to the endpoints the merchant has.
-        sqlx::query(stmt(
-            self.dialect,
+        sqlx::query(
             "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
-             WHERE endpoint_id = ? AND status = 'pending'",
-        ))
+             WHERE endpoint_id = $1 AND status = 'pending'",
+        )
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -70,8 +68,8 @@ impl OutboxStore for SqlStore {
         old_until: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            stmt(self.dialect, "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = ?, secret = ?
-             WHERE id = ? AND merchant_id = ? AND deleted IS NULL"),
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = $1, secret = $2
+             WHERE id = $3 AND merchant_id = $4 AND deleted IS NULL",
         )
         .bind(old_until)
         .bind(self.sealer.seal_str(ENDPOINT_SECRET, secret))
@@ -83,7 +81,7 @@ impl OutboxStore for SqlStore {
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        self.find_one("SELECT * FROM events WHERE id = ?", id, event_from_row)
+        self.find_one("SELECT * FROM events WHERE id = $1", id, event_from_row)
             .await
     }
 
@@ -101,7 +99,7 @@ impl OutboxStore for SqlStore {
             );
         }
         sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
-        let sql = self.dialect.rewrite(&sql);
+        let sql = numbered(&sql);
         let mut query = sqlx::query(&sql).bind(merchant_id);
         if let Some(kind) = &q.kind {
             query = query.bind(kind);
@@ -123,7 +121,7 @@ impl OutboxStore for SqlStore {
 
     async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
         self.find_all(
-            "SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_ms, rowid",
+            "SELECT * FROM deliveries WHERE event_id = $1 ORDER BY created_ms, rowid",
             event_id,
             delivery_from_row,
         )
@@ -131,13 +129,11 @@ impl OutboxStore for SqlStore {
     }
 
     async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>> {
-        let rows = sqlx::query(stmt(
-            self.dialect,
-            "SELECT * FROM delivery_attempts WHERE event_id = ? ORDER BY rowid",
-        ))
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT * FROM delivery_attempts WHERE event_id = $1 ORDER BY rowid")
+                .bind(event_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 let status: Option<i64> = row.try_get("http_status")?;
@@ -184,21 +180,21 @@ impl OutboxStore for SqlStore {
         // another instance is claiming right now.
         let claim_sql = match self.dialect {
             Dialect::Sqlite => {
-                "UPDATE deliveries SET lease_until_ms = ?
+                "UPDATE deliveries SET lease_until_ms = $1
                  WHERE id IN (
                     SELECT due.id FROM (
                         SELECT id, url, next_attempt_ms,
                                ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
                         FROM (
                             SELECT id, url, next_attempt_ms FROM deliveries
-                            WHERE status = 'pending' AND next_attempt_ms <= ?
-                              AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
-                              AND url NOT IN (SELECT key FROM json_each(?) WHERE value >= ?)
-                            ORDER BY next_attempt_ms, id LIMIT ?)
+                            WHERE status = 'pending' AND next_attempt_ms <= $2
+                              AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
+                              AND url NOT IN (SELECT key FROM json_each($3) WHERE value >= $4)
+                            ORDER BY next_attempt_ms, id LIMIT $5)
                     ) AS due
-                    LEFT JOIN json_each(?) AS busy ON busy.key = due.url
-                    WHERE due.nth + COALESCE(busy.value, 0) <= ?
-                    ORDER BY due.next_attempt_ms LIMIT ?)
+                    LEFT JOIN json_each($3) AS busy ON busy.key = due.url
+                    WHERE due.nth + COALESCE(busy.value, 0) <= $4
+                    ORDER BY due.next_attempt_ms LIMIT $6)
                  RETURNING *"
             }
             // Only the rows picked are locked, and the lock re-checks each
@@ -210,51 +206,41 @@ impl OutboxStore for SqlStore {
             Dialect::Postgres => {
                 "WITH candidates AS MATERIALIZED (
                     SELECT id, url, next_attempt_ms FROM deliveries
-                    WHERE status = 'pending' AND next_attempt_ms <= ?
-                      AND (lease_until_ms IS NULL OR lease_until_ms <= ?)
-                      AND url NOT IN (SELECT key FROM json_each_text(?::json)
-                                      WHERE value::bigint >= ?)
-                    ORDER BY next_attempt_ms, id LIMIT ?
+                    WHERE status = 'pending' AND next_attempt_ms <= $2
+                      AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
+                      AND url NOT IN (SELECT key FROM json_each_text($3::json)
+                                      WHERE value::bigint >= $4)
+                    ORDER BY next_attempt_ms, id LIMIT $5
                  ), shared AS MATERIALIZED (
                     SELECT due.id FROM (
                         SELECT id, url,
                                ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
                         FROM candidates
                     ) AS due
-                    LEFT JOIN json_each_text(?::json) AS busy ON busy.key = due.url
-                    WHERE due.nth + COALESCE(busy.value::bigint, 0) <= ?
+                    LEFT JOIN json_each_text($3::json) AS busy ON busy.key = due.url
+                    WHERE due.nth + COALESCE(busy.value::bigint, 0) <= $4
                  ), picked AS MATERIALIZED (
                     SELECT d.id FROM deliveries AS d JOIN shared ON shared.id = d.id
                     WHERE d.status = 'pending'
-                      AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?)
-                    ORDER BY d.next_attempt_ms LIMIT ?
+                      AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= $2)
+                    ORDER BY d.next_attempt_ms LIMIT $6
                     FOR UPDATE OF d SKIP LOCKED
                  )
-                 UPDATE deliveries SET lease_until_ms = ?
+                 UPDATE deliveries SET lease_until_ms = $1
                  FROM picked WHERE deliveries.id = picked.id
                  RETURNING deliveries.*"
             }
         };
         let per_url = i64::from(claim.per_url);
-        let mut query = sqlx::query(stmt(self.dialect, claim_sql));
-        if self.dialect == Dialect::Sqlite {
-            query = query.bind(lease_until_ms);
-        }
-        query = query
+        // One bind order for both dialects: the statements number their
+        // parameters alike.
+        let query = sqlx::query(claim_sql)
+            .bind(lease_until_ms)
             .bind(now_ms)
-            .bind(now_ms)
-            .bind(in_flight.clone())
+            .bind(in_flight)
             .bind(per_url)
             .bind(CLAIM_CANDIDATES)
-            .bind(in_flight)
-            .bind(per_url);
-        if self.dialect == Dialect::Postgres {
-            query = query.bind(now_ms);
-        }
-        query = query.bind(i64::from(claim.total));
-        if self.dialect == Dialect::Postgres {
-            query = query.bind(lease_until_ms);
-        }
+            .bind(i64::from(claim.total));
         let rows = query.fetch_all(&self.writer).await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -267,11 +253,10 @@ impl OutboxStore for SqlStore {
                 Some(endpoint_id) => {
                     let Some(endpoint) = self.endpoint(endpoint_id).await? else {
                         // Deleted while this delivery was being claimed.
-                        sqlx::query(stmt(
-                            self.dialect,
+                        sqlx::query(
                             "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
-                             WHERE id = ? AND status = 'pending'",
-                        ))
+                             WHERE id = $1 AND status = 'pending'",
+                        )
                         .bind(&delivery.id)
                         .execute(&self.writer)
                         .await?;
@@ -308,8 +293,8 @@ impl OutboxStore for SqlStore {
     async fn record_attempt(&self, a: &Attempt, result: AttemptResult) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
-            stmt(self.dialect, "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
-             VALUES (?, ?, ?, ?, ?, ?)"),
+            "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&a.delivery_id)
         .bind(&a.event_id)
@@ -324,12 +309,11 @@ impl OutboxStore for SqlStore {
             AttemptResult::RetryAt(ms) => ("pending", Some(ms)),
             AttemptResult::GiveUp => ("failed", None),
         };
-        sqlx::query(stmt(
-            self.dialect,
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1,
-                next_attempt_ms = coalesce(?, next_attempt_ms), lease_until_ms = NULL
-             WHERE id = ?",
-        ))
+        sqlx::query(
+            "UPDATE deliveries SET status = $1, attempts = attempts + 1,
+                next_attempt_ms = coalesce($2, next_attempt_ms), lease_until_ms = NULL
+             WHERE id = $3",
+        )
         .bind(status)
         .bind(next)
         .bind(&a.delivery_id)

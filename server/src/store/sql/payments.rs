@@ -5,13 +5,13 @@ use super::*;
 #[async_trait]
 impl PaymentStore for SqlStore {
     async fn payment(&self, id: &str) -> StoreResult<Option<Payment>> {
-        self.find_one("SELECT * FROM payments WHERE id = ?", id, payment_from_row)
+        self.find_one("SELECT * FROM payments WHERE id = $1", id, payment_from_row)
             .await
     }
 
     async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>> {
         self.find_all(
-            "SELECT * FROM payments WHERE session_id = ? ORDER BY created DESC, rowid DESC",
+            "SELECT * FROM payments WHERE session_id = $1 ORDER BY created DESC, rowid DESC",
             session_id,
             payment_from_row,
         )
@@ -43,7 +43,7 @@ impl PaymentStore for SqlStore {
             );
         }
         sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
-        let sql = self.dialect.rewrite(&sql);
+        let sql = numbered(&sql);
         let mut query = sqlx::query(&sql).bind(merchant_id);
         if let Some(status) = q.status {
             query = query.bind(status.as_str());
@@ -71,11 +71,8 @@ impl PaymentStore for SqlStore {
 
     async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
-        let changed = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE payments SET status = ?, amount_captured = ?, amount_refunded = ?, updated = ?
-             WHERE id = ? AND status = ? AND amount_captured = ? AND amount_refunded = ?",
-        ))
+        let changed = sqlx::query("UPDATE payments SET status = $1, amount_captured = $2, amount_refunded = $3, updated = $4
+             WHERE id = $5 AND status = $6 AND amount_captured = $7 AND amount_refunded = $8")
         .bind(c.to.status.as_str())
         .bind(c.to.amount_captured)
         .bind(c.to.amount_refunded)
@@ -92,8 +89,8 @@ impl PaymentStore for SqlStore {
         }
         if let Some(r) = &c.refund {
             sqlx::query(
-                stmt(self.dialect, "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&r.id)
             .bind(&r.payment_id)
@@ -122,13 +119,12 @@ impl PaymentStore for SqlStore {
         // The guarded write comes first: it decides which of two racing
         // finishes wins, and SQLite never has to upgrade a read to a write.
         let mut tx = self.writer.begin().await?;
-        let Some(row) = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE payments SET status = ?, decline_code = ?, action_token = NULL, updated = ?,
-                amount_captured = CASE WHEN ? = 'succeeded' THEN amount ELSE 0 END
-             WHERE id = ? AND status = 'requires_action'
+        let Some(row) = sqlx::query(
+            "UPDATE payments SET status = $1, decline_code = $2, action_token = NULL, updated = $3,
+                amount_captured = CASE WHEN $4 = 'succeeded' THEN amount ELSE 0 END
+             WHERE id = $5 AND status = 'requires_action'
              RETURNING session_id",
-        ))
+        )
         .bind(to.as_str())
         .bind(decline_code)
         .bind(now)
@@ -145,11 +141,10 @@ impl PaymentStore for SqlStore {
             PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
         );
         if let Some(session_id) = session_id.filter(|_| completes) {
-            let completed = sqlx::query(stmt(
-                self.dialect,
-                "UPDATE checkout_sessions SET status = 'complete', payment_id = ?
-                 WHERE id = ? AND status = 'open' AND expires_at > ?",
-            ))
+            let completed = sqlx::query(
+                "UPDATE checkout_sessions SET status = 'complete', payment_id = $1
+                 WHERE id = $2 AND status = 'open' AND expires_at > $3",
+            )
             .bind(payment_id)
             .bind(session_id)
             .bind(now)
@@ -166,26 +161,24 @@ impl PaymentStore for SqlStore {
     }
 
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {
-        let first = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE payments SET validated = ? WHERE id = ? AND validated IS NULL",
-        ))
-        .bind(now)
-        .bind(payment_id)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
+        let first =
+            sqlx::query("UPDATE payments SET validated = $1 WHERE id = $2 AND validated IS NULL")
+                .bind(now)
+                .bind(payment_id)
+                .execute(&self.writer)
+                .await?
+                .rows_affected();
         Ok(first == 1)
     }
 
     async fn refund(&self, id: &str) -> StoreResult<Option<Refund>> {
-        self.find_one("SELECT * FROM refunds WHERE id = ?", id, refund_from_row)
+        self.find_one("SELECT * FROM refunds WHERE id = $1", id, refund_from_row)
             .await
     }
 
     async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>> {
         self.find_all(
-            "SELECT * FROM refunds WHERE payment_id = ? ORDER BY created, rowid",
+            "SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created, rowid",
             payment_id,
             refund_from_row,
         )
@@ -193,10 +186,9 @@ impl PaymentStore for SqlStore {
     }
 
     async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>> {
-        sqlx::query(stmt(
-            self.dialect,
-            "SELECT * FROM payments WHERE status = 'requires_capture' AND created < ? LIMIT 500",
-        ))
+        sqlx::query(
+            "SELECT * FROM payments WHERE status = 'requires_capture' AND created < $1 LIMIT 500",
+        )
         .bind(cutoff)
         .fetch_all(&self.pool)
         .await?

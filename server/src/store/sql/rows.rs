@@ -14,7 +14,12 @@ pub(super) const CLIENT_SECRET: &str = "checkout_sessions.client_secret";
 pub(super) const RESPONSE_BODY: &str = "idempotency_keys.response_body";
 
 /// A sealed text column, opened.
-pub(super) fn opened(row: &AnyRow, column: &str, purpose: &str, sealer: &Sealer) -> StoreResult<String> {
+pub(super) fn opened(
+    row: &AnyRow,
+    column: &str,
+    purpose: &str,
+    sealer: &Sealer,
+) -> StoreResult<String> {
     let stored: String = row.try_get(column)?;
     sealer
         .open_str(purpose, &stored)
@@ -96,7 +101,7 @@ pub(super) async fn insert_events(
 ) -> StoreResult<()> {
     for e in events {
         sqlx::query(
-            stmt(dialect, "INSERT INTO events (id, merchant_id, type, created, data, notification_url, payment_id) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+            "INSERT INTO events (id, merchant_id, type, created, data, notification_url, payment_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&e.id)
         .bind(&e.merchant_id)
@@ -134,23 +139,23 @@ pub(super) async fn fan_out(
     let to_endpoints = match dialect {
         Dialect::Sqlite => {
             "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             SELECT 'dlv_' || lower(hex(randomblob(12))), ?, merchant_id, id, url, 'pending', ?, ?
+             SELECT 'dlv_' || lower(hex(randomblob(12))), $1, merchant_id, id, url, 'pending', $2, $3
              FROM webhook_endpoints
-             WHERE merchant_id = ? AND deleted IS NULL
+             WHERE merchant_id = $4 AND deleted IS NULL
                AND (enabled_events IS NULL
-                    OR EXISTS (SELECT 1 FROM json_each(enabled_events) WHERE value = ?))"
+                    OR EXISTS (SELECT 1 FROM json_each(enabled_events) WHERE value = $5))"
         }
         Dialect::Postgres => {
             "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             SELECT 'dlv_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), ?, merchant_id, id, url, 'pending', ?, ?
+             SELECT 'dlv_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), $1, merchant_id, id, url, 'pending', $2, $3
              FROM webhook_endpoints
-             WHERE merchant_id = ? AND deleted IS NULL
+             WHERE merchant_id = $4 AND deleted IS NULL
                AND (enabled_events IS NULL
                     OR EXISTS (SELECT 1 FROM json_array_elements_text(enabled_events::json) AS e (value)
-                               WHERE e.value = ?))"
+                               WHERE e.value = $5))"
         }
     };
-    let mut created = sqlx::query(stmt(dialect, to_endpoints))
+    let mut created = sqlx::query(to_endpoints)
         .bind(event_id)
         .bind(due_ms)
         .bind(due_ms)
@@ -160,11 +165,8 @@ pub(super) async fn fan_out(
         .await?
         .rows_affected();
     if let Some(url) = notification_url {
-        created += sqlx::query(stmt(
-            dialect,
-            "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             VALUES (?, ?, ?, NULL, ?, 'pending', ?, ?)",
-        ))
+        created += sqlx::query("INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
+             VALUES ($1, $2, $3, NULL, $4, 'pending', $5, $6)")
         .bind(new_id("dlv"))
         .bind(event_id)
         .bind(merchant_id)

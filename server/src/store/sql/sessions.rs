@@ -6,10 +6,10 @@ use super::*;
 impl SessionStore for SqlStore {
     async fn insert_session(&self, s: &Session) -> StoreResult<()> {
         sqlx::query(
-            stmt(self.dialect, "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
+            "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
                 success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
                 metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(&s.id)
         .bind(&s.merchant_id)
@@ -37,7 +37,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        self.find_one("SELECT * FROM checkout_sessions WHERE id = ?", id, |row| {
+        self.find_one("SELECT * FROM checkout_sessions WHERE id = $1", id, |row| {
             session_from_row(row, &self.sealer)
         })
         .await
@@ -50,12 +50,11 @@ impl SessionStore for SqlStore {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<ConfirmClaim> {
-        let claimed = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE checkout_sessions SET confirm_lease = ?, confirm_lease_owner = ?
-             WHERE id = ? AND status = 'open' AND expires_at > ?
-               AND (confirm_lease IS NULL OR confirm_lease <= ?)",
-        ))
+        let claimed = sqlx::query(
+            "UPDATE checkout_sessions SET confirm_lease = $1, confirm_lease_owner = $2
+             WHERE id = $3 AND status = 'open' AND expires_at > $4
+               AND (confirm_lease IS NULL OR confirm_lease <= $5)",
+        )
         .bind(lease_until)
         .bind(owner)
         .bind(id)
@@ -68,7 +67,7 @@ impl SessionStore for SqlStore {
             return Ok(ConfirmClaim::Claimed);
         }
         let open = sqlx::query_scalar::<_, i64>(
-            stmt(self.dialect, "SELECT count(*) FROM checkout_sessions WHERE id = ? AND status = 'open' AND expires_at > ?"),
+            "SELECT count(*) FROM checkout_sessions WHERE id = $1 AND status = 'open' AND expires_at > $2",
         )
         .bind(id)
         .bind(now)
@@ -84,11 +83,11 @@ impl SessionStore for SqlStore {
     async fn finish_confirm(&self, p: &Payment, events: &[NewEvent]) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
-            stmt(self.dialect, "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
+            "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
                 card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,
                 cardholder_name, decline_code, authorization_code, created, capture_method,
                 amount_captured, amount_refunded, action_token, validated, updated, order_reference, channel)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
         )
         .bind(&p.id)
         .bind(&p.merchant_id)
@@ -122,23 +121,21 @@ impl SessionStore for SqlStore {
                 PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
             );
             let updated = if completes {
-                sqlx::query(stmt(
-                    self.dialect,
-                    "UPDATE checkout_sessions SET status = 'complete', payment_id = ?,
+                sqlx::query(
+                    "UPDATE checkout_sessions SET status = 'complete', payment_id = $1,
                         confirm_lease = NULL, confirm_lease_owner = NULL
-                     WHERE id = ? AND status = 'open' AND confirm_lease_owner = ?",
-                ))
+                     WHERE id = $2 AND status = 'open' AND confirm_lease_owner = $3",
+                )
                 .bind(&p.id)
                 .bind(session_id)
                 .bind(&p.id)
                 .execute(&mut *tx)
                 .await?
             } else {
-                sqlx::query(stmt(
-                    self.dialect,
+                sqlx::query(
                     "UPDATE checkout_sessions SET confirm_lease = NULL, confirm_lease_owner = NULL
-                     WHERE id = ? AND confirm_lease_owner = ?",
-                ))
+                     WHERE id = $1 AND confirm_lease_owner = $2",
+                )
                 .bind(session_id)
                 .bind(&p.id)
                 .execute(&mut *tx)
@@ -156,11 +153,10 @@ impl SessionStore for SqlStore {
     }
 
     async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()> {
-        sqlx::query(stmt(
-            self.dialect,
+        sqlx::query(
             "UPDATE checkout_sessions SET confirm_lease = NULL, confirm_lease_owner = NULL
-             WHERE id = ? AND confirm_lease_owner = ?",
-        ))
+             WHERE id = $1 AND confirm_lease_owner = $2",
+        )
         .bind(session_id)
         .bind(owner)
         .execute(&self.writer)
@@ -176,13 +172,12 @@ impl SessionStore for SqlStore {
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(stmt(
-            self.dialect,
+        let done = sqlx::query(
             "UPDATE checkout_sessions SET status = 'expired',
-                expires_at = CASE WHEN expires_at < ? THEN expires_at ELSE ? END
-             WHERE id = ? AND merchant_id = ? AND status = 'open'
-               AND (confirm_lease IS NULL OR confirm_lease <= ?)",
-        ))
+                expires_at = CASE WHEN expires_at < $1 THEN expires_at ELSE $2 END
+             WHERE id = $3 AND merchant_id = $4 AND status = 'open'
+               AND (confirm_lease IS NULL OR confirm_lease <= $5)",
+        )
         .bind(now)
         .bind(now)
         .bind(id)
@@ -199,11 +194,10 @@ impl SessionStore for SqlStore {
     }
 
     async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>> {
-        sqlx::query(stmt(
-            self.dialect,
-            "SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?
-               AND (confirm_lease IS NULL OR confirm_lease <= ?) LIMIT 500",
-        ))
+        sqlx::query(
+            "SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1
+               AND (confirm_lease IS NULL OR confirm_lease <= $2) LIMIT 500",
+        )
         .bind(now)
         .bind(now)
         .fetch_all(&self.pool)

@@ -5,11 +5,10 @@ use super::*;
 #[async_trait]
 impl StaffStore for SqlStore {
     async fn insert_staff_user(&self, u: &StaffUser) -> StoreResult<bool> {
-        let inserted = sqlx::query(stmt(
-            self.dialect,
+        let inserted = sqlx::query(
             "INSERT INTO staff_users (id, merchant_id, email, password_hash, role, created)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
-        ))
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
+        )
         .bind(&u.id)
         .bind(&u.merchant_id)
         .bind(u.email.to_lowercase())
@@ -23,7 +22,7 @@ impl StaffStore for SqlStore {
 
     async fn staff_user_by_email(&self, email: &str) -> StoreResult<Option<StaffUser>> {
         self.find_one(
-            "SELECT * FROM staff_users WHERE email = ?",
+            "SELECT * FROM staff_users WHERE email = $1",
             &email.trim().to_lowercase(),
             staff_user_from_row,
         )
@@ -32,7 +31,7 @@ impl StaffStore for SqlStore {
 
     async fn staff_user(&self, id: &str) -> StoreResult<Option<StaffUser>> {
         self.find_one(
-            "SELECT * FROM staff_users WHERE id = ?",
+            "SELECT * FROM staff_users WHERE id = $1",
             id,
             staff_user_from_row,
         )
@@ -40,32 +39,25 @@ impl StaffStore for SqlStore {
     }
 
     async fn set_staff_password(&self, id: &str, password_hash: &str) -> StoreResult<bool> {
-        let updated = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE staff_users SET password_hash = ? WHERE id = ?",
-        ))
-        .bind(password_hash)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
+        let updated = sqlx::query("UPDATE staff_users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
         Ok(updated.rows_affected() == 1)
     }
 
     async fn insert_staff_login(&self, l: &StaffLogin, now: i64) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(stmt(
-            self.dialect,
-            "DELETE FROM staff_sessions WHERE user_id = ? AND expires_at <= ?",
-        ))
-        .bind(&l.user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(stmt(
-            self.dialect,
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1 AND expires_at <= $2")
+            .bind(&l.user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
             "INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
-        ))
+             VALUES ($1, $2, $3, $4, $5)",
+        )
         .bind(&l.token_hash)
         .bind(&l.user_id)
         .bind(&l.csrf_token)
@@ -79,7 +71,7 @@ impl StaffStore for SqlStore {
 
     async fn staff_login(&self, token_hash: &str) -> StoreResult<Option<StaffLogin>> {
         self.find_one(
-            "SELECT * FROM staff_sessions WHERE token_hash = ?",
+            "SELECT * FROM staff_sessions WHERE token_hash = $1",
             token_hash,
             staff_login_from_row,
         )
@@ -87,25 +79,20 @@ impl StaffStore for SqlStore {
     }
 
     async fn extend_staff_login(&self, token_hash: &str, expires_at: i64) -> StoreResult<bool> {
-        let updated = sqlx::query(stmt(
-            self.dialect,
-            "UPDATE staff_sessions SET expires_at = ? WHERE token_hash = ?",
-        ))
-        .bind(expires_at)
-        .bind(token_hash)
-        .execute(&self.writer)
-        .await?;
+        let updated =
+            sqlx::query("UPDATE staff_sessions SET expires_at = $1 WHERE token_hash = $2")
+                .bind(expires_at)
+                .bind(token_hash)
+                .execute(&self.writer)
+                .await?;
         Ok(updated.rows_affected() == 1)
     }
 
     async fn delete_staff_login(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query(stmt(
-            self.dialect,
-            "DELETE FROM staff_sessions WHERE token_hash = ?",
-        ))
-        .bind(token_hash)
-        .execute(&self.writer)
-        .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 }
