@@ -126,6 +126,15 @@ fn list(statuses: &[PaymentStatus]) -> String {
 }
 
 impl PaymentStatus {
+    /// Whether a payment in this status pays its checkout session: approved,
+    /// captured at once or authorised for a later capture.
+    pub fn completes_session(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
+        )
+    }
+
     /// The status after `action`, or why it may not happen now.
     pub fn apply(self, action: PaymentAction) -> Result<PaymentStatus, TransitionError> {
         if !action.allowed_from().contains(&self) {

@@ -228,3 +228,18 @@ fn error_codes_travel_as_the_strings_they_always_were() {
         ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(distinct.len(), ErrorCode::ALL.len());
 }
+
+#[test]
+fn an_approved_or_authorised_payment_completes_its_session_and_nothing_else_does() {
+    use kasse_core::PaymentStatus;
+    for status in PaymentStatus::ALL {
+        assert_eq!(
+            status.completes_session(),
+            matches!(
+                status,
+                PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
+            ),
+            "{status}"
+        );
+    }
+}

@@ -133,7 +133,11 @@ pub async fn confirm(
     let decline = outcome.decline();
     let action_token = payment.action_token.clone();
     let events = attempt_events(ctx, &session, &payment);
-    if !ctx.store.finish_confirm(&payment, &events).await? {
+    if !ctx
+        .store
+        .finish_confirm(&payment, payment.status.completes_session(), &events)
+        .await?
+    {
         return Err(lost_lease(ctx, payment).await?);
     }
     if decline.is_some() {
@@ -324,7 +328,7 @@ async fn lost_lease(ctx: &AppState, payment: Payment) -> Result<DomainError, Dom
         action_token: None,
         ..payment
     };
-    ctx.store.finish_confirm(&detached, &[]).await?;
+    ctx.store.finish_confirm(&detached, false, &[]).await?;
     tracing::warn!(
         session = %session, payment = %detached.id, status = %detached.status,
         "confirm outlived its lease; its authorisation was voided, not recorded on the session"

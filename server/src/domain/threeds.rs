@@ -67,22 +67,20 @@ pub async fn finish(
             decline_code: decline.map(|d| d.as_str().to_string()),
             ..payment.clone()
         };
-        Ok::<_, DomainError>((to, attempt_events(ctx, &session, &after)))
+        let events = attempt_events(ctx, &session, &after);
+        Ok::<_, DomainError>((after, events))
     };
     let finished = match outcome {
         Outcome::Approved { .. } => {
             let manual = payment.capture_method == CaptureMethod::Manual;
-            let (to, events) = finish(PaymentAction::Approve { manual }, None)?;
+            let (after, events) = finish(PaymentAction::Approve { manual }, None)?;
             ctx.store
-                .finish_action(&payment.id, to, None, now, &events)
+                .finish_action(&after, after.status.completes_session(), now, &events)
                 .await?
         }
         Outcome::Declined(code) => {
-            let (to, events) = finish(PaymentAction::Decline, Some(code))?;
-            let done = ctx
-                .store
-                .finish_action(&payment.id, to, Some(code.as_str()), now, &events)
-                .await?;
+            let (after, events) = finish(PaymentAction::Decline, Some(code))?;
+            let done = ctx.store.finish_action(&after, false, now, &events).await?;
             limits::count(ctx, Limit::MerchantDeclines, &payment.merchant_id).await?;
             done
         }
@@ -92,10 +90,8 @@ pub async fn finish(
         // The session closed meanwhile (paid another way, or expired): this
         // authentication must not charge the customer.
         let code = DeclineCode::CardDeclined;
-        let (to, events) = finish(PaymentAction::Decline, Some(code))?;
-        ctx.store
-            .finish_action(&payment.id, to, Some(code.as_str()), now, &events)
-            .await?;
+        let (after, events) = finish(PaymentAction::Decline, Some(code))?;
+        ctx.store.finish_action(&after, false, now, &events).await?;
     }
     Ok(Some(session))
 }

@@ -425,7 +425,12 @@ pub trait SessionStore {
     /// ran out and another confirm took it (a slow acquirer), so that one
     /// session never records two authorisations. A payment without a
     /// session is always recorded.
-    async fn finish_confirm(&self, payment: &Payment, events: &[NewEvent]) -> StoreResult<bool>;
+    async fn finish_confirm(
+        &self,
+        payment: &Payment,
+        completes_session: bool,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
     /// Lets go of a session this confirm holds without recording anything
     /// (it was refused after taking the lease).
     async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()>;
@@ -454,14 +459,15 @@ pub trait PaymentStore {
     ) -> StoreResult<Vec<Payment>>;
     /// Applies a guarded change; false if the payment was no longer `from`.
     async fn change_payment(&self, change: &PaymentChange) -> StoreResult<bool>;
-    /// Ends 3-D Secure: the payment leaves `requires_action` for `to` and, if
-    /// that completes it, its session completes in the same transaction.
-    /// False if the payment was not awaiting action or its session had closed.
+    /// Ends 3-D Secure: the payment leaves `requires_action` for `after`
+    /// (its status, decline code and amount captured, as the domain decided
+    /// them) and, if `completes_session`, its session completes in the same
+    /// transaction. False, and nothing written, if the payment was not
+    /// awaiting action or its session had closed.
     async fn finish_action(
         &self,
-        payment_id: &str,
-        to: PaymentStatus,
-        decline_code: Option<&str>,
+        after: &Payment,
+        completes_session: bool,
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool>;

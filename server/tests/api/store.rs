@@ -136,7 +136,12 @@ async fn confirmed(store: &dyn Store, p: &Payment, events: &[NewEvent]) {
             .unwrap(),
         ConfirmClaim::Claimed
     );
-    assert!(store.finish_confirm(p, events).await.unwrap());
+    assert!(
+        store
+            .finish_confirm(p, p.status.completes_session(), events)
+            .await
+            .unwrap()
+    );
 }
 
 fn payment(merchant: &Merchant, session: Option<&Session>, status: PaymentStatus) -> Payment {
@@ -305,7 +310,12 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
         decline_code: Some("card_declined".into()),
         ..payment(&m, Some(&s), PaymentStatus::Failed)
     };
-    assert!(store.finish_confirm(&declined, &[]).await.unwrap());
+    assert!(
+        store
+            .finish_confirm(&declined, declined.status.completes_session(), &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .claim_session_for_confirm(&s.id, "pay_slow", START, START + 30)
@@ -323,7 +333,11 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     );
     assert!(
         store
-            .finish_confirm(&paid, &[event(&m, "payment.succeeded", START)])
+            .finish_confirm(
+                &paid,
+                paid.status.completes_session(),
+                &[event(&m, "payment.succeeded", START)]
+            )
             .await
             .unwrap()
     );
@@ -333,7 +347,12 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
         id: "pay_slow".into(),
         ..payment(&m, Some(&s), PaymentStatus::Succeeded)
     };
-    assert!(!store.finish_confirm(&late, &[]).await.unwrap());
+    assert!(
+        !store
+            .finish_confirm(&late, late.status.completes_session(), &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(store.payment("pay_slow").await.unwrap(), None);
     let after = store.session(&s.id).await.unwrap().unwrap();
     assert_eq!(after.status, SessionStatus::Complete);
@@ -368,12 +387,22 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
         .claim_session_for_confirm(&s.id, &second.id, START + 31, START + 60)
         .await
         .unwrap();
-    assert!(store.finish_confirm(&second, &[]).await.unwrap());
+    assert!(
+        store
+            .finish_confirm(&second, second.status.completes_session(), &[])
+            .await
+            .unwrap()
+    );
     let first = Payment {
         id: "pay_first".into(),
         ..payment(&m, Some(&s), PaymentStatus::Succeeded)
     };
-    assert!(!store.finish_confirm(&first, &[]).await.unwrap());
+    assert!(
+        !store
+            .finish_confirm(&first, first.status.completes_session(), &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.session(&s.id).await.unwrap().unwrap().status,
         SessionStatus::Open
@@ -383,7 +412,10 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
 async fn a_payment_change_applies_only_from_the_state_it_expects(store: Arc<dyn Store>) {
     let m = merchant(store.as_ref()).await;
     let p = payment(&m, None, PaymentStatus::Succeeded);
-    store.finish_confirm(&p, &[]).await.unwrap();
+    store
+        .finish_confirm(&p, p.status.completes_session(), &[])
+        .await
+        .unwrap();
 
     // Twenty refunds of 100 from the same state: exactly one applies.
     let from = p.state();
@@ -461,7 +493,12 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
         .claim_session_for_confirm(&s.id, &p.id, START, START + 30)
         .await
         .unwrap();
-    assert!(store.finish_confirm(&p, &[]).await.unwrap());
+    assert!(
+        store
+            .finish_confirm(&p, p.status.completes_session(), &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.session(&s.id).await.unwrap().unwrap().status,
         SessionStatus::Open
@@ -469,16 +506,25 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
 
     let outcomes = join_all((0..10).map(|i| {
         let store = store.clone();
-        let (id, m) = (p.id.clone(), m.clone());
+        let (p, m) = (p.clone(), m.clone());
         async move {
             let to = if i % 2 == 0 {
                 PaymentStatus::Succeeded
             } else {
                 PaymentStatus::Failed
             };
+            let after = Payment {
+                status: to,
+                amount_captured: if to == PaymentStatus::Succeeded {
+                    p.amount
+                } else {
+                    0
+                },
+                ..p
+            };
             let events = [event(&m, "payment.finished", START + 9)];
             store
-                .finish_action(&id, to, None, START + 9, &events)
+                .finish_action(&after, to.completes_session(), START + 9, &events)
                 .await
                 .unwrap()
         }
@@ -679,11 +725,14 @@ async fn lists_are_newest_first_with_stable_cursors(store: Arc<dyn Store>) {
             order_reference: Some(format!("order-{i}")),
             ..payment(&m, None, status)
         };
-        store.finish_confirm(&p, &[]).await.unwrap();
+        store
+            .finish_confirm(&p, p.status.completes_session(), &[])
+            .await
+            .unwrap();
         ids.push(p.id);
     }
     store
-        .finish_confirm(&payment(&other, None, PaymentStatus::Succeeded), &[])
+        .finish_confirm(&payment(&other, None, PaymentStatus::Succeeded), false, &[])
         .await
         .unwrap();
     let newest_first: Vec<String> = ids.iter().rev().cloned().collect();

@@ -110,9 +110,8 @@ impl PaymentStore for SqlStore {
 
     async fn finish_action(
         &self,
-        payment_id: &str,
-        to: PaymentStatus,
-        decline_code: Option<&str>,
+        after: &Payment,
+        completes_session: bool,
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool> {
@@ -121,31 +120,27 @@ impl PaymentStore for SqlStore {
         let mut tx = self.writer.begin().await?;
         let Some(row) = sqlx::query(
             "UPDATE payments SET status = $1, decline_code = $2, action_token = NULL, updated = $3,
-                amount_captured = CASE WHEN $4 = 'succeeded' THEN amount ELSE 0 END
+                amount_captured = $4
              WHERE id = $5 AND status = 'requires_action'
              RETURNING session_id",
         )
-        .bind(to.as_str())
-        .bind(decline_code)
+        .bind(after.status.as_str())
+        .bind(&after.decline_code)
         .bind(now)
-        .bind(to.as_str())
-        .bind(payment_id)
+        .bind(after.amount_captured)
+        .bind(&after.id)
         .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(false);
         };
         let session_id: Option<String> = row.try_get("session_id")?;
-        let completes = matches!(
-            to,
-            PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
-        );
-        if let Some(session_id) = session_id.filter(|_| completes) {
+        if let Some(session_id) = session_id.filter(|_| completes_session) {
             let completed = sqlx::query(
                 "UPDATE checkout_sessions SET status = 'complete', payment_id = $1
                  WHERE id = $2 AND status = 'open' AND expires_at > $3",
             )
-            .bind(payment_id)
+            .bind(&after.id)
             .bind(session_id)
             .bind(now)
             .execute(&mut *tx)

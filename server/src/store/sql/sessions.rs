@@ -80,7 +80,12 @@ impl SessionStore for SqlStore {
         })
     }
 
-    async fn finish_confirm(&self, p: &Payment, events: &[NewEvent]) -> StoreResult<bool> {
+    async fn finish_confirm(
+        &self,
+        p: &Payment,
+        completes: bool,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
@@ -116,10 +121,6 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         if let Some(session_id) = &p.session_id {
-            let completes = matches!(
-                p.status,
-                PaymentStatus::Succeeded | PaymentStatus::RequiresCapture
-            );
             let updated = if completes {
                 sqlx::query(
                     "UPDATE checkout_sessions SET status = 'complete', payment_id = $1,
