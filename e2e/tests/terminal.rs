@@ -203,7 +203,11 @@ async fn staff_charge_refund_list_and_are_held_to_their_roles() -> anyhow::Resul
         "error: Your role, viewer, cannot do this; it takes an operator.",
     )
     .await?;
-    let payment = h.store.payment(&paid).await?.expect("the payment exists");
+    let payment = h
+        .store
+        .payment(&h.demo.merchant_id, &paid)
+        .await?
+        .expect("the payment exists");
     assert_eq!(payment.amount_refunded, 1250);
 
     // The card numbers are nowhere the browser keeps, nor in the logs.

@@ -526,7 +526,7 @@ async fn open_sessions(pool: &AnyPool, store: &dyn Store, path: &Path) -> anyhow
         // The client secret is sealed at rest: read through the store.
         let id: String = row.try_get(0)?;
         let session = store
-            .session(&id)
+            .session_for_payer(&id)
             .await?
             .context("a listed session is gone")?;
         writeln!(file, "{id} {}", session.client_secret)?;

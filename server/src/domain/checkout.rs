@@ -81,7 +81,7 @@ pub async fn confirm(
         ConfirmClaim::NotOpen => {
             let status = ctx
                 .store
-                .session(id)
+                .session_for_payer(id)
                 .await?
                 .map_or(SessionStatus::Expired, |s| s.status_at(now));
             refuse_unless_open(status)?;
@@ -352,7 +352,7 @@ pub async fn authorised_session(
     };
     let session = ctx
         .store
-        .session(id)
+        .session_for_payer(id)
         .await?
         .filter(|s| constant_time_eq(&s.client_secret, secret))
         .ok_or_else(not_found)?;

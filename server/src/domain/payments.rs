@@ -17,9 +17,8 @@ use crate::store::{Payment, PaymentChange, PaymentQuery, PaymentState, Refund};
 /// A payment of this merchant; another merchant's is as unknown as a missing one.
 pub async fn find(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Payment, DomainError> {
     ctx.store
-        .payment(id)
+        .payment(merchant_id, id)
         .await?
-        .filter(|p| p.merchant_id == merchant_id)
         .ok_or_else(|| DomainError::NotFound {
             kind: "payment",
             id: id.to_string(),
@@ -34,11 +33,7 @@ pub async fn list(
     mut query: PaymentQuery,
 ) -> Result<(Vec<Payment>, bool), DomainError> {
     if let Some(after) = &query.starting_after {
-        let known = ctx
-            .store
-            .payment(after)
-            .await?
-            .is_some_and(|p| p.merchant_id == merchant_id);
+        let known = ctx.store.payment(merchant_id, after).await?.is_some();
         if !known {
             return Err(DomainError::invalid(
                 ErrorCode::ParameterInvalid,
@@ -66,20 +61,19 @@ async fn change(
 ) -> Result<Payment, DomainError> {
     const ATTEMPTS: usize = 200;
     for _ in 0..ATTEMPTS {
-        let payment = ctx
-            .store
-            .payment(id)
-            .await?
-            .filter(|p| p.merchant_id == merchant_id)
-            .ok_or_else(|| DomainError::NotFound {
-                kind: "payment",
-                id: id.to_string(),
-            })?;
+        let payment =
+            ctx.store
+                .payment(merchant_id, id)
+                .await?
+                .ok_or_else(|| DomainError::NotFound {
+                    kind: "payment",
+                    id: id.to_string(),
+                })?;
         let (to, refund) = plan(&payment)?;
         let notify = match &payment.session_id {
             Some(sid) => ctx
                 .store
-                .session(sid)
+                .session(merchant_id, sid)
                 .await?
                 .and_then(|s| s.notification_url),
             None => None,
@@ -122,7 +116,7 @@ async fn change(
         if applied {
             return Ok(ctx
                 .store
-                .payment(id)
+                .payment(merchant_id, id)
                 .await?
                 .expect("a changed payment exists"));
         }
@@ -264,7 +258,7 @@ pub async fn refund(
     })?;
     Ok(ctx
         .store
-        .refund(&refund_id)
+        .refund(merchant_id, &refund_id)
         .await?
         .expect("the refund was written"))
 }
@@ -286,9 +280,8 @@ pub async fn find_refund(
     id: &str,
 ) -> Result<Refund, DomainError> {
     ctx.store
-        .refund(id)
+        .refund(merchant_id, id)
         .await?
-        .filter(|r| r.merchant_id == merchant_id)
         .ok_or_else(|| DomainError::NotFound {
             kind: "refund",
             id: id.to_string(),
@@ -335,11 +328,7 @@ pub async fn validate(
 ) -> Result<Validation, DomainError> {
     // Only a payment that is not this merchant's is INVALID; a failure to
     // look it up is an error, never a verdict on the payment.
-    let found = ctx
-        .store
-        .payment(id)
-        .await?
-        .filter(|p| p.merchant_id == merchant_id);
+    let found = ctx.store.payment(merchant_id, id).await?;
     let Some(payment) = found else {
         return Ok(Validation {
             status: ValidationStatus::Invalid,
@@ -359,7 +348,11 @@ pub async fn validate(
     } else {
         ValidationStatus::Validated
     };
-    let validated_at = ctx.store.payment(id).await?.and_then(|p| p.validated);
+    let validated_at = ctx
+        .store
+        .payment(merchant_id, id)
+        .await?
+        .and_then(|p| p.validated);
     Ok(Validation {
         status,
         risk_level: Some(risk_level(ctx, &payment).await?),

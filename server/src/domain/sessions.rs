@@ -133,9 +133,8 @@ fn new_session(
 /// A session of this merchant; another merchant's is as unknown as a missing one.
 pub async fn find(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Session, DomainError> {
     ctx.store
-        .session(id)
+        .session(merchant_id, id)
         .await?
-        .filter(|s| s.merchant_id == merchant_id)
         .ok_or_else(|| DomainError::NotFound {
             kind: "checkout session",
             id: id.to_string(),

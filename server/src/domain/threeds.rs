@@ -20,11 +20,10 @@ pub async fn awaiting(
     id: &str,
     token: &str,
 ) -> Result<Option<Payment>, DomainError> {
-    Ok(ctx.store.payment(id).await?.filter(|p| {
-        p.status == PaymentStatus::RequiresAction
-            && p.action_token
-                .as_deref()
-                .is_some_and(|t| constant_time_eq(t, token))
+    Ok(ctx.store.payment_awaiting_action(id).await?.filter(|p| {
+        p.action_token
+            .as_deref()
+            .is_some_and(|t| constant_time_eq(t, token))
     }))
 }
 
@@ -47,7 +46,7 @@ pub async fn finish(
         })
         .await;
     let session = match &payment.session_id {
-        Some(sid) => ctx.store.session(sid).await?,
+        Some(sid) => ctx.store.session(&payment.merchant_id, sid).await?,
         None => None,
     };
     let Some(session) = session else {

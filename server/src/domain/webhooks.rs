@@ -106,9 +106,8 @@ pub async fn find_endpoint(
     id: &str,
 ) -> Result<WebhookEndpoint, DomainError> {
     ctx.store
-        .endpoint(id)
+        .endpoint(merchant_id, id)
         .await?
-        .filter(|e| e.merchant_id == merchant_id)
         .ok_or_else(|| DomainError::NotFound {
             kind: "webhook endpoint",
             id: id.to_string(),
@@ -155,9 +154,8 @@ pub async fn rotate_secret(
 
 pub async fn find_event(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Event, DomainError> {
     ctx.store
-        .event(id)
+        .event(merchant_id, id)
         .await?
-        .filter(|e| e.merchant_id == merchant_id)
         .ok_or_else(|| DomainError::NotFound {
             kind: "event",
             id: id.to_string(),

@@ -13,8 +13,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use kasse_core::Currency;
 use kasse_core::money::format_amount;
-use kasse_core::{Currency, PaymentStatus};
 use serde::Deserialize;
 
 use super::pages::frame_ancestors;
@@ -145,12 +145,7 @@ async fn start(
     Path(id): Path<String>,
     Query(q): Query<Embedding>,
 ) -> Result<Response, ApiError> {
-    let Some(payment) = ctx
-        .store
-        .payment(&id)
-        .await?
-        .filter(|p| p.status == PaymentStatus::RequiresAction)
-    else {
+    let Some(payment) = ctx.store.payment_awaiting_action(&id).await? else {
         return Ok(gone());
     };
     let embedded = q.embed.as_deref() == Some("1");

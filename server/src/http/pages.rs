@@ -154,7 +154,7 @@ async fn page(
         )
             .into_response();
     };
-    let session = ctx.store.session(&id).await.ok().flatten();
+    let session = ctx.store.session_for_payer(&id).await.ok().flatten();
     let merchant = match &session {
         Some(s) => ctx.store.merchant(&s.merchant_id).await.ok().flatten(),
         None => None,

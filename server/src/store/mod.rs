@@ -407,7 +407,12 @@ pub trait MerchantStore {
 #[async_trait]
 pub trait SessionStore {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
-    async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// A session of this merchant; another merchant's is as unknown as a
+    /// missing one.
+    async fn session(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Session>>;
+    /// A session by its id alone, for the payment page, whose caller then
+    /// proves it holds the client secret.
+    async fn session_for_payer(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Takes the session for one confirm until `lease_until`, if it is open,
     /// unexpired at `now`, and not held by another confirm. `owner` is the
     /// id of the payment the confirm will record.
@@ -449,7 +454,11 @@ pub trait SessionStore {
 /// Payments and their refunds: guarded changes, lookups and lists.
 #[async_trait]
 pub trait PaymentStore {
-    async fn payment(&self, id: &str) -> StoreResult<Option<Payment>>;
+    /// A payment of this merchant.
+    async fn payment(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Payment>>;
+    /// A payment awaiting 3-D Secure, by its id alone, for the issuer's
+    /// page, whose caller then proves it holds the action token.
+    async fn payment_awaiting_action(&self, id: &str) -> StoreResult<Option<Payment>>;
     /// The session's attempts, newest first.
     async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>>;
     async fn list_payments(
@@ -473,7 +482,8 @@ pub trait PaymentStore {
     ) -> StoreResult<bool>;
     /// Records the first validation; false if it had been validated before.
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool>;
-    async fn refund(&self, id: &str) -> StoreResult<Option<Refund>>;
+    /// A refund of this merchant.
+    async fn refund(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Refund>>;
     async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>>;
     /// Authorisations created before `cutoff` and still uncaptured.
     async fn stale_authorizations(&self, cutoff: i64) -> StoreResult<Vec<Payment>>;
@@ -508,7 +518,8 @@ pub trait IdempotencyStore {
 pub trait OutboxStore {
     async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>>;
-    async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+    /// A live endpoint of this merchant.
+    async fn endpoint(&self, merchant_id: &str, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool>;
     /// Replaces the secret; the old one keeps signing until `old_until`.
     async fn rotate_endpoint_secret(
@@ -518,7 +529,8 @@ pub trait OutboxStore {
         secret: &str,
         old_until: i64,
     ) -> StoreResult<bool>;
-    async fn event(&self, id: &str) -> StoreResult<Option<Event>>;
+    /// An event of this merchant.
+    async fn event(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Event>>;
     async fn list_events(&self, merchant_id: &str, query: &EventQuery) -> StoreResult<Vec<Event>>;
     async fn event_deliveries(&self, event_id: &str) -> StoreResult<Vec<Delivery>>;
     async fn event_attempts(&self, event_id: &str) -> StoreResult<Vec<Attempt>>;

@@ -214,7 +214,11 @@ async fn secrets_stored_in_clear_by_an_older_kasse_are_sealed_when_it_starts() {
             .await,
         0
     );
-    let read = store.session(&session.id).await.unwrap().unwrap();
+    let read = store
+        .session(&app.merchant.merchant_id, &session.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.client_secret, session.client_secret);
     let merchant = store
         .merchant(&app.merchant.merchant_id)

@@ -85,7 +85,12 @@ async fn a_good_card_pays_and_the_redirect_is_signed() {
     assert_eq!(read.status, SessionStatus::Complete);
     assert_eq!(read.payment_id.as_deref(), Some(payment_id.as_str()));
 
-    let payment = app.store.payment(&payment_id).await.unwrap().unwrap();
+    let payment = app
+        .store
+        .payment(&app.merchant.merchant_id, &payment_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(payment.status, PaymentStatus::Succeeded);
     assert_eq!(
         (payment.card_bin.as_str(), payment.card_last4.as_str()),
@@ -154,7 +159,12 @@ async fn every_sandbox_card_gives_its_answer() {
         assert_eq!(message, told.customer_message());
         let page: PaySession = app.pay_get(&session).await.json().await.unwrap();
         assert_eq!(page.last_error.unwrap().decline_code, told, "{number}");
-        let payment = app.store.payment(&payment_id).await.unwrap().unwrap();
+        let payment = app
+            .store
+            .payment(&app.merchant.merchant_id, &payment_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(payment.status, PaymentStatus::Failed);
         assert_eq!(payment.decline_code.as_deref(), Some(code.as_str()));
         assert_eq!(app.payment(&payment_id).await.decline_code, Some(code));

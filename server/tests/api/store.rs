@@ -275,7 +275,16 @@ async fn merchants_keys_and_secrets(store: Arc<dyn Store>) {
 async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     let m = merchant(store.as_ref()).await;
     let s = session(store.as_ref(), &m, START + 3600).await;
-    assert_eq!(store.session(&s.id).await.unwrap(), Some(s.clone()));
+    assert_eq!(store.session(&m.id, &s.id).await.unwrap(), Some(s.clone()));
+    // Ownership is in the read: another merchant finds nothing.
+    assert_eq!(
+        store.session("mer_someone_else", &s.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.session_for_payer(&s.id).await.unwrap(),
+        Some(s.clone())
+    );
 
     // Twenty at once: exactly one holds it.
     let claims = join_all((0..20).map(|i| {
@@ -353,11 +362,14 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
             .await
             .unwrap()
     );
-    assert_eq!(store.payment("pay_slow").await.unwrap(), None);
-    let after = store.session(&s.id).await.unwrap().unwrap();
+    assert_eq!(store.payment(&m.id, "pay_slow").await.unwrap(), None);
+    let after = store.session(&m.id, &s.id).await.unwrap().unwrap();
     assert_eq!(after.status, SessionStatus::Complete);
     assert_eq!(after.payment_id.as_deref(), Some(paid.id.as_str()));
-    assert_eq!(store.payment(&paid.id).await.unwrap(), Some(paid.clone()));
+    assert_eq!(
+        store.payment(&m.id, &paid.id).await.unwrap(),
+        Some(paid.clone())
+    );
     let tried = store.session_payments(&s.id).await.unwrap();
     assert_eq!(tried.len(), 2);
     assert_eq!(
@@ -404,7 +416,7 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
             .unwrap()
     );
     assert_eq!(
-        store.session(&s.id).await.unwrap().unwrap().status,
+        store.session(&m.id, &s.id).await.unwrap().unwrap().status,
         SessionStatus::Open
     );
 }
@@ -447,13 +459,17 @@ async fn a_payment_change_applies_only_from_the_state_it_expects(store: Arc<dyn 
     }))
     .await;
     assert_eq!(outcomes.iter().filter(|applied| **applied).count(), 1);
-    let now = store.payment(&p.id).await.unwrap().unwrap();
+    let now = store.payment(&m.id, &p.id).await.unwrap().unwrap();
+    assert_eq!(
+        store.payment("mer_someone_else", &p.id).await.unwrap(),
+        None
+    );
     assert_eq!(now.state(), to);
     assert_eq!(now.updated, START + 5);
     let refunds = store.payment_refunds(&p.id).await.unwrap();
     assert_eq!(refunds.len(), 1, "a refused change writes no refund");
     assert_eq!(
-        store.refund(&refunds[0].id).await.unwrap().as_ref(),
+        store.refund(&m.id, &refunds[0].id).await.unwrap().as_ref(),
         Some(&refunds[0])
     );
     let events = all_events(store.as_ref(), &m).await;
@@ -472,12 +488,20 @@ async fn a_payment_change_applies_only_from_the_state_it_expects(store: Arc<dyn 
         events: vec![],
     };
     assert!(store.change_payment(&over).await.is_err());
-    assert_eq!(store.payment(&p.id).await.unwrap().unwrap().state(), to);
+    assert_eq!(
+        store.payment(&m.id, &p.id).await.unwrap().unwrap().state(),
+        to
+    );
 
     assert!(store.mark_validated(&p.id, START + 7).await.unwrap());
     assert!(!store.mark_validated(&p.id, START + 8).await.unwrap());
     assert_eq!(
-        store.payment(&p.id).await.unwrap().unwrap().validated,
+        store
+            .payment(&m.id, &p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .validated,
         Some(START + 7)
     );
 }
@@ -500,7 +524,7 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
             .unwrap()
     );
     assert_eq!(
-        store.session(&s.id).await.unwrap().unwrap().status,
+        store.session(&m.id, &s.id).await.unwrap().unwrap().status,
         SessionStatus::Open
     );
 
@@ -531,9 +555,9 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
     }))
     .await;
     assert_eq!(outcomes.iter().filter(|done| **done).count(), 1);
-    let finished = store.payment(&p.id).await.unwrap().unwrap();
+    let finished = store.payment(&m.id, &p.id).await.unwrap().unwrap();
     assert_eq!(finished.action_token, None);
-    let session = store.session(&s.id).await.unwrap().unwrap();
+    let session = store.session(&m.id, &s.id).await.unwrap().unwrap();
     match finished.status {
         PaymentStatus::Succeeded => {
             assert_eq!(finished.amount_captured, 1250);
@@ -653,7 +677,7 @@ async fn events_fan_out_to_the_endpoints_that_want_them(store: Arc<dyn Store>) {
     }
     assert!(store.delete_endpoint(&gone.id, &m.id, START).await.unwrap());
     assert!(!store.delete_endpoint(&gone.id, &m.id, START).await.unwrap());
-    assert!(store.endpoint(&gone.id).await.unwrap().is_none());
+    assert!(store.endpoint(&m.id, &gone.id).await.unwrap().is_none());
     assert_eq!(
         store.endpoints(&m.id).await.unwrap(),
         vec![all.clone(), refunds.clone()]
@@ -664,7 +688,14 @@ async fn events_fan_out_to_the_endpoints_that_want_them(store: Arc<dyn Store>) {
             .await
             .unwrap()
     );
-    let rotated = store.endpoint(&all.id).await.unwrap().unwrap();
+    let rotated = store.endpoint(&m.id, &all.id).await.unwrap().unwrap();
+    assert!(
+        store
+            .endpoint("mer_someone_else", &all.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         (
             rotated.secret.as_str(),
@@ -699,7 +730,14 @@ async fn events_fan_out_to_the_endpoints_that_want_them(store: Arc<dyn Store>) {
             "https://shop.example/ipn"
         ]
     );
-    let stored = store.event(&refunded.id).await.unwrap().unwrap();
+    let stored = store.event(&m.id, &refunded.id).await.unwrap().unwrap();
+    assert!(
+        store
+            .event("mer_someone_else", &refunded.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(stored.data, refunded.data);
     assert_eq!(stored.notification_url, refunded.notification_url);
     assert_eq!(store.resend_event(&stored, START * 1000).await.unwrap(), 3);
@@ -1008,7 +1046,7 @@ async fn sessions_expire_once(store: Arc<dyn Store>) {
     }))
     .await;
     assert_eq!(outcomes.iter().filter(|done| **done).count(), 1);
-    let expired = store.session(&due.id).await.unwrap().unwrap();
+    let expired = store.session(&m.id, &due.id).await.unwrap().unwrap();
     assert_eq!(expired.status, SessionStatus::Expired);
     assert_eq!(
         expired.expires_at,
@@ -1024,7 +1062,12 @@ async fn sessions_expire_once(store: Arc<dyn Store>) {
             .unwrap()
     );
     assert_eq!(
-        store.session(&later.id).await.unwrap().unwrap().expires_at,
+        store
+            .session(&m.id, &later.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .expires_at,
         START + 100
     );
     let events = all_events(store.as_ref(), &m).await;

@@ -260,6 +260,25 @@ impl SqlStore {
             .transpose()
     }
 
+    /// The row `sql` finds by `$1` = `id` and `$2` = `merchant_id`: a
+    /// merchant's own object, or none.
+    async fn find_owned<T>(
+        &self,
+        sql: &'static str,
+        merchant_id: &str,
+        id: &str,
+        read: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        sqlx::query(sql)
+            .bind(id)
+            .bind(merchant_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(&read)
+            .transpose()
+    }
+
     /// Every row `sql` finds by its one `?`, in its order, read by `read`.
     async fn find_all<T>(
         &self,

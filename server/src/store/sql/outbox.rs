@@ -28,9 +28,10 @@ impl OutboxStore for SqlStore {
         self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await
     }
 
-    async fn endpoint(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
-        self.find_one(
-            "SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted IS NULL",
+    async fn endpoint(&self, merchant_id: &str, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        self.find_owned(
+            "SELECT * FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2 AND deleted IS NULL",
+            merchant_id,
             id,
             |row| endpoint_from_row(row, &self.sealer),
         )
@@ -80,9 +81,14 @@ impl OutboxStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        self.find_one("SELECT * FROM events WHERE id = $1", id, event_from_row)
-            .await
+    async fn event(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Event>> {
+        self.find_owned(
+            "SELECT * FROM events WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            event_from_row,
+        )
+        .await
     }
 
     async fn list_events(&self, merchant_id: &str, q: &EventQuery) -> StoreResult<Vec<Event>> {
@@ -246,12 +252,13 @@ impl OutboxStore for SqlStore {
         for row in &rows {
             let delivery = delivery_from_row(row)?;
             let event = self
-                .event(&delivery.event_id)
+                .event(&delivery.merchant_id, &delivery.event_id)
                 .await?
                 .ok_or_else(|| corrupt("delivery without event", &delivery.id))?;
             let secrets = match &delivery.endpoint_id {
                 Some(endpoint_id) => {
-                    let Some(endpoint) = self.endpoint(endpoint_id).await? else {
+                    let Some(endpoint) = self.endpoint(&delivery.merchant_id, endpoint_id).await?
+                    else {
                         // Deleted while this delivery was being claimed.
                         sqlx::query(
                             "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL

@@ -4,9 +4,23 @@ use super::*;
 
 #[async_trait]
 impl PaymentStore for SqlStore {
-    async fn payment(&self, id: &str) -> StoreResult<Option<Payment>> {
-        self.find_one("SELECT * FROM payments WHERE id = $1", id, payment_from_row)
-            .await
+    async fn payment(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Payment>> {
+        self.find_owned(
+            "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            payment_from_row,
+        )
+        .await
+    }
+
+    async fn payment_awaiting_action(&self, id: &str) -> StoreResult<Option<Payment>> {
+        self.find_one(
+            "SELECT * FROM payments WHERE id = $1 AND status = 'requires_action'",
+            id,
+            payment_from_row,
+        )
+        .await
     }
 
     async fn session_payments(&self, session_id: &str) -> StoreResult<Vec<Payment>> {
@@ -166,9 +180,14 @@ impl PaymentStore for SqlStore {
         Ok(first == 1)
     }
 
-    async fn refund(&self, id: &str) -> StoreResult<Option<Refund>> {
-        self.find_one("SELECT * FROM refunds WHERE id = $1", id, refund_from_row)
-            .await
+    async fn refund(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Refund>> {
+        self.find_owned(
+            "SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            refund_from_row,
+        )
+        .await
     }
 
     async fn payment_refunds(&self, payment_id: &str) -> StoreResult<Vec<Refund>> {

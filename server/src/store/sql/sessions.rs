@@ -36,7 +36,17 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
+    async fn session(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Session>> {
+        self.find_owned(
+            "SELECT * FROM checkout_sessions WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            |row| session_from_row(row, &self.sealer),
+        )
+        .await
+    }
+
+    async fn session_for_payer(&self, id: &str) -> StoreResult<Option<Session>> {
         self.find_one("SELECT * FROM checkout_sessions WHERE id = $1", id, |row| {
             session_from_row(row, &self.sealer)
         })
