@@ -8,9 +8,7 @@ use std::net::IpAddr;
 use kasse_core::api::{CaptureMethod, CardInput, PaymentChannel};
 use kasse_core::error::DeclineCode;
 use kasse_core::redirect::sign_url;
-use kasse_core::{
-    CardNumber, Currency, Cvc, Expiry, Money, PaymentAction, PaymentStatus, SessionStatus,
-};
+use kasse_core::{CardNumber, Cvc, Expiry, Money, PaymentAction, PaymentStatus, SessionStatus};
 use url::Url;
 
 use super::DomainError;
@@ -60,9 +58,7 @@ pub async fn confirm(
     let now = ctx.clock.now();
     refuse_unless_open(session.status_at(now))?;
     let card = parse_card(card, ctx.clock.year_month())?;
-    let currency = Currency::parse(&session.currency)
-        .map_err(|_| StoreError::Corrupt(format!("session {id} currency")))?;
-    let money = Money::new(session.amount, currency)
+    let money = Money::new(session.amount, session.currency)
         .map_err(|_| StoreError::Corrupt(format!("session {id} amount")))?;
 
     let payment_id = new_id("pay");
@@ -199,7 +195,7 @@ pub fn attempt_record(
         merchant_id: merchant_id.to_string(),
         session_id: None,
         amount: money.amount(),
-        currency: money.currency().code().to_string(),
+        currency: money.currency(),
         status,
         card_brand: card.number.brand(),
         card_bin: card.number.bin().to_string(),
@@ -210,7 +206,7 @@ pub fn attempt_record(
             .secret
             .card_fingerprint(merchant_id, card.number.expose_digits()),
         cardholder_name: card.name.clone(),
-        decline_code: outcome.decline().map(|d| d.as_str().to_string()),
+        decline_code: outcome.decline(),
         authorization_code: match outcome {
             Outcome::Approved { authorization_code } => Some(authorization_code.clone()),
             _ => None,

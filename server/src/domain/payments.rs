@@ -238,7 +238,7 @@ pub async fn refund(
                 payment_id: p.id.clone(),
                 merchant_id: p.merchant_id.clone(),
                 amount,
-                currency: p.currency.clone(),
+                currency: p.currency,
                 // The sandbox returns money at once; a real acquirer may
                 // answer later, which is what `pending` is for.
                 status: RefundStatus::Succeeded,
@@ -358,7 +358,7 @@ pub async fn validate(
         risk_level: Some(risk_level(ctx, &payment).await?),
         payment_id: payment.id,
         amount: Some(payment.amount),
-        currency: Some(payment.currency),
+        currency: Some(payment.currency.code().to_string()),
         payment_status: Some(payment.status),
         order_reference: payment.order_reference,
         validated_at,

@@ -114,7 +114,7 @@ fn new_session(
         merchant_id: merchant.id.clone(),
         status: SessionStatus::Open,
         amount: money.amount(),
-        currency: currency.code().to_string(),
+        currency,
         success_url,
         cancel_url,
         fail_url,

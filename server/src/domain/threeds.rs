@@ -63,7 +63,7 @@ pub async fn finish(
             } else {
                 0
             },
-            decline_code: decline.map(|d| d.as_str().to_string()),
+            decline_code: decline,
             ..payment.clone()
         };
         let events = attempt_events(ctx, &session, &after);

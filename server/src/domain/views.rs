@@ -3,7 +3,6 @@
 
 use kasse_core::PaymentStatus;
 use kasse_core::api::{self, CheckoutSession, PaymentCard, PaymentChannel};
-use kasse_core::error::DeclineCode;
 
 use crate::state::AppState;
 use crate::store::{Payment, Refund, Session};
@@ -17,7 +16,7 @@ pub fn session(ctx: &AppState, s: &Session) -> CheckoutSession {
         client_secret: s.client_secret.clone(),
         status: s.status_at(ctx.clock.now()),
         amount: s.amount,
-        currency: s.currency.clone(),
+        currency: s.currency.code().to_string(),
         success_url: s.success_url.clone(),
         cancel_url: s.cancel_url.clone(),
         fail_url: s.fail_url.clone(),
@@ -77,7 +76,7 @@ pub fn payment(p: &Payment) -> api::Payment {
         },
         amount_captured: p.amount_captured,
         amount_refunded: p.amount_refunded,
-        currency: p.currency.clone(),
+        currency: p.currency.code().to_string(),
         capture_method: p.capture_method,
         channel: p.channel,
         checkout_session: p.session_id.clone(),
@@ -91,7 +90,7 @@ pub fn payment(p: &Payment) -> api::Payment {
             fingerprint: (p.channel == PaymentChannel::Checkout)
                 .then(|| p.card_fingerprint.clone()),
         },
-        decline_code: p.decline_code.as_deref().and_then(DeclineCode::parse),
+        decline_code: p.decline_code,
         created: p.created,
     }
 }
@@ -102,7 +101,7 @@ pub fn refund(r: &Refund) -> api::Refund {
         object: "refund".into(),
         payment_id: r.payment_id.clone(),
         amount: r.amount,
-        currency: r.currency.clone(),
+        currency: r.currency.code().to_string(),
         status: r.status,
         reason: r.reason.clone(),
         created: r.created,

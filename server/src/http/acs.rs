@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use kasse_core::Currency;
 use kasse_core::money::format_amount;
 use serde::Deserialize;
 
@@ -174,9 +173,7 @@ async fn challenge(ctx: &AppState, payment: &Payment, form: &AnswerForm) -> Resp
         .await
         .ok()
         .flatten();
-    let amount = Currency::parse(&payment.currency)
-        .map(|c| format_amount(payment.amount, c))
-        .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency));
+    let amount = format_amount(payment.amount, payment.currency);
     let token = escape(&form.token);
     let embedded = form.embed.as_deref() == Some("1");
     let carry = carried(form.embed.as_deref(), form.origin.as_deref());

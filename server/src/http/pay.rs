@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kasse_core::api::ErrorBody;
 use kasse_core::api::{ConfirmRequest, ConfirmResponse, NextAction, PayError, PaySession};
-use kasse_core::error::DeclineCode;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,8 +47,7 @@ async fn show(
             .await?
             .first()
             .filter(|p| p.status == PaymentStatus::Failed)
-            .and_then(|p| p.decline_code.as_deref())
-            .and_then(DeclineCode::parse)
+            .and_then(|p| p.decline_code)
             .map(|code| PayError {
                 decline_code: code.for_customer(),
                 message: code.customer_message().to_string(),
@@ -74,7 +72,7 @@ async fn show(
         id: session.id,
         merchant_name: merchant.name,
         amount: session.amount,
-        currency: session.currency,
+        currency: session.currency.code().to_string(),
         status,
         accepted_brands: CardBrand::ALL.to_vec(),
         order_reference: session.order_reference,

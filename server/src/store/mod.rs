@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use kasse_core::RequestedLocale;
 use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus, StaffRole};
 use kasse_core::appearance::Appearance;
+use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
-use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
+use kasse_core::{CardBrand, Currency, PaymentStatus, SessionStatus};
 
 pub use sql::{Dialect, SqlStore, open_pool};
 
@@ -76,7 +77,7 @@ pub struct Session {
     pub client_secret: String,
     pub status: SessionStatus,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub success_url: String,
     pub cancel_url: String,
     pub fail_url: Option<String>,
@@ -114,7 +115,7 @@ pub struct Payment {
     pub merchant_id: String,
     pub session_id: Option<String>,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub status: PaymentStatus,
     pub card_brand: CardBrand,
     pub card_bin: String,
@@ -123,7 +124,7 @@ pub struct Payment {
     pub card_exp_year: u16,
     pub card_fingerprint: String,
     pub cardholder_name: Option<String>,
-    pub decline_code: Option<String>,
+    pub decline_code: Option<DeclineCode>,
     pub authorization_code: Option<String>,
     pub capture_method: CaptureMethod,
     pub channel: PaymentChannel,
@@ -176,7 +177,7 @@ pub struct Refund {
     pub payment_id: String,
     pub merchant_id: String,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub status: RefundStatus,
     pub reason: Option<String>,
     pub created: i64,

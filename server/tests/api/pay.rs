@@ -166,7 +166,10 @@ async fn every_sandbox_card_gives_its_answer() {
             .unwrap()
             .unwrap();
         assert_eq!(payment.status, PaymentStatus::Failed);
-        assert_eq!(payment.decline_code.as_deref(), Some(code.as_str()));
+        assert_eq!(
+            payment.decline_code.map(DeclineCode::as_str),
+            Some(code.as_str())
+        );
         assert_eq!(app.payment(&payment_id).await.decline_code, Some(code));
     }
 }

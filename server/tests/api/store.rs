@@ -7,8 +7,9 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus};
 use kasse_core::appearance::{Appearance, ColorScheme};
+use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
-use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
+use kasse_core::{CardBrand, Currency, Locale, PaymentStatus, RequestedLocale, SessionStatus};
 use kasse_server::ids::new_id;
 use kasse_server::secrets::ServerSecret;
 use kasse_server::store::{
@@ -25,6 +26,10 @@ use crate::helpers::START;
 struct Db {
     store: Arc<dyn Store>,
     _dir: TempDir,
+}
+
+fn usd() -> Currency {
+    Currency::parse("usd").unwrap()
 }
 
 fn suite_secret() -> ServerSecret {
@@ -103,7 +108,7 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
         client_secret: "secret".into(),
         status: SessionStatus::Open,
         amount: 1250,
-        currency: "usd".into(),
+        currency: usd(),
         success_url: "https://shop.example/ok".into(),
         cancel_url: "https://shop.example/cart".into(),
         fail_url: None,
@@ -155,7 +160,7 @@ fn payment(merchant: &Merchant, session: Option<&Session>, status: PaymentStatus
         merchant_id: merchant.id.clone(),
         session_id: session.map(|s| s.id.clone()),
         amount: 1250,
-        currency: "usd".into(),
+        currency: usd(),
         status,
         card_brand: CardBrand::Visa,
         card_bin: "424242".into(),
@@ -316,7 +321,7 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
         .unwrap();
     let declined = Payment {
         id: format!("pay_c{holder}"),
-        decline_code: Some("card_declined".into()),
+        decline_code: Some(DeclineCode::CardDeclined),
         ..payment(&m, Some(&s), PaymentStatus::Failed)
     };
     assert!(
@@ -448,7 +453,7 @@ async fn a_payment_change_applies_only_from_the_state_it_expects(store: Arc<dyn 
                 payment_id: p.id.clone(),
                 merchant_id: m.id.clone(),
                 amount: 100,
-                currency: "usd".into(),
+                currency: usd(),
                 status: RefundStatus::Succeeded,
                 reason: None,
                 created: START + 5,

@@ -110,7 +110,7 @@ impl PaymentStore for SqlStore {
             .bind(&r.payment_id)
             .bind(&r.merchant_id)
             .bind(r.amount)
-            .bind(&r.currency)
+            .bind(r.currency.code())
             .bind(r.status.as_str())
             .bind(&r.reason)
             .bind(r.created)
@@ -139,7 +139,7 @@ impl PaymentStore for SqlStore {
              RETURNING session_id",
         )
         .bind(after.status.as_str())
-        .bind(&after.decline_code)
+        .bind(after.decline_code.map(DeclineCode::as_str))
         .bind(now)
         .bind(after.amount_captured)
         .bind(&after.id)

@@ -42,6 +42,12 @@ pub(super) fn opened_opt(
         .transpose()
 }
 
+/// A row's currency, parsed once here: the rest of Kasse gets a `Currency`.
+pub(super) fn currency(row: &AnyRow) -> StoreResult<Currency> {
+    let code: String = row.try_get("currency")?;
+    Currency::parse(&code).map_err(|_| corrupt("currency", &code))
+}
+
 pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {value:?}"))
 }
@@ -248,7 +254,7 @@ pub(super) fn session_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Ses
         client_secret: opened(row, "client_secret", CLIENT_SECRET, sealer)?,
         status: SessionStatus::parse(&status).ok_or_else(|| corrupt("session status", &status))?,
         amount: row.try_get("amount")?,
-        currency: row.try_get("currency")?,
+        currency: currency(row)?,
         success_url: row.try_get("success_url")?,
         cancel_url: row.try_get("cancel_url")?,
         fail_url: row.try_get("fail_url")?,
@@ -278,7 +284,7 @@ pub(super) fn payment_from_row(row: &AnyRow) -> StoreResult<Payment> {
         merchant_id: row.try_get("merchant_id")?,
         session_id: row.try_get("session_id")?,
         amount: row.try_get("amount")?,
-        currency: row.try_get("currency")?,
+        currency: currency(row)?,
         status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("payment status", &status))?,
         card_brand: CardBrand::parse(&brand).ok_or_else(|| corrupt("card brand", &brand))?,
         card_bin: row.try_get("card_bin")?,
@@ -287,7 +293,11 @@ pub(super) fn payment_from_row(row: &AnyRow) -> StoreResult<Payment> {
         card_exp_year: small(row, "card_exp_year")?,
         card_fingerprint: row.try_get("card_fingerprint")?,
         cardholder_name: row.try_get("cardholder_name")?,
-        decline_code: row.try_get("decline_code")?,
+        decline_code: {
+            let code: Option<String> = row.try_get("decline_code")?;
+            code.map(|c| DeclineCode::parse(&c).ok_or_else(|| corrupt("decline code", &c)))
+                .transpose()?
+        },
         authorization_code: row.try_get("authorization_code")?,
         capture_method: capture_method(row)?,
         channel: {
@@ -333,7 +343,7 @@ pub(super) fn refund_from_row(row: &AnyRow) -> StoreResult<Refund> {
         payment_id: row.try_get("payment_id")?,
         merchant_id: row.try_get("merchant_id")?,
         amount: row.try_get("amount")?,
-        currency: row.try_get("currency")?,
+        currency: currency(row)?,
         status: RefundStatus::parse(&status).ok_or_else(|| corrupt("refund status", &status))?,
         reason: row.try_get("reason")?,
         created: row.try_get("created")?,
