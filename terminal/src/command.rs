@@ -528,13 +528,15 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             args.count(0, 0)?;
             let kind = args.value("type");
             if let Some(kind) = &kind
-                && !kasse_core::api::EVENT_TYPES.contains(&kind.as_str())
+                && kasse_core::api::EventType::parse(kind).is_none()
             {
                 return Err(ParseError::new(
                     spec,
                     format!(
                         "unknown event type `{kind}`; use one of {}",
-                        kasse_core::api::EVENT_TYPES.join(", ")
+                        kasse_core::api::EventType::ALL
+                            .map(kasse_core::api::EventType::as_str)
+                            .join(", ")
                     ),
                 ));
             }

@@ -230,7 +230,7 @@ pub fn attempt_record(
 
 /// The event a finished attempt sends, by its status; none while it waits
 /// for 3-D Secure.
-pub fn attempt_event_kind(status: PaymentStatus) -> Option<&'static str> {
+pub fn attempt_event_kind(status: PaymentStatus) -> Option<events::EventType> {
     match status {
         PaymentStatus::Succeeded => Some(events::PAYMENT_SUCCEEDED),
         PaymentStatus::RequiresCapture => Some(events::PAYMENT_REQUIRES_CAPTURE),

@@ -2,6 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use kasse_core::api::EventType;
 use serde::Serialize;
 use serde_json::json;
 
@@ -9,14 +10,14 @@ use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::NewEvent;
 
-pub const SESSION_COMPLETED: &str = "checkout.session.completed";
-pub const SESSION_EXPIRED: &str = "checkout.session.expired";
-pub const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
-pub const PAYMENT_FAILED: &str = "payment.failed";
-pub const PAYMENT_REQUIRES_CAPTURE: &str = "payment.requires_capture";
-pub const PAYMENT_CAPTURED: &str = "payment.captured";
-pub const PAYMENT_CANCELED: &str = "payment.canceled";
-pub const REFUND_SUCCEEDED: &str = "refund.succeeded";
+pub const SESSION_COMPLETED: EventType = EventType::CheckoutSessionCompleted;
+pub const SESSION_EXPIRED: EventType = EventType::CheckoutSessionExpired;
+pub const PAYMENT_SUCCEEDED: EventType = EventType::PaymentSucceeded;
+pub const PAYMENT_FAILED: EventType = EventType::PaymentFailed;
+pub const PAYMENT_REQUIRES_CAPTURE: EventType = EventType::PaymentRequiresCapture;
+pub const PAYMENT_CAPTURED: EventType = EventType::PaymentCaptured;
+pub const PAYMENT_CANCELED: EventType = EventType::PaymentCanceled;
+pub const REFUND_SUCCEEDED: EventType = EventType::RefundSucceeded;
 
 /// Wall-clock Unix milliseconds, for delivery scheduling.
 pub fn now_ms() -> i64 {
@@ -29,14 +30,14 @@ pub fn now_ms() -> i64 {
 pub fn new_event(
     ctx: &AppState,
     merchant_id: &str,
-    kind: &str,
+    kind: EventType,
     object: &impl Serialize,
     notification_url: Option<&str>,
 ) -> NewEvent {
     NewEvent {
         id: new_id("evt"),
         merchant_id: merchant_id.to_string(),
-        kind: kind.to_string(),
+        kind,
         created: ctx.clock.now(),
         data: json!({ "object": object }),
         notification_url: notification_url.map(str::to_string),

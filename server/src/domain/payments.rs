@@ -8,7 +8,7 @@ use kasse_core::error::ErrorCode;
 use kasse_core::{PaymentAction, PaymentStatus};
 
 use super::DomainError;
-use super::events::{self, new_event};
+use super::events::{self, EventType, new_event};
 use super::views;
 use crate::ids::new_id;
 use crate::state::AppState;
@@ -56,7 +56,7 @@ async fn change(
     ctx: &AppState,
     merchant_id: &str,
     id: &str,
-    kind: &str,
+    kind: EventType,
     plan: impl Fn(&Payment) -> Result<(PaymentState, Option<Refund>), DomainError>,
 ) -> Result<Payment, DomainError> {
     const ATTEMPTS: usize = 200;

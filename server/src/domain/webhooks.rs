@@ -2,7 +2,7 @@
 //! server-side request forgery, secrets rotated with an overlap, events
 //! sent again on request.
 
-use kasse_core::api::EVENT_TYPES;
+use kasse_core::api::EventType;
 use kasse_core::error::ErrorCode;
 use kasse_core::origin::is_loopback_http;
 use url::Url;
@@ -55,13 +55,13 @@ pub fn enabled_events(events: Option<Vec<String>>) -> Result<Option<Vec<String>>
             "enabled_events must name at least one event type; leave it out for all of them.",
         ));
     }
-    if let Some(unknown) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
+    if let Some(unknown) = events.iter().find(|e| EventType::parse(e).is_none()) {
         return Err(DomainError::invalid(
             ErrorCode::ParameterInvalid,
             "enabled_events",
             format!(
                 "Unknown event type '{unknown}'; known types: {}.",
-                EVENT_TYPES.join(", ")
+                EventType::ALL.map(EventType::as_str).join(", ")
             ),
         ));
     }

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use kasse_core::api::{
-    self, AttemptInfo, CreateWebhookEndpoint, DeliveryInfo, EVENT_TYPES, ErrorBody, EventDetail,
-    EventList, WebhookEndpointList,
+    self, AttemptInfo, CreateWebhookEndpoint, DeliveryInfo, ErrorBody, EventDetail, EventList,
+    EventType, WebhookEndpointList,
 };
 use kasse_core::error::ErrorCode;
 use serde::Deserialize;
@@ -42,7 +42,7 @@ fn endpoint_to_api(e: &WebhookEndpoint, secret: Option<String>) -> api::WebhookE
 fn event_to_api(e: &Event) -> api::Event {
     api::Event {
         id: e.id.clone(),
-        kind: e.kind.clone(),
+        kind: e.kind.as_str().to_string(),
         created: e.created,
         data: e.data.clone(),
     }
@@ -177,13 +177,18 @@ async fn list_events(
         message: format!("{}.", e.body_text()),
         param: None,
     })?;
-    if let Some(kind) = params.kind.as_deref().filter(|k| !EVENT_TYPES.contains(k)) {
+    let kind = params
+        .kind
+        .as_deref()
+        .map(|k| EventType::parse(k).ok_or(k))
+        .transpose();
+    if let Err(kind) = kind {
         return Err(ApiError::invalid(
             ErrorCode::ParameterInvalid,
             "type",
             format!(
                 "Unknown event type '{kind}'; known types: {}.",
-                EVENT_TYPES.join(", ")
+                EventType::ALL.map(EventType::as_str).join(", ")
             ),
         ));
     }
@@ -200,7 +205,7 @@ async fn list_events(
         .list_events(
             &merchant.id,
             &EventQuery {
-                kind: params.kind,
+                kind: kind.ok().flatten(),
                 payment_id: params.payment,
                 starting_after: params.starting_after,
                 limit: limit + 1,

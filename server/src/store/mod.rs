@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kasse_core::RequestedLocale;
-use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus, StaffRole};
+use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus, StaffRole};
 use kasse_core::appearance::Appearance;
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
@@ -213,7 +213,7 @@ pub enum IdempotencyStart {
 pub struct NewEvent {
     pub id: String,
     pub merchant_id: String,
-    pub kind: String,
+    pub kind: EventType,
     pub created: i64,
     /// `{"object": …}`: the object as the API shows it after the change.
     pub data: serde_json::Value,
@@ -241,7 +241,7 @@ impl NewEvent {
 pub struct Event {
     pub id: String,
     pub merchant_id: String,
-    pub kind: String,
+    pub kind: EventType,
     pub created: i64,
     pub data: serde_json::Value,
     pub notification_url: Option<String>,
@@ -588,7 +588,7 @@ pub trait LimitStore {
 /// Filters and a cursor for listing events, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
-    pub kind: Option<String>,
+    pub kind: Option<EventType>,
     /// Only the events about this payment.
     pub payment_id: Option<String>,
     pub starting_after: Option<String>,

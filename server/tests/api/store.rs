@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus};
+use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus};
 use kasse_core::appearance::{Appearance, ColorScheme};
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
@@ -187,7 +187,7 @@ fn event(merchant: &Merchant, kind: &str, created: i64) -> NewEvent {
     NewEvent {
         id: new_id("evt"),
         merchant_id: merchant.id.clone(),
-        kind: kind.into(),
+        kind: EventType::parse(kind).expect("an event type"),
         created,
         data: json!({"object": {"kind": kind}}),
         notification_url: None,
@@ -551,7 +551,7 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
                 },
                 ..p
             };
-            let events = [event(&m, "payment.finished", START + 9)];
+            let events = [event(&m, "payment.succeeded", START + 9)];
             store
                 .finish_action(&after, to.completes_session(), START + 9, &events)
                 .await
@@ -838,7 +838,14 @@ async fn lists_are_newest_first_with_stable_cursors(store: Arc<dyn Store>) {
     // Events: same order, filter by type, cursor.
     let s = session(store.as_ref(), &m, START + 3600).await;
     let events: Vec<NewEvent> = (0..5)
-        .map(|i| event(&m, if i < 3 { "a.b" } else { "c.d" }, START + i / 2))
+        .map(|i| {
+            let kind = if i < 3 {
+                "payment.succeeded"
+            } else {
+                "refund.succeeded"
+            };
+            event(&m, kind, START + i / 2)
+        })
         .collect();
     confirmed(
         store.as_ref(),
@@ -874,7 +881,7 @@ async fn lists_are_newest_first_with_stable_cursors(store: Arc<dyn Store>) {
     .await;
     assert_eq!(rest, expected[2..4]);
     let typed = listed(EventQuery {
-        kind: Some("c.d".into()),
+        kind: Some(EventType::RefundSucceeded),
         limit: 10,
         ..EventQuery::default()
     })
@@ -936,7 +943,11 @@ async fn deliveries_are_leased_to_one_claim_within_their_limits(store: Arc<dyn S
             .iter()
             .all(|c| c.secrets == vec!["whsec_1".to_string()])
     );
-    assert!(first.iter().all(|c| c.event.kind == "payment.succeeded"));
+    assert!(
+        first
+            .iter()
+            .all(|c| c.event.kind == EventType::PaymentSucceeded)
+    );
 
     // Eight claims racing for the remaining five: each taken exactly once.
     let racing = join_all((0..8).map(|_| {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kasse_core::RequestedLocale;
-use kasse_core::api::{CaptureMethod, PaymentChannel, RefundStatus, StaffRole};
+use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus, StaffRole};
 use kasse_core::appearance::Appearance;
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;

@@ -108,7 +108,7 @@ impl OutboxStore for SqlStore {
         let sql = numbered(&sql);
         let mut query = sqlx::query(&sql).bind(merchant_id);
         if let Some(kind) = &q.kind {
-            query = query.bind(kind);
+            query = query.bind(kind.as_str());
         }
         if let Some(payment_id) = &q.payment_id {
             query = query.bind(payment_id);
@@ -162,7 +162,7 @@ impl OutboxStore for SqlStore {
             &mut tx,
             &event.id,
             &event.merchant_id,
-            &event.kind,
+            event.kind.as_str(),
             event.notification_url.as_deref(),
             due_ms,
         )

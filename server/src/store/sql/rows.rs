@@ -111,7 +111,7 @@ pub(super) async fn insert_events(
         )
         .bind(&e.id)
         .bind(&e.merchant_id)
-        .bind(&e.kind)
+        .bind(e.kind.as_str())
         .bind(e.created)
         .bind(e.data.to_string())
         .bind(&e.notification_url)
@@ -123,7 +123,7 @@ pub(super) async fn insert_events(
             tx,
             &e.id,
             &e.merchant_id,
-            &e.kind,
+            e.kind.as_str(),
             e.notification_url.as_deref(),
             e.due_ms,
         )
@@ -191,7 +191,10 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
     Ok(Event {
         id: row.try_get("id")?,
         merchant_id: row.try_get("merchant_id")?,
-        kind: row.try_get("type")?,
+        kind: {
+            let kind: String = row.try_get("type")?;
+            EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?
+        },
         created: row.try_get("created")?,
         data: serde_json::from_str(&data).map_err(|_| corrupt("event data", &data))?,
         notification_url: row.try_get("notification_url")?,
