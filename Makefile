@@ -72,7 +72,8 @@ test-wasm:
 
 test-e2e:
 	@echo "==> Browser end-to-end tests (headless Chromium over WebDriver)"
-	KASSE_DIST=$(CURDIR)/dist cargo test -p kasse-e2e
+	# Two browsers at a time: more, on two cores, starve chromedriver.
+	KASSE_DIST=$(CURDIR)/dist cargo test -p kasse-e2e -- --test-threads=2
 
 clean:
 	cargo clean

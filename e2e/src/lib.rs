@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -54,6 +55,33 @@ pub struct Harness {
     pub store: Arc<dyn kasse_server::store::Store>,
     _driver: Child,
     _dir: TempDir,
+    /// Cleared when the test ends; see [`watchdog`].
+    running: Arc<AtomicBool>,
+}
+
+/// The longest one browser test may take: each takes seconds, so this
+/// means the browser or its driver stopped answering.
+const HUNG_AFTER: Duration = Duration::from_secs(240);
+
+/// A WebDriver command that never returns would hold `make test` (and CI)
+/// until it is killed; this ends the test binary with a clear failure
+/// instead, if the test is still running after [`HUNG_AFTER`].
+fn watchdog(running: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(HUNG_AFTER);
+        if running.load(Ordering::SeqCst) {
+            eprintln!(
+                "a browser test has run for {HUNG_AFTER:?}: the browser or chromedriver stopped answering"
+            );
+            std::process::exit(101);
+        }
+    });
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::SeqCst);
+    }
 }
 
 fn secret() -> ServerSecret {
@@ -99,6 +127,8 @@ impl Harness {
         tokio::spawn(app.run_until_stopped());
 
         let (driver, browser) = start_browser(&dir).await?;
+        let running = Arc::new(AtomicBool::new(true));
+        watchdog(running.clone());
         Ok(Self {
             base,
             demo,
@@ -106,6 +136,7 @@ impl Harness {
             store,
             _driver: driver,
             _dir: dir,
+            running,
         })
     }
 
@@ -400,7 +431,7 @@ impl Harness {
     }
 
     pub async fn close(self) -> anyhow::Result<()> {
-        self.browser.close().await?;
+        self.browser.clone().close().await?;
         Ok(())
     }
 }
