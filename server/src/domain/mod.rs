@@ -7,6 +7,7 @@ pub mod appearance;
 pub mod checkout;
 pub mod error;
 pub mod events;
+pub mod idempotency;
 pub mod input;
 pub mod keyed;
 pub mod limits;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
-use crate::domain::{DomainError, payments, sessions};
+use crate::domain::{DomainError, idempotency, payments, sessions};
 use crate::state::AppState;
 
 /// One pass; returns (sessions expired, authorisations voided).
@@ -45,7 +45,7 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
     }
     let purged = ctx
         .store
-        .purge_idempotent(now - crate::http::idempotency::TTL_SECONDS)
+        .purge_idempotent(now - idempotency::TTL_SECONDS)
         .await?;
     if purged > 0 {
         tracing::info!(keys = purged, "idempotency keys past their time forgotten");

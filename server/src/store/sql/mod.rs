@@ -2,6 +2,7 @@
 //! the disk), PostgreSQL for several instances. One implementation over
 //! sqlx's `Any` driver; where the two dialects differ, [`Dialect`] says how.
 
+mod dialect;
 mod idempotency;
 mod limits;
 mod merchants;
@@ -42,23 +43,7 @@ use super::{
     StaffStore,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    /// The dialect a database URL names: `postgres://` or `postgresql://`
-    /// is PostgreSQL; anything else is a SQLite file or `sqlite:` URL.
-    pub fn of(url: &str) -> Self {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres
-        } else {
-            Self::Sqlite
-        }
-    }
-}
+pub use dialect::Dialect;
 
 /// Numbers the `?` placeholders of a statement built at run time (a list
 /// with optional filters) as `$1`, `$2`, …, which both SQLite and

@@ -178,65 +178,7 @@ impl OutboxStore for SqlStore {
         claim: &Claim,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let in_flight = serde_json::to_string(&claim.in_flight).expect("counts");
-        // Numbered per URL, so one claim never takes more than a URL's share.
-        // The numbering looks only at the earliest due deliveries of URLs
-        // with a free slot (by the deliveries_due index), so a claim costs
-        // the same whatever the backlog: numbering every pending delivery
-        // took 17 ms a claim with 6,000 waiting. PostgreSQL also skips rows
-        // another instance is claiming right now.
-        let claim_sql = match self.dialect {
-            Dialect::Sqlite => {
-                "UPDATE deliveries SET lease_until_ms = $1
-                 WHERE id IN (
-                    SELECT due.id FROM (
-                        SELECT id, url, next_attempt_ms,
-                               ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
-                        FROM (
-                            SELECT id, url, next_attempt_ms FROM deliveries
-                            WHERE status = 'pending' AND next_attempt_ms <= $2
-                              AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
-                              AND url NOT IN (SELECT key FROM json_each($3) WHERE value >= $4)
-                            ORDER BY next_attempt_ms, id LIMIT $5)
-                    ) AS due
-                    LEFT JOIN json_each($3) AS busy ON busy.key = due.url
-                    WHERE due.nth + COALESCE(busy.value, 0) <= $4
-                    ORDER BY due.next_attempt_ms LIMIT $6)
-                 RETURNING *"
-            }
-            // Only the rows picked are locked, and the lock re-checks each
-            // as it is now, so that concurrent claims (other instances) skip
-            // them and take the next. Materialised, so the planner cannot
-            // fold the ranking into joins over the whole table: before the
-            // table had statistics, that plan took over 100 ms a claim with a
-            // few thousand waiting.
-            Dialect::Postgres => {
-                "WITH candidates AS MATERIALIZED (
-                    SELECT id, url, next_attempt_ms FROM deliveries
-                    WHERE status = 'pending' AND next_attempt_ms <= $2
-                      AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
-                      AND url NOT IN (SELECT key FROM json_each_text($3::json)
-                                      WHERE value::bigint >= $4)
-                    ORDER BY next_attempt_ms, id LIMIT $5
-                 ), shared AS MATERIALIZED (
-                    SELECT due.id FROM (
-                        SELECT id, url,
-                               ROW_NUMBER() OVER (PARTITION BY url ORDER BY next_attempt_ms, id) AS nth
-                        FROM candidates
-                    ) AS due
-                    LEFT JOIN json_each_text($3::json) AS busy ON busy.key = due.url
-                    WHERE due.nth + COALESCE(busy.value::bigint, 0) <= $4
-                 ), picked AS MATERIALIZED (
-                    SELECT d.id FROM deliveries AS d JOIN shared ON shared.id = d.id
-                    WHERE d.status = 'pending'
-                      AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= $2)
-                    ORDER BY d.next_attempt_ms LIMIT $6
-                    FOR UPDATE OF d SKIP LOCKED
-                 )
-                 UPDATE deliveries SET lease_until_ms = $1
-                 FROM picked WHERE deliveries.id = picked.id
-                 RETURNING deliveries.*"
-            }
-        };
+        let claim_sql = self.dialect.claim_deliveries();
         let per_url = i64::from(claim.per_url);
         // One bind order for both dialects: the statements number their
         // parameters alike.

@@ -141,26 +141,7 @@ pub(super) async fn fan_out(
     notification_url: Option<&str>,
     due_ms: i64,
 ) -> StoreResult<u64> {
-    // One delivery per endpoint that wants this type; ids drawn in SQL.
-    let to_endpoints = match dialect {
-        Dialect::Sqlite => {
-            "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             SELECT 'dlv_' || lower(hex(randomblob(12))), $1, merchant_id, id, url, 'pending', $2, $3
-             FROM webhook_endpoints
-             WHERE merchant_id = $4 AND deleted IS NULL
-               AND (enabled_events IS NULL
-                    OR EXISTS (SELECT 1 FROM json_each(enabled_events) WHERE value = $5))"
-        }
-        Dialect::Postgres => {
-            "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             SELECT 'dlv_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), $1, merchant_id, id, url, 'pending', $2, $3
-             FROM webhook_endpoints
-             WHERE merchant_id = $4 AND deleted IS NULL
-               AND (enabled_events IS NULL
-                    OR EXISTS (SELECT 1 FROM json_array_elements_text(enabled_events::json) AS e (value)
-                               WHERE e.value = $5))"
-        }
-    };
+    let to_endpoints = dialect.fan_out_to_endpoints();
     let mut created = sqlx::query(to_endpoints)
         .bind(event_id)
         .bind(due_ms)

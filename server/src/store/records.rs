@@ -1,0 +1,351 @@
+//! What the store keeps and returns: one type per record, and the
+//! filters, changes and claims its operations take.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kasse_core::RequestedLocale;
+use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus, StaffRole};
+use kasse_core::appearance::Appearance;
+use kasse_core::error::DeclineCode;
+use kasse_core::origin::MerchantOrigin;
+use kasse_core::{CardBrand, Currency, PaymentStatus, SessionStatus};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    pub origins: Vec<MerchantOrigin>,
+    /// Signs redirect URLs; shown to the merchant when the merchant is created.
+    pub signing_secret: String,
+    /// Signs deliveries to sessions' own `notification_url`s.
+    pub webhook_secret: Option<String>,
+    /// The default look of its payment pages.
+    pub appearance: Appearance,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Secret,
+    Publishable,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "secret",
+            KeyKind::Publishable => "publishable",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub merchant_id: String,
+    pub kind: KeyKind,
+    /// The clear start of the key, to find it by.
+    pub lookup: String,
+    pub hash: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub merchant_id: String,
+    pub client_secret: String,
+    pub status: SessionStatus,
+    pub amount: i64,
+    pub currency: Currency,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub fail_url: Option<String>,
+    pub order_reference: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_email: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub capture_method: CaptureMethod,
+    pub notification_url: Option<String>,
+    /// Changes to the merchant's appearance for this session.
+    pub appearance: Option<Appearance>,
+    pub locale: RequestedLocale,
+    pub payment_id: Option<String>,
+    pub created: i64,
+    pub expires_at: i64,
+}
+
+impl Session {
+    /// The status as of `now`: an open session past its time is expired,
+    /// whether or not a sweeper has written that down yet.
+    pub fn status_at(&self, now: i64) -> SessionStatus {
+        if self.status == SessionStatus::Open && now >= self.expires_at {
+            SessionStatus::Expired
+        } else {
+            self.status
+        }
+    }
+}
+
+/// A payment attempt: what the acquirer was asked and what it said. Holds
+/// no card number and no CVC, only what PCI DSS allows to keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    pub id: String,
+    pub merchant_id: String,
+    pub session_id: Option<String>,
+    pub amount: i64,
+    pub currency: Currency,
+    pub status: PaymentStatus,
+    pub card_brand: CardBrand,
+    pub card_bin: String,
+    pub card_last4: String,
+    pub card_exp_month: u8,
+    pub card_exp_year: u16,
+    pub card_fingerprint: String,
+    pub cardholder_name: Option<String>,
+    pub decline_code: Option<DeclineCode>,
+    pub authorization_code: Option<String>,
+    pub capture_method: CaptureMethod,
+    pub channel: PaymentChannel,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    /// While `requires_action`: what the simulated issuer page must be shown.
+    pub action_token: Option<String>,
+    /// When the validation API first answered for it.
+    pub validated: Option<i64>,
+    pub order_reference: Option<String>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// The money-bearing part of a payment that a guarded write compares and sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentState {
+    pub status: PaymentStatus,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+}
+
+impl Payment {
+    pub fn state(&self) -> PaymentState {
+        PaymentState {
+            status: self.status,
+            amount_captured: self.amount_captured,
+            amount_refunded: self.amount_refunded,
+        }
+    }
+}
+
+/// A compare-and-set on a payment: it happens only if the payment is still
+/// exactly `from`, so two concurrent changes cannot both apply.
+#[derive(Debug, Clone)]
+pub struct PaymentChange {
+    pub payment_id: String,
+    pub from: PaymentState,
+    pub to: PaymentState,
+    pub now: i64,
+    /// Written in the same transaction (a refund).
+    pub refund: Option<Refund>,
+    /// The change's events, into the outbox in the same transaction.
+    pub events: Vec<NewEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refund {
+    pub id: String,
+    pub payment_id: String,
+    pub merchant_id: String,
+    pub amount: i64,
+    pub currency: Currency,
+    pub status: RefundStatus,
+    pub reason: Option<String>,
+    pub created: i64,
+}
+
+/// Filters and a cursor for listing payments, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentQuery {
+    pub status: Option<PaymentStatus>,
+    pub order_reference: Option<String>,
+    pub created_gte: Option<i64>,
+    pub created_lt: Option<i64>,
+    /// The id of the last payment of the previous page.
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
+
+/// What a first request with an idempotency key found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdempotencyStart {
+    /// The key is new: run the request, then `finish_idempotent`.
+    Started,
+    /// The first request with this key is still running.
+    InFlight,
+    /// The key was used with another request.
+    Mismatch,
+    /// The first response, to send again.
+    Replay { status: u16, body: Vec<u8> },
+}
+
+/// An event to write to the outbox, in the same transaction as its change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: String,
+    pub merchant_id: String,
+    pub kind: EventType,
+    pub created: i64,
+    /// `{"object": …}`: the object as the API shows it after the change.
+    pub data: serde_json::Value,
+    /// A session's own destination, besides the merchant's endpoints.
+    pub notification_url: Option<String>,
+    /// When its deliveries are first due (Unix milliseconds).
+    pub due_ms: i64,
+}
+
+impl NewEvent {
+    /// The payment the event is about: a payment's own id, or the payment of
+    /// a refund or of a completed session.
+    pub fn payment_id(&self) -> Option<&str> {
+        let object = self.data.get("object")?;
+        let field = match object.get("object")?.as_str()? {
+            "payment" => "id",
+            "refund" | "checkout.session" => "payment_id",
+            _ => return None,
+        };
+        object.get(field)?.as_str()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub merchant_id: String,
+    pub kind: EventType,
+    pub created: i64,
+    pub data: serde_json::Value,
+    pub notification_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub merchant_id: String,
+    pub url: String,
+    /// `None`: every event.
+    pub enabled_events: Option<Vec<String>>,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires: Option<i64>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Retried until the schedule ran out; still resendable.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub merchant_id: String,
+    pub endpoint_id: Option<String>,
+    pub url: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub created_ms: i64,
+}
+
+/// How many deliveries one claim may take.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    pub total: u32,
+    pub per_url: u32,
+    /// Deliveries this instance is sending now, by URL.
+    pub in_flight: HashMap<String, u32>,
+}
+
+/// A delivery a worker holds, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub delivery: Delivery,
+    pub event: Event,
+    /// Every secret that signs it: the current one, and one being rotated out.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub attempted: i64,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    Delivered,
+    RetryAt(i64),
+    GiveUp,
+}
+
+/// A member of a merchant's staff, who logs in to the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffUser {
+    pub id: String,
+    pub merchant_id: String,
+    /// In lower case.
+    pub email: String,
+    /// An argon2id PHC string; never the password.
+    pub password_hash: String,
+    pub role: StaffRole,
+    pub created: i64,
+}
+
+/// A logged-in terminal. The cookie holds a token; only its keyed hash is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffLogin {
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created: i64,
+    pub expires_at: i64,
+}
+
+/// The result of claiming a session to confirm it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmClaim {
+    /// This request holds the session until `finish_confirm`.
+    Claimed,
+    /// Another confirm holds it now.
+    InProgress,
+    /// The session is no longer open (paid or expired) or does not exist.
+    NotOpen,
+}
+
+/// Filters and a cursor for listing events, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub kind: Option<EventType>,
+    /// Only the events about this payment.
+    pub payment_id: Option<String>,
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
