@@ -566,7 +566,8 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookEndpoint {
-    /// `https`, or `http` on localhost and 127.0.0.1 in the sandbox.
+    /// `https` on a public address (or, when Kasse runs with
+    /// `--webhook-allow-private`, also `http` to loopback).
     pub url: String,
     /// Event types to send; every type if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
