@@ -30,13 +30,7 @@ impl HostedPage {
             .map(inline_scripts)
             .unwrap_or_default()
             .iter()
-            .map(|body| {
-                let digest = Sha256::digest(body.as_bytes());
-                format!(
-                    " 'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(digest)
-                )
-            })
+            .map(|body| format!(" {}", csp_source(body)))
             .collect();
         // `frame-ancestors` is appended per request: see `frame_ancestors`.
         let csp = format!(
@@ -58,6 +52,16 @@ impl HostedPage {
     pub fn html(&self) -> Option<&str> {
         self.html.as_deref()
     }
+}
+
+/// The Content-Security-Policy source that allows exactly this inline
+/// script: `'sha256-…'`.
+pub fn csp_source(script: &str) -> String {
+    let digest = Sha256::digest(script.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// The bodies of `<script>` elements that have no `src`.

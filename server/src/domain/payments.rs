@@ -61,14 +61,7 @@ async fn change(
 ) -> Result<Payment, DomainError> {
     const ATTEMPTS: usize = 200;
     for _ in 0..ATTEMPTS {
-        let payment =
-            ctx.store
-                .payment(merchant_id, id)
-                .await?
-                .ok_or_else(|| DomainError::NotFound {
-                    kind: "payment",
-                    id: id.to_string(),
-                })?;
+        let payment = find(ctx, merchant_id, id).await?;
         let (to, refund) = plan(&payment)?;
         let notify = match &payment.session_id {
             Some(sid) => ctx

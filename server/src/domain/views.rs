@@ -42,23 +42,22 @@ pub fn session_event(ctx: &AppState, s: &Session) -> serde_json::Value {
     let mut object = serde_json::to_value(session(ctx, s)).expect("a session serialises");
     if let Some(fields) = object.as_object_mut() {
         fields.remove("client_secret");
-        let mut url = ctx
-            .public_url
-            .join(&format!("pay/{}", s.id))
-            .expect("ids are URL-safe");
-        url.set_fragment(None);
-        fields.insert("url".into(), url.as_str().into());
+        fields.insert("url".into(), page_url(ctx, s).as_str().into());
     }
     object
+}
+
+/// `…/pay/{id}`: the session's hosted page.
+fn page_url(ctx: &AppState, s: &Session) -> url::Url {
+    ctx.public_url
+        .join(&format!("pay/{}", s.id))
+        .expect("ids are URL-safe")
 }
 
 /// `…/pay/{id}#{client_secret}`: the secret rides in the fragment, which
 /// browsers send to no server and put in no `Referer`.
 fn hosted_page_url(ctx: &AppState, s: &Session) -> String {
-    let mut url = ctx
-        .public_url
-        .join(&format!("pay/{}", s.id))
-        .expect("ids are URL-safe");
+    let mut url = page_url(ctx, s);
     url.set_fragment(Some(&s.client_secret));
     url.into()
 }

@@ -54,17 +54,6 @@ history.replaceState(null,'',location.pathname+location.search);\
 if(t){f.token.value=decodeURIComponent(t);f.submit();}\
 else{document.getElementById('acs-missing').hidden=false;}";
 
-/// The CSP source that allows exactly this inline script.
-fn script_hash(script: &str) -> String {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(script.as_bytes());
-    format!(
-        "'sha256-{}'",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-}
-
 fn page(status: StatusCode, body: &str, ancestors: &str) -> Response {
     page_with_script(status, body, ancestors, "")
 }
@@ -91,7 +80,7 @@ button {{ width: 100%; font: inherit; font-weight: 700; padding: .8rem; border-r
     let script_src = if script.is_empty() {
         String::new()
     } else {
-        format!("script-src {}; ", script_hash(script))
+        format!("script-src {}; ", crate::built::csp_source(script))
     };
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
