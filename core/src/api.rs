@@ -17,68 +17,7 @@ pub const SESSION_TTL_MIN_SECONDS: i64 = 30 * 60;
 pub const SESSION_TTL_MAX_SECONDS: i64 = 24 * 60 * 60;
 pub const SESSION_TTL_DEFAULT_SECONDS: i64 = 60 * 60;
 
-/// Every event type Kasse sends to webhooks, as a closed list; written on
-/// the wire as its dotted name, `payment.succeeded`.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum EventType {
-    #[serde(rename = "checkout.session.completed")]
-    CheckoutSessionCompleted,
-    #[serde(rename = "checkout.session.expired")]
-    CheckoutSessionExpired,
-    #[serde(rename = "payment.succeeded")]
-    PaymentSucceeded,
-    #[serde(rename = "payment.failed")]
-    PaymentFailed,
-    #[serde(rename = "payment.requires_capture")]
-    PaymentRequiresCapture,
-    #[serde(rename = "payment.captured")]
-    PaymentCaptured,
-    #[serde(rename = "payment.canceled")]
-    PaymentCanceled,
-    #[serde(rename = "refund.succeeded")]
-    RefundSucceeded,
-    #[serde(rename = "refund.failed")]
-    RefundFailed,
-}
-
-impl EventType {
-    pub const ALL: [EventType; 9] = [
-        EventType::CheckoutSessionCompleted,
-        EventType::CheckoutSessionExpired,
-        EventType::PaymentSucceeded,
-        EventType::PaymentFailed,
-        EventType::PaymentRequiresCapture,
-        EventType::PaymentCaptured,
-        EventType::PaymentCanceled,
-        EventType::RefundSucceeded,
-        EventType::RefundFailed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::CheckoutSessionCompleted => "checkout.session.completed",
-            EventType::CheckoutSessionExpired => "checkout.session.expired",
-            EventType::PaymentSucceeded => "payment.succeeded",
-            EventType::PaymentFailed => "payment.failed",
-            EventType::PaymentRequiresCapture => "payment.requires_capture",
-            EventType::PaymentCaptured => "payment.captured",
-            EventType::PaymentCanceled => "payment.canceled",
-            EventType::RefundSucceeded => "refund.succeeded",
-            EventType::RefundFailed => "refund.failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::event::EventType;
 
 /// The header that carries a session's client secret from the payment page.
 pub const CLIENT_SECRET_HEADER: &str = "Kasse-Client-Secret";

@@ -7,6 +7,7 @@ pub mod api;
 pub mod appearance;
 pub mod card;
 pub mod error;
+pub mod event;
 pub mod locale;
 pub mod money;
 pub mod origin;
