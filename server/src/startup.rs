@@ -172,8 +172,9 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
-/// What every answer carries: `nosniff`; under https, HSTS; on the API,
-/// `no-store`, so no cache keeps a payment, a key or a client secret.
+/// What every answer carries, pages and static files included: `nosniff`;
+/// under https, HSTS; on the API, `no-store`, so no cache keeps a payment,
+/// a key or a client secret.
 async fn security_headers(
     hsts: bool,
     request: axum::extract::Request,
