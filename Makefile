@@ -7,6 +7,9 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_OFFLINE := true
 export CHROMEDRIVER ?= /usr/bin/chromedriver
+# Incremental caches only help a developer's edit-compile loop; in a
+# one-off `make test` they double the target directory.
+export CARGO_INCREMENTAL ?= 0
 
 ADDR ?= 127.0.0.1:8080
 DATABASE ?= data/kasse.db
