@@ -19,8 +19,12 @@ pub enum Next {
     },
     /// To the bank for 3-D Secure.
     Authenticate { redirect_url: String },
-    /// The issuer said no: why, above the form, which stays.
-    Declined { message: String },
+    /// The issuer said no: why, above the form, which stays; or, when the
+    /// session's API sends declined customers back (`leave`), on the way there.
+    Declined {
+        message: String,
+        leave: Option<String>,
+    },
     /// Kasse refused, or was not reached: a message above the form, then
     /// `then`. `keep_card` when the server never answered, so "Try again"
     /// sends the same card.
@@ -54,8 +58,13 @@ pub fn after_confirm(answer: Result<ConfirmResponse, ApiFailure>, t: &Text) -> N
         Ok(ConfirmResponse::RequiresAction { next_action, .. }) => Next::Authenticate {
             redirect_url: next_action.redirect_url,
         },
-        Ok(ConfirmResponse::Declined { decline_code, .. }) => Next::Declined {
+        Ok(ConfirmResponse::Declined {
+            decline_code,
+            redirect_url,
+            ..
+        }) => Next::Declined {
             message: t.decline(decline_code).to_string(),
+            leave: redirect_url,
         },
         Err(failure) => {
             let then = match failure.code {
@@ -120,13 +129,29 @@ mod tests {
             payment_id: "pay_3".into(),
             decline_code: DeclineCode::InsufficientFunds,
             message: "server words".into(),
+            redirect_url: None,
         });
         assert_eq!(
             after_confirm(declined, &BN),
             Next::Declined {
-                message: BN.decline(DeclineCode::InsufficientFunds).into()
+                message: BN.decline(DeclineCode::InsufficientFunds).into(),
+                leave: None,
             },
             "in the page's language, not the server's"
+        );
+        let sent_back = Ok(ConfirmResponse::Declined {
+            payment_id: "pay_4".into(),
+            decline_code: DeclineCode::CardDeclined,
+            message: "server words".into(),
+            redirect_url: Some("https://kasse.example/compat/return/cs_1?outcome=fail".into()),
+        });
+        assert_eq!(
+            after_confirm(sent_back, &EN),
+            Next::Declined {
+                message: EN.decline(DeclineCode::CardDeclined).into(),
+                leave: Some("https://kasse.example/compat/return/cs_1?outcome=fail".into()),
+            },
+            "the merchant's fail page when the session's API wants it"
         );
     }
 

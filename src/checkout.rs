@@ -332,12 +332,22 @@ fn Checkout(
                     };
                     let _ = window().location().assign(&url);
                 }
-                Next::Declined { message } => {
+                Next::Declined { message, leave } => {
                     notice.set(Some(Notice {
                         message,
                         retry: false,
                     }));
-                    busy.set(false);
+                    match leave {
+                        // The form stays busy: the customer is on the way out.
+                        Some(url) => match &parent {
+                            // The loader takes the customer there in the top window.
+                            Some(parent) => parent.post("failed", json!({ "redirect_url": url })),
+                            None => {
+                                let _ = window().location().assign(&url);
+                            }
+                        },
+                        None => busy.set(false),
+                    }
                 }
                 Next::Refused {
                     message,

@@ -201,6 +201,11 @@ pub enum ConfirmResponse {
         payment_id: String,
         decline_code: DeclineCode,
         message: String,
+        /// Where the customer goes after a decline, when the session's API
+        /// says so (the SSLCOMMERZ surface's `fail_url`); otherwise the page
+        /// stays for another try.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        redirect_url: Option<String>,
     },
     /// The issuer wants the customer to authenticate: send them to `next_action`.
     RequiresAction {

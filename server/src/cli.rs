@@ -10,6 +10,7 @@ use kasse_core::api::StaffRole;
 use kasse_core::origin::MerchantOrigin;
 
 use crate::clock::{Clock, SystemClock};
+use crate::compat;
 use crate::config::{Config, Limits, WebhookConfig, database_url};
 use crate::merchants::{self, Credentials};
 use crate::secrets::ServerSecret;
@@ -182,6 +183,27 @@ pub enum MerchantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Issue a store_id and store_passwd for the SSLCOMMERZ-compatible API
+    /// (the password is shown only once); the merchant's earlier pair stops
+    /// working.
+    CompatCredentials {
+        /// The merchant's id, `mer_…`.
+        #[arg(long)]
+        merchant: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register the "Base URL" the simple checkout API compares
+    /// `client_base_url` with, exactly as the merchant's code sends it.
+    ClientBaseUrl {
+        /// The merchant's id, `mer_…`.
+        #[arg(long)]
+        merchant: String,
+        /// e.g. https://shop.example/api
+        #[arg(long)]
+        url: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -214,6 +236,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 print_credentials(&credentials);
             }
+            Ok(())
+        }
+        Command::Merchant(MerchantCommand::CompatCredentials { merchant, json }) => {
+            let store = store::connect(&url, &secret).await?;
+            anyhow::ensure!(
+                store.merchant(&merchant).await?.is_some(),
+                "No merchant {merchant}: create it first with `kasse merchant create`."
+            );
+            let issued =
+                compat::credentials::issue(store.as_ref(), &secret, &merchant, SystemClock.now())
+                    .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&issued)?);
+            } else {
+                println!("SSLCOMMERZ-compatible credentials for {merchant} ({} mode):", issued.mode);
+                println!("  store_id:      {}", issued.store_id);
+                println!("  store_passwd:  {}  (shown only this once)", issued.store_passwd);
+                println!("Any earlier pair of this merchant no longer works.");
+            }
+            Ok(())
+        }
+        Command::Merchant(MerchantCommand::ClientBaseUrl { merchant, url: base }) => {
+            let base = base.trim();
+            let parsed = url::Url::parse(base)
+                .map_err(|e| anyhow::anyhow!("--url '{base}' is not a URL: {e}"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "https" | "http"),
+                "--url must be an http(s) URL; got '{base}'"
+            );
+            let store = store::connect(&url, &secret).await?;
+            anyhow::ensure!(
+                store.set_client_base_url(&merchant, Some(base)).await?,
+                "No merchant {merchant}: create it first with `kasse merchant create`."
+            );
+            println!("The simple checkout API now takes client_base_url = {base} for {merchant}.");
             Ok(())
         }
         Command::User(UserCommand::Create {

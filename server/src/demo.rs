@@ -3,6 +3,7 @@
 //! side with its secret key, sends the customer to the hosted page, and on
 //! return checks the redirect's signature and asks the API for the truth.
 
+use crate::html::escape;
 use std::sync::Arc;
 
 use axum::extract::{Query, RawQuery, State};
@@ -99,14 +100,6 @@ label {{ display: block; margin: 1rem 0; }} select {{ font-size: 1rem; padding: 
 </style></head>
 <body><main>{body}</main></body></html>"#
     ))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 async fn shop() -> Html<String> {

@@ -4,9 +4,11 @@
 pub mod built;
 pub mod cli;
 pub mod clock;
+pub mod compat;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod html;
 pub mod http;
 pub mod ids;
 pub mod merchants;

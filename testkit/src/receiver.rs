@@ -117,6 +117,8 @@ impl Receiver {
         let app = axum::Router::new()
             .route("/hooks", post(receive))
             .route("/session-hooks", post(receive))
+            // An SSLCOMMERZ store's IPN URL.
+            .route("/ipn", post(receive))
             .with_state(shared.clone());
         (shared, app)
     }

@@ -19,7 +19,7 @@ use crate::ids::{new_id, new_secret};
 use crate::processor::{Authorization, Outcome};
 use crate::secrets::constant_time_eq;
 use crate::state::AppState;
-use crate::store::{ConfirmClaim, Merchant, NewEvent, Payment, Session, StoreError};
+use crate::store::{ConfirmClaim, Merchant, NewEvent, Payment, Session, StoreError, Surface};
 
 /// How long one confirm may hold a session before another may try.
 const CONFIRM_LEASE_SECONDS: i64 = 60;
@@ -37,10 +37,12 @@ pub enum Confirmed {
         payment_id: String,
         redirect_url: String,
     },
-    /// Declined; the session stays open for another try.
+    /// Declined; the session stays open for another try, unless
+    /// `redirect_url` sends the customer back to the merchant.
     Declined {
         payment_id: String,
         decline_code: DeclineCode,
+        redirect_url: Option<String>,
     },
 }
 
@@ -159,10 +161,11 @@ pub async fn confirm(
     }
     Ok(match decline {
         None => Confirmed::Succeeded {
-            redirect_url: success_redirect_for(&session, &merchant, &payment_id),
+            redirect_url: success_redirect_for(ctx, &session, &merchant, &payment_id),
             payment_id,
         },
         Some(decline_code) => Confirmed::Declined {
+            redirect_url: fail_redirect(ctx, &session, &merchant, &payment_id),
             payment_id,
             decline_code,
         },
@@ -242,7 +245,6 @@ pub fn attempt_event_kind(status: PaymentStatus) -> Option<events::EventType> {
 /// The events of a payment attempt's outcome: the payment's own, and the
 /// session's completion when the attempt paid it.
 pub fn attempt_events(ctx: &AppState, session: &Session, payment: &Payment) -> Vec<NewEvent> {
-    let notify = session.notification_url.as_deref();
     let Some(kind) = attempt_event_kind(payment.status) else {
         return Vec::new();
     };
@@ -251,7 +253,7 @@ pub fn attempt_events(ctx: &AppState, session: &Session, payment: &Payment) -> V
         &payment.merchant_id,
         kind,
         &views::payment(payment),
-        notify,
+        session.notification_url_for(kind),
     )];
     if kind != events::PAYMENT_FAILED {
         let completed = Session {
@@ -264,7 +266,7 @@ pub fn attempt_events(ctx: &AppState, session: &Session, payment: &Payment) -> V
             &payment.merchant_id,
             events::SESSION_COMPLETED,
             &views::session_event(ctx, &completed),
-            notify,
+            session.notification_url_for(events::SESSION_COMPLETED),
         ));
     }
     out
@@ -417,29 +419,78 @@ pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, Dom
     })
 }
 
-pub fn success_redirect(session: &Session, merchant: &Merchant) -> Option<String> {
+pub fn success_redirect(ctx: &AppState, session: &Session, merchant: &Merchant) -> Option<String> {
     let payment_id = session.payment_id.as_deref()?;
-    Some(success_redirect_for(session, merchant, payment_id))
+    Some(success_redirect_for(ctx, session, merchant, payment_id))
 }
 
-pub fn success_redirect_for(session: &Session, merchant: &Merchant, payment_id: &str) -> String {
-    signed(
-        &session.success_url,
-        &[
-            ("session_id", &session.id),
-            ("payment_id", payment_id),
-            ("status", "succeeded"),
-        ],
-        merchant,
-    )
+/// Where the customer goes once `payment_id` paid the session: the
+/// merchant's `success_url`, signed; for a compatibility surface, Kasse's
+/// return page first, which answers in that surface's shape.
+pub fn success_redirect_for(
+    ctx: &AppState,
+    session: &Session,
+    merchant: &Merchant,
+    payment_id: &str,
+) -> String {
+    match session.surface {
+        Surface::Kasse => signed(
+            &session.success_url,
+            &[
+                ("session_id", &session.id),
+                ("payment_id", payment_id),
+                ("status", "succeeded"),
+            ],
+            merchant,
+        ),
+        Surface::Sslcommerz | Surface::Simple => {
+            compat_return(ctx, session, merchant, "success", Some(payment_id))
+        }
+    }
 }
 
-pub fn cancel_redirect(session: &Session, merchant: &Merchant) -> String {
-    signed(
-        &session.cancel_url,
-        &[("session_id", &session.id), ("status", "canceled")],
-        merchant,
-    )
+/// Where the page's cancel link goes.
+pub fn cancel_redirect(ctx: &AppState, session: &Session, merchant: &Merchant) -> String {
+    match session.surface {
+        Surface::Kasse => signed(
+            &session.cancel_url,
+            &[("session_id", &session.id), ("status", "canceled")],
+            merchant,
+        ),
+        // The simple surface sends the customer to `cancel_url` as given.
+        Surface::Simple => session.cancel_url.clone(),
+        Surface::Sslcommerz => compat_return(ctx, session, merchant, "cancel", None),
+    }
+}
+
+/// Where a declined customer goes, if not back to the form: only the
+/// SSLCOMMERZ surface sends them on, to its `fail_url`.
+pub fn fail_redirect(
+    ctx: &AppState,
+    session: &Session,
+    merchant: &Merchant,
+    payment_id: &str,
+) -> Option<String> {
+    (session.surface == Surface::Sslcommerz)
+        .then(|| compat_return(ctx, session, merchant, "fail", Some(payment_id)))
+}
+
+/// Kasse's own return page for a compatibility surface (`compat::returns`),
+/// signed like a redirect to the merchant, so that only Kasse makes one.
+fn compat_return(
+    ctx: &AppState,
+    session: &Session,
+    merchant: &Merchant,
+    outcome: &str,
+    payment_id: Option<&str>,
+) -> String {
+    let base = ctx
+        .public_url
+        .join(&format!("compat/return/{}", session.id))
+        .expect("ids are URL-safe");
+    let mut params = vec![("outcome", outcome)];
+    params.extend(payment_id.map(|id| ("payment_id", id)));
+    sign_url(&base, &params, &merchant.signing_secret).into()
 }
 
 fn signed(base: &str, params: &[(&str, &str)], merchant: &Merchant) -> String {

@@ -14,8 +14,22 @@ use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::{Payment, PaymentChange, PaymentQuery, PaymentState, Refund};
 
-/// A payment of this merchant; another merchant's is as unknown as a missing one.
+/// The payment id that `id` names: a `pay_…` id as it is, or the
+/// `transaction_id` the simple checkout surface gave the customer.
+async fn resolve(ctx: &AppState, merchant_id: &str, id: &str) -> Result<String, DomainError> {
+    if id.starts_with("pay_") {
+        return Ok(id.to_string());
+    }
+    Ok(match ctx.store.payment_refs_by_short_ref(id).await? {
+        Some(refs) if refs.merchant_id == merchant_id => refs.payment_id,
+        _ => id.to_string(),
+    })
+}
+
+/// A payment of this merchant, by its id or its simple-checkout
+/// `transaction_id`; another merchant's is as unknown as a missing one.
 pub async fn find(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Payment, DomainError> {
+    let id = &resolve(ctx, merchant_id, id).await?;
     ctx.store
         .payment(merchant_id, id)
         .await?
@@ -68,7 +82,7 @@ async fn change(
                 .store
                 .session(merchant_id, sid)
                 .await?
-                .and_then(|s| s.notification_url),
+                .and_then(|s| s.notification_url_for(kind).map(str::to_string)),
             None => None,
         };
         let event = match &refund {
@@ -98,7 +112,7 @@ async fn change(
         let applied = ctx
             .store
             .change_payment(&PaymentChange {
-                payment_id: id.to_string(),
+                payment_id: payment.id.clone(),
                 from: payment.state(),
                 to,
                 now: ctx.clock.now(),
@@ -109,7 +123,7 @@ async fn change(
         if applied {
             return Ok(ctx
                 .store
-                .payment(merchant_id, id)
+                .payment(merchant_id, &payment.id)
                 .await?
                 .expect("a changed payment exists"));
         }
@@ -188,6 +202,19 @@ pub async fn refund(
     amount: Option<i64>,
     reason: Option<String>,
 ) -> Result<Refund, DomainError> {
+    refund_as(ctx, merchant_id, payment_id, amount, reason, &new_id("re")).await
+}
+
+/// [`refund`], the refund named `refund_id` (chosen by the caller, which
+/// keeps it to make a retried request safe).
+pub async fn refund_as(
+    ctx: &AppState,
+    merchant_id: &str,
+    payment_id: &str,
+    amount: Option<i64>,
+    reason: Option<String>,
+    refund_id: &str,
+) -> Result<Refund, DomainError> {
     let amount = amount.map(|a| positive_amount("amount", a)).transpose()?;
     let reason = reason
         .map(|r| r.trim().to_string())
@@ -199,7 +226,7 @@ pub async fn refund(
             "The reason must be at most 500 characters.",
         ));
     }
-    let refund_id = new_id("re");
+    let refund_id = refund_id.to_string();
     let now = ctx.clock.now();
     change(ctx, merchant_id, payment_id, events::REFUND_SUCCEEDED, |p| {
         let refundable = p.amount_captured - p.amount_refunded;
@@ -291,6 +318,11 @@ fn fulfillable(status: PaymentStatus) -> bool {
     )
 }
 
+/// Whether Kasse's risk rules flag the payment (many declines before it).
+pub async fn risky(ctx: &AppState, payment: &Payment) -> Result<bool, DomainError> {
+    Ok(risk_level(ctx, payment).await? == RiskLevel::High)
+}
+
 /// Declines on the same session before this payment say someone may be
 /// trying cards.
 async fn risk_level(ctx: &AppState, payment: &Payment) -> Result<RiskLevel, DomainError> {
@@ -321,6 +353,7 @@ pub async fn validate(
 ) -> Result<Validation, DomainError> {
     // Only a payment that is not this merchant's is INVALID; a failure to
     // look it up is an error, never a verdict on the payment.
+    let id = &resolve(ctx, merchant_id, id).await?;
     let found = ctx.store.payment(merchant_id, id).await?;
     let Some(payment) = found else {
         return Ok(Validation {

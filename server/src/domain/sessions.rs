@@ -17,7 +17,7 @@ use super::webhooks::webhook_url;
 use crate::ids::new_id;
 use crate::secrets::new_webhook_secret;
 use crate::state::AppState;
-use crate::store::{Merchant, NewEvent, Session};
+use crate::store::{Merchant, NewEvent, Session, Surface};
 
 /// Opens a checkout session for `merchant`: every field checked, the
 /// redirect and notification URLs on its origins.
@@ -26,14 +26,30 @@ pub async fn create(
     merchant: &Merchant,
     req: CreateCheckoutSession,
 ) -> Result<Session, DomainError> {
-    let session = new_session(ctx, merchant, req)?;
+    let session = prepare(ctx, merchant, req, Surface::Kasse).await?;
+    ctx.store.insert_session(&session).await?;
+    tracing::info!(session = %session.id, merchant = %merchant.id, "checkout session created");
+    Ok(session)
+}
+
+/// A new session for `merchant`, every field checked, made through
+/// `surface`, for the caller to store (a compatibility surface stores its
+/// own record with it).
+pub async fn prepare(
+    ctx: &AppState,
+    merchant: &Merchant,
+    req: CreateCheckoutSession,
+    surface: Surface,
+) -> Result<Session, DomainError> {
+    let session = Session {
+        surface,
+        ..new_session(ctx, merchant, req)?
+    };
     if session.notification_url.is_some() {
         ctx.store
             .ensure_webhook_secret(&merchant.id, &new_webhook_secret())
             .await?;
     }
-    ctx.store.insert_session(&session).await?;
-    tracing::info!(session = %session.id, merchant = %merchant.id, "checkout session created");
     Ok(session)
 }
 
@@ -127,6 +143,7 @@ fn new_session(
         payment_id: None,
         created: now,
         expires_at: now + ttl,
+        surface: Surface::Kasse,
     })
 }
 
@@ -178,6 +195,6 @@ pub fn expired_event(ctx: &AppState, session: &Session, now: i64) -> NewEvent {
         &session.merchant_id,
         events::SESSION_EXPIRED,
         &views::session_event(ctx, &expired),
-        session.notification_url.as_deref(),
+        session.notification_url_for(events::SESSION_EXPIRED),
     )
 }

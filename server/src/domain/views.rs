@@ -56,7 +56,7 @@ fn page_url(ctx: &AppState, s: &Session) -> url::Url {
 
 /// `…/pay/{id}#{client_secret}`: the secret rides in the fragment, which
 /// browsers send to no server and put in no `Referer`.
-fn hosted_page_url(ctx: &AppState, s: &Session) -> String {
+pub fn hosted_page_url(ctx: &AppState, s: &Session) -> String {
     let mut url = page_url(ctx, s);
     url.set_fragment(Some(&s.client_secret));
     url.into()

@@ -8,6 +8,7 @@
 //! moves the token from the fragment into a form and posts it; the answer
 //! shows the challenge, whose buttons post the token again.
 
+use crate::html::escape;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -105,13 +106,6 @@ fn gone() -> Response {
         "<h1>This verification is no longer open</h1><p>It was completed already, or the link is wrong. Go back to the payment page.</p>",
         "frame-ancestors 'none'",
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The hidden fields that carry the popup's embedding through each form.

@@ -24,6 +24,8 @@ use utoipa::{Modify, OpenApi};
         (name = "Webhooks", description = "Signed events to the merchant's server, retried until delivered"),
         (name = "Appearance", description = "The look of the merchant's payment pages: design tokens, never raw CSS"),
         (name = "Payment page", description = "Called by the hosted page with the session's client secret"),
+        (name = "SSLCOMMERZ compatibility", description = "The SSLCOMMERZ v4 API on its original paths, for existing integrations: always HTTP 200 with JSON, errors in the body"),
+        (name = "Simple checkout compatibility", description = "`POST /api/v1/checkout` and the customer's return with `transaction_id`"),
         (name = "Operations", description = "Health"),
     )
 )]

@@ -38,12 +38,26 @@ pub struct IdempotencyKey {
     idempotency_key: Option<String>,
 }
 
-pub fn api_router(ctx: AppState) -> Router {
+/// Other wire formats served beside Kasse's own API (the compatibility
+/// surfaces), documented with it.
+#[derive(Default)]
+pub struct Surfaces {
+    /// Routes that authenticate themselves.
+    pub public: OpenApiRouter<AppState>,
+    /// Routes behind a merchant's key: they take `Idempotency-Key`, and a
+    /// member of staff only with the role each declares.
+    pub merchant: OpenApiRouter<AppState>,
+    /// Pages the customer's browser passes through, not in the document.
+    pub pages: Router<AppState>,
+}
+
+pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
     let (merchant_api, merchant_doc) = OpenApiRouter::new()
         .merge(sessions::router())
         .merge(payments::router())
         .merge(webhooks::router())
         .merge(appearance::router())
+        .merge(surfaces.merchant)
         .split_for_parts();
     let roles = Arc::new(staff_auth::RouteRoles::from_document(&merchant_doc));
     let merchant_api = merchant_api
@@ -55,6 +69,7 @@ pub fn api_router(ctx: AppState) -> Router {
     let (public, mut doc) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(healthz))
         .merge(pay::router())
+        .merge(surfaces.public)
         .split_for_parts();
     doc.merge(merchant_doc);
     let reference = Arc::new(docs::Reference::new(&doc));
@@ -64,6 +79,7 @@ pub fn api_router(ctx: AppState) -> Router {
         .merge(merchant_api)
         .merge(acs::router())
         .merge(pages::router())
+        .merge(surfaces.pages)
         .merge(terminal::router())
         .route(
             "/openapi.json",

@@ -66,9 +66,9 @@ async fn show(
             .map(|o| o.as_str().to_string())
             .collect(),
         redirect_url: (status == SessionStatus::Complete)
-            .then(|| checkout::success_redirect(&session, &merchant))
+            .then(|| checkout::success_redirect(&ctx, &session, &merchant))
             .flatten(),
-        cancel_url: checkout::cancel_redirect(&session, &merchant),
+        cancel_url: checkout::cancel_redirect(&ctx, &session, &merchant),
         id: session.id,
         merchant_name: merchant.name,
         amount: session.amount,
@@ -130,12 +130,14 @@ async fn confirm(
             Confirmed::Declined {
                 payment_id,
                 decline_code,
+                redirect_url,
             } => (
                 StatusCode::PAYMENT_REQUIRED,
                 Json(ConfirmResponse::Declined {
                     payment_id,
                     decline_code: decline_code.for_customer(),
                     message: decline_code.customer_message().to_string(),
+                    redirect_url,
                 }),
             )
                 .into_response(),

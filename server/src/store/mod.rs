@@ -40,6 +40,7 @@ pub trait Store:
     + OutboxStore
     + StaffStore
     + LimitStore
+    + CompatStore
     + Send
     + Sync
     + 'static
@@ -250,6 +251,53 @@ pub trait LimitStore {
     async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)>;
     /// Forgets the windows that started before `before`.
     async fn purge_hits(&self, before: i64) -> StoreResult<u64>;
+}
+
+/// What the compatibility surfaces (SSLCOMMERZ v4, simple checkout) keep
+/// beside Kasse's own records.
+#[async_trait]
+pub trait CompatStore {
+    async fn insert_compat_credential(&self, credential: &CompatCredential) -> StoreResult<()>;
+    /// A store's credential, revoked or not.
+    async fn compat_credential(&self, store_id: &str) -> StoreResult<Option<CompatCredential>>;
+    /// Revokes every live credential of a merchant; how many.
+    async fn revoke_compat_credentials(&self, merchant_id: &str, now: i64) -> StoreResult<u64>;
+    async fn client_base_url(&self, merchant_id: &str) -> StoreResult<Option<String>>;
+    async fn set_client_base_url(&self, merchant_id: &str, url: Option<&str>) -> StoreResult<bool>;
+    /// Keeps what a surface needs of `session`, then the session itself.
+    async fn insert_compat_session(
+        &self,
+        compat: &CompatSession,
+        session: &Session,
+    ) -> StoreResult<()>;
+    async fn compat_session(&self, session_id: &str) -> StoreResult<Option<CompatSession>>;
+    async fn compat_session_by_token(&self, token: &str) -> StoreResult<Option<CompatSession>>;
+    /// Marks a session cancelled by its customer; false if it was already.
+    async fn cancel_compat_session(&self, session_id: &str, now: i64) -> StoreResult<bool>;
+    /// The payment's names, made from `fresh` the first time they are asked for.
+    async fn payment_refs(&self, fresh: &PaymentRefs) -> StoreResult<PaymentRefs>;
+    async fn payment_refs_by_val_id(&self, val_id: &str) -> StoreResult<Option<PaymentRefs>>;
+    async fn payment_refs_by_short_ref(&self, short_ref: &str)
+    -> StoreResult<Option<PaymentRefs>>;
+    /// The merchant's payments made for `order_reference`, newest first.
+    async fn payments_for_reference(
+        &self,
+        merchant_id: &str,
+        order_reference: &str,
+    ) -> StoreResult<Vec<Payment>>;
+    /// The refund id a `refund_trans_id` stands for: `fresh` if it is new.
+    async fn claim_compat_refund(
+        &self,
+        merchant_id: &str,
+        refund_trans_id: &str,
+        fresh: &str,
+    ) -> StoreResult<String>;
+    async fn release_compat_refund(
+        &self,
+        merchant_id: &str,
+        refund_trans_id: &str,
+        refund_id: &str,
+    ) -> StoreResult<()>;
 }
 
 /// Opens the store a database URL names; what it seals at rest, it seals

@@ -72,9 +72,57 @@ pub struct Session {
     pub payment_id: Option<String>,
     pub created: i64,
     pub expires_at: i64,
+    /// The API that made it, which decides how the customer returns and
+    /// what its `notification_url` is sent.
+    pub surface: Surface,
+}
+
+/// Which API made a session: Kasse's own, or a compatibility surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Surface {
+    #[default]
+    Kasse,
+    /// SSLCOMMERZ v4: the customer returns by a form POST, and the
+    /// `notification_url` (the IPN URL) hears only of outcomes.
+    Sslcommerz,
+    /// The simple checkout API: the customer returns with a `transaction_id`.
+    Simple,
+}
+
+impl Surface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Kasse => "kasse",
+            Surface::Sslcommerz => "sslcommerz",
+            Surface::Simple => "simple",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Surface::Kasse, Surface::Sslcommerz, Surface::Simple]
+            .into_iter()
+            .find(|surface| surface.as_str() == s)
+    }
 }
 
 impl Session {
+    /// Where an event of `kind` about this session is sent besides the
+    /// merchant's endpoints: its `notification_url`, which on the SSLCOMMERZ
+    /// surface is the IPN URL and hears only of a payment's outcome and of
+    /// the session's end.
+    pub fn notification_url_for(&self, kind: EventType) -> Option<&str> {
+        let wanted = match self.surface {
+            Surface::Kasse | Surface::Simple => true,
+            Surface::Sslcommerz => matches!(
+                kind,
+                EventType::PaymentSucceeded
+                    | EventType::PaymentFailed
+                    | EventType::CheckoutSessionExpired
+            ),
+        };
+        self.notification_url.as_deref().filter(|_| wanted)
+    }
+
     /// The status as of `now`: an open session past its time is expired,
     /// whether or not a sweeper has written that down yet.
     pub fn status_at(&self, now: i64) -> SessionStatus {
@@ -348,4 +396,48 @@ pub struct EventQuery {
     pub payment_id: Option<String>,
     pub starting_after: Option<String>,
     pub limit: u32,
+}
+
+/// An SSLCOMMERZ `store_id` and what checks and signs with its password.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompatCredential {
+    pub store_id: String,
+    pub merchant_id: String,
+    /// `test` (the only mode Kasse's sandbox has).
+    pub mode: String,
+    /// A keyed hash of the password, to check it by.
+    pub password_hash: String,
+    /// Hex md5 and sha256 of the password: they sign IPNs.
+    pub password_md5: String,
+    pub password_sha256: String,
+    pub created: i64,
+    pub revoked: Option<i64>,
+}
+
+/// What a compatibility surface keeps beside a session it made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompatSession {
+    pub session_id: String,
+    pub merchant_id: String,
+    /// The token in the page URL: SSLCOMMERZ's `sessionkey`, the simple
+    /// surface's `trx_id`.
+    pub token: String,
+    /// The SSLCOMMERZ store that made it.
+    pub store_id: Option<String>,
+    /// Fields the surface echoes back unchanged (`value_a` … `value_d`, …).
+    pub fields: BTreeMap<String, String>,
+    /// When the customer cancelled on the page.
+    pub canceled: Option<i64>,
+    pub created: i64,
+}
+
+/// A successful payment's names on the compatibility surfaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRefs {
+    pub payment_id: String,
+    pub merchant_id: String,
+    /// SSLCOMMERZ's `val_id`.
+    pub val_id: String,
+    /// The simple surface's `transaction_id`.
+    pub short_ref: String,
 }

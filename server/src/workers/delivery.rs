@@ -13,6 +13,7 @@ use rand::Rng;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
+use crate::compat;
 use crate::config::WebhookConfig;
 use crate::domain::events::now_ms;
 use crate::outbound;
@@ -86,64 +87,100 @@ pub async fn run(ctx: AppState) {
     }
 }
 
+/// What a delivery sends: a Standard Webhook, or an SSLCOMMERZ IPN when the
+/// event is about a session that surface made and goes to its IPN URL.
+enum Body {
+    Webhook { body: Vec<u8>, signature: String, timestamp: i64 },
+    Ipn(String),
+}
+
 /// One attempt at one delivery, recorded whatever happens.
 async fn deliver(ctx: &AppState, http: &reqwest::Client, claimed: &ClaimedDelivery) {
     let event = &claimed.event;
     let delivery = &claimed.delivery;
-    let body = serde_json::to_vec(&json!({
-        "id": event.id,
-        "type": event.kind,
-        "created": event.created,
-        "data": event.data,
-    }))
-    .expect("JSON");
-    let timestamp = now_ms() / 1000;
-    let signature = claimed
-        .secrets
-        .iter()
-        .filter_map(|secret| sign(secret, &event.id, timestamp, &body).ok())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let started = Instant::now();
+    let ipn = match delivery.endpoint_id {
+        None => compat::ipn::for_event(ctx, event).await,
+        Some(_) => Ok(None),
+    };
+    let body = match ipn {
+        Ok(Some(form)) => Ok(Body::Ipn(form)),
+        Ok(None) => {
+            let body = serde_json::to_vec(&json!({
+                "id": event.id,
+                "type": event.kind,
+                "created": event.created,
+                "data": event.data,
+            }))
+            .expect("JSON");
+            let timestamp = now_ms() / 1000;
+            let signature = claimed
+                .secrets
+                .iter()
+                .filter_map(|secret| sign(secret, &event.id, timestamp, &body).ok())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if signature.is_empty() {
+                Err("no secret to sign with".to_string())
+            } else {
+                Ok(Body::Webhook {
+                    body,
+                    signature,
+                    timestamp,
+                })
+            }
+        }
+        Err(e) => Err(format!("could not make the IPN: {e}")),
+    };
     let allowed = url::Url::parse(&delivery.url)
         .map_err(|e| format!("not a URL: {e}"))
         .and_then(|url| {
             outbound::check_literal(&url, ctx.webhooks.allow_private_addresses)
                 .map_err(|refused| format!("refused: {refused}"))
         });
-    let (http_status, error) = if signature.is_empty() {
-        (None, Some("no secret to sign with".to_string()))
-    } else if let Err(refused) = allowed {
-        (None, Some(refused))
-    } else {
-        let sent = http
-            .post(&delivery.url)
-            .header("webhook-id", &event.id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await;
-        match sent {
-            Ok(response) if response.status().is_success() => {
-                (Some(response.status().as_u16()), None)
+    let started = Instant::now();
+    let (http_status, error) = match (body, allowed) {
+        (Err(why), _) | (_, Err(why)) => (None, Some(why)),
+        (Ok(body), Ok(())) => {
+            let request = match body {
+                Body::Webhook {
+                    body,
+                    signature,
+                    timestamp,
+                } => http
+                    .post(&delivery.url)
+                    .header("webhook-id", &event.id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", signature)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body),
+                Body::Ipn(form) => http
+                    .post(&delivery.url)
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(form),
+            };
+            match request.send().await {
+                Ok(response) if response.status().is_success() => {
+                    (Some(response.status().as_u16()), None)
+                }
+                Ok(response) if response.status().is_redirection() => (
+                    Some(response.status().as_u16()),
+                    Some(format!(
+                        "answered HTTP {} (Kasse follows no redirect; register the final URL)",
+                        response.status()
+                    )),
+                ),
+                Ok(response) => (
+                    Some(response.status().as_u16()),
+                    Some(format!("answered HTTP {}", response.status())),
+                ),
+                Err(e) => (
+                    None,
+                    Some(outbound::describe(&e, ctx.webhooks.attempt_timeout)),
+                ),
             }
-            Ok(response) if response.status().is_redirection() => (
-                Some(response.status().as_u16()),
-                Some(format!(
-                    "answered HTTP {} (Kasse follows no redirect; register the final URL)",
-                    response.status()
-                )),
-            ),
-            Ok(response) => (
-                Some(response.status().as_u16()),
-                Some(format!("answered HTTP {}", response.status())),
-            ),
-            Err(e) => (
-                None,
-                Some(outbound::describe(&e, ctx.webhooks.attempt_timeout)),
-            ),
         }
     };
     let latency_ms = started.elapsed().as_millis() as i64;

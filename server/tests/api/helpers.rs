@@ -17,7 +17,7 @@ use kasse_server::{Application, Config};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-fn test_secret() -> ServerSecret {
+pub fn test_secret() -> ServerSecret {
     ServerSecret::new(b"test server secret".to_vec())
 }
 

@@ -2,6 +2,7 @@ mod appearance;
 mod assets;
 mod at_rest;
 mod cli;
+mod compat;
 mod deploy;
 mod durability;
 mod guards;

@@ -145,6 +145,7 @@ async fn every_sandbox_card_gives_its_answer() {
             payment_id,
             decline_code,
             message,
+            redirect_url,
         } = response.json().await.unwrap()
         else {
             panic!("{number} should decline");
@@ -157,6 +158,7 @@ async fn every_sandbox_card_gives_its_answer() {
         };
         assert_eq!(decline_code, told, "{number}");
         assert_eq!(message, told.customer_message());
+        assert_eq!(redirect_url, None, "Kasse's own sessions keep the customer on the page");
         let page: PaySession = app.pay_get(&session).await.json().await.unwrap();
         assert_eq!(page.last_error.unwrap().decline_code, told, "{number}");
         let payment = app

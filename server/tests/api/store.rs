@@ -15,7 +15,7 @@ use kasse_server::secrets::ServerSecret;
 use kasse_server::store::{
     ApiKey, AttemptResult, Claim, ConfirmClaim, DeliveryStatus, EventQuery, IdempotencyStart,
     KeyKind, Merchant, NewEvent, Payment, PaymentChange, PaymentQuery, PaymentState, Refund,
-    Session, Store, WebhookEndpoint, connect,
+    Session, Store, Surface, WebhookEndpoint, connect,
 };
 use serde_json::json;
 use tempfile::TempDir;
@@ -126,6 +126,7 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
         payment_id: None,
         created: START,
         expires_at,
+        surface: Surface::Sslcommerz,
     };
     store.insert_session(&session).await.unwrap();
     session

@@ -2,6 +2,7 @@
 //! the disk), PostgreSQL for several instances. One implementation over
 //! sqlx's `Any` driver; where the two dialects differ, [`Dialect`] says how.
 
+mod compat;
 mod dialect;
 mod idempotency;
 mod limits;
@@ -38,6 +39,9 @@ use super::{
     WebhookEndpoint,
 };
 // The aggregates' traits, which the files below implement.
+use super::{
+    CompatCredential, CompatSession, CompatStore, PaymentRefs, Surface,
+};
 use super::{
     IdempotencyStore, LimitStore, MerchantStore, OutboxStore, PaymentStore, SessionStore,
     StaffStore,

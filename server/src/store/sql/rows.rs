@@ -12,6 +12,8 @@ pub(super) const MERCHANT_WEBHOOK_SECRET: &str = "merchants.webhook_secret";
 pub(super) const ENDPOINT_SECRET: &str = "webhook_endpoints.secret";
 pub(super) const CLIENT_SECRET: &str = "checkout_sessions.client_secret";
 pub(super) const RESPONSE_BODY: &str = "idempotency_keys.response_body";
+pub(super) const COMPAT_PASSWORD_MD5: &str = "compat_credentials.password_md5";
+pub(super) const COMPAT_PASSWORD_SHA256: &str = "compat_credentials.password_sha256";
 
 /// A sealed text column, opened.
 pub(super) fn opened(
@@ -256,6 +258,10 @@ pub(super) fn session_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Ses
         locale: {
             let locale: String = row.try_get("locale")?;
             RequestedLocale::parse(&locale).map_err(|_| corrupt("session locale", &locale))?
+        },
+        surface: {
+            let surface: String = row.try_get("surface")?;
+            Surface::parse(&surface).ok_or_else(|| corrupt("session surface", &surface))?
         },
     })
 }
