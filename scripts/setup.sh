@@ -50,9 +50,12 @@ fi
 wasm_opt_wanted=$(sed -n 's/.*"binaryen": "\([0-9]*\)\..*/\1/p' package.json)
 # axe-core checks the page's accessibility in the browser tests.
 axe_wanted=$(sed -n 's/.*"axe-core": "\([0-9.]*\)".*/\1/p' package.json)
+# The official SSLCOMMERZ Node SDK: the compatibility tests drive it unmodified.
+sdk_wanted=$(sed -n 's/.*"sslcommerz-lts": "\([0-9.]*\)".*/\1/p' package.json)
 if ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $wasm_opt_wanted\b" ||
-    ! grep -q "\"version\": \"$axe_wanted\"" node_modules/axe-core/package.json 2>/dev/null; then
-    step "Installing binaryen $wasm_opt_wanted (wasm-opt) and axe-core $axe_wanted from npm into node_modules"
+    ! grep -q "\"version\": \"$axe_wanted\"" node_modules/axe-core/package.json 2>/dev/null ||
+    ! grep -q "\"version\": \"$sdk_wanted\"" node_modules/sslcommerz-lts/package.json 2>/dev/null; then
+    step "Installing binaryen $wasm_opt_wanted (wasm-opt), axe-core $axe_wanted and sslcommerz-lts $sdk_wanted from npm into node_modules"
     npm ci --no-audit --no-fund
 fi
 
@@ -79,6 +82,14 @@ if ! .venv/bin/st --version 2>/dev/null | grep -q "version $schemathesis_wanted\
         python3 -m venv .venv
     fi
     .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/schemathesis-requirements.txt
+fi
+
+# The official SSLCOMMERZ Python SDK, which the compatibility tests drive
+# unmodified, in the same virtual environment, pinned.
+sdk_py_wanted=$(sed -n 's/^sslcommerz-lib==//p' scripts/sdk-requirements.txt)
+if ! .venv/bin/pip show sslcommerz-lib 2>/dev/null | grep -qx "Version: $sdk_py_wanted"; then
+    step "Installing the SSLCOMMERZ Python SDK (sslcommerz-lib $sdk_py_wanted) from PyPI into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/sdk-requirements.txt
 fi
 
 printf '\n==> Tools ready: %s, %s, %s, %s, %s\n' \

@@ -24,6 +24,126 @@ pub use fantoccini;
 
 mod sites;
 
+pub use sites::Posts;
+
+/// An SSLCOMMERZ merchant's site on its own origin, with store credentials.
+pub struct SslcommerzShop {
+    pub origin: String,
+    pub credentials: Credentials,
+    pub store: kasse_server::compat::credentials::Issued,
+    pub posts: Posts,
+}
+
+impl SslcommerzShop {
+    /// The body of the `n`th POST (from 0) to `path`, once it has come.
+    pub async fn nth_post(&self, path: &str, n: usize) -> anyhow::Result<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let found = self
+                .posts
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(p, _)| p == path)
+                .nth(n)
+                .map(|(_, body)| body.clone());
+            if let Some(body) = found {
+                return Ok(body);
+            }
+            if Instant::now() > deadline {
+                bail!("no POST number {n} to {path} came");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// An official SSLCOMMERZ SDK, run unmodified from `e2e/sdk/`.
+#[derive(Debug, Clone, Copy)]
+pub enum Sdk {
+    /// `sslcommerz-lib` from PyPI, in `.venv` (scripts/setup.sh).
+    Python,
+    /// `sslcommerz-lts` from npm, in `node_modules`.
+    Node,
+}
+
+impl Sdk {
+    /// One SDK call (`args`), `stdin` fed to it; its answer as JSON.
+    pub async fn call(
+        self,
+        kasse: &Url,
+        shop: &SslcommerzShop,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let script = match self {
+            Sdk::Python => Script::Python("e2e/sdk/sslcommerz_python.py"),
+            Sdk::Node => Script::Node("e2e/sdk/sslcommerz_node.js"),
+        };
+        script
+            .run(
+                args,
+                &[
+                    ("KASSE_BASE", kasse.as_str()),
+                    ("STORE_ID", &shop.store.store_id),
+                    ("STORE_PASS", &shop.store.store_passwd),
+                ],
+                stdin,
+            )
+            .await
+    }
+}
+
+/// A merchant's script under `e2e/sdk/`, by the workspace's own Python
+/// (`.venv`, with the SDK) or Node.js (`node_modules`).
+#[derive(Debug, Clone, Copy)]
+pub enum Script {
+    Python(&'static str),
+    Node(&'static str),
+}
+
+impl Script {
+    /// Runs it with `args` and `env`, `stdin` fed to it; the last line it
+    /// prints, as JSON.
+    pub async fn run(
+        self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> anyhow::Result<serde_json::Value> {
+        use tokio::io::AsyncWriteExt;
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let (program, script) = match self {
+            Script::Python(script) => (root.join(".venv/bin/python"), script),
+            Script::Node(script) => (PathBuf::from("node"), script),
+        };
+        let mut child = Command::new(&program)
+            .arg(root.join(script))
+            .args(args)
+            .current_dir(&root)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("{} (make test installs it)", program.display()))?;
+        let mut input = child.stdin.take().context("stdin")?;
+        input.write_all(stdin.unwrap_or("").as_bytes()).await?;
+        drop(input);
+        let out = child.wait_with_output().await?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            bail!(
+                "{script} {args:?} failed: {}\n{stdout}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let last = stdout.lines().last().unwrap_or("");
+        serde_json::from_str(last).with_context(|| format!("{script} {args:?} printed {stdout}"))
+    }
+}
+
 pub struct MerchantSite {
     pub origin: String,
     pub credentials: Credentials,
@@ -244,6 +364,38 @@ impl Harness {
         Ok(MerchantSite {
             origin,
             credentials,
+        })
+    }
+
+    /// An SSLCOMMERZ merchant's site on another origin, registered with
+    /// Kasse, with a store_id and store_passwd issued for it.
+    pub async fn sslcommerz_shop(&self) -> anyhow::Result<SslcommerzShop> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let origin = format!("http://localhost:{}", listener.local_addr()?.port());
+        let now = kasse_server::clock::Clock::now(&SystemClock);
+        let credentials = kasse_server::merchants::create(
+            self.store.as_ref(),
+            &secret(),
+            "Dhaka Book House",
+            vec![kasse_core::origin::MerchantOrigin::parse(&origin)?],
+            now,
+        )
+        .await?;
+        let store = kasse_server::compat::credentials::issue(
+            self.store.as_ref(),
+            &secret(),
+            &credentials.merchant_id,
+            now,
+        )
+        .await?;
+        let posts = Posts::default();
+        let site = sites::sslcommerz_shop(posts.clone());
+        tokio::spawn(async move { axum::serve(listener, site).await });
+        Ok(SslcommerzShop {
+            origin,
+            credentials,
+            store,
+            posts,
         })
     }
 

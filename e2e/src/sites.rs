@@ -1,8 +1,10 @@
 //! Web sites the browser tests visit besides Kasse: a merchant's shop that
 //! embeds checkout.js, and a foreign site that tries what it should not.
 
+use std::sync::{Arc, Mutex};
+
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -99,5 +101,44 @@ async fn frame(Query(q): Query<FrameQuery>) -> Html<String> {
     let url = q.url.replace('"', "%22");
     Html(format!(
         r#"<!doctype html><title>framer</title><iframe id="stolen" src="{url}" style="width:600px;height:600px"></iframe>"#
+    ))
+}
+
+/// What an SSLCOMMERZ merchant's site was sent: the customer's return POSTs
+/// and the IPNs, each as its path and form body.
+#[derive(Clone, Default)]
+pub struct Posts(pub Arc<Mutex<Vec<(String, String)>>>);
+
+/// An SSLCOMMERZ merchant's site: it records every POST (to `/success`,
+/// `/fail`, `/cancel` and `/ipn`) and shows the customer where they landed.
+pub fn sslcommerz_shop(posts: Posts) -> axum::Router {
+    axum::Router::new()
+        .route("/{step}", post(record))
+        .route("/order/success.php", get(order_paid))
+        .with_state(posts)
+}
+
+/// The simple checkout's return: `?transaction_id=…`.
+async fn order_paid(
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Html<String> {
+    let id: String = query
+        .get("transaction_id")
+        .map(|id| id.chars().filter(char::is_ascii_alphanumeric).collect())
+        .unwrap_or_default();
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Order paid</title></head><body><h1 id="landed">paid</h1><p id="transaction">{id}</p></body></html>"#
+    ))
+}
+
+async fn record(
+    State(posts): State<Posts>,
+    Path(step): Path<String>,
+    body: String,
+) -> Html<String> {
+    posts.0.lock().unwrap().push((format!("/{step}"), body));
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Book shop</title></head><body><h1 id="landed">{}</h1></body></html>"#,
+        step.replace(['<', '>', '&'], "")
     ))
 }

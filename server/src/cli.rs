@@ -250,14 +250,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&issued)?);
             } else {
-                println!("SSLCOMMERZ-compatible credentials for {merchant} ({} mode):", issued.mode);
+                println!(
+                    "SSLCOMMERZ-compatible credentials for {merchant} ({} mode):",
+                    issued.mode
+                );
                 println!("  store_id:      {}", issued.store_id);
-                println!("  store_passwd:  {}  (shown only this once)", issued.store_passwd);
+                println!(
+                    "  store_passwd:  {}  (shown only this once)",
+                    issued.store_passwd
+                );
                 println!("Any earlier pair of this merchant no longer works.");
             }
             Ok(())
         }
-        Command::Merchant(MerchantCommand::ClientBaseUrl { merchant, url: base }) => {
+        Command::Merchant(MerchantCommand::ClientBaseUrl {
+            merchant,
+            url: base,
+        }) => {
             let base = base.trim();
             let parsed = url::Url::parse(base)
                 .map_err(|e| anyhow::anyhow!("--url '{base}' is not a URL: {e}"))?;

@@ -78,7 +78,8 @@ impl Application {
         };
         let background = ctx.clone();
 
-        let mut router = api_router(ctx, crate::compat::surfaces()).nest_service("/static", static_files);
+        let mut router =
+            api_router(ctx, crate::compat::surfaces()).nest_service("/static", static_files);
         let mut demo = None;
         let mut demo_staff = None;
         if config.demo {

@@ -85,7 +85,9 @@ pub async fn check(
     let Some(credential) = ctx.store.compat_credential(store_id).await? else {
         // The same work as a wrong password, so that timing does not tell
         // which store ids exist.
-        let _ = ctx.secret.key_matches(password, &ctx.secret.hash_key(store_id));
+        let _ = ctx
+            .secret
+            .key_matches(password, &ctx.secret.hash_key(store_id));
         return Ok(None);
     };
     if credential.revoked.is_some() || !ctx.secret.key_matches(password, &credential.password_hash)
@@ -106,7 +108,10 @@ mod tests {
     #[test]
     fn digests_of_the_published_example_password() {
         // SSLCOMMERZ.md §6.2.
-        assert_eq!(md5_hex("test_testemi@ssl"), "1b41a39d56805bad5982ddff7a9841b1");
+        assert_eq!(
+            md5_hex("test_testemi@ssl"),
+            "1b41a39d56805bad5982ddff7a9841b1"
+        );
         assert_eq!(
             sha256_hex("test_testemi@ssl"),
             "cd31b1c3dd6145382edcab82f03ae808188b1d69a2f80d63a0e7edc140197f5c"

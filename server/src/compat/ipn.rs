@@ -172,7 +172,11 @@ pub fn fields(
             out.push(("card_category", String::new()));
             out.push(("card_ref_id", payment.card_fingerprint.clone()));
             out.push(("error", String::new()));
-            let (level, title) = if *risky { ("1", "Risky") } else { ("0", "Safe") };
+            let (level, title) = if *risky {
+                ("1", "Risky")
+            } else {
+                ("0", "Safe")
+            };
             out.push(("risk_level", level.to_string()));
             out.push(("risk_title", title.to_string()));
         }
@@ -354,11 +358,9 @@ pub async fn for_event(ctx: &AppState, event: &Event) -> Result<Option<String>, 
     if session.surface != Surface::Sslcommerz {
         return Ok(None);
     }
-    let compat = ctx
-        .store
-        .compat_session(session_id)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("session {session_id} has no SSLCOMMERZ record")))?;
+    let compat = ctx.store.compat_session(session_id).await?.ok_or_else(|| {
+        StoreError::Corrupt(format!("session {session_id} has no SSLCOMMERZ record"))
+    })?;
     let payment = match object["id"].as_str() {
         Some(id) if event.kind != EventType::CheckoutSessionExpired => {
             ctx.store.payment(&event.merchant_id, id).await?

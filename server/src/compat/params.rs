@@ -19,7 +19,11 @@ impl Params {
     #[cfg(test)]
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut params = Self::default();
-        params.fill(pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        params.fill(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         params
     }
 
@@ -34,10 +38,7 @@ impl Params {
 
     /// A field's value, trimmed; `None` when absent or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     /// A field's value as sent, for the fields echoed unchanged.
@@ -70,7 +71,8 @@ impl axum::response::IntoResponse for Unreadable {
     fn into_response(self) -> axum::response::Response {
         // HTTP 200, as SSLCOMMERZ answers everything; the handlers take the
         // rejection themselves and answer in their own shape.
-        axum::Json(serde_json::json!({ "status": "FAILED", "failedreason": self.0 })).into_response()
+        axum::Json(serde_json::json!({ "status": "FAILED", "failedreason": self.0 }))
+            .into_response()
     }
 }
 
@@ -81,7 +83,11 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         let query: Vec<(String, String)> = req
             .uri()
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         let content_type = req
             .headers()

@@ -35,7 +35,8 @@ struct Signed {
 }
 
 /// Submits the form on load. Its hash is in the page's CSP.
-const SUBMIT: &str = "HTMLFormElement.prototype.submit.call(document.getElementById('kasse-return'));";
+const SUBMIT: &str =
+    "HTMLFormElement.prototype.submit.call(document.getElementById('kasse-return'));";
 
 fn gone(message: &str) -> Response {
     (StatusCode::NOT_FOUND, message.to_string()).into_response()
@@ -101,8 +102,8 @@ async fn answer(ctx: &AppState, session_id: &str, signed: Signed) -> Result<Resp
                 return Ok(gone(UNKNOWN));
             };
             let refs = ipn::refs(ctx, &payment).await?;
-            let base = url::Url::parse(&session.success_url)
-                .expect("validated when the session was made");
+            let base =
+                url::Url::parse(&session.success_url).expect("validated when the session was made");
             let to = sign_url(
                 &base,
                 &[
@@ -168,7 +169,9 @@ async fn sslcommerz_return(
         ipn::Outcome::Cancelled | ipn::Outcome::Unattempted => session.cancel_url.clone(),
     };
     let Some(fields) = ipn::notice(ctx, &session, &compat, &told).await? else {
-        return Ok(gone("The shop's payment settings changed; go back to the shop."));
+        return Ok(gone(
+            "The shop's payment settings changed; go back to the shop.",
+        ));
     };
     Ok(form_post(merchant, &target, &fields))
 }
@@ -201,7 +204,10 @@ fn form_post(merchant: &Merchant, action: &str, fields: &[(String, String)]) -> 
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

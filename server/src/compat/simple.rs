@@ -125,8 +125,8 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, S
             .filter(|(_, v)| !v.is_empty())
             .collect());
     }
-    let raw: HashMap<String, Box<RawValue>> = serde_json::from_slice(body)
-        .map_err(|e| format!("The body is not a JSON object: {e}."))?;
+    let raw: HashMap<String, Box<RawValue>> =
+        serde_json::from_slice(body).map_err(|e| format!("The body is not a JSON object: {e}."))?;
     Ok(raw
         .into_iter()
         .filter_map(|(name, value)| {
@@ -191,7 +191,12 @@ async fn start(
 ) -> Result<String, Response> {
     let get = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let required = |name: &str| {
-        get(name).ok_or_else(|| error(StatusCode::UNPROCESSABLE_ENTITY, format!("{name} is required.")))
+        get(name).ok_or_else(|| {
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{name} is required."),
+            )
+        })
     };
     let base_url = required("client_base_url")?;
     let registered = ctx

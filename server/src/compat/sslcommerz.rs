@@ -281,7 +281,9 @@ async fn create(ctx: &AppState, params: &Params) -> Result<Json<Value>, String> 
         cancel_url: required(params, "cancel_url")?.to_string(),
         fail_url: Some(required(params, "fail_url")?.to_string()),
         order_reference: Some(tran_id.to_string()),
-        customer_name: params.get("cus_name").map(|n| n.chars().take(200).collect()),
+        customer_name: params
+            .get("cus_name")
+            .map(|n| n.chars().take(200).collect()),
         customer_email: email.map(str::to_string),
         metadata: Some(metadata),
         capture_method: Some(CaptureMethod::Automatic),
@@ -310,7 +312,10 @@ async fn create(ctx: &AppState, params: &Params) -> Result<Json<Value>, String> 
         .join(&format!("sslcommerz/pay/{}", compat.token))
         .expect("hex is URL-safe")
         .to_string();
-    Ok(init_answer(None, Some((&compat, &session, &merchant, page))))
+    Ok(init_answer(
+        None,
+        Some((&compat, &session, &merchant, page)),
+    ))
 }
 
 /// 32 upper-case hex characters, as SSLCOMMERZ's session keys are.
@@ -367,8 +372,14 @@ fn transaction_fields(
     put("tran_id", tran_id);
     put("val_id", val_id.to_string());
     let (amount, currency) = match (payment, session) {
-        (Some(p), _) => (ipn::decimal(p.amount, p.currency), p.currency.code().to_string()),
-        (None, Some(s)) => (ipn::decimal(s.amount, s.currency), s.currency.code().to_string()),
+        (Some(p), _) => (
+            ipn::decimal(p.amount, p.currency),
+            p.currency.code().to_string(),
+        ),
+        (None, Some(s)) => (
+            ipn::decimal(s.amount, s.currency),
+            s.currency.code().to_string(),
+        ),
         _ => (String::new(), String::new()),
     };
     put("amount", amount.clone());
@@ -382,11 +393,11 @@ fn transaction_fields(
             .map(ipn::date)
             .unwrap_or_default(),
     );
-    put("bank_tran_id", payment.map(|p| p.id.clone()).unwrap_or_default());
     put(
-        "card_type",
-        payment.map(ipn::card_type).unwrap_or_default(),
+        "bank_tran_id",
+        payment.map(|p| p.id.clone()).unwrap_or_default(),
     );
+    put("card_type", payment.map(ipn::card_type).unwrap_or_default());
     put("card_no", payment.map(ipn::masked_card).unwrap_or_default());
     put(
         "card_brand",
@@ -455,7 +466,12 @@ async fn authorised(
     ctx: &AppState,
     params: &Params,
 ) -> Result<Merchant, (&'static str, Option<String>)> {
-    match credentials::check(ctx, params.get_ci("store_id"), params.get_ci("store_passwd")).await
+    match credentials::check(
+        ctx,
+        params.get_ci("store_id"),
+        params.get_ci("store_passwd"),
+    )
+    .await
     {
         Ok(Some((_, merchant))) => Ok(merchant),
         Ok(None) => Err(("FAILED", None)),
@@ -733,17 +749,19 @@ async fn by_tran_id(
             String::new()
         };
         let risky = paid && payments::risky(ctx, payment).await?;
-        let mut fields =
-            transaction_fields(Some(payment), session.as_ref(), compat.as_ref(), &val_id, risky);
+        let mut fields = transaction_fields(
+            Some(payment),
+            session.as_ref(),
+            compat.as_ref(),
+            &val_id,
+            risky,
+        );
         fields.insert("status".into(), status.into());
         fields.insert(
             "sessionkey".into(),
             compat.map(|c| c.token).unwrap_or_default().into(),
         );
-        fields.insert(
-            "bank_gw".into(),
-            ipn::gateway(payment.card_brand).into(),
-        );
+        fields.insert("bank_gw".into(), ipn::gateway(payment.card_brand).into());
         fields.insert(
             "error".into(),
             payment
@@ -787,16 +805,18 @@ async fn refund(
     };
     let tran_id = payment.order_reference.clone().unwrap_or_default();
     let Some(text) = params.get("refund_amount") else {
-        return Ok(refund_failed(payment_id, &tran_id, "refund_amount is required.".into()));
+        return Ok(refund_failed(
+            payment_id,
+            &tran_id,
+            "refund_amount is required.".into(),
+        ));
     };
     let amount = match exact_amount("refund_amount", text, payment.currency) {
         Ok(amount) => amount,
         Err(reason) => return Ok(refund_failed(payment_id, &tran_id, reason)),
     };
     let remarks = params.get("refund_remarks").map(str::to_string);
-    let key = params
-        .get("refund_trans_id")
-        .filter(|k| *k != "undefined");
+    let key = params.get("refund_trans_id").filter(|k| *k != "undefined");
     let fresh = crate::ids::new_id("re");
     let refund_id = match key {
         Some(key) => {
@@ -814,8 +834,15 @@ async fn refund(
         }
         None => fresh,
     };
-    match payments::refund_as(ctx, &merchant.id, payment_id, Some(amount), remarks, &refund_id)
-        .await
+    match payments::refund_as(
+        ctx,
+        &merchant.id,
+        payment_id,
+        Some(amount),
+        remarks,
+        &refund_id,
+    )
+    .await
     {
         Ok(made) => Ok(refund_done(&made, &tran_id)),
         Err(DomainError::Store(e)) => Err(DomainError::Store(e)),

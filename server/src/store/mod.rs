@@ -277,8 +277,7 @@ pub trait CompatStore {
     /// The payment's names, made from `fresh` the first time they are asked for.
     async fn payment_refs(&self, fresh: &PaymentRefs) -> StoreResult<PaymentRefs>;
     async fn payment_refs_by_val_id(&self, val_id: &str) -> StoreResult<Option<PaymentRefs>>;
-    async fn payment_refs_by_short_ref(&self, short_ref: &str)
-    -> StoreResult<Option<PaymentRefs>>;
+    async fn payment_refs_by_short_ref(&self, short_ref: &str) -> StoreResult<Option<PaymentRefs>>;
     /// The merchant's payments made for `order_reference`, newest first.
     async fn payments_for_reference(
         &self,

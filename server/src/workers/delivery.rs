@@ -90,7 +90,11 @@ pub async fn run(ctx: AppState) {
 /// What a delivery sends: a Standard Webhook, or an SSLCOMMERZ IPN when the
 /// event is about a session that surface made and goes to its IPN URL.
 enum Body {
-    Webhook { body: Vec<u8>, signature: String, timestamp: i64 },
+    Webhook {
+        body: Vec<u8>,
+        signature: String,
+        timestamp: i64,
+    },
     Ipn(String),
 }
 

@@ -131,6 +131,24 @@ async fn the_database_holds_no_card_data_and_no_secret_in_any_form() {
     sent.secrets.push(app.merchant.signing_secret.clone());
     sent.secrets
         .extend(app.merchant.webhook_secret.clone().into_iter());
+    // SSLCOMMERZ store credentials: the password, and the digests that sign IPNs.
+    let store = kasse_server::compat::credentials::issue(
+        app.store.as_ref(),
+        &crate::helpers::test_secret(),
+        &app.merchant.merchant_id,
+        crate::helpers::START,
+    )
+    .await
+    .unwrap();
+    sent.secrets.push(store.store_passwd.clone());
+    sent.secrets
+        .push(kasse_server::compat::credentials::md5_hex(
+            &store.store_passwd,
+        ));
+    sent.secrets
+        .push(kasse_server::compat::credentials::sha256_hex(
+            &store.store_passwd,
+        ));
 
     let stored = app.stored_text().await;
     let mut needles: Vec<(String, Vec<u8>)> = Vec::new();

@@ -177,7 +177,10 @@ async fn follow_return(url: &str) -> (String, HashMap<String, String>) {
         .and_then(|rest| rest.split('"').next())
         .unwrap()
         .replace("&amp;", "&");
-    let origin = url::Url::parse(&action).unwrap().origin().ascii_serialization();
+    let origin = url::Url::parse(&action)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
     assert!(
         csp.contains(&format!("form-action {origin}")),
         "the form may go to the merchant: {csp}"
@@ -194,8 +197,20 @@ async fn follow_return(url: &str) -> (String, HashMap<String, String>) {
         .split("<input type=\"hidden\" ")
         .skip(1)
         .map(|input| {
-            let name = input.split("name=\"").nth(1).unwrap().split('"').next().unwrap();
-            let value = input.split("value=\"").nth(1).unwrap().split('"').next().unwrap();
+            let name = input
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let value = input
+                .split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
             (unescape(name), unescape(value))
         })
         .collect();
@@ -223,10 +238,20 @@ async fn an_sslcommerz_integration_pays_validates_queries_and_refunds() {
     assert_eq!(answer["failedreason"], "");
     let key = answer["sessionkey"].as_str().unwrap();
     assert_eq!(key.len(), 32);
-    assert!(key.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+    assert!(
+        key.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+    );
     for field in [
-        "storeLogo", "storeBanner", "store_name", "redirectGatewayURL", "directPaymentURLBank",
-        "directPaymentURLCard", "directPaymentURL", "redirectGatewayURLFailed", "is_direct_pay_enable",
+        "storeLogo",
+        "storeBanner",
+        "store_name",
+        "redirectGatewayURL",
+        "directPaymentURLBank",
+        "directPaymentURLCard",
+        "directPaymentURL",
+        "redirectGatewayURLFailed",
+        "is_direct_pay_enable",
     ] {
         assert!(answer[field].is_string(), "{field} present: {answer}");
     }
@@ -245,10 +270,7 @@ async fn an_sslcommerz_integration_pays_validates_queries_and_refunds() {
     assert!(back.contains("/compat/return/"), "{back}");
 
     // The IPN: a form POST, signed as SSLCOMMERZ signs it.
-    let ipns = shop
-        .receiver
-        .wait_for(PATIENCE, |r| !r.is_empty())
-        .await;
+    let ipns = shop.receiver.wait_for(PATIENCE, |r| !r.is_empty()).await;
     assert_eq!(
         ipns[0].headers["content-type"],
         "application/x-www-form-urlencoded"
@@ -275,11 +297,18 @@ async fn an_sslcommerz_integration_pays_validates_queries_and_refunds() {
         .filter(|k| !k.starts_with("verify_"))
         .collect();
     sent.sort();
-    assert_eq!(ipn["verify_key"], sent.join(","), "verify_key names every field sent");
+    assert_eq!(
+        ipn["verify_key"],
+        sent.join(","),
+        "verify_key names every field sent"
+    );
     assert!(sslcommerz_signature_holds(&ipn, &shop.store.store_passwd));
     let mut tampered = ipn.clone();
     tampered.insert("amount".into(), "1.00".into());
-    assert!(!sslcommerz_signature_holds(&tampered, &shop.store.store_passwd));
+    assert!(!sslcommerz_signature_holds(
+        &tampered,
+        &shop.store.store_passwd
+    ));
     assert!(!sslcommerz_signature_holds(&ipn, "another password"));
 
     // The customer's return: a form POST to success_url, its query kept,
@@ -379,15 +408,37 @@ async fn an_sslcommerz_integration_pays_validates_queries_and_refunds() {
     assert_eq!(first["trans_id"], "ORDER-1001");
     let refund_id = first["refund_ref_id"].as_str().unwrap().to_string();
     let repeat = call(&app, trans, &refund("5.50", Some("R-1"))).await;
-    assert_eq!(repeat["refund_ref_id"], refund_id.as_str(), "the same refund");
-    let payment = app.ctx.store.payment(&shop.merchant.merchant_id, payment_id).await.unwrap().unwrap();
+    assert_eq!(
+        repeat["refund_ref_id"],
+        refund_id.as_str(),
+        "the same refund"
+    );
+    let payment = app
+        .ctx
+        .store
+        .payment(&shop.merchant.merchant_id, payment_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(payment.amount_refunded, 550, "refunded once");
     let three = call(&app, trans, &refund("1.234", None)).await;
     assert_eq!(three["status"], "failed");
-    assert!(three["errorReason"].as_str().unwrap().contains("refund_amount"), "{three}");
+    assert!(
+        three["errorReason"]
+            .as_str()
+            .unwrap()
+            .contains("refund_amount"),
+        "{three}"
+    );
     let too_much = call(&app, trans, &refund("100.00", None)).await;
     assert_eq!(too_much["status"], "failed");
-    assert!(too_much["errorReason"].as_str().unwrap().contains("left to refund"), "{too_much}");
+    assert!(
+        too_much["errorReason"]
+            .as_str()
+            .unwrap()
+            .contains("left to refund"),
+        "{too_much}"
+    );
     let mut status = vec![("refund_ref_id", refund_id.as_str())];
     status.extend(creds);
     let status = call(&app, trans, &status).await;
@@ -398,7 +449,13 @@ async fn an_sslcommerz_integration_pays_validates_queries_and_refunds() {
     // A paid tran_id is done.
     let again = init(&app, &init_fields(&shop, "ORDER-1001", "100.26")).await;
     assert_eq!(again["status"], "FAILED");
-    assert!(again["failedreason"].as_str().unwrap().contains("ORDER-1001"), "{again}");
+    assert!(
+        again["failedreason"]
+            .as_str()
+            .unwrap()
+            .contains("ORDER-1001"),
+        "{again}"
+    );
     assert_eq!(again["GatewayPageURL"], "", "every field present");
 }
 
@@ -419,20 +476,29 @@ async fn a_declined_card_fails_to_fail_url_and_a_cancel_goes_to_cancel_url() {
     assert_eq!(returned["error"], "Do not honor");
     assert_eq!(returned["amount"], "10.00");
     assert!(!returned.contains_key("val_id"), "no val_id for a failure");
-    assert!(sslcommerz_signature_holds(&returned, &shop.store.store_passwd));
+    assert!(sslcommerz_signature_holds(
+        &returned,
+        &shop.store.store_passwd
+    ));
     let ipns = shop.receiver.wait_for(PATIENCE, |r| !r.is_empty()).await;
     assert_eq!(form(&ipns[0].body), returned);
 
     // A failed tran_id may be tried again; this time the customer cancels.
     let answer = init(&app, &init_fields(&shop, "ORDER-2", "10")).await;
-    assert_eq!(answer["status"], "SUCCESS", "a retry after a failure: {answer}");
+    assert_eq!(
+        answer["status"], "SUCCESS",
+        "a retry after a failure: {answer}"
+    );
     let session = open_page(answer["GatewayPageURL"].as_str().unwrap()).await;
     let page: kasse_core::api::PaySession = app.pay_get(&session).await.json().await.unwrap();
     let (action, returned) = follow_return(&page.cancel_url).await;
     assert_eq!(action, shop.receiver.url("/cancel"));
     assert_eq!(returned["status"], "CANCELLED");
     assert_eq!(returned["error"], "Cancelled by User");
-    assert!(sslcommerz_signature_holds(&returned, &shop.store.store_passwd));
+    assert!(sslcommerz_signature_holds(
+        &returned,
+        &shop.store.store_passwd
+    ));
     let ipns = shop.receiver.wait_for(PATIENCE, |r| r.len() >= 2).await;
     assert_eq!(form(&ipns[1].body)["status"], "CANCELLED");
     let mut query = vec![("sessionkey", answer["sessionkey"].as_str().unwrap())];
@@ -440,28 +506,46 @@ async fn a_declined_card_fails_to_fail_url_and_a_cancel_goes_to_cancel_url() {
         ("store_id", shop.store.store_id.as_str()),
         ("store_passwd", shop.store.store_passwd.as_str()),
     ]);
-    let state = call(&app, "/validator/api/merchantTransIDvalidationAPI.php", &query).await;
+    let state = call(
+        &app,
+        "/validator/api/merchantTransIDvalidationAPI.php",
+        &query,
+    )
+    .await;
     assert_eq!(state["status"], "CANCELLED", "{state}");
 
     // A session nobody tried ends UNATTEMPTED when it expires.
     let answer = init(&app, &init_fields(&shop, "ORDER-3", "10")).await;
     assert_eq!(answer["status"], "SUCCESS");
     app.clock.advance(25 * 3600);
-    kasse_server::workers::sweeper::sweep(&app.ctx).await.unwrap();
+    kasse_server::workers::sweeper::sweep(&app.ctx)
+        .await
+        .unwrap();
     // The declined session, left open, ends too: the customer left after
     // the decline, which is FAILED again (the same notice, resent).
     let status_of = |d: &crate::receiver::Delivery| form(&d.body)["status"].clone();
     let ipns = shop
         .receiver
-        .wait_for(PATIENCE, |r| r.iter().any(|d| status_of(d) == "UNATTEMPTED"))
+        .wait_for(PATIENCE, |r| {
+            r.iter().any(|d| status_of(d) == "UNATTEMPTED")
+        })
         .await;
     let failed: Vec<_> = ipns.iter().filter(|d| status_of(d) == "FAILED").collect();
     assert_eq!(failed.len(), 2);
     assert_eq!(failed[0].body, failed[1].body, "the same bytes");
-    let unattempted = form(&ipns.iter().find(|d| status_of(d) == "UNATTEMPTED").unwrap().body);
+    let unattempted = form(
+        &ipns
+            .iter()
+            .find(|d| status_of(d) == "UNATTEMPTED")
+            .unwrap()
+            .body,
+    );
     assert_eq!(unattempted["tran_id"], "ORDER-3");
     assert_eq!(unattempted["bank_tran_id"], "");
-    assert!(sslcommerz_signature_holds(&unattempted, &shop.store.store_passwd));
+    assert!(sslcommerz_signature_holds(
+        &unattempted,
+        &shop.store.store_passwd
+    ));
 }
 
 #[tokio::test]
@@ -476,14 +560,26 @@ async fn bad_sslcommerz_input_gets_its_reason_and_creates_nothing() {
         fields
     };
     let cases = [
-        (with("store_passwd", "wrong"), "Store Credential Error Or Store is De-active"),
-        (with("store_id", "nosuchstore"), "Store Credential Error Or Store is De-active"),
+        (
+            with("store_passwd", "wrong"),
+            "Store Credential Error Or Store is De-active",
+        ),
+        (
+            with("store_id", "nosuchstore"),
+            "Store Credential Error Or Store is De-active",
+        ),
         (with("total_amount", "10.123"), "total_amount"),
         (with("total_amount", "0"), "total_amount"),
         (with("currency", "XXX"), "currency"),
         (with("tran_id", ""), "tran_id is required"),
-        (with("success_url", "https://elsewhere.example/ok"), "success_url"),
-        (with("ipn_url", "https://elsewhere.example/ipn"), "notification_url"),
+        (
+            with("success_url", "https://elsewhere.example/ok"),
+            "success_url",
+        ),
+        (
+            with("ipn_url", "https://elsewhere.example/ipn"),
+            "notification_url",
+        ),
     ];
     for (fields, reason) in cases {
         let answer = init(&app, &fields).await;
@@ -555,8 +651,15 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
     assert_eq!(query["lang"], "en", "the merchant's query kept");
     let transaction_id = &query["transaction_id"];
     assert_eq!(transaction_id.len(), 10);
-    assert!(transaction_id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
-    assert!(verify_url(&to, &merchant.signing_secret).is_ok(), "Kasse's signature checks");
+    assert!(
+        transaction_id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    );
+    assert!(
+        verify_url(&to, &merchant.signing_secret).is_ok(),
+        "Kasse's signature checks"
+    );
 
     // The merchant's server confirms it, on this surface and on Kasse's own API.
     let lookup: Value = app
@@ -572,7 +675,10 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
     assert_eq!(lookup["status"], "success");
     assert_eq!(lookup["payment_status"], "succeeded");
     assert_eq!(lookup["amount"], "150.50");
-    assert_eq!(lookup["meta_data"], r#"{"order_id": "ORDER-77"}"#, "kept verbatim");
+    assert_eq!(
+        lookup["meta_data"], r#"{"order_id": "ORDER-77"}"#,
+        "kept verbatim"
+    );
     let validation: Value = app
         .http
         .get(app.url(&format!("/v1/payments/{transaction_id}/validate")))
@@ -604,9 +710,12 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
 
     // Errors in the shape's own words.
     let sessions_before = app.count("SELECT count(*) FROM checkout_sessions").await;
-    let mismatch = checkout(body.replace(base, "https://evil.example/api"), &merchant.secret_key)
-        .await
-        .unwrap();
+    let mismatch = checkout(
+        body.replace(base, "https://evil.example/api"),
+        &merchant.secret_key,
+    )
+    .await
+    .unwrap();
     assert_eq!(mismatch.status(), 403);
     let mismatch: Value = mismatch.json().await.unwrap();
     assert_eq!(mismatch["status"], "error");
@@ -623,7 +732,10 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
         .unwrap();
     assert_eq!(three.status(), 422);
     let three: Value = three.json().await.unwrap();
-    assert!(three["message"].as_str().unwrap().starts_with("amount"), "{three}");
+    assert!(
+        three["message"].as_str().unwrap().starts_with("amount"),
+        "{three}"
+    );
     let off = checkout(
         body.replace(&success, "https://elsewhere.example/ok"),
         &merchant.secret_key,
@@ -632,7 +744,10 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
     .unwrap();
     assert_eq!(off.status(), 422);
     let off: Value = off.json().await.unwrap();
-    assert!(off["message"].as_str().unwrap().contains("success_url"), "{off}");
+    assert!(
+        off["message"].as_str().unwrap().contains("success_url"),
+        "{off}"
+    );
     assert_eq!(
         app.count("SELECT count(*) FROM checkout_sessions").await,
         sessions_before,

@@ -158,7 +158,10 @@ async fn every_sandbox_card_gives_its_answer() {
         };
         assert_eq!(decline_code, told, "{number}");
         assert_eq!(message, told.customer_message());
-        assert_eq!(redirect_url, None, "Kasse's own sessions keep the customer on the page");
+        assert_eq!(
+            redirect_url, None,
+            "Kasse's own sessions keep the customer on the page"
+        );
         let page: PaySession = app.pay_get(&session).await.json().await.unwrap();
         assert_eq!(page.last_error.unwrap().decline_code, told, "{number}");
         let payment = app

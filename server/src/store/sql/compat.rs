@@ -54,7 +54,10 @@ impl CompatStore for SqlStore {
         .bind(&c.mode)
         .bind(&c.password_hash)
         .bind(self.sealer.seal_str(COMPAT_PASSWORD_MD5, &c.password_md5))
-        .bind(self.sealer.seal_str(COMPAT_PASSWORD_SHA256, &c.password_sha256))
+        .bind(
+            self.sealer
+                .seal_str(COMPAT_PASSWORD_SHA256, &c.password_sha256),
+        )
         .bind(c.created)
         .bind(c.revoked)
         .execute(&self.writer)
@@ -182,10 +185,7 @@ impl CompatStore for SqlStore {
         .await
     }
 
-    async fn payment_refs_by_short_ref(
-        &self,
-        short_ref: &str,
-    ) -> StoreResult<Option<PaymentRefs>> {
+    async fn payment_refs_by_short_ref(&self, short_ref: &str) -> StoreResult<Option<PaymentRefs>> {
         self.find_one(
             "SELECT * FROM compat_payment_refs WHERE short_ref = $1",
             short_ref,

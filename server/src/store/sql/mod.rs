@@ -39,9 +39,7 @@ use super::{
     WebhookEndpoint,
 };
 // The aggregates' traits, which the files below implement.
-use super::{
-    CompatCredential, CompatSession, CompatStore, PaymentRefs, Surface,
-};
+use super::{CompatCredential, CompatSession, CompatStore, PaymentRefs, Surface};
 use super::{
     IdempotencyStore, LimitStore, MerchantStore, OutboxStore, PaymentStore, SessionStore,
     StaffStore,
