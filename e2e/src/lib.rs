@@ -389,7 +389,13 @@ impl Harness {
         )
         .await?;
         let posts = Posts::default();
-        let site = sites::sslcommerz_shop(posts.clone());
+        let site = sites::sslcommerz_shop(sites::ShopState {
+            posts: posts.clone(),
+            kasse: self.base.as_str().trim_end_matches('/').to_string(),
+            origin: origin.clone(),
+            store_id: store.store_id.clone(),
+            store_passwd: store.store_passwd.clone(),
+        });
         tokio::spawn(async move { axum::serve(listener, site).await });
         Ok(SslcommerzShop {
             origin,

@@ -109,13 +109,86 @@ async fn frame(Query(q): Query<FrameQuery>) -> Html<String> {
 #[derive(Clone, Default)]
 pub struct Posts(pub Arc<Mutex<Vec<(String, String)>>>);
 
+#[derive(Clone)]
+pub struct ShopState {
+    pub posts: Posts,
+    pub kasse: String,
+    pub origin: String,
+    pub store_id: String,
+    pub store_passwd: String,
+}
+
 /// An SSLCOMMERZ merchant's site: it records every POST (to `/success`,
-/// `/fail`, `/cancel` and `/ipn`) and shows the customer where they landed.
-pub fn sslcommerz_shop(posts: Posts) -> axum::Router {
+/// `/fail`, `/cancel` and `/ipn`) and shows the customer where they landed;
+/// its home page pays with Easy Checkout.
+pub fn sslcommerz_shop(state: ShopState) -> axum::Router {
     axum::Router::new()
+        .route("/", get(easy_checkout))
+        .route("/pay-via-ajax", post(pay_via_ajax))
         .route("/{step}", post(record))
         .route("/order/success.php", get(order_paid))
-        .with_state(posts)
+        .with_state(state)
+}
+
+/// The official examples' Easy Checkout page: SSLCOMMERZ's button, its
+/// `postdata` set as a DOM property, and the loader from Kasse.
+async fn easy_checkout(State(state): State<ShopState>) -> Html<String> {
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Book shop</title></head><body>
+<button id="sslczPayBtn" token="if you have any token validation" postdata="" order="EASY-1" endpoint="/pay-via-ajax">Pay Now</button>
+<script>
+document.getElementById("sslczPayBtn").postdata = {{ cus_name: "Rahim", cus_phone: "01711111111", amount: "80.00" }};
+(function (window, document) {{
+  var loader = function () {{
+    var script = document.createElement("script"), tag = document.getElementsByTagName("script")[0];
+    script.src = "{kasse}/embed.min.js?" + Math.random().toString(36).substring(7);
+    tag.parentNode.insertBefore(script, tag);
+  }};
+  window.addEventListener ? window.addEventListener("load", loader, false) : window.attachEvent("onload", loader);
+}})(window, document);
+</script></body></html>"#,
+        kasse = state.kasse
+    ))
+}
+
+/// The merchant's endpoint, as in the PHP example: it reads `cart_json`,
+/// calls SSLCOMMERZ's session API (here Kasse's) and relays the page URL.
+async fn pay_via_ajax(
+    State(state): State<ShopState>,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    let cart: Value = serde_json::from_str(form.get("cart_json").map_or("{}", String::as_str))
+        .unwrap_or(Value::Null);
+    let amount = cart["amount"].as_str().unwrap_or("0").to_string();
+    let order = form.get("order").cloned().unwrap_or_default();
+    let shop = |path: &str| format!("{}{path}", state.origin);
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/gwprocess/v4/api.php", state.kasse))
+        .form(&[
+            ("store_id", state.store_id.as_str()),
+            ("store_passwd", state.store_passwd.as_str()),
+            ("total_amount", amount.as_str()),
+            ("currency", "BDT"),
+            ("tran_id", order.as_str()),
+            ("success_url", &shop("/success")),
+            ("fail_url", &shop("/fail")),
+            ("cancel_url", &shop("/cancel")),
+            ("ipn_url", &shop("/ipn")),
+            ("cus_name", cart["cus_name"].as_str().unwrap_or("")),
+        ])
+        .send()
+        .await
+        .expect("kasse answers")
+        .json()
+        .await
+        .expect("JSON");
+    if answer["status"] == "SUCCESS" {
+        Json(
+            json!({"status": "success", "data": answer["GatewayPageURL"], "logo": answer["storeLogo"]}),
+        )
+    } else {
+        Json(json!({"status": "fail", "data": null, "message": answer["failedreason"]}))
+    }
 }
 
 /// The simple checkout's return: `?transaction_id=…`.
@@ -132,11 +205,16 @@ async fn order_paid(
 }
 
 async fn record(
-    State(posts): State<Posts>,
+    State(state): State<ShopState>,
     Path(step): Path<String>,
     body: String,
 ) -> Html<String> {
-    posts.0.lock().unwrap().push((format!("/{step}"), body));
+    state
+        .posts
+        .0
+        .lock()
+        .unwrap()
+        .push((format!("/{step}"), body));
     Html(format!(
         r#"<!doctype html><html><head><meta charset="utf-8"><title>Book shop</title></head><body><h1 id="landed">{}</h1></body></html>"#,
         step.replace(['<', '>', '&'], "")

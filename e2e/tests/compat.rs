@@ -269,3 +269,55 @@ async fn a_simple_checkout_script_takes_a_payment_and_reads_its_transaction_id()
     );
     h.close().await
 }
+
+/// The shop's Easy Checkout button, and `card` in Kasse's popup.
+async fn pay_in_popup(h: &Harness, shop: &SslcommerzShop, card: &str) -> anyhow::Result<()> {
+    h.browser.goto(&format!("{}/", shop.origin)).await?;
+    // The loader arrives after the page's load event, as SSLCOMMERZ's does.
+    h.find("#sslczPayBtn").await?;
+    let deadline = std::time::Instant::now() + kasse_e2e::PATIENCE;
+    while h.js("return typeof window.Kasse").await? != "object" {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "embed.min.js never loaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    h.find("#sslczPayBtn").await?.click().await?;
+    let frame = h.find("[data-kasse-overlay] iframe").await?;
+    frame.enter_frame().await?;
+    h.type_card(card).await?;
+    h.find("#pay-button").await?.click().await?;
+    h.browser.enter_frame(None).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn easy_checkout_pays_in_kasses_popup_and_posts_the_return_in_the_shops_window()
+-> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    let shop = h.sslcommerz_shop().await?;
+    // Declined: the shop's whole window goes on to fail_url.
+    pay_in_popup(&h, &shop, "4000000000000002").await?;
+    h.wait_for_path(|p| p == "/fail").await?;
+    assert_eq!(field(&shop.nth_post("/fail", 0).await?, "status"), "FAILED");
+    // The same order again, paid.
+    pay_in_popup(&h, &shop, "4242424242424242").await?;
+    let landed = h.wait_for_path(|p| p == "/success").await?;
+    assert_eq!(landed.origin().ascii_serialization(), shop.origin);
+    let returned = shop.nth_post("/success", 0).await?;
+    assert_eq!(field(&returned, "status"), "VALID");
+    assert_eq!(field(&returned, "tran_id"), "EASY-1");
+    assert_eq!(
+        field(&returned, "amount"),
+        "80.00",
+        "postdata's amount, from cart_json"
+    );
+    assert_eq!(
+        Sdk::Python
+            .call(&h.base, &shop, &["hash_validate_ipn"], Some(&returned))
+            .await?,
+        Value::Bool(true)
+    );
+    h.close().await
+}

@@ -1,7 +1,9 @@
 /*! Kasse checkout.js: opens Kasse's payment page in a popup over your page.
  *  <script src="https://KASSE/checkout.js"></script>
  *  <button data-kasse-checkout data-session-endpoint="/create-checkout" data-order="42">Pay</button>
- *  or Kasse.open({ session: url | async () => url, onSuccess, onCancel, onClose, onError }) */
+ *  or Kasse.open({ session: url | async () => url, onSuccess, onCancel, onClose, onError })
+ *  onCancel(sessionId, returnUrl); onFailure(returnUrl) when a session's API sends a declined
+ *  customer back to the shop (SSLCOMMERZ's fail_url); without it the page goes there. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -48,9 +50,9 @@
     body.appendChild(overlay);
     close.focus();
 
-    function call(name, data) {
+    function call(name, data, more) {
       if (typeof options[name] === "function") {
-        try { options[name](data); } catch (e) { setTimeout(function () { throw e; }); }
+        try { options[name](data, more); } catch (e) { setTimeout(function () { throw e; }); }
       }
     }
 
@@ -105,7 +107,12 @@
           break;
         case "cancel":
           teardown();
-          call("onCancel", m.session_id);
+          call("onCancel", m.session_id, m.redirect_url);
+          break;
+        case "failed":
+          teardown();
+          if (typeof options.onFailure === "function") call("onFailure", m.redirect_url);
+          else window.top.location.assign(m.redirect_url);
           break;
         case "close":
           requestClose();
@@ -141,7 +148,8 @@
       .then(function (url) {
         if (closed) return;
         var u = new URL(url, KASSE);
-        if (u.origin !== KASSE || !/^\/pay\//.test(u.pathname)) throw new Error("not a Kasse checkout URL: " + url);
+        // A session's page, or an SSLCOMMERZ GatewayPageURL, which leads to one.
+        if (u.origin !== KASSE || !/^\/(pay|sslcommerz\/pay)\//.test(u.pathname)) throw new Error("not a Kasse checkout URL: " + url);
         u.searchParams.set("embed", "1");
         u.searchParams.set("origin", location.origin);
         frame.src = u.href;

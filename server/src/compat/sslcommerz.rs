@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use std::sync::LazyLock;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kasse_core::api::{CaptureMethod, CreateCheckoutSession, ValidationStatus};
@@ -42,7 +45,34 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The page a `GatewayPageURL` names: GET (the SDKs redirect) and POST
 /// (WooCommerce's hosted mode submits an empty form to it).
 pub fn pages() -> Router<AppState> {
-    Router::new().route("/sslcommerz/pay/{sessionkey}", get(page).post(page))
+    Router::new()
+        .route("/sslcommerz/pay/{sessionkey}", get(page).post(page))
+        .route("/embed.min.js", get(embed_js))
+}
+
+/// Easy Checkout's loader: checkout.js's popup, then the adapter that binds
+/// SSLCOMMERZ's `#sslczPayBtn` to it (SSLCOMMERZ.md §9).
+pub static EMBED_JS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}\n{}",
+        crate::http::CHECKOUT_JS,
+        include_str!("../../assets/embed.js")
+    )
+});
+
+async fn embed_js() -> Response {
+    let mut response = EMBED_JS.as_str().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    // Merchants add a random query to bust caches; a short cache is enough.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
 }
 
 /// Asked of one request's answer when something fails before a domain call.
@@ -324,9 +354,19 @@ fn session_key() -> String {
     hex::encode_upper(bytes)
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct Embedded {
+    embed: Option<String>,
+    origin: Option<String>,
+}
+
 /// `GatewayPageURL`: on to the session's hosted page, client secret in the
-/// fragment.
-async fn page(State(ctx): State<AppState>, Path(key): Path<String>) -> Response {
+/// fragment, keeping the popup's `embed` and `origin` (Easy Checkout).
+async fn page(
+    State(ctx): State<AppState>,
+    Path(key): Path<String>,
+    Query(embedded): Query<Embedded>,
+) -> Response {
     let found = match ctx.store.compat_session_by_token(&key).await {
         Ok(Some(compat)) => ctx
             .store
@@ -336,14 +376,21 @@ async fn page(State(ctx): State<AppState>, Path(key): Path<String>) -> Response 
             .flatten(),
         _ => None,
     };
-    match found {
-        Some(session) => Redirect::to(&views::hosted_page_url(&ctx, &session)).into_response(),
-        None => (
+    let Some(session) = found else {
+        return (
             axum::http::StatusCode::NOT_FOUND,
             "No such payment session. Ask the shop for a new payment link.",
         )
-            .into_response(),
+            .into_response();
+    };
+    let mut to = url::Url::parse(&views::hosted_page_url(&ctx, &session)).expect("a URL");
+    if let (Some(embed), Some(origin)) = (embedded.embed, embedded.origin) {
+        // The page itself checks the origin against the merchant's.
+        to.query_pairs_mut()
+            .append_pair("embed", &embed)
+            .append_pair("origin", &origin);
     }
+    Redirect::to(to.as_str()).into_response()
 }
 
 // ---- Validation and the transaction API -----------------------------------
