@@ -197,3 +197,157 @@ fn user_create_reads_the_password_from_stdin_and_keeps_only_its_hash() {
         assert!(stderr.contains(complaint), "{stderr}");
     }
 }
+
+/// `kasse merchant create --json` in `dir`; the new merchant's id.
+fn new_merchant(dir: &std::path::Path) -> String {
+    let out = kasse(
+        dir,
+        &[
+            "merchant",
+            "create",
+            "--name",
+            "Books",
+            "--origin",
+            "https://books.example",
+            "--json",
+        ],
+    );
+    assert!(out.status.success());
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    created["merchant_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn compat_credentials_are_issued_once_replace_the_last_pair_and_are_kept_only_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let merchant = new_merchant(dir.path());
+    let issue = || {
+        let out = kasse(
+            dir.path(),
+            &[
+                "merchant",
+                "compat-credentials",
+                "--merchant",
+                &merchant,
+                "--json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = issue();
+    let store_id = first["store_id"].as_str().unwrap();
+    let password = first["store_passwd"].as_str().unwrap();
+    assert!(store_id.len() <= 30, "SSLCOMMERZ's limit: {store_id}");
+    assert_eq!(password.len(), 24);
+    assert_eq!(first["mode"], "test");
+    let second = issue();
+    assert_ne!(second["store_id"], first["store_id"]);
+
+    let db = std::fs::read(dir.path().join("data/kasse.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("data/kasse.db-wal")).unwrap_or_default();
+    let stored = String::from_utf8_lossy(&[db, wal].concat()).into_owned();
+    assert!(stored.contains(store_id), "the store id is public");
+    assert!(
+        !stored.contains(password),
+        "the password is kept only hashed"
+    );
+
+    let unknown = kasse(
+        dir.path(),
+        &["merchant", "compat-credentials", "--merchant", "mer_nobody"],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("No merchant mer_nobody"));
+
+    let base = kasse(
+        dir.path(),
+        &[
+            "merchant",
+            "client-base-url",
+            "--merchant",
+            &merchant,
+            "--url",
+            "https://books.example/api",
+        ],
+    );
+    assert!(
+        base.status.success(),
+        "{}",
+        String::from_utf8_lossy(&base.stderr)
+    );
+    let bad = kasse(
+        dir.path(),
+        &[
+            "merchant",
+            "client-base-url",
+            "--merchant",
+            &merchant,
+            "--url",
+            "books.example",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a URL"));
+}
+
+#[tokio::test]
+async fn a_store_password_in_a_query_string_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let merchant = new_merchant(dir.path());
+    let out = kasse(
+        dir.path(),
+        &[
+            "merchant",
+            "compat-credentials",
+            "--merchant",
+            &merchant,
+            "--json",
+        ],
+    );
+    let issued: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let password = issued["store_passwd"].as_str().unwrap();
+    let log = dir.path().join("kasse.log");
+    let database = dir.path().join("data/kasse.db").display().to_string();
+    let kasse = kasse_testkit::process::Kasse::serve(kasse_testkit::process::Serve {
+        binary: std::path::Path::new(env!("CARGO_BIN_EXE_kasse")),
+        database: &database,
+        secret: None,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        log: &log,
+        args: &[],
+        // Everything Kasse would log, at its most talkative.
+        env: &[("RUST_LOG", "debug")],
+    })
+    .await
+    .unwrap();
+    let answer: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/validator/api/validationserverAPI.php",
+            kasse.base
+        ))
+        .query(&[
+            ("val_id", "123"),
+            ("store_id", issued["store_id"].as_str().unwrap()),
+            ("store_passwd", password),
+            ("format", "json"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "INVALID_TRANSACTION");
+    kasse.terminate();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("/validator/api/validationserverAPI.php"),
+        "the request was logged: {logged}"
+    );
+    assert!(!logged.contains(password), "{logged}");
+}
