@@ -591,3 +591,15 @@ pub struct AttemptInfo {
     pub latency_ms: i64,
     pub error: Option<String>,
 }
+
+/// `POST /v1/merchant/sslcommerz_credentials`: a new `store_id` and
+/// `store_passwd` for the SSLCOMMERZ-compatible API, the password shown
+/// only this once; the merchant's earlier pair stops working.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SslcommerzCredentials {
+    pub store_id: String,
+    pub store_passwd: String,
+    /// `test`: Kasse's sandbox.
+    pub mode: String,
+}

@@ -396,6 +396,19 @@ fn execute(term: Term, command: Command) {
             }
             Ok(())
         }),
+        Command::SslcommerzCredentials => {
+            let csrf = term.csrf();
+            term.run(async move {
+                let issued = calls::sslcommerz_credentials(&csrf).await?;
+                term.say("ok", format!("store_id      {}", issued.store_id));
+                term.say("ok", format!("store_passwd  {}", issued.store_passwd));
+                term.say(
+                    "dim",
+                    "The password is shown only now. The store's earlier pair no longer works.",
+                );
+                Ok(())
+            });
+        }
         Command::Resend { event } => {
             let csrf = term.csrf();
             term.run(async move {

@@ -4,7 +4,7 @@
 
 use kasse_core::api::{
     CapturePayment, CheckoutSession, CreateCheckoutSession, CreatePayment, CreateRefund, Event,
-    EventDetail, EventList, Payment, PaymentList, Refund, RefundList,
+    EventDetail, EventList, Payment, PaymentList, Refund, RefundList, SslcommerzCredentials,
 };
 
 use crate::api::{self, Failure};
@@ -74,6 +74,11 @@ pub async fn events(kind: Option<&str>) -> Result<EventList, Failure> {
         path.push_str(&format!("&type={kind}"));
     }
     api::get(&path).await
+}
+
+/// A new SSLCOMMERZ credential pair; the old one stops working.
+pub async fn sslcommerz_credentials(csrf: &str) -> Result<SslcommerzCredentials, Failure> {
+    api::post("/v1/merchant/sslcommerz_credentials", csrf, None::<&()>).await
 }
 
 pub async fn resend(csrf: &str, event: &str) -> Result<EventDetail, Failure> {

@@ -50,6 +50,9 @@ pub enum Command {
     Resend {
         event: String,
     },
+    /// A new SSLCOMMERZ store_id and store_passwd; `--replace` says the
+    /// admin knows the current pair stops working.
+    SslcommerzCredentials,
     Whoami,
     Logout,
     Clear,
@@ -127,6 +130,13 @@ pub const COMMANDS: &[Spec] = &[
         usage: "resend <event>",
         summary: "deliver an event to the webhooks again (admin)",
         details: "",
+    },
+    Spec {
+        name: "sslcommerz-credentials",
+        usage: "sslcommerz-credentials --replace",
+        summary: "a new store_id and store_passwd for SSLCOMMERZ integrations (admin)",
+        details: "The password is shown once. The store's current pair stops working at once, \
+                  which --replace confirms.",
     },
     Spec {
         name: "whoami",
@@ -541,6 +551,17 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
                 ));
             }
             Command::Events { kind }
+        }
+        "sslcommerz-credentials" => {
+            let args = Args::split(spec, rest, &[], &["replace"])?;
+            args.count(0, 0)?;
+            if !args.switch("replace") {
+                return Err(ParseError::new(
+                    spec,
+                    "this replaces the store's current credentials, which stop working; add --replace",
+                ));
+            }
+            Command::SslcommerzCredentials
         }
         "resend" => {
             let args = Args::split(spec, rest, &[], &[])?;

@@ -213,6 +213,19 @@ fn find_link_events_and_resend() {
 }
 
 #[test]
+fn sslcommerz_credentials_asks_for_replace_because_the_old_pair_stops_working() {
+    assert_eq!(
+        ok("sslcommerz-credentials --replace"),
+        Command::SslcommerzCredentials
+    );
+    assert!(bad("sslcommerz-credentials").contains("add --replace"));
+    assert_eq!(
+        bad("sslcommerz-credentials --replace now"),
+        "unexpected `now`"
+    );
+}
+
+#[test]
 fn the_simple_commands_take_nothing() {
     assert_eq!(ok("whoami"), Command::Whoami);
     assert_eq!(ok("logout"), Command::Logout);

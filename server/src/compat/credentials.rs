@@ -3,12 +3,19 @@
 //! like Kasse's API keys; its md5 and sha256 digests, which sign IPNs, are
 //! kept sealed at rest.
 
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use kasse_core::api::{ErrorBody, SslcommerzCredentials};
 use md5::Md5;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::http::{ApiError, IdempotencyKey, MerchantAuth};
 use crate::secrets::ServerSecret;
 use crate::state::AppState;
 use crate::store::{CompatCredential, Merchant, Store, StoreResult};
@@ -71,6 +78,49 @@ pub async fn issue(
         store_passwd,
         mode: MODE,
     })
+}
+
+/// Issuing credentials from Kasse's merchant API (the terminal's admins).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue_for_merchant))
+}
+
+/// Issue SSLCOMMERZ credentials
+///
+/// A new `store_id` and `store_passwd` for the SSLCOMMERZ-compatible API;
+/// the password is shown only in this answer, and the merchant's earlier
+/// pair stops working at once.
+#[utoipa::path(
+    post, path = "/v1/merchant/sslcommerz_credentials", tag = "SSLCOMMERZ compatibility",
+    params(IdempotencyKey),
+    responses(
+        (status = 201, description = "The new pair", body = SslcommerzCredentials),
+        (status = 401, description = "No API key", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
+)]
+async fn issue_for_merchant(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+) -> Result<(StatusCode, Json<SslcommerzCredentials>), ApiError> {
+    let issued = issue(
+        ctx.store.as_ref(),
+        &ctx.secret,
+        &merchant.id,
+        ctx.clock.now(),
+    )
+    .await
+    .map_err(crate::domain::DomainError::from)?;
+    tracing::info!(merchant = %merchant.id, store_id = %issued.store_id, "SSLCOMMERZ credentials issued");
+    Ok((
+        StatusCode::CREATED,
+        Json(SslcommerzCredentials {
+            store_id: issued.store_id,
+            store_passwd: issued.store_passwd,
+            mode: issued.mode.to_string(),
+        }),
+    ))
 }
 
 /// The live credential and its merchant, if `store_passwd` is its password.

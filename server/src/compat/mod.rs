@@ -25,7 +25,7 @@ pub fn surfaces() -> Surfaces {
         // SSLCOMMERZ's calls carry their own credentials.
         public: sslcommerz::router(),
         // The simple surface takes the merchant's secret key.
-        merchant: simple::router(),
+        merchant: simple::router().merge(credentials::router()),
         pages: returns::router()
             .merge(sslcommerz::pages())
             .merge(simple::pages()),

@@ -754,3 +754,34 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
         "nothing was created"
     );
 }
+
+#[tokio::test]
+async fn new_credentials_from_the_api_work_and_the_old_pair_stops() {
+    let app = spawn_app().await;
+    let mut shop = shop(&app).await;
+    let old = shop.store.clone();
+    let issued = app
+        .http
+        .post(app.url("/v1/merchant/sslcommerz_credentials"))
+        .bearer_auth(&shop.merchant.secret_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+    let issued: kasse_core::api::SslcommerzCredentials = issued.json().await.unwrap();
+    assert_eq!(issued.mode, "test");
+    shop.store = Issued {
+        store_id: issued.store_id.clone(),
+        store_passwd: issued.store_passwd.clone(),
+        ..old.clone()
+    };
+    let answer = init(&app, &init_fields(&shop, "ORDER-5", "5")).await;
+    assert_eq!(answer["status"], "SUCCESS", "{answer}");
+    shop.store = old;
+    let answer = init(&app, &init_fields(&shop, "ORDER-6", "5")).await;
+    assert_eq!(answer["status"], "FAILED");
+    assert_eq!(
+        answer["failedreason"],
+        "Store Credential Error Or Store is De-active"
+    );
+}

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 32] = [
+const OPERATIONS: [(&str, &str); 33] = [
     ("get", "/healthz"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
@@ -34,6 +34,7 @@ const OPERATIONS: [(&str, &str); 32] = [
     ("post", "/validator/api/validationserverAPI.php"),
     ("get", "/validator/api/merchantTransIDvalidationAPI.php"),
     ("post", "/validator/api/merchantTransIDvalidationAPI.php"),
+    ("post", "/v1/merchant/sslcommerz_credentials"),
     // The simple checkout surface.
     ("post", "/api/v1/checkout"),
     ("get", "/api/v1/transactions/{transaction_id}"),
