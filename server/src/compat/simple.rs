@@ -80,19 +80,28 @@ pub struct SimpleAnswer {
     message: Option<String>,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(SimpleAnswer {
-            status: "error".into(),
-            payment_url: None,
-            message: Some(message.into()),
-        }),
-    )
-        .into_response()
+/// An error answer: its status and message.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            Json(SimpleAnswer {
+                status: "error".into(),
+                payment_url: None,
+                message: Some(self.1),
+            }),
+        )
+            .into_response()
+    }
 }
 
-fn refused(e: DomainError) -> Response {
+fn error(status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal(status, message.into())
+}
+
+fn refused(e: DomainError) -> Refusal {
     match e {
         DomainError::Store(e) => {
             tracing::error!(error = %e, "simple checkout: store error");
@@ -107,7 +116,9 @@ fn refused(e: DomainError) -> Response {
 
 fn unauthorized(e: ApiError) -> Response {
     match e {
-        ApiError::Unauthorized(_) => error(StatusCode::UNAUTHORIZED, "Invalid API key."),
+        ApiError::Unauthorized(_) => {
+            error(StatusCode::UNAUTHORIZED, "Invalid API key.").into_response()
+        }
         other => other.into_response(),
     }
 }
@@ -171,7 +182,7 @@ async fn checkout(
     };
     let fields = match fields(&headers, &body) {
         Ok(fields) => fields,
-        Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
     };
     match start(&ctx, &merchant, &fields).await {
         Ok(url) => Json(SimpleAnswer {
@@ -180,7 +191,7 @@ async fn checkout(
             message: None,
         })
         .into_response(),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -188,7 +199,7 @@ async fn start(
     ctx: &AppState,
     merchant: &Merchant,
     fields: &HashMap<String, String>,
-) -> Result<String, Response> {
+) -> Result<String, Refusal> {
     let get = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let required = |name: &str| {
         get(name).ok_or_else(|| {
@@ -365,12 +376,12 @@ async fn transaction(
     };
     let refs = match ctx.store.payment_refs_by_short_ref(&transaction_id).await {
         Ok(Some(refs)) if refs.merchant_id == merchant.id => refs,
-        Ok(_) => return not_found(),
-        Err(e) => return refused(e.into()),
+        Ok(_) => return not_found().into_response(),
+        Err(e) => return refused(e.into()).into_response(),
     };
     let payment = match payments::find(&ctx, &merchant.id, &refs.payment_id).await {
         Ok(payment) => payment,
-        Err(e) => return refused(e),
+        Err(e) => return refused(e).into_response(),
     };
     let meta_data = match &payment.session_id {
         Some(id) => ctx
