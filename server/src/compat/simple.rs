@@ -80,6 +80,17 @@ pub struct SimpleAnswer {
     message: Option<String>,
 }
 
+/// What a refused call answers: the surface's own shape, or, when Kasse's
+/// `Idempotency-Key` handling refuses it before the surface sees it (a key
+/// reused with another body, or a bad key beside it), Kasse's error body.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SimpleRefusal {
+    Simple(SimpleAnswer),
+    Kasse(kasse_core::api::ErrorBody),
+}
+
 /// An error answer: its status and message.
 struct Refusal(StatusCode, String);
 
@@ -163,9 +174,9 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, S
     request_body(content = SimpleCheckout, content_type = "application/json"),
     responses(
         (status = 200, description = "`{\"status\":\"success\",\"payment_url\":…}`", body = SimpleAnswer),
-        (status = 401, description = "Missing or invalid key", body = SimpleAnswer),
-        (status = 403, description = "`client_base_url` is not the registered Base URL", body = SimpleAnswer),
-        (status = 422, description = "A missing or invalid field, named", body = SimpleAnswer),
+        (status = 401, description = "Missing or invalid key", body = SimpleRefusal),
+        (status = 403, description = "`client_base_url` is not the registered Base URL", body = SimpleRefusal),
+        (status = 422, description = "A missing or invalid field, named; or an `Idempotency-Key` used with another request", body = SimpleRefusal),
     ),
     security(("secret_key" = [])),
     extensions(("x-kasse-role" = json!("operator")))
