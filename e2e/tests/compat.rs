@@ -3,16 +3,25 @@
 //! unmodified, and a simple-checkout merchant script; the customer pays in
 //! headless Chromium.
 
+use anyhow::Context;
 use kasse_e2e::{Harness, Script, Sdk, SslcommerzShop};
 use serde_json::Value;
 
-/// `GatewayPageURL` in the browser: the card form, paid with `card`.
-async fn pay_on(h: &Harness, gateway: &str, card: &str) -> anyhow::Result<()> {
-    h.browser.goto(gateway).await?;
+/// A payment URL in the browser: the card form, paid with `card`.
+async fn pay_on(h: &Harness, url: &str, card: &str) -> anyhow::Result<()> {
+    h.browser.goto(url).await?;
     h.wait_for_path(|p| p.starts_with("/pay/cs_")).await?;
     h.type_card(card).await?;
     h.find("#pay-button").await?.click().await?;
     Ok(())
+}
+
+/// The SDK's session in the browser, paid with `card`.
+async fn pay_for(h: &Harness, answer: &Value, card: &str) -> anyhow::Result<()> {
+    let gateway = answer["GatewayPageURL"]
+        .as_str()
+        .context("GatewayPageURL")?;
+    pay_on(h, gateway, card).await
 }
 
 async fn created(
@@ -50,12 +59,7 @@ async fn the_official_python_sdk_takes_validates_and_refunds_a_payment() -> anyh
     let shop = h.sslcommerz_shop().await?;
     let sdk = Sdk::Python;
     let answer = created(&h, sdk, &shop, "WC-1001").await?;
-    pay_on(
-        &h,
-        answer["GatewayPageURL"].as_str().unwrap(),
-        "4242424242424242",
-    )
-    .await?;
+    pay_for(&h, &answer, "4242424242424242").await?;
 
     // Back on the shop by a form POST to success_url.
     let landed = h.wait_for_path(|p| p == "/success").await?;
@@ -122,12 +126,7 @@ async fn the_official_python_sdk_takes_validates_and_refunds_a_payment() -> anyh
 
     // A declined card: the shop's fail_url and a FAILED IPN.
     let answer = created(&h, sdk, &shop, "WC-1002").await?;
-    pay_on(
-        &h,
-        answer["GatewayPageURL"].as_str().unwrap(),
-        "4000000000000002",
-    )
-    .await?;
+    pay_for(&h, &answer, "4000000000000002").await?;
     h.wait_for_path(|p| p == "/fail").await?;
     let failed = shop.nth_post("/fail", 0).await?;
     assert_eq!(field(&failed, "status"), "FAILED");
@@ -161,12 +160,7 @@ async fn the_official_node_sdk_takes_validates_and_refunds_a_payment() -> anyhow
     let shop = h.sslcommerz_shop().await?;
     let sdk = Sdk::Node;
     let answer = created(&h, sdk, &shop, "NODE-1").await?;
-    pay_on(
-        &h,
-        answer["GatewayPageURL"].as_str().unwrap(),
-        "5555555555554444",
-    )
-    .await?;
+    pay_for(&h, &answer, "5555555555554444").await?;
     h.wait_for_path(|p| p == "/success").await?;
     let ipn = shop.nth_post("/ipn", 0).await?;
     assert_eq!(field(&ipn, "card_brand"), "MASTERCARD");

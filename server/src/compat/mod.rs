@@ -16,7 +16,12 @@ mod returns;
 pub mod simple;
 pub mod sslcommerz;
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::domain::views;
 use crate::http::Surfaces;
+use crate::state::AppState;
 
 /// Both surfaces, for the HTTP router to serve and document beside Kasse's
 /// own API.
@@ -29,5 +34,42 @@ pub fn surfaces() -> Surfaces {
         pages: returns::router()
             .merge(sslcommerz::pages())
             .merge(simple::pages()),
+    }
+}
+
+/// The answer to a surface's page URL (SSLCOMMERZ's `GatewayPageURL`, the
+/// simple surface's `payment_url`): on to the session behind `token`, its
+/// client secret in the fragment, with `extra` query pairs.
+async fn to_hosted_page(ctx: &AppState, token: &str, extra: &[(&str, &str)]) -> Response {
+    let found = match ctx.store.compat_session_by_token(token).await {
+        Ok(Some(compat)) => {
+            ctx.store
+                .session(&compat.merchant_id, &compat.session_id)
+                .await
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(Some(session)) => {
+            let mut to = url::Url::parse(&views::hosted_page_url(ctx, &session)).expect("a URL");
+            if !extra.is_empty() {
+                to.query_pairs_mut().extend_pairs(extra.iter().copied());
+            }
+            Redirect::to(to.as_str()).into_response()
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            "No such payment. Go back to the shop and start again.",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not find a payment page");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Kasse could not open the payment just now; reload this page.",
+            )
+                .into_response()
+        }
     }
 }

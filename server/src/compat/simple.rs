@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kasse_core::api::{CaptureMethod, CreateCheckoutSession};
 use kasse_core::{Currency, Money};
@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ipn;
-use crate::domain::{DomainError, payments, sessions, views};
+use crate::domain::{DomainError, payments, sessions};
 use crate::http::{ApiError, IdempotencyKey, MerchantAuth};
 use crate::state::AppState;
 use crate::store::{CompatSession, Merchant, Surface};
@@ -314,26 +314,7 @@ struct PageQuery {
 
 /// `payment_url`: on to the session's hosted page.
 async fn page(State(ctx): State<AppState>, Query(query): Query<PageQuery>) -> Response {
-    let found = match query.trx_id.as_deref() {
-        Some(token) => match ctx.store.compat_session_by_token(token).await {
-            Ok(Some(compat)) => ctx
-                .store
-                .session(&compat.merchant_id, &compat.session_id)
-                .await
-                .ok()
-                .flatten(),
-            _ => None,
-        },
-        None => None,
-    };
-    match found {
-        Some(session) => Redirect::to(&views::hosted_page_url(&ctx, &session)).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            "No such payment. Go back to the shop and start again.",
-        )
-            .into_response(),
-    }
+    super::to_hosted_page(&ctx, query.trx_id.as_deref().unwrap_or(""), &[]).await
 }
 
 /// A payment as the simple surface's lookup answers it.

@@ -11,8 +11,7 @@ use axum::Router;
 use std::sync::LazyLock;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use kasse_core::api::{CaptureMethod, CreateCheckoutSession, ValidationStatus};
 use kasse_core::{Currency, Money, PaymentStatus, SessionStatus};
@@ -24,7 +23,7 @@ use utoipa_axum::routes;
 use super::credentials;
 use super::ipn::{self, Outcome};
 use super::params::{Params, Unreadable};
-use crate::domain::{DomainError, payments, sessions, views};
+use crate::domain::{DomainError, payments, sessions};
 use crate::state::AppState;
 use crate::store::{CompatSession, Merchant, Payment, Refund, Session, Surface};
 
@@ -61,18 +60,7 @@ pub static EMBED_JS: LazyLock<String> = LazyLock::new(|| {
 });
 
 async fn embed_js() -> Response {
-    let mut response = EMBED_JS.as_str().into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    // Merchants add a random query to bust caches; a short cache is enough.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    response
+    crate::http::loader_script(EMBED_JS.as_str())
 }
 
 /// Asked of one request's answer when something fails before a domain call.
@@ -367,30 +355,13 @@ async fn page(
     Path(key): Path<String>,
     Query(embedded): Query<Embedded>,
 ) -> Response {
-    let found = match ctx.store.compat_session_by_token(&key).await {
-        Ok(Some(compat)) => ctx
-            .store
-            .session(&compat.merchant_id, &compat.session_id)
-            .await
-            .ok()
-            .flatten(),
-        _ => None,
-    };
-    let Some(session) = found else {
-        return (
-            axum::http::StatusCode::NOT_FOUND,
-            "No such payment session. Ask the shop for a new payment link.",
-        )
-            .into_response();
-    };
-    let mut to = url::Url::parse(&views::hosted_page_url(&ctx, &session)).expect("a URL");
-    if let (Some(embed), Some(origin)) = (embedded.embed, embedded.origin) {
+    match (embedded.embed, embedded.origin) {
         // The page itself checks the origin against the merchant's.
-        to.query_pairs_mut()
-            .append_pair("embed", &embed)
-            .append_pair("origin", &origin);
+        (Some(embed), Some(origin)) => {
+            super::to_hosted_page(&ctx, &key, &[("embed", &embed), ("origin", &origin)]).await
+        }
+        _ => super::to_hosted_page(&ctx, &key, &[]).await,
     }
-    Redirect::to(to.as_str()).into_response()
 }
 
 // ---- Validation and the transaction API -----------------------------------

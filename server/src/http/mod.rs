@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 pub use extract::{ApiJson, ClientSecret, MerchantAuth, OptionalJson};
-pub use pages::{CHECKOUT_JS, HostedPage};
+pub use pages::{CHECKOUT_JS, HostedPage, loader_script};
 
 pub use crate::state::AppState;
 

@@ -23,7 +23,12 @@ pub fn router() -> axum::Router<AppState> {
 pub const CHECKOUT_JS: &str = include_str!("../../assets/checkout.js");
 
 async fn checkout_js() -> Response {
-    let mut response = CHECKOUT_JS.into_response();
+    loader_script(CHECKOUT_JS)
+}
+
+/// A script merchants load from their pages at a stable URL.
+pub fn loader_script(script: &'static str) -> Response {
+    let mut response = script.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

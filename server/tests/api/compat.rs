@@ -595,6 +595,19 @@ async fn bad_sslcommerz_input_gets_its_reason_and_creates_nothing() {
     );
 }
 
+/// A GET with `key`, its JSON answer.
+async fn get_as(app: &TestApp, path: &str, key: &str) -> Value {
+    app.http
+        .get(app.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
     let app = spawn_app().await;
@@ -662,16 +675,12 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
     );
 
     // The merchant's server confirms it, on this surface and on Kasse's own API.
-    let lookup: Value = app
-        .http
-        .get(app.url(&format!("/api/v1/transactions/{transaction_id}")))
-        .bearer_auth(&merchant.secret_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let lookup = get_as(
+        &app,
+        &format!("/api/v1/transactions/{transaction_id}"),
+        &merchant.secret_key,
+    )
+    .await;
     assert_eq!(lookup["status"], "success");
     assert_eq!(lookup["payment_status"], "succeeded");
     assert_eq!(lookup["amount"], "150.50");
@@ -679,16 +688,12 @@ async fn the_simple_checkout_pays_and_returns_with_a_transaction_id() {
         lookup["meta_data"], r#"{"order_id": "ORDER-77"}"#,
         "kept verbatim"
     );
-    let validation: Value = app
-        .http
-        .get(app.url(&format!("/v1/payments/{transaction_id}/validate")))
-        .bearer_auth(&merchant.secret_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let validation = get_as(
+        &app,
+        &format!("/v1/payments/{transaction_id}/validate"),
+        &merchant.secret_key,
+    )
+    .await;
     assert_eq!(validation["status"], "VALID", "{validation}");
     assert_eq!(validation["payment_id"], paid["payment_id"]);
 
