@@ -3,7 +3,6 @@
 //! side with its secret key, sends the customer to the hosted page, and on
 //! return checks the redirect's signature and asks the API for the truth.
 
-use crate::html::escape;
 use std::sync::Arc;
 
 use axum::extract::{Query, RawQuery, State};
@@ -17,6 +16,7 @@ use kasse_core::{Currency, SessionStatus};
 use serde::Deserialize;
 use url::Url;
 
+use crate::html::escape;
 use crate::merchants::Credentials;
 
 /// The demo merchant's fixed id, so restarts reuse it.

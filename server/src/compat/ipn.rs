@@ -397,6 +397,23 @@ pub async fn for_event(ctx: &AppState, event: &Event) -> Result<Option<String>, 
     ))
 }
 
+/// What a return link (`outcome`, and the payment it names) tells, if it
+/// matches what happened: the same outcome the IPN told.
+pub async fn for_return(
+    ctx: &AppState,
+    session: &Session,
+    compat: &CompatSession,
+    outcome: &str,
+    payment: Option<Payment>,
+) -> Result<Option<Outcome>, DomainError> {
+    Ok(match (outcome, payment) {
+        ("success", Some(p)) if p.status.completes_session() => Some(valid(ctx, p).await?),
+        ("fail", Some(p)) if p.status == PaymentStatus::Failed => Some(Outcome::Failed(p)),
+        ("cancel", _) => Some(ended(ctx, session, compat).await?),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,6 @@ use kasse_core::redirect::{sign_url, verify_url};
 use serde::Deserialize;
 
 use super::ipn;
-use super::sslcommerz;
 use crate::domain::{DomainError, sessions};
 use crate::html::escape;
 use crate::state::AppState;
@@ -154,8 +153,7 @@ async fn sslcommerz_return(
         .compat_session(&session.id)
         .await?
         .unwrap_or_else(|| compat.clone());
-    let Some(told) = sslcommerz::outcome_of(ctx, &session, &compat, &outcome, payment).await?
-    else {
+    let Some(told) = ipn::for_return(ctx, &session, &compat, &outcome, payment).await? else {
         return Ok(gone(
             "This return link does not match the payment. Go back to the shop.",
         ));

@@ -5,11 +5,10 @@
 //! body, as the official clients expect.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::Router;
-use std::sync::LazyLock;
-
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -21,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::credentials;
-use super::ipn::{self, Outcome};
+use super::ipn;
 use super::params::{Params, Unreadable};
 use crate::domain::{DomainError, payments, sessions};
 use crate::state::AppState;
@@ -42,7 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The page a `GatewayPageURL` names: GET (the SDKs redirect) and POST
-/// (WooCommerce's hosted mode submits an empty form to it).
+/// (WooCommerce's hosted mode submits an empty form to it); and Easy
+/// Checkout's loader.
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/sslcommerz/pay/{sessionkey}", get(page).post(page))
@@ -63,7 +63,8 @@ async fn embed_js() -> Response {
     crate::http::loader_script(EMBED_JS.as_str())
 }
 
-/// Asked of one request's answer when something fails before a domain call.
+/// A refusal's words for the caller; a store failure is logged and worded
+/// as Kasse's, never as the caller's fault.
 fn reason_of(error: DomainError) -> String {
     match error {
         DomainError::Store(e) => {
@@ -920,20 +921,4 @@ async fn refund_status(
         "status": status,
         "errorReason": reason,
     })))
-}
-
-/// Outcome of a session for its return, used by [`super::returns`].
-pub async fn outcome_of(
-    ctx: &AppState,
-    session: &Session,
-    compat: &CompatSession,
-    outcome: &str,
-    payment: Option<Payment>,
-) -> Result<Option<Outcome>, DomainError> {
-    Ok(match (outcome, payment) {
-        ("success", Some(p)) if p.status.completes_session() => Some(ipn::valid(ctx, p).await?),
-        ("fail", Some(p)) if p.status == PaymentStatus::Failed => Some(Outcome::Failed(p)),
-        ("cancel", _) => Some(ipn::ended(ctx, session, compat).await?),
-        _ => None,
-    })
 }

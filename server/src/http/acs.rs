@@ -8,7 +8,6 @@
 //! moves the token from the fragment into a form and posts it; the answer
 //! shows the challenge, whose buttons post the token again.
 
-use crate::html::escape;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,6 +19,7 @@ use serde::Deserialize;
 use super::pages::frame_ancestors;
 use super::{ApiError, AppState};
 use crate::domain::threeds;
+use crate::html::escape;
 use crate::store::Payment;
 
 pub fn router() -> axum::Router<AppState> {
