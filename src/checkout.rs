@@ -73,7 +73,12 @@ async fn load(
                 Ok(parent) => {
                     if let Some(parent) = &parent {
                         parent.listen(focus_card_number);
-                        parent.post("loaded", json!({ "session_id": session.id }));
+                        // The cancel link's URL too: closing the popup is a cancel
+                        // for APIs that must hear of one (SSLCOMMERZ's Easy Checkout).
+                        parent.post(
+                            "loaded",
+                            json!({ "session_id": session.id, "cancel_url": session.cancel_url }),
+                        );
                     }
                     crate::theme::apply(&session.appearance);
                     Screen::Ready(Box::new(session), parent)

@@ -266,6 +266,15 @@ async fn a_simple_checkout_script_takes_a_payment_and_reads_its_transaction_id()
 
 /// The shop's Easy Checkout button, and `card` in Kasse's popup.
 async fn pay_in_popup(h: &Harness, shop: &SslcommerzShop, card: &str) -> anyhow::Result<()> {
+    open_popup(h, shop).await?;
+    h.type_card(card).await?;
+    h.find("#pay-button").await?.click().await?;
+    h.browser.enter_frame(None).await?;
+    Ok(())
+}
+
+/// The shop's Easy Checkout button, and into Kasse's popup once its form is there.
+async fn open_popup(h: &Harness, shop: &SslcommerzShop) -> anyhow::Result<()> {
     h.browser.goto(&format!("{}/", shop.origin)).await?;
     // The loader arrives after the page's load event, as SSLCOMMERZ's does.
     h.find("#sslczPayBtn").await?;
@@ -280,9 +289,7 @@ async fn pay_in_popup(h: &Harness, shop: &SslcommerzShop, card: &str) -> anyhow:
     h.find("#sslczPayBtn").await?.click().await?;
     let frame = h.find("[data-kasse-overlay] iframe").await?;
     frame.enter_frame().await?;
-    h.type_card(card).await?;
-    h.find("#pay-button").await?.click().await?;
-    h.browser.enter_frame(None).await?;
+    h.find("#card-number").await?;
     Ok(())
 }
 
@@ -291,6 +298,14 @@ async fn easy_checkout_pays_in_kasses_popup_and_posts_the_return_in_the_shops_wi
 -> anyhow::Result<()> {
     let h = Harness::start().await?;
     let shop = h.sslcommerz_shop().await?;
+    // Closed: the customer stays on the shop's page, and the shop hears
+    // the session was cancelled.
+    open_popup(&h, &shop).await?;
+    h.browser.enter_frame(None).await?;
+    h.find("[data-kasse-close]").await?.click().await?;
+    let ipn = shop.nth_post("/ipn", 0).await?;
+    assert_eq!(field(&ipn, "status"), "CANCELLED");
+    assert_eq!(h.browser.current_url().await?.path(), "/");
     // Declined: the shop's whole window goes on to fail_url.
     pay_in_popup(&h, &shop, "4000000000000002").await?;
     h.wait_for_path(|p| p == "/fail").await?;

@@ -2,8 +2,9 @@
  *  <script src="https://KASSE/checkout.js"></script>
  *  <button data-kasse-checkout data-session-endpoint="/create-checkout" data-order="42">Pay</button>
  *  or Kasse.open({ session: url | async () => url, onSuccess, onCancel, onClose, onError })
- *  onCancel(sessionId, returnUrl); onFailure(returnUrl) when a session's API sends a declined
- *  customer back to the shop (SSLCOMMERZ's fail_url); without it the page goes there. */
+ *  onCancel(sessionId, returnUrl); onClose(cancelUrl) when the customer closes the popup;
+ *  onFailure(returnUrl) when a session's API sends a declined customer back to the shop
+ *  (SSLCOMMERZ's fail_url); without it the page goes there. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -27,6 +28,7 @@
     var busy = false;
     var closed = false;
     var loaded = false;
+    var cancelUrl = null;
     var phone = window.matchMedia("(max-width: 600px)").matches;
 
     var overlay = el("div", "position:fixed;inset:0;z-index:2147483647;background:rgba(17,20,28,.6);display:flex;align-items:center;justify-content:center",
@@ -74,7 +76,7 @@
     function requestClose() {
       if (busy && !window.confirm("Your payment is still being processed. Close anyway?")) return;
       teardown();
-      call("onClose");
+      call("onClose", cancelUrl);
     }
 
     function fail(error) {
@@ -90,6 +92,7 @@
       switch (m.type) {
         case "loaded":
           loaded = true;
+          if (typeof m.cancel_url === "string") cancelUrl = m.cancel_url;
           spinner.remove();
           frame.style.opacity = "1";
           post("focus");

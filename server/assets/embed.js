@@ -49,6 +49,11 @@
       onSuccess: function (payment) { window.location.assign(payment.redirect_url); },
       onCancel: function (sessionId, returnUrl) { if (returnUrl) window.location.assign(returnUrl); },
       onFailure: function (returnUrl) { window.location.assign(returnUrl); },
+      // Closing the popup cancels the session (a CANCELLED IPN); the
+      // customer stays on the shop's page.
+      onClose: function (cancelUrl) {
+        if (cancelUrl) fetch(cancelUrl, { mode: "no-cors", credentials: "omit", keepalive: true }).catch(function () {});
+      },
       onError: function (error) { say(button, error.message); }
     });
   });
