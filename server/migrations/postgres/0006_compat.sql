@@ -1,6 +1,9 @@
 -- The compatibility surfaces (SSLCOMMERZ v4, simple checkout): which API
 -- made a session, and what each surface keeps beside Kasse's own records.
 ALTER TABLE checkout_sessions ADD COLUMN surface TEXT NOT NULL DEFAULT 'kasse';
+-- Which cards a session takes, when its API narrows them (SSLCOMMERZ's
+-- multi_card_name and allowed_bin): JSON, NULL for every card.
+ALTER TABLE checkout_sessions ADD COLUMN card_rules TEXT;
 
 -- The simple checkout surface's "Base URL", compared as an exact string.
 ALTER TABLE merchants ADD COLUMN client_base_url TEXT;

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use kasse_core::api::{CaptureMethod, CreateCheckoutSession, ValidationStatus};
-use kasse_core::{Currency, Money, PaymentStatus, SessionStatus};
+use kasse_core::{CardBrand, Currency, Money, PaymentStatus, SessionStatus};
 use rand::Rng;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +24,7 @@ use super::ipn;
 use super::params::{Params, Unreadable};
 use crate::domain::{DomainError, payments, sessions};
 use crate::state::AppState;
-use crate::store::{CompatSession, Merchant, Payment, Refund, Session, Surface};
+use crate::store::{CardRules, CompatSession, Merchant, Payment, Refund, Session, Surface};
 
 /// The text the PHP and Laravel libraries look for.
 pub const CREDENTIAL_ERROR: &str = "Store Credential Error Or Store is De-active";
@@ -309,9 +309,13 @@ async fn create(ctx: &AppState, params: &Params) -> Result<Json<Value>, String> 
         notification_url: params.get("ipn_url").map(str::to_string),
         ..Default::default()
     };
-    let session = sessions::prepare(ctx, &merchant, request, Surface::Sslcommerz)
-        .await
-        .map_err(reason_of)?;
+    let card_rules = card_rules(params)?;
+    let session = Session {
+        card_rules,
+        ..sessions::prepare(ctx, &merchant, request, Surface::Sslcommerz)
+            .await
+            .map_err(reason_of)?
+    };
     let compat = CompatSession {
         session_id: session.id.clone(),
         merchant_id: merchant.id.clone(),
@@ -335,6 +339,56 @@ async fn create(ctx: &AppState, params: &Params) -> Result<Json<Value>, String> 
         None,
         Some((&compat, &session, &merchant, page)),
     ))
+}
+
+/// The card brand an SSLCOMMERZ gateway name stands for: `visacard`,
+/// `mastercard`, `amexcard`, and bank cards such as `brac_visa`,
+/// `dbbl_master`, `city_amex`. Other methods (`bkash`, `internetbank`, …)
+/// Kasse does not offer: `None`.
+fn brand_of_gateway(name: &str) -> Option<CardBrand> {
+    let name = name.trim().to_ascii_lowercase();
+    match name.as_str() {
+        "visacard" => Some(CardBrand::Visa),
+        "mastercard" => Some(CardBrand::Mastercard),
+        "amexcard" => Some(CardBrand::Amex),
+        _ if name.ends_with("_visa") => Some(CardBrand::Visa),
+        _ if name.ends_with("_master") || name.ends_with("_mastercard") => {
+            Some(CardBrand::Mastercard)
+        }
+        _ if name.ends_with("_amex") => Some(CardBrand::Amex),
+        _ => None,
+    }
+}
+
+/// The cards `multi_card_name` and `allowed_bin` narrow the session to.
+fn card_rules(params: &Params) -> Result<Option<CardRules>, String> {
+    let mut brands: Vec<CardBrand> = Vec::new();
+    for brand in params
+        .get("multi_card_name")
+        .unwrap_or("")
+        .split(',')
+        .filter_map(brand_of_gateway)
+    {
+        if !brands.contains(&brand) {
+            brands.push(brand);
+        }
+    }
+    let mut bins = Vec::new();
+    for bin in params
+        .get("allowed_bin")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
+        if !(1..=8).contains(&bin.len()) || !bin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "allowed_bin must list card number prefixes (up to 8 digits each), separated by commas; got '{bin}'."
+            ));
+        }
+        bins.push(bin.to_string());
+    }
+    Ok((!brands.is_empty() || !bins.is_empty()).then_some(CardRules { brands, bins }))
 }
 
 /// 32 upper-case hex characters, as SSLCOMMERZ's session keys are.

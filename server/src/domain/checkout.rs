@@ -60,6 +60,17 @@ pub async fn confirm(
     let now = ctx.clock.now();
     refuse_unless_open(session.status_at(now))?;
     let card = parse_card(card, ctx.clock.year_month())?;
+    if let Some(refused) = session
+        .card_rules
+        .as_ref()
+        .and_then(|rules| rules.refusal(card.number.brand(), card.number.expose_digits()))
+    {
+        return Err(DomainError::Card {
+            code: ErrorCode::UnsupportedCardBrand,
+            message: refused,
+            param: Some("card.number".into()),
+        });
+    }
     let money = Money::new(session.amount, session.currency)
         .map_err(|_| StoreError::Corrupt(format!("session {id} amount")))?;
 

@@ -144,6 +144,7 @@ fn new_session(
         created: now,
         expires_at: now + ttl,
         surface: Surface::Kasse,
+        card_rules: None,
     })
 }
 

@@ -74,7 +74,12 @@ async fn show(
         amount: session.amount,
         currency: session.currency.code().to_string(),
         status,
-        accepted_brands: CardBrand::ALL.to_vec(),
+        accepted_brands: session
+            .card_rules
+            .as_ref()
+            .map(|rules| rules.brands.clone())
+            .filter(|brands| !brands.is_empty())
+            .unwrap_or_else(|| CardBrand::ALL.to_vec()),
         order_reference: session.order_reference,
         customer_name: session.customer_name,
         expires_at: session.expires_at,

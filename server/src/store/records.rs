@@ -75,6 +75,36 @@ pub struct Session {
     /// The API that made it, which decides how the customer returns and
     /// what its `notification_url` is sent.
     pub surface: Surface,
+    /// The cards it takes, when narrower than every card.
+    pub card_rules: Option<CardRules>,
+}
+
+/// The cards a session takes: these brands (any, if none is named) and
+/// numbers that start with one of these BINs (any, if none is named).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CardRules {
+    pub brands: Vec<CardBrand>,
+    pub bins: Vec<String>,
+}
+
+impl CardRules {
+    /// Why a card's brand or BIN is not taken, or `None` if it is.
+    pub fn refusal(&self, brand: CardBrand, digits: &str) -> Option<String> {
+        if !self.brands.is_empty() && !self.brands.contains(&brand) {
+            let names: Vec<&str> = self.brands.iter().map(|b| b.display_name()).collect();
+            return Some(format!(
+                "This payment takes only {} cards; use another card.",
+                names.join(" or ")
+            ));
+        }
+        if !self.bins.is_empty() && !self.bins.iter().any(|bin| digits.starts_with(bin.as_str())) {
+            return Some(
+                "This payment takes only cards the shop named (by their first digits); use another card."
+                    .into(),
+            );
+        }
+        None
+    }
 }
 
 /// Which API made a session: Kasse's own, or a compatibility surface.

@@ -790,3 +790,61 @@ async fn new_credentials_from_the_api_work_and_the_old_pair_stops() {
         "Store Credential Error Or Store is De-active"
     );
 }
+
+#[tokio::test]
+async fn multi_card_name_and_allowed_bin_narrow_the_cards_a_session_takes() {
+    let app = spawn_app().await;
+    let shop = shop(&app).await;
+    let with = |tran_id: &str, extra: &[(&str, &str)]| {
+        let mut fields = init_fields(&shop, tran_id, "10");
+        fields.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        fields
+    };
+    // A bank's Mastercard and a method Kasse has not: Mastercard only.
+    let answer = init(
+        &app,
+        &with("CARDS-1", &[("multi_card_name", "dbbl_master,bkash")]),
+    )
+    .await;
+    assert_eq!(answer["status"], "SUCCESS", "{answer}");
+    let session = open_page(answer["GatewayPageURL"].as_str().unwrap()).await;
+    let page: kasse_core::api::PaySession = app.pay_get(&session).await.json().await.unwrap();
+    assert_eq!(page.accepted_brands, [kasse_core::CardBrand::Mastercard]);
+    let visa = app.confirm(&session, &good_card("4242424242424242")).await;
+    let refused = crate::helpers::expect_error(visa, 400, "unsupported_card_brand").await;
+    assert!(
+        refused.error.message.contains("Mastercard"),
+        "{}",
+        refused.error.message
+    );
+    let master = app.confirm(&session, &good_card("5555555555554444")).await;
+    assert_eq!(master.status(), 200);
+
+    // Only cards whose number starts with 424242.
+    let answer = init(&app, &with("CARDS-2", &[("allowed_bin", "424242, 401288")])).await;
+    assert_eq!(answer["status"], "SUCCESS", "{answer}");
+    let session = open_page(answer["GatewayPageURL"].as_str().unwrap()).await;
+    let other = app.confirm(&session, &good_card("5555555555554444")).await;
+    crate::helpers::expect_error(other, 400, "unsupported_card_brand").await;
+    let named = app.confirm(&session, &good_card("4242424242424242")).await;
+    assert_eq!(named.status(), 200);
+
+    // Only methods Kasse lacks: every card, as if none were named.
+    let answer = init(
+        &app,
+        &with("CARDS-3", &[("multi_card_name", "bkash,internetbank")]),
+    )
+    .await;
+    let session = open_page(answer["GatewayPageURL"].as_str().unwrap()).await;
+    let page: kasse_core::api::PaySession = app.pay_get(&session).await.json().await.unwrap();
+    assert_eq!(page.accepted_brands, kasse_core::CardBrand::ALL.to_vec());
+
+    let bad = init(&app, &with("CARDS-4", &[("allowed_bin", "42x")])).await;
+    assert_eq!(bad["status"], "FAILED");
+    assert!(
+        bad["failedreason"]
+            .as_str()
+            .unwrap()
+            .contains("allowed_bin")
+    );
+}

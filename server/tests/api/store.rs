@@ -13,9 +13,9 @@ use kasse_core::{CardBrand, Currency, Locale, PaymentStatus, RequestedLocale, Se
 use kasse_server::ids::new_id;
 use kasse_server::secrets::ServerSecret;
 use kasse_server::store::{
-    ApiKey, AttemptResult, Claim, ConfirmClaim, DeliveryStatus, EventQuery, IdempotencyStart,
-    KeyKind, Merchant, NewEvent, Payment, PaymentChange, PaymentQuery, PaymentState, Refund,
-    Session, Store, Surface, WebhookEndpoint, connect,
+    ApiKey, AttemptResult, CardRules, Claim, ConfirmClaim, DeliveryStatus, EventQuery,
+    IdempotencyStart, KeyKind, Merchant, NewEvent, Payment, PaymentChange, PaymentQuery,
+    PaymentState, Refund, Session, Store, Surface, WebhookEndpoint, connect,
 };
 use serde_json::json;
 use tempfile::TempDir;
@@ -127,6 +127,10 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
         created: START,
         expires_at,
         surface: Surface::Sslcommerz,
+        card_rules: Some(CardRules {
+            brands: vec![CardBrand::Visa],
+            bins: vec!["424242".into()],
+        }),
     };
     store.insert_session(&session).await.unwrap();
     session

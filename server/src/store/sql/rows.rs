@@ -263,6 +263,7 @@ pub(super) fn session_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Ses
             let surface: String = row.try_get("surface")?;
             Surface::parse(&surface).ok_or_else(|| corrupt("session surface", &surface))?
         },
+        card_rules: json_column(row, "card_rules")?,
     })
 }
 

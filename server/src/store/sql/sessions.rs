@@ -8,8 +8,8 @@ impl SessionStore for SqlStore {
         sqlx::query(
             "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
                 success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
-                metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale, surface)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+                metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale, surface, card_rules)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         )
         .bind(&s.id)
         .bind(&s.merchant_id)
@@ -32,6 +32,11 @@ impl SessionStore for SqlStore {
         .bind(s.appearance.as_ref().and_then(appearance_json))
         .bind(s.locale.as_str())
         .bind(s.surface.as_str())
+        .bind(
+            s.card_rules
+                .as_ref()
+                .map(|r| serde_json::to_string(r).expect("rules serialise")),
+        )
         .execute(&self.writer)
         .await?;
         Ok(())
