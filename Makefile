@@ -63,7 +63,10 @@ test-native:
 	@echo "==> Rust tests of every crate (core, server, page logic; the store suite on SQLite and PostgreSQL)"
 	cargo test --workspace --exclude kasse-e2e
 	@echo "==> The API tests again, each on its own PostgreSQL database"
-	KASSE_TEST_STORE=postgres cargo test -p kasse-server --test api
+	# The same package selection as above, so the build above serves: with
+	# `-p kasse-server` alone, features resolve differently and everything
+	# is compiled a second time.
+	KASSE_TEST_STORE=postgres cargo test --workspace --exclude kasse-e2e --test api
 
 test-api-fuzz:
 	@echo "==> schemathesis against /openapi.json of a running Kasse: any 5xx, or any answer the document does not describe, fails"

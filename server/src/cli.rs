@@ -333,6 +333,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> anyhow::Result<()> {
+    let addr = args.addr;
     let config = Config {
         addr: args.addr,
         public_url: args.public_url,
@@ -368,7 +369,13 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
         .await
         .context("could not start Kasse")?;
     let base = app.base_url().clone();
-    println!("Kasse is serving on {base}");
+    let listening = SocketAddr::new(addr.ip(), app.port());
+    if base.as_str() == format!("http://{listening}/") {
+        println!("Kasse is serving on {base}");
+    } else {
+        // Behind a proxy: where customers reach it, and where it listens.
+        println!("Kasse is serving on {base} (listening on {listening})");
+    }
     println!("  health:   {base}healthz");
     println!("  API reference: {base}docs  (OpenAPI: {base}openapi.json)");
     if let Some(demo) = &app.demo {

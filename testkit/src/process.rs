@@ -16,9 +16,8 @@ pub struct Serve<'a> {
     /// `KASSE_SECRET`, or none (then a SQLite file's `kasse.secret`).
     pub secret: Option<&'a str>,
     /// Where to listen; port 0 lets the system pick a free one, which
-    /// `kasse serve` then prints (no race with other tests for a port).
-    /// With `--public-url` among `args`, give a port: the line printed
-    /// names the public URL then.
+    /// `kasse serve` then prints (no race with other tests for a port),
+    /// beside the public URL when `args` hold `--public-url`.
     pub addr: SocketAddr,
     /// Standard error goes here, appended.
     pub log: &'a Path,
@@ -76,18 +75,28 @@ impl Kasse {
         let Some(line) = line else {
             let status = child.try_wait().ok().flatten();
             let _ = child.kill();
+            // The log's end says why, also where the temporary folder is gone.
+            let log = std::fs::read_to_string(serve.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
             anyhow::bail!(
-                "kasse did not start ({status:?}); see {}",
-                serve.log.display()
+                "kasse did not start ({status:?}); the end of {}:\n{}",
+                serve.log.display(),
+                tail.join("\n")
             );
+        };
+        // `… (listening on ADDR)` when a public URL is set, else the URL's.
+        let announced = match line.split_once(" (listening on ") {
+            Some((_, rest)) => rest.trim_end_matches(')').parse().ok(),
+            None => line
+                .strip_prefix("Kasse is serving on http://")
+                .map(|rest| rest.trim_end_matches('/'))
+                .and_then(|addr| addr.parse().ok()),
         };
         let addr: SocketAddr = if serve.addr.port() != 0 {
             serve.addr
         } else {
-            line.strip_prefix("Kasse is serving on http://")
-                .map(|rest| rest.trim_end_matches('/'))
-                .and_then(|addr| addr.parse().ok())
-                .with_context(|| format!("no address in kasse's first line, {line:?}"))?
+            announced.with_context(|| format!("no address in kasse's first line, {line:?}"))?
         };
         let base = format!("http://{addr}");
         let kasse = Self { child, addr, base };
