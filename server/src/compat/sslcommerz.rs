@@ -80,7 +80,7 @@ fn reason_of(error: DomainError) -> String {
 /// The answer to `api.php`, every field present.
 fn init_answer(
     failed: Option<String>,
-    created: Option<(&CompatSession, &Session, &Merchant, String)>,
+    created: Option<(&CompatSession, &Merchant, String)>,
 ) -> Json<Value> {
     let mut out = json!({
         "status": "FAILED",
@@ -99,7 +99,7 @@ fn init_answer(
         "desc": [],
         "is_direct_pay_enable": "0",
     });
-    if let Some((compat, _session, merchant, page)) = created {
+    if let Some((compat, merchant, page)) = created {
         let logo = merchant.appearance.logo_url.clone().unwrap_or_default();
         out["status"] = "SUCCESS".into();
         out["sessionkey"] = compat.token.clone().into();
@@ -284,6 +284,7 @@ async fn create(ctx: &AppState, params: &Params) -> Result<Json<Value>, String> 
     let email = params.get("cus_email").filter(|e| {
         e.split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !e.contains(char::is_whitespace)
     });
     if let Some(email) = params.get("cus_email") {
         fields.insert("cus_email".into(), email.to_string());
@@ -335,10 +336,7 @@ async fn create(ctx: &AppState, params: &Params) -> Result<Json<Value>, String> 
         .join(&format!("sslcommerz/pay/{}", compat.token))
         .expect("hex is URL-safe")
         .to_string();
-    Ok(init_answer(
-        None,
-        Some((&compat, &session, &merchant, page)),
-    ))
+    Ok(init_answer(None, Some((&compat, &merchant, page))))
 }
 
 /// The card brand an SSLCOMMERZ gateway name stands for: `visacard`,
