@@ -15,6 +15,9 @@ mod params;
 mod returns;
 pub mod simple;
 pub mod sslcommerz;
+mod validator;
+
+use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,13 +25,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::domain::views;
 use crate::http::Surfaces;
 use crate::state::AppState;
+use crate::store::{CompatSession, Session, StoreError};
 
 /// Both surfaces, for the HTTP router to serve and document beside Kasse's
 /// own API.
 pub fn surfaces() -> Surfaces {
     Surfaces {
         // SSLCOMMERZ's calls carry their own credentials.
-        public: sslcommerz::router(),
+        public: sslcommerz::router().merge(validator::router()),
         // The simple surface takes the merchant's secret key.
         merchant: simple::router().merge(credentials::router()),
         pages: returns::router()
@@ -72,4 +76,31 @@ async fn to_hosted_page(ctx: &AppState, token: &str, extra: &[(&str, &str)]) -> 
                 .into_response()
         }
     }
+}
+
+/// Stores a session a surface made, with the surface's record of it: the
+/// `token` in its page URL, the SSLCOMMERZ store that made it, the fields it
+/// echoes back.
+async fn keep_session(
+    ctx: &AppState,
+    session: &Session,
+    token: String,
+    store_id: Option<String>,
+    fields: BTreeMap<String, String>,
+) -> Result<CompatSession, StoreError> {
+    let compat = CompatSession {
+        session_id: session.id.clone(),
+        merchant_id: session.merchant_id.clone(),
+        token,
+        store_id,
+        fields,
+        canceled: None,
+        created: session.created,
+    };
+    ctx.store.insert_compat_session(&compat, session).await?;
+    tracing::info!(
+        session = %session.id, merchant = %session.merchant_id,
+        surface = session.surface.as_str(), "checkout session created"
+    );
+    Ok(compat)
 }

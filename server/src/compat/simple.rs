@@ -28,7 +28,7 @@ use super::ipn;
 use crate::domain::{DomainError, payments, sessions};
 use crate::http::{ApiError, IdempotencyKey, MerchantAuth};
 use crate::state::AppState;
-use crate::store::{CompatSession, Merchant, Surface};
+use crate::store::{Merchant, Surface};
 
 /// The shape's own words for a Base URL that does not match, Bangla included.
 pub const DOMAIN_MISMATCH: &str = "Domain mismatch. দুঃখিত, সংযোগ স্থাপন করা যায়নি।";
@@ -288,20 +288,9 @@ async fn start(
         .take(32)
         .map(char::from)
         .collect();
-    let compat = CompatSession {
-        session_id: session.id.clone(),
-        merchant_id: merchant.id.clone(),
-        token,
-        store_id: None,
-        fields: BTreeMap::new(),
-        canceled: None,
-        created: session.created,
-    };
-    ctx.store
-        .insert_compat_session(&compat, &session)
+    let compat = super::keep_session(ctx, &session, token, None, BTreeMap::new())
         .await
         .map_err(|e| refused(e.into()))?;
-    tracing::info!(session = %session.id, merchant = %merchant.id, "simple checkout session created");
     let mut url = ctx.public_url.join("checkout").expect("a path");
     url.query_pairs_mut().append_pair("trx_id", &compat.token);
     Ok(url.into())
