@@ -13,6 +13,7 @@ pub mod money;
 pub mod origin;
 pub mod redirect;
 pub mod sensitive;
+pub mod staff;
 pub mod status;
 pub mod time;
 pub mod webhook;
