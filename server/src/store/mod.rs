@@ -22,6 +22,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The write ran, but its group's commit failed, so nothing of it is kept.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -214,7 +217,13 @@ pub trait OutboxStore {
         lease_until_ms: i64,
         claim: &Claim,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
-    async fn record_attempt(&self, attempt: &Attempt, result: AttemptResult) -> StoreResult<()>;
+    /// Records attempts and what became of their deliveries, in one
+    /// transaction that need not wait for the disk (an attempt lost to a
+    /// crash is made again).
+    async fn record_attempts(&self, batch: &[(Attempt, AttemptResult)]) -> StoreResult<()>;
+    async fn record_attempt(&self, attempt: &Attempt, result: AttemptResult) -> StoreResult<()> {
+        self.record_attempts(&[(attempt.clone(), result)]).await
+    }
 }
 
 /// Merchants' staff and their terminal logins.

@@ -44,23 +44,24 @@ fn refs_from_row(row: &AnyRow) -> StoreResult<PaymentRefs> {
 #[async_trait]
 impl CompatStore for SqlStore {
     async fn insert_compat_credential(&self, c: &CompatCredential) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO compat_credentials (store_id, merchant_id, mode, password_hash,
-                password_md5, password_sha256, created, revoked)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        self.exec(
+            sqlx::query(
+                "INSERT INTO compat_credentials (store_id, merchant_id, mode, password_hash,
+                    password_md5, password_sha256, created, revoked)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(c.store_id.clone())
+            .bind(c.merchant_id.clone())
+            .bind(c.mode.clone())
+            .bind(c.password_hash.clone())
+            .bind(self.sealer.seal_str(COMPAT_PASSWORD_MD5, &c.password_md5))
+            .bind(
+                self.sealer
+                    .seal_str(COMPAT_PASSWORD_SHA256, &c.password_sha256),
+            )
+            .bind(c.created)
+            .bind(c.revoked),
         )
-        .bind(&c.store_id)
-        .bind(&c.merchant_id)
-        .bind(&c.mode)
-        .bind(&c.password_hash)
-        .bind(self.sealer.seal_str(COMPAT_PASSWORD_MD5, &c.password_md5))
-        .bind(
-            self.sealer
-                .seal_str(COMPAT_PASSWORD_SHA256, &c.password_sha256),
-        )
-        .bind(c.created)
-        .bind(c.revoked)
-        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -75,14 +76,14 @@ impl CompatStore for SqlStore {
     }
 
     async fn revoke_compat_credentials(&self, merchant_id: &str, now: i64) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE compat_credentials SET revoked = $1 WHERE merchant_id = $2 AND revoked IS NULL",
+        self.exec(
+            sqlx::query(
+                "UPDATE compat_credentials SET revoked = $1 WHERE merchant_id = $2 AND revoked IS NULL",
+            )
+            .bind(now)
+            .bind(merchant_id.to_owned()),
         )
-        .bind(now)
-        .bind(merchant_id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
+        .await
     }
 
     async fn client_base_url(&self, merchant_id: &str) -> StoreResult<Option<String>> {
@@ -97,12 +98,14 @@ impl CompatStore for SqlStore {
     }
 
     async fn set_client_base_url(&self, merchant_id: &str, url: Option<&str>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE merchants SET client_base_url = $1 WHERE id = $2")
-            .bind(url)
-            .bind(merchant_id)
-            .execute(&self.writer)
+        let done = self
+            .exec(
+                sqlx::query("UPDATE merchants SET client_base_url = $1 WHERE id = $2")
+                    .bind(url.map(str::to_owned))
+                    .bind(merchant_id.to_owned()),
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     async fn insert_compat_session(
@@ -110,22 +113,27 @@ impl CompatStore for SqlStore {
         compat: &CompatSession,
         session: &Session,
     ) -> StoreResult<()> {
-        // The surface's row first: a session is never without it, and a row
-        // left by a failed session insert names nothing a customer can reach.
-        sqlx::query(
+        // Both rows or neither: a session is never without its surface's.
+        let surface = sqlx::query(
             "INSERT INTO compat_sessions (session_id, merchant_id, token, store_id, fields, canceled, created)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&compat.session_id)
-        .bind(&compat.merchant_id)
-        .bind(&compat.token)
-        .bind(&compat.store_id)
+        .bind(compat.session_id.clone())
+        .bind(compat.merchant_id.clone())
+        .bind(compat.token.clone())
+        .bind(compat.store_id.clone())
         .bind(serde_json::to_string(&compat.fields).expect("strings"))
         .bind(compat.canceled)
-        .bind(compat.created)
-        .execute(&self.writer)
-        .await?;
-        self.insert_session(session).await
+        .bind(compat.created);
+        let session = super::sessions::session_insert(session, &self.sealer);
+        self.atomic(move |c| {
+            Box::pin(async move {
+                surface.execute(&mut *c).await?;
+                session.execute(&mut *c).await?;
+                Ok(Done::Kept(()))
+            })
+        })
+        .await
     }
 
     async fn compat_session(&self, session_id: &str) -> StoreResult<Option<CompatSession>> {
@@ -147,33 +155,40 @@ impl CompatStore for SqlStore {
     }
 
     async fn cancel_compat_session(&self, session_id: &str, now: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE compat_sessions SET canceled = $1 WHERE session_id = $2 AND canceled IS NULL",
-        )
-        .bind(now)
-        .bind(session_id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .exec(
+                sqlx::query(
+                    "UPDATE compat_sessions SET canceled = $1 WHERE session_id = $2 AND canceled IS NULL",
+                )
+                .bind(now)
+                .bind(session_id.to_owned()),
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     async fn payment_refs(&self, fresh: &PaymentRefs) -> StoreResult<PaymentRefs> {
-        sqlx::query(
-            "INSERT INTO compat_payment_refs (payment_id, merchant_id, val_id, short_ref)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (payment_id) DO NOTHING",
-        )
-        .bind(&fresh.payment_id)
-        .bind(&fresh.merchant_id)
-        .bind(&fresh.val_id)
-        .bind(&fresh.short_ref)
-        .execute(&self.writer)
-        .await?;
-        sqlx::query("SELECT * FROM compat_payment_refs WHERE payment_id = $1")
-            .bind(&fresh.payment_id)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(StoreError::from)
-            .and_then(|row| refs_from_row(&row))
+        let fresh = fresh.clone();
+        self.atomic(move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO compat_payment_refs (payment_id, merchant_id, val_id, short_ref)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (payment_id) DO NOTHING",
+                )
+                .bind(&fresh.payment_id)
+                .bind(&fresh.merchant_id)
+                .bind(&fresh.val_id)
+                .bind(&fresh.short_ref)
+                .execute(&mut *c)
+                .await?;
+                let row = sqlx::query("SELECT * FROM compat_payment_refs WHERE payment_id = $1")
+                    .bind(&fresh.payment_id)
+                    .fetch_one(&mut *c)
+                    .await?;
+                refs_from_row(&row).map(Done::Kept)
+            })
+        })
+        .await
     }
 
     async fn payment_refs_by_val_id(&self, val_id: &str) -> StoreResult<Option<PaymentRefs>> {
@@ -218,23 +233,33 @@ impl CompatStore for SqlStore {
         refund_trans_id: &str,
         fresh: &str,
     ) -> StoreResult<String> {
-        sqlx::query(
-            "INSERT INTO compat_refunds (merchant_id, refund_trans_id, refund_id) VALUES ($1, $2, $3)
-             ON CONFLICT (merchant_id, refund_trans_id) DO NOTHING",
-        )
-        .bind(merchant_id)
-        .bind(refund_trans_id)
-        .bind(fresh)
-        .execute(&self.writer)
-        .await?;
-        let row = sqlx::query(
-            "SELECT refund_id FROM compat_refunds WHERE merchant_id = $1 AND refund_trans_id = $2",
-        )
-        .bind(merchant_id)
-        .bind(refund_trans_id)
-        .fetch_one(&self.writer)
-        .await?;
-        Ok(row.try_get("refund_id")?)
+        let (merchant_id, refund_trans_id, fresh) = (
+            merchant_id.to_owned(),
+            refund_trans_id.to_owned(),
+            fresh.to_owned(),
+        );
+        self.atomic(move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO compat_refunds (merchant_id, refund_trans_id, refund_id) VALUES ($1, $2, $3)
+                     ON CONFLICT (merchant_id, refund_trans_id) DO NOTHING",
+                )
+                .bind(&merchant_id)
+                .bind(&refund_trans_id)
+                .bind(&fresh)
+                .execute(&mut *c)
+                .await?;
+                let row = sqlx::query(
+                    "SELECT refund_id FROM compat_refunds WHERE merchant_id = $1 AND refund_trans_id = $2",
+                )
+                .bind(&merchant_id)
+                .bind(&refund_trans_id)
+                .fetch_one(&mut *c)
+                .await?;
+                Ok(Done::Kept(row.try_get("refund_id")?))
+            })
+        })
+        .await
     }
 
     async fn release_compat_refund(
@@ -243,13 +268,14 @@ impl CompatStore for SqlStore {
         refund_trans_id: &str,
         refund_id: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "DELETE FROM compat_refunds WHERE merchant_id = $1 AND refund_trans_id = $2 AND refund_id = $3",
+        self.exec(
+            sqlx::query(
+                "DELETE FROM compat_refunds WHERE merchant_id = $1 AND refund_trans_id = $2 AND refund_id = $3",
+            )
+            .bind(merchant_id.to_owned())
+            .bind(refund_trans_id.to_owned())
+            .bind(refund_id.to_owned()),
         )
-        .bind(merchant_id)
-        .bind(refund_trans_id)
-        .bind(refund_id)
-        .execute(&self.writer)
         .await?;
         Ok(())
     }

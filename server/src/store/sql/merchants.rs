@@ -5,10 +5,10 @@ use super::*;
 #[async_trait]
 impl MerchantStore for SqlStore {
     async fn insert_merchant(&self, m: &Merchant) -> StoreResult<()> {
-        sqlx::query("INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created, appearance)
+        self.exec(sqlx::query("INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created, appearance)
              VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(&m.id)
-        .bind(&m.name)
+        .bind(m.id.clone())
+        .bind(m.name.clone())
         .bind(origins_json(m))
         .bind(self.sealer.seal_str(SIGNING_SECRET, &m.signing_secret))
         .bind(
@@ -17,8 +17,7 @@ impl MerchantStore for SqlStore {
                 .map(|w| self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, w)),
         )
         .bind(m.created)
-        .bind(appearance_json(&m.appearance))
-        .execute(&self.writer)
+        .bind(appearance_json(&m.appearance)))
         .await?;
         Ok(())
     }
@@ -35,24 +34,26 @@ impl MerchantStore for SqlStore {
         merchant_id: &str,
         appearance: &Appearance,
     ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE merchants SET appearance = $1 WHERE id = $2")
-            .bind(appearance_json(appearance))
-            .bind(merchant_id)
-            .execute(&self.writer)
+        let done = self
+            .exec(
+                sqlx::query("UPDATE merchants SET appearance = $1 WHERE id = $2")
+                    .bind(appearance_json(appearance))
+                    .bind(merchant_id.to_owned()),
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     async fn upsert_merchant(&self, m: &Merchant) -> StoreResult<Merchant> {
-        let row = sqlx::query(
+        let row = self.exec_returning(sqlx::query(
             "INSERT INTO merchants (id, name, origins, signing_secret, webhook_secret, created)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins,
                 webhook_secret = coalesce(merchants.webhook_secret, excluded.webhook_secret)
              RETURNING *",
         )
-        .bind(&m.id)
-        .bind(&m.name)
+        .bind(m.id.clone())
+        .bind(m.name.clone())
         .bind(origins_json(m))
         .bind(self.sealer.seal_str(SIGNING_SECRET, &m.signing_secret))
         .bind(
@@ -60,22 +61,22 @@ impl MerchantStore for SqlStore {
                 .as_ref()
                 .map(|w| self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, w)),
         )
-        .bind(m.created)
-        .fetch_one(&self.writer)
+        .bind(m.created))
         .await?;
         merchant_from_row(&row, &self.sealer)
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES ($1, $2, $3, $4, $5)",
+        self.exec(
+            sqlx::query(
+                "INSERT INTO api_keys (lookup, hash, merchant_id, kind, created) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key.lookup.clone())
+            .bind(key.hash.clone())
+            .bind(key.merchant_id.clone())
+            .bind(key.kind.as_str())
+            .bind(key.created),
         )
-        .bind(&key.lookup)
-        .bind(&key.hash)
-        .bind(&key.merchant_id)
-        .bind(key.kind.as_str())
-        .bind(key.created)
-        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -97,24 +98,26 @@ impl MerchantStore for SqlStore {
     }
 
     async fn revoke_api_keys(&self, merchant_id: &str, now: i64) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE api_keys SET revoked = $1 WHERE merchant_id = $2 AND revoked IS NULL",
+        self.exec(
+            sqlx::query(
+                "UPDATE api_keys SET revoked = $1 WHERE merchant_id = $2 AND revoked IS NULL",
+            )
+            .bind(now)
+            .bind(merchant_id.to_owned()),
         )
-        .bind(now)
-        .bind(merchant_id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
+        .await
     }
 
     async fn ensure_webhook_secret(&self, merchant_id: &str, fresh: &str) -> StoreResult<String> {
-        let row = sqlx::query(
-            "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, $1) WHERE id = $2 RETURNING webhook_secret",
-        )
-        .bind(self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, fresh))
-        .bind(merchant_id)
-        .fetch_one(&self.writer)
-        .await?;
+        let row = self
+            .exec_returning(
+                sqlx::query(
+                    "UPDATE merchants SET webhook_secret = coalesce(webhook_secret, $1) WHERE id = $2 RETURNING webhook_secret",
+                )
+                .bind(self.sealer.seal_str(MERCHANT_WEBHOOK_SECRET, fresh))
+                .bind(merchant_id.to_owned()),
+            )
+            .await?;
         opened(
             &row,
             "webhook_secret",

@@ -12,6 +12,7 @@ mod payments;
 mod rows;
 mod sessions;
 mod staff;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,9 +24,11 @@ use kasse_core::appearance::Appearance;
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, Currency, PaymentStatus, SessionStatus};
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 
 use crate::ids::new_id;
 use crate::secrets::Sealer;
@@ -46,6 +49,11 @@ use super::{
 };
 
 pub use dialect::Dialect;
+use writer::{Done, Writer};
+
+/// A statement with every value bound, owned, so that it can wait in the
+/// writer's queue.
+type Owned = Query<'static, Any, AnyArguments<'static>>;
 
 /// Numbers the `?` placeholders of a statement built at run time (a list
 /// with optional filters) as `$1`, `$2`, …, which both SQLite and
@@ -126,11 +134,11 @@ async fn open_pool_of(url: &str, sqlite_connections: u32) -> StoreResult<(AnyPoo
 pub struct SqlStore {
     /// Reads.
     pool: AnyPool,
-    /// Writes. On SQLite, one connection: SQLite lets one writer in at a
-    /// time, and writers that wait in its busy handler sleep in steps of up
-    /// to 100 ms, so under load they queue here instead, in order. On
-    /// PostgreSQL, the same pool as reads.
-    writer: AnyPool,
+    /// Writes. On SQLite, one connection whose writes are committed in
+    /// groups: SQLite lets one writer in at a time, and writers that wait in
+    /// its busy handler sleep in steps of up to 100 ms, so under load they
+    /// queue here instead, in order. On PostgreSQL, the same pool as reads.
+    writer: Writer,
     dialect: Dialect,
     /// Seals the secrets that must be read back, and replayed responses.
     sealer: Sealer,
@@ -142,8 +150,8 @@ impl SqlStore {
     pub async fn connect(url: &str, sealer: Sealer) -> StoreResult<Self> {
         let (pool, dialect) = open_pool(url).await?;
         let writer = match dialect {
-            Dialect::Postgres => pool.clone(),
-            Dialect::Sqlite => open_pool_of(url, 1).await?.0,
+            Dialect::Postgres => Writer::pool(pool.clone()),
+            Dialect::Sqlite => Writer::group_commit(open_pool_of(url, 1).await?.0),
         };
         Ok(Self {
             pool,
@@ -155,6 +163,36 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Runs one statement on the writer; how many rows it changed.
+    async fn exec(&self, statement: Owned) -> StoreResult<u64> {
+        self.writer
+            .run(move |c| {
+                Box::pin(async move {
+                    Ok(Done::Kept(statement.execute(&mut *c).await?.rows_affected()))
+                })
+            })
+            .await
+    }
+
+    /// Runs one statement on the writer that returns a row (`RETURNING`).
+    async fn exec_returning(&self, statement: Owned) -> StoreResult<AnyRow> {
+        self.writer
+            .run(move |c| Box::pin(async move { Ok(Done::Kept(statement.fetch_one(&mut *c).await?)) }))
+            .await
+    }
+
+    /// Runs `job` on the writer, all of it or nothing: it may write several
+    /// statements, and keeps them all unless it fails.
+    async fn atomic<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+            + Send
+            + 'static,
+    {
+        self.writer.atomic(job).await
     }
 
     /// The hits in one window of a rate limit's bucket.
@@ -191,10 +229,19 @@ impl SqlStore {
             for row in sqlx::query(&select).fetch_all(&self.pool).await? {
                 let id: String = row.try_get("id")?;
                 let value: String = row.try_get("value")?;
-                sqlx::query(&update)
-                    .bind(self.sealer.seal_str(purpose, &value))
-                    .bind(id)
-                    .execute(&self.writer)
+                let (update, sealed_value) =
+                    (update.clone(), self.sealer.seal_str(purpose, &value));
+                self.writer
+                    .run(move |c| {
+                        Box::pin(async move {
+                            sqlx::query(&update)
+                                .bind(sealed_value)
+                                .bind(id)
+                                .execute(&mut *c)
+                                .await?;
+                            Ok(Done::Kept(()))
+                        })
+                    })
                     .await?;
                 sealed += 1;
             }
@@ -213,20 +260,28 @@ impl SqlStore {
             }
             let merchant_id: String = row.try_get("merchant_id")?;
             let key: String = row.try_get("key")?;
-            sqlx::query(update)
-                .bind(self.sealer.seal(RESPONSE_BODY, &body).into_bytes())
-                .bind(merchant_id)
-                .bind(key)
-                .execute(&self.writer)
-                .await?;
+            self.exec(
+                sqlx::query(update)
+                    .bind(self.sealer.seal(RESPONSE_BODY, &body).into_bytes())
+                    .bind(merchant_id)
+                    .bind(key),
+            )
+            .await?;
             sealed += 1;
         }
         if sealed > 0 && self.dialect == Dialect::Sqlite {
             // The clear values' old pages are still in the write-ahead log:
             // copy the sealed pages into the file and empty the log.
             // (`secure_delete` has zeroed what was freed.)
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.writer)
+            self.writer
+                .alone(|c| {
+                    Box::pin(async move {
+                        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .execute(&mut *c)
+                            .await?;
+                        Ok(Done::Kept(()))
+                    })
+                })
                 .await?;
         }
         Ok(())

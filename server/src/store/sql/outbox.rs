@@ -5,21 +5,22 @@ use super::*;
 #[async_trait]
 impl OutboxStore for SqlStore {
     async fn insert_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, secret, created)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        self.exec(
+            sqlx::query(
+                "INSERT INTO webhook_endpoints (id, merchant_id, url, enabled_events, secret, created)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(e.id.clone())
+            .bind(e.merchant_id.clone())
+            .bind(e.url.clone())
+            .bind(
+                e.enabled_events
+                    .as_ref()
+                    .map(|v| serde_json::to_string(v).expect("strings")),
+            )
+            .bind(self.sealer.seal_str(ENDPOINT_SECRET, &e.secret))
+            .bind(e.created),
         )
-        .bind(&e.id)
-        .bind(&e.merchant_id)
-        .bind(&e.url)
-        .bind(
-            e.enabled_events
-                .as_ref()
-                .map(|v| serde_json::to_string(v).expect("strings")),
-        )
-        .bind(self.sealer.seal_str(ENDPOINT_SECRET, &e.secret))
-        .bind(e.created)
-        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -39,26 +40,30 @@ impl OutboxStore for SqlStore {
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE webhook_endpoints SET deleted = $1 WHERE id = $2 AND merchant_id = $3 AND deleted IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .bind(merchant_id)
-        .execute(&mut *tx)
-        .await?;
-        // What was still due to it goes nowhere now; it stays listed, failed,
-        // and can be resent to the endpoints the merchant has.
-        sqlx::query(
-            "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
-             WHERE endpoint_id = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let (id, merchant_id) = (id.to_owned(), merchant_id.to_owned());
+        self.atomic(move |c| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE webhook_endpoints SET deleted = $1 WHERE id = $2 AND merchant_id = $3 AND deleted IS NULL",
+                )
+                .bind(now)
+                .bind(&id)
+                .bind(&merchant_id)
+                .execute(&mut *c)
+                .await?;
+                // What was still due to it goes nowhere now; it stays listed,
+                // failed, and can be resent to the endpoints the merchant has.
+                sqlx::query(
+                    "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+                     WHERE endpoint_id = $1 AND status = 'pending'",
+                )
+                .bind(&id)
+                .execute(&mut *c)
+                .await?;
+                Ok(Done::Kept(done.rows_affected() == 1))
+            })
+        })
+        .await
     }
 
     async fn rotate_endpoint_secret(
@@ -68,17 +73,19 @@ impl OutboxStore for SqlStore {
         secret: &str,
         old_until: i64,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = $1, secret = $2
-             WHERE id = $3 AND merchant_id = $4 AND deleted IS NULL",
-        )
-        .bind(old_until)
-        .bind(self.sealer.seal_str(ENDPOINT_SECRET, secret))
-        .bind(id)
-        .bind(merchant_id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .exec(
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires = $1, secret = $2
+                     WHERE id = $3 AND merchant_id = $4 AND deleted IS NULL",
+                )
+                .bind(old_until)
+                .bind(self.sealer.seal_str(ENDPOINT_SECRET, secret))
+                .bind(id.to_owned())
+                .bind(merchant_id.to_owned()),
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     async fn event(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Event>> {
@@ -156,19 +163,23 @@ impl OutboxStore for SqlStore {
     }
 
     async fn resend_event(&self, event: &Event, due_ms: i64) -> StoreResult<u64> {
-        let mut tx = self.writer.begin().await?;
-        let created = fan_out(
-            self.dialect,
-            &mut tx,
-            &event.id,
-            &event.merchant_id,
-            event.kind.as_str(),
-            event.notification_url.as_deref(),
-            due_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        let (event, dialect) = (event.clone(), self.dialect);
+        self.atomic(move |c| {
+            Box::pin(async move {
+                let created = fan_out(
+                    dialect,
+                    c,
+                    &event.id,
+                    &event.merchant_id,
+                    event.kind.as_str(),
+                    event.notification_url.as_deref(),
+                    due_ms,
+                )
+                .await?;
+                Ok(Done::Kept(created))
+            })
+        })
+        .await
     }
 
     async fn claim_deliveries(
@@ -189,7 +200,10 @@ impl OutboxStore for SqlStore {
             .bind(per_url)
             .bind(CLAIM_CANDIDATES)
             .bind(i64::from(claim.total));
-        let rows = query.fetch_all(&self.writer).await?;
+        let rows = self
+            .writer
+            .run(move |c| Box::pin(async move { Ok(Done::Kept(query.fetch_all(&mut *c).await?)) }))
+            .await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let delivery = delivery_from_row(row)?;
@@ -202,12 +216,13 @@ impl OutboxStore for SqlStore {
                     let Some(endpoint) = self.endpoint(&delivery.merchant_id, endpoint_id).await?
                     else {
                         // Deleted while this delivery was being claimed.
-                        sqlx::query(
-                            "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
-                             WHERE id = $1 AND status = 'pending'",
+                        self.exec(
+                            sqlx::query(
+                                "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+                                 WHERE id = $1 AND status = 'pending'",
+                            )
+                            .bind(delivery.id.clone()),
                         )
-                        .bind(&delivery.id)
-                        .execute(&self.writer)
                         .await?;
                         continue;
                     };
@@ -239,36 +254,53 @@ impl OutboxStore for SqlStore {
         Ok(claimed)
     }
 
-    async fn record_attempt(&self, a: &Attempt, result: AttemptResult) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&a.delivery_id)
-        .bind(&a.event_id)
-        .bind(a.attempted)
-        .bind(a.http_status.map(i64::from))
-        .bind(a.latency_ms)
-        .bind(&a.error)
-        .execute(&mut *tx)
-        .await?;
-        let (status, next) = match result {
-            AttemptResult::Delivered => ("delivered", None),
-            AttemptResult::RetryAt(ms) => ("pending", Some(ms)),
-            AttemptResult::GiveUp => ("failed", None),
-        };
-        sqlx::query(
-            "UPDATE deliveries SET status = $1, attempts = attempts + 1,
-                next_attempt_ms = coalesce($2, next_attempt_ms), lease_until_ms = NULL
-             WHERE id = $3",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(&a.delivery_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+    async fn record_attempts(&self, batch: &[(Attempt, AttemptResult)]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (batch, dialect) = (batch.to_vec(), self.dialect);
+        self.atomic(move |c| {
+            Box::pin(async move {
+                if dialect == Dialect::Postgres {
+                    // An attempt lost to a crash only means the event is
+                    // delivered again, which at-least-once allows: these
+                    // commits need not wait for the disk.
+                    sqlx::query("SET LOCAL synchronous_commit = off")
+                        .execute(&mut *c)
+                        .await?;
+                }
+                for (a, result) in &batch {
+                    sqlx::query(
+                        "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&a.delivery_id)
+                    .bind(&a.event_id)
+                    .bind(a.attempted)
+                    .bind(a.http_status.map(i64::from))
+                    .bind(a.latency_ms)
+                    .bind(&a.error)
+                    .execute(&mut *c)
+                    .await?;
+                    let (status, next) = match result {
+                        AttemptResult::Delivered => ("delivered", None),
+                        AttemptResult::RetryAt(ms) => ("pending", Some(*ms)),
+                        AttemptResult::GiveUp => ("failed", None),
+                    };
+                    sqlx::query(
+                        "UPDATE deliveries SET status = $1, attempts = attempts + 1,
+                            next_attempt_ms = coalesce($2, next_attempt_ms), lease_until_ms = NULL
+                         WHERE id = $3",
+                    )
+                    .bind(status)
+                    .bind(next)
+                    .bind(&a.delivery_id)
+                    .execute(&mut *c)
+                    .await?;
+                }
+                Ok(Done::Kept(()))
+            })
+        })
+        .await
     }
 }

@@ -84,42 +84,46 @@ impl PaymentStore for SqlStore {
     }
 
     async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let changed = sqlx::query("UPDATE payments SET status = $1, amount_captured = $2, amount_refunded = $3, updated = $4
-             WHERE id = $5 AND status = $6 AND amount_captured = $7 AND amount_refunded = $8")
-        .bind(c.to.status.as_str())
-        .bind(c.to.amount_captured)
-        .bind(c.to.amount_refunded)
-        .bind(c.now)
-        .bind(&c.payment_id)
-        .bind(c.from.status.as_str())
-        .bind(c.from.amount_captured)
-        .bind(c.from.amount_refunded)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed != 1 {
-            return Ok(false);
-        }
-        if let Some(r) = &c.refund {
-            sqlx::query(
-                "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&r.id)
-            .bind(&r.payment_id)
-            .bind(&r.merchant_id)
-            .bind(r.amount)
-            .bind(r.currency.code())
-            .bind(r.status.as_str())
-            .bind(&r.reason)
-            .bind(r.created)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_events(self.dialect, &mut tx, &c.events).await?;
-        tx.commit().await?;
-        Ok(true)
+        let (c, dialect) = (c.clone(), self.dialect);
+        self.atomic(move |conn| {
+            Box::pin(async move {
+                let changed = sqlx::query("UPDATE payments SET status = $1, amount_captured = $2, amount_refunded = $3, updated = $4
+                     WHERE id = $5 AND status = $6 AND amount_captured = $7 AND amount_refunded = $8")
+                .bind(c.to.status.as_str())
+                .bind(c.to.amount_captured)
+                .bind(c.to.amount_refunded)
+                .bind(c.now)
+                .bind(&c.payment_id)
+                .bind(c.from.status.as_str())
+                .bind(c.from.amount_captured)
+                .bind(c.from.amount_refunded)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if changed != 1 {
+                    return Ok(Done::Kept(false));
+                }
+                if let Some(r) = &c.refund {
+                    sqlx::query(
+                        "INSERT INTO refunds (id, payment_id, merchant_id, amount, currency, status, reason, created)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&r.id)
+                    .bind(&r.payment_id)
+                    .bind(&r.merchant_id)
+                    .bind(r.amount)
+                    .bind(r.currency.code())
+                    .bind(r.status.as_str())
+                    .bind(&r.reason)
+                    .bind(r.created)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                insert_events(dialect, conn, &c.events).await?;
+                Ok(Done::Kept(true))
+            })
+        })
+        .await
     }
 
     async fn finish_action(
@@ -131,52 +135,57 @@ impl PaymentStore for SqlStore {
     ) -> StoreResult<bool> {
         // The guarded write comes first: it decides which of two racing
         // finishes wins, and SQLite never has to upgrade a read to a write.
-        let mut tx = self.writer.begin().await?;
-        let Some(row) = sqlx::query(
-            "UPDATE payments SET status = $1, decline_code = $2, action_token = NULL, updated = $3,
-                amount_captured = $4
-             WHERE id = $5 AND status = 'requires_action'
-             RETURNING session_id",
-        )
-        .bind(after.status.as_str())
-        .bind(after.decline_code.map(DeclineCode::as_str))
-        .bind(now)
-        .bind(after.amount_captured)
-        .bind(&after.id)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(false);
-        };
-        let session_id: Option<String> = row.try_get("session_id")?;
-        if let Some(session_id) = session_id.filter(|_| completes_session) {
-            let completed = sqlx::query(
-                "UPDATE checkout_sessions SET status = 'complete', payment_id = $1
-                 WHERE id = $2 AND status = 'open' AND expires_at > $3",
-            )
-            .bind(&after.id)
-            .bind(session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if completed != 1 {
-                return Ok(false); // rolled back: the payment stays as it was
-            }
-        }
-        insert_events(self.dialect, &mut tx, events).await?;
-        tx.commit().await?;
-        Ok(true)
+        let (after, events, dialect) = (after.clone(), events.to_vec(), self.dialect);
+        self.atomic(move |c| {
+            Box::pin(async move {
+                let Some(row) = sqlx::query(
+                    "UPDATE payments SET status = $1, decline_code = $2, action_token = NULL, updated = $3,
+                        amount_captured = $4
+                     WHERE id = $5 AND status = 'requires_action'
+                     RETURNING session_id",
+                )
+                .bind(after.status.as_str())
+                .bind(after.decline_code.map(DeclineCode::as_str))
+                .bind(now)
+                .bind(after.amount_captured)
+                .bind(&after.id)
+                .fetch_optional(&mut *c)
+                .await?
+                else {
+                    return Ok(Done::Kept(false));
+                };
+                let session_id: Option<String> = row.try_get("session_id")?;
+                if let Some(session_id) = session_id.filter(|_| completes_session) {
+                    let completed = sqlx::query(
+                        "UPDATE checkout_sessions SET status = 'complete', payment_id = $1
+                         WHERE id = $2 AND status = 'open' AND expires_at > $3",
+                    )
+                    .bind(&after.id)
+                    .bind(session_id)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected();
+                    if completed != 1 {
+                        // The payment stays as it was.
+                        return Ok(Done::Undone(false));
+                    }
+                }
+                insert_events(dialect, c, &events).await?;
+                Ok(Done::Kept(true))
+            })
+        })
+        .await
     }
 
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {
-        let first =
-            sqlx::query("UPDATE payments SET validated = $1 WHERE id = $2 AND validated IS NULL")
-                .bind(now)
-                .bind(payment_id)
-                .execute(&self.writer)
-                .await?
-                .rows_affected();
+        let first = self
+            .exec(
+                sqlx::query("UPDATE payments SET validated = $1 WHERE id = $2 AND validated IS NULL")
+                    .bind(now)
+                    .bind(payment_id.to_owned()),
+            )
+            .await?;
         Ok(first == 1)
     }
 

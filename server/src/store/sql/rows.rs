@@ -104,7 +104,7 @@ pub(super) fn appearance_json(appearance: &Appearance) -> Option<String> {
 /// merchant's endpoints that want its type, and a session's own URL.
 pub(super) async fn insert_events(
     dialect: Dialect,
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     events: &[NewEvent],
 ) -> StoreResult<()> {
     for e in events {
@@ -118,11 +118,11 @@ pub(super) async fn insert_events(
         .bind(e.data.to_string())
         .bind(&e.notification_url)
         .bind(e.payment_id())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
         fan_out(
             dialect,
-            tx,
+            conn,
             &e.id,
             &e.merchant_id,
             e.kind.as_str(),
@@ -136,7 +136,7 @@ pub(super) async fn insert_events(
 
 pub(super) async fn fan_out(
     dialect: Dialect,
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     event_id: &str,
     merchant_id: &str,
     kind: &str,
@@ -150,7 +150,7 @@ pub(super) async fn fan_out(
         .bind(due_ms)
         .bind(merchant_id)
         .bind(kind)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if let Some(url) = notification_url {
@@ -162,7 +162,7 @@ pub(super) async fn fan_out(
         .bind(url)
         .bind(due_ms)
         .bind(due_ms)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     }

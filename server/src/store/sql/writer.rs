@@ -1,0 +1,253 @@
+//! Where the store writes. On PostgreSQL, a job runs on a pooled connection,
+//! in a transaction of its own when it must be atomic. On SQLite, which lets
+//! one writer in at a time, jobs queue for the one writing connection, and
+//! the writer commits them in groups: it takes every job waiting, runs each
+//! in a savepoint of one transaction, and commits them together with one
+//! fsync (`synchronous = FULL` stays: nothing is answered before it is on
+//! disk). A job that fails rolls back its own savepoint only; a commit that
+//! fails fails every job of its group.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use sqlx::{AnyConnection, AnyPool, Connection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{StoreError, StoreResult};
+
+/// At most this many jobs share one commit, so that the first of a long
+/// queue is not kept waiting for all the rest.
+const MAX_GROUP: usize = 128;
+
+/// What a job decided about what it wrote.
+pub(crate) enum Done<T> {
+    /// Keep it, and answer `T` once it is committed.
+    Kept(T),
+    /// Roll it back (a guard failed half-way), and answer `T`.
+    Undone(T),
+}
+
+
+/// A job as the SQLite writer runs it, its answer held back until the commit.
+type Queued = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Held> + Send>;
+
+/// A job's answer waiting for its group's commit.
+struct Held {
+    /// Whether the job's savepoint is kept.
+    keep: bool,
+    /// Sends the answer, or the commit's failure.
+    answer: Box<dyn FnOnce(Option<&str>) + Send>,
+}
+
+enum Queue {
+    /// Runs with others in one transaction.
+    Grouped(Queued),
+    /// Runs alone, outside any transaction (a checkpoint, say).
+    Alone(Queued),
+}
+
+pub(crate) struct Writer(Mode);
+
+enum Mode {
+    Pool(AnyPool),
+    Queue(mpsc::UnboundedSender<Queue>),
+}
+
+impl Writer {
+    /// PostgreSQL's: the shared pool, which lets many write at once.
+    pub(crate) fn pool(pool: AnyPool) -> Self {
+        Self(Mode::Pool(pool))
+    }
+
+    /// SQLite's: one task that owns the pool's one connection.
+    pub(crate) fn group_commit(pool: AnyPool) -> Self {
+        let (send, receive) = mpsc::unbounded_channel();
+        tokio::spawn(serve(pool, receive));
+        Self(Mode::Queue(send))
+    }
+
+    /// Runs `job` atomically: all it writes, or none of it.
+    pub(crate) async fn atomic<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+            + Send
+            + 'static,
+    {
+        match &self.0 {
+            Mode::Pool(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut tx = conn.begin().await?;
+                match job(&mut *tx).await? {
+                    Done::Kept(value) => {
+                        tx.commit().await?;
+                        Ok(value)
+                    }
+                    Done::Undone(value) => {
+                        tx.rollback().await?;
+                        Ok(value)
+                    }
+                }
+            }
+            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped).await,
+        }
+    }
+
+    /// Runs `job`, one statement or several that need not be atomic
+    /// together. (On SQLite every job is atomic all the same.)
+    pub(crate) async fn run<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+            + Send
+            + 'static,
+    {
+        match &self.0 {
+            Mode::Pool(pool) => {
+                let mut conn = pool.acquire().await?;
+                match job(&mut *conn).await? {
+                    Done::Kept(value) | Done::Undone(value) => Ok(value),
+                }
+            }
+            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped).await,
+        }
+    }
+
+    /// Runs `job` outside any transaction: for what SQLite refuses inside
+    /// one, such as a checkpoint.
+    pub(crate) async fn alone<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+            + Send
+            + 'static,
+    {
+        match &self.0 {
+            Mode::Pool(_) => self.run(job).await,
+            Mode::Queue(queue) => enqueue(queue, job, Queue::Alone).await,
+        }
+    }
+}
+
+/// Queues `job` and waits for its answer, which comes after its commit.
+async fn enqueue<T, F>(
+    queue: &mpsc::UnboundedSender<Queue>,
+    job: F,
+    how: fn(Queued) -> Queue,
+) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+        + Send
+        + 'static,
+{
+    let (send, receive) = oneshot::channel::<StoreResult<T>>();
+    let queued: Queued = Box::new(move |conn| {
+        Box::pin(async move {
+            let (keep, result) = match job(conn).await {
+                Ok(Done::Kept(value)) => (true, Ok(value)),
+                Ok(Done::Undone(value)) => (false, Ok(value)),
+                Err(error) => (false, Err(error)),
+            };
+            Held {
+                keep,
+                answer: Box::new(move |failed: Option<&str>| {
+                    let _ = send.send(match failed {
+                        None => result,
+                        Some(why) => Err(StoreError::NotCommitted(why.to_string())),
+                    });
+                }),
+            }
+        })
+    });
+    queue
+        .send(how(queued))
+        .map_err(|_| StoreError::NotCommitted("the database writer has stopped".into()))?;
+    receive.await.map_err(|_| {
+        StoreError::NotCommitted("the database writer stopped before this write ran".into())
+    })?
+}
+
+/// The SQLite writer: runs until every handle to its queue is gone.
+async fn serve(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Queue>) {
+    let mut next = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => match queue.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        match first {
+            Queue::Alone(job) => {
+                let (answers, failed) = match pool.acquire().await {
+                    Ok(mut conn) => match run_held(job, &mut *conn).await {
+                        Some(held) => (vec![held.answer], None),
+                        None => (Vec::new(), None),
+                    },
+                    Err(e) => {
+                        drop(job);
+                        (Vec::new(), Some(e.to_string()))
+                    }
+                };
+                for answer in answers {
+                    answer(failed.as_deref());
+                }
+            }
+            Queue::Grouped(job) => {
+                let mut group = vec![job];
+                while group.len() < MAX_GROUP {
+                    match queue.try_recv() {
+                        Ok(Queue::Grouped(job)) => group.push(job),
+                        Ok(alone) => {
+                            next = Some(alone);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit_group(&pool, group).await;
+            }
+        }
+    }
+}
+
+/// Runs a job, catching a panic so that the writer lives on; none if it
+/// panicked (its caller is told the write did not happen).
+async fn run_held(job: Queued, conn: &mut AnyConnection) -> Option<Held> {
+    AssertUnwindSafe(job(conn)).catch_unwind().await.ok()
+}
+
+/// One transaction for the whole group, a savepoint for each job.
+async fn commit_group(pool: &AnyPool, group: Vec<Queued>) {
+    let mut answers = Vec::with_capacity(group.len());
+    let outcome: Result<(), sqlx::Error> = async {
+        let mut conn = pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        for job in group {
+            let mut savepoint = tx.begin().await?;
+            match run_held(job, &mut *savepoint).await {
+                Some(held) => {
+                    if held.keep {
+                        savepoint.commit().await?;
+                    } else {
+                        savepoint.rollback().await?;
+                    }
+                    answers.push(held.answer);
+                }
+                None => savepoint.rollback().await?,
+            }
+        }
+        tx.commit().await
+    }
+    .await;
+    let failed = outcome.err().map(|e| e.to_string());
+    if let Some(why) = &failed {
+        tracing::error!(error = %why, jobs = answers.len(), "a group commit failed");
+    }
+    for answer in answers {
+        answer(failed.as_deref());
+    }
+}
