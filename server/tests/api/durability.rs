@@ -207,3 +207,147 @@ async fn sigkill_mid_delivery_loses_no_event() {
     assert!(log.contains("Visa •••• 4242"));
     assert!(!log.contains("4242424242424242") && !log.contains("4242 4242 4242 4242"));
 }
+
+/// SIGKILL while confirms queue for SQLite's group commits: every confirm
+/// that was answered is in the database whole, and every one that was not is
+/// there whole or not at all (a session is complete exactly when its
+/// payment and the payment's event exist).
+#[tokio::test]
+async fn sigkill_during_group_commits_keeps_every_acknowledged_payment_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = merchant(dir.path());
+    let http = reqwest::Client::new();
+    let kasse = start(dir.path(), any_port()).await;
+
+    let mut sessions = Vec::new();
+    for _ in 0..120 {
+        let session: CheckoutSession = http
+            .post(format!("{}/v1/checkout/sessions", kasse.base))
+            .bearer_auth(&key)
+            .json(&session_body())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sessions.push(session);
+    }
+
+    // 24 at a time, so that writes queue and are committed in groups.
+    let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel();
+    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(sessions.clone()));
+    for _ in 0..24 {
+        let (http, base, queue, answered) = (
+            http.clone(),
+            kasse.base.clone(),
+            queue.clone(),
+            answered_tx.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                let Some(session) = queue.lock().await.pop() else {
+                    return;
+                };
+                let response = http
+                    .post(format!("{base}/v1/pay/{}/confirm", session.id))
+                    .header("Kasse-Client-Secret", &session.client_secret)
+                    .json(&good_card("4242424242424242"))
+                    .send()
+                    .await;
+                let Ok(response) = response else { return };
+                if response.status() != 200 {
+                    return;
+                }
+                let Ok(body) = response.json::<serde_json::Value>().await else {
+                    return;
+                };
+                let _ =
+                    answered.send((session.id, body["payment_id"].as_str().unwrap().to_string()));
+            }
+        });
+    }
+    drop(answered_tx);
+    let mut acknowledged = Vec::new();
+    while acknowledged.len() < 40 {
+        acknowledged.push(answered_rx.recv().await.expect("confirms answered"));
+    }
+    kasse.kill_9();
+    // Answers already on their way were acknowledged too.
+    while let Ok(more) = answered_rx.try_recv() {
+        acknowledged.push(more);
+    }
+    assert!(acknowledged.len() < sessions.len(), "the kill came mid-run");
+
+    let kasse = start(dir.path(), any_port()).await;
+    let get = |path: String| {
+        let (http, key, base) = (http.clone(), key.clone(), kasse.base.clone());
+        async move {
+            http.get(format!("{base}{path}"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    for (session_id, payment_id) in &acknowledged {
+        let session = get(format!("/v1/checkout/sessions/{session_id}")).await;
+        assert_eq!(session["status"], "complete", "{session}");
+        assert_eq!(session["payment_id"].as_str(), Some(payment_id.as_str()));
+        let payment = get(format!("/v1/payments/{payment_id}")).await;
+        assert_eq!(payment["status"], "succeeded", "{payment}");
+    }
+    let mut paid_sessions = HashSet::new();
+    let mut after = String::new();
+    loop {
+        let page = get(format!("/v1/payments?limit=100{after}")).await;
+        let data = page["data"].as_array().unwrap();
+        for p in data {
+            if let Some(session) = p["checkout_session"].as_str() {
+                assert!(paid_sessions.insert(session.to_string()), "paid twice: {p}");
+            }
+        }
+        if page["has_more"] != true {
+            break;
+        }
+        after = format!(
+            "&starting_after={}",
+            data.last().unwrap()["id"].as_str().unwrap()
+        );
+    }
+    let mut whole = 0;
+    for session in &sessions {
+        let stored = get(format!("/v1/checkout/sessions/{}", session.id)).await;
+        let events = |payment: &str| get(format!("/v1/events?payment={payment}"));
+        match stored["status"].as_str() {
+            Some("complete") => {
+                let payment_id = stored["payment_id"].as_str().unwrap();
+                let payment = get(format!("/v1/payments/{payment_id}")).await;
+                assert_eq!(payment["status"], "succeeded", "{payment}");
+                let kinds: Vec<_> = events(payment_id).await["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["type"].as_str().unwrap().to_string())
+                    .collect();
+                assert!(
+                    kinds.contains(&"payment.succeeded".to_string()),
+                    "{kinds:?}"
+                );
+                whole += 1;
+            }
+            Some("open") => {
+                assert!(stored["payment_id"].is_null(), "{stored}");
+                assert!(
+                    !paid_sessions.contains(&session.id),
+                    "an open session has no payment: {stored}"
+                );
+            }
+            other => panic!("session {}: {other:?}", session.id),
+        }
+    }
+    assert!(whole >= acknowledged.len());
+}

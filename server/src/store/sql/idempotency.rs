@@ -12,8 +12,11 @@ impl IdempotencyStore for SqlStore {
         now: i64,
         ttl: i64,
     ) -> StoreResult<IdempotencyStart> {
-        let (merchant_id, key, request_hash) =
-            (merchant_id.to_owned(), key.to_owned(), request_hash.to_owned());
+        let (merchant_id, key, request_hash) = (
+            merchant_id.to_owned(),
+            key.to_owned(),
+            request_hash.to_owned(),
+        );
         let stored = self
             .atomic(move |c| {
                 Box::pin(async move {

@@ -18,13 +18,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use kasse_core::RequestedLocale;
 use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus, StaffRole};
 use kasse_core::appearance::Appearance;
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
 use kasse_core::{CardBrand, Currency, PaymentStatus, SessionStatus};
-use futures_util::future::BoxFuture;
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -170,7 +170,9 @@ impl SqlStore {
         self.writer
             .run(move |c| {
                 Box::pin(async move {
-                    Ok(Done::Kept(statement.execute(&mut *c).await?.rows_affected()))
+                    Ok(Done::Kept(
+                        statement.execute(&mut *c).await?.rows_affected(),
+                    ))
                 })
             })
             .await
@@ -179,7 +181,9 @@ impl SqlStore {
     /// Runs one statement on the writer that returns a row (`RETURNING`).
     async fn exec_returning(&self, statement: Owned) -> StoreResult<AnyRow> {
         self.writer
-            .run(move |c| Box::pin(async move { Ok(Done::Kept(statement.fetch_one(&mut *c).await?)) }))
+            .run(move |c| {
+                Box::pin(async move { Ok(Done::Kept(statement.fetch_one(&mut *c).await?)) })
+            })
             .await
     }
 

@@ -181,9 +181,11 @@ impl PaymentStore for SqlStore {
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {
         let first = self
             .exec(
-                sqlx::query("UPDATE payments SET validated = $1 WHERE id = $2 AND validated IS NULL")
-                    .bind(now)
-                    .bind(payment_id.to_owned()),
+                sqlx::query(
+                    "UPDATE payments SET validated = $1 WHERE id = $2 AND validated IS NULL",
+                )
+                .bind(now)
+                .bind(payment_id.to_owned()),
             )
             .await?;
         Ok(first == 1)

@@ -28,7 +28,6 @@ pub(crate) enum Done<T> {
     Undone(T),
 }
 
-
 /// A job as the SQLite writer runs it, its answer held back until the commit.
 type Queued = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Held> + Send>;
 
