@@ -43,6 +43,9 @@ pub struct WebhookConfig {
     /// Deliveries in flight at once to one URL, so a slow endpoint cannot
     /// take every slot.
     pub per_url: usize,
+    /// Deliveries in flight at once for one merchant, whatever its URLs,
+    /// so one merchant's slow endpoints cannot take every slot.
+    pub per_merchant: usize,
     /// Let webhooks go to loopback, private and link-local addresses
     /// (127.x, 10.x, 192.168.x, 169.254.x, …) and over plain http there:
     /// for the demo and tests, never for a real deployment.
@@ -61,6 +64,7 @@ impl Default for WebhookConfig {
             poll_interval: Duration::from_millis(250),
             concurrency: 32,
             per_url: 4,
+            per_merchant: 16,
             allow_private_addresses: false,
             ca_file: None,
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kasse_core::appearance::Appearance;
 
-pub use sql::{Dialect, SqlStore, open_pool};
+pub use sql::{CONFIG_STALENESS, Dialect, SqlStore, open_pool};
 
 use crate::secrets::ServerSecret;
 
@@ -217,6 +217,16 @@ pub trait OutboxStore {
         lease_until_ms: i64,
         claim: &Claim,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// From now on, the deliveries of every event written are leased to
+    /// this instance for `lease_ms` in the event's own transaction and,
+    /// once it commits, sent to `sink` with what signs them.
+    fn dispatch_after_commit(
+        &self,
+        sink: tokio::sync::mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+        lease_ms: i64,
+    );
+    /// Lets go of deliveries this instance leased but will not send now.
+    async fn release_deliveries(&self, ids: &[String]) -> StoreResult<()>;
     /// Records attempts and what became of their deliveries, in one
     /// transaction that need not wait for the disk (an attempt lost to a
     /// crash is made again).

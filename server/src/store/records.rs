@@ -355,6 +355,9 @@ pub struct Claim {
     pub per_url: u32,
     /// Deliveries this instance is sending now, by URL.
     pub in_flight: HashMap<String, u32>,
+    pub per_merchant: u32,
+    /// Deliveries this instance is sending now, by merchant.
+    pub in_flight_merchants: HashMap<String, u32>,
 }
 
 /// A delivery a worker holds, with what it needs to send it.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use kasse_core::webhook::sign;
 use rand::Rng;
 use serde_json::json;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::compat;
 use crate::config::WebhookConfig;
@@ -30,20 +30,88 @@ pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
     capped.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
 }
 
-/// Runs until the process ends.
+/// What this instance is sending now, by URL and by merchant, so that each
+/// gets no more than its share of the slots.
+#[derive(Default)]
+struct InFlight {
+    urls: HashMap<String, u32>,
+    merchants: HashMap<String, u32>,
+}
+
+impl InFlight {
+    fn has_room(&self, delivery: &ClaimedDelivery, config: &WebhookConfig) -> bool {
+        let d = &delivery.delivery;
+        self.urls.get(&d.url).copied().unwrap_or(0) < config.per_url as u32
+            && self.merchants.get(&d.merchant_id).copied().unwrap_or(0) < config.per_merchant as u32
+    }
+
+    fn add(&mut self, delivery: &ClaimedDelivery) {
+        *self.urls.entry(delivery.delivery.url.clone()).or_default() += 1;
+        *self
+            .merchants
+            .entry(delivery.delivery.merchant_id.clone())
+            .or_default() += 1;
+    }
+
+    fn remove(&mut self, url: &str, merchant_id: &str) {
+        for (counts, key) in [(&mut self.urls, url), (&mut self.merchants, merchant_id)] {
+            if let Some(n) = counts.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(key);
+                }
+            }
+        }
+    }
+}
+
+/// Runs until the process ends. Deliveries come two ways: leased in the
+/// transaction that wrote their event and handed over as it commits, so
+/// they go out at once; and claimed from the outbox, for retries and for
+/// whatever another instance or a crash left behind.
 pub async fn run(ctx: AppState) {
     let config = ctx.webhooks.clone();
     let http = ctx.webhook_client.clone();
     let slots = Arc::new(Semaphore::new(config.concurrency));
-    let in_flight: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let in_flight: Arc<Mutex<InFlight>> = Arc::default();
     let lease = config.attempt_timeout * 2 + Duration::from_secs(5);
+    let (fresh_sink, mut fresh) = mpsc::unbounded_channel();
+    ctx.store
+        .dispatch_after_commit(fresh_sink, lease.as_millis() as i64);
+    let attempts = record_attempts(ctx.clone());
+    let send = |delivery: ClaimedDelivery, permit: OwnedSemaphorePermit| {
+        in_flight.lock().expect("not poisoned").add(&delivery);
+        let (ctx, http, in_flight, attempts) = (
+            ctx.clone(),
+            http.clone(),
+            in_flight.clone(),
+            attempts.clone(),
+        );
+        tokio::spawn(async move {
+            let attempt = deliver(&ctx, &http, &delivery).await;
+            let _ = attempts.send(attempt);
+            in_flight
+                .lock()
+                .expect("not poisoned")
+                .remove(&delivery.delivery.url, &delivery.delivery.merchant_id);
+            drop(permit);
+            // A slot is free: take the next due delivery now rather than
+            // at the next poll.
+            ctx.wake_deliveries.notify_one();
+        });
+    };
     loop {
         let free = slots.available_permits();
         if free > 0 {
-            let claim = Claim {
-                total: free.min(64) as u32,
-                per_url: config.per_url as u32,
-                in_flight: in_flight.lock().expect("not poisoned").clone(),
+            let claim = {
+                let counts = in_flight.lock().expect("not poisoned");
+                Claim {
+                    total: free.min(64) as u32,
+                    per_url: config.per_url as u32,
+                    in_flight: counts.urls.clone(),
+                    per_merchant: config.per_merchant as u32,
+                    in_flight_merchants: counts.merchants.clone(),
+                }
             };
             let now = now_ms();
             let claimed = ctx
@@ -54,27 +122,7 @@ pub async fn run(ctx: AppState) {
                 Ok(claimed) => {
                     for delivery in claimed {
                         let permit = slots.clone().acquire_owned().await.expect("open");
-                        let url = delivery.delivery.url.clone();
-                        *in_flight
-                            .lock()
-                            .expect("not poisoned")
-                            .entry(url.clone())
-                            .or_default() += 1;
-                        let (ctx, http, in_flight) = (ctx.clone(), http.clone(), in_flight.clone());
-                        tokio::spawn(async move {
-                            deliver(&ctx, &http, &delivery).await;
-                            let mut counts = in_flight.lock().expect("not poisoned");
-                            if let Some(n) = counts.get_mut(&url) {
-                                *n -= 1;
-                                if *n == 0 {
-                                    counts.remove(&url);
-                                }
-                            }
-                            drop(permit);
-                            // A slot is free: take the next due delivery now
-                            // rather than at the next poll.
-                            ctx.wake_deliveries.notify_one();
-                        });
+                        send(delivery, permit);
                     }
                 }
                 Err(error) => tracing::error!(%error, "could not claim webhook deliveries"),
@@ -83,8 +131,41 @@ pub async fn run(ctx: AppState) {
         tokio::select! {
             _ = tokio::time::sleep(config.poll_interval) => {}
             _ = ctx.wake_deliveries.notified() => {}
+            Some(batch) = fresh.recv() => {
+                // Over a URL's or a merchant's share, a delivery goes back
+                // to the outbox, to be claimed when there is room.
+                let mut held_back = Vec::new();
+                for delivery in batch {
+                    if !in_flight.lock().expect("not poisoned").has_room(&delivery, &config) {
+                        held_back.push(delivery.delivery.id);
+                        continue;
+                    }
+                    let permit = slots.clone().acquire_owned().await.expect("open");
+                    send(delivery, permit);
+                }
+                if let Err(error) = ctx.store.release_deliveries(&held_back).await {
+                    tracing::warn!(%error, "deliveries held back wait for their lease to end");
+                }
+            }
         }
     }
+}
+
+/// Records attempts in batches: every attempt waiting is written in one
+/// transaction. Returns where to send them.
+fn record_attempts(ctx: AppState) -> mpsc::UnboundedSender<(Attempt, AttemptResult)> {
+    let (send, mut receive) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while receive.recv_many(&mut batch, 256).await > 0 {
+            if let Err(error) = ctx.store.record_attempts(&batch).await {
+                // Their leases run out and they are tried again: at least once.
+                tracing::error!(%error, attempts = batch.len(), "could not record webhook attempts");
+            }
+            batch.clear();
+        }
+    });
+    send
 }
 
 /// What a delivery sends: a Standard Webhook, or an SSLCOMMERZ IPN when the
@@ -98,8 +179,12 @@ enum Body {
     Ipn(String),
 }
 
-/// One attempt at one delivery, recorded whatever happens.
-async fn deliver(ctx: &AppState, http: &reqwest::Client, claimed: &ClaimedDelivery) {
+/// One attempt at one delivery, and what became of the delivery.
+async fn deliver(
+    ctx: &AppState,
+    http: &reqwest::Client,
+    claimed: &ClaimedDelivery,
+) -> (Attempt, AttemptResult) {
     let event = &claimed.event;
     let delivery = &claimed.delivery;
     let ipn = match delivery.endpoint_id {
@@ -204,16 +289,11 @@ async fn deliver(ctx: &AppState, http: &reqwest::Client, claimed: &ClaimedDelive
         latency_ms,
         error: error.clone(),
     };
-    match ctx.store.record_attempt(&attempt, result).await {
-        Ok(()) => tracing::info!(
-            event = %event.id, url = %delivery.url, status = ?http_status, latency_ms,
-            error = error.as_deref().unwrap_or(""), result = ?result, "webhook attempt"
-        ),
-        // The lease runs out and the delivery is tried again: at least once.
-        Err(e) => {
-            tracing::error!(error = %e, event = %event.id, "could not record a webhook attempt")
-        }
-    }
+    tracing::info!(
+        event = %event.id, url = %delivery.url, status = ?http_status, latency_ms,
+        error = error.as_deref().unwrap_or(""), result = ?result, "webhook attempt"
+    );
+    (attempt, result)
 }
 
 #[cfg(test)]

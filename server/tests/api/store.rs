@@ -920,6 +920,8 @@ async fn deliveries_are_leased_to_one_claim_within_their_limits(store: Arc<dyn S
             .iter()
             .map(|(url, n)| (url.to_string(), *n))
             .collect::<HashMap<_, _>>(),
+        per_merchant: 100,
+        in_flight_merchants: HashMap::new(),
     };
 
     // Not yet due: nothing.
@@ -1113,4 +1115,61 @@ async fn rate_limit_hits_are_counted_once_each_by_window(store: Arc<dyn Store>) 
     assert_eq!(store.hits("confirm:b", 660, 60).await.unwrap(), (0, 0));
     assert_eq!(store.purge_hits(660).await.unwrap(), 1);
     assert_eq!(store.hits("confirm:a", 660, 60).await.unwrap(), (1, 0));
+}
+
+/// Two instances on one database: each keeps merchants and endpoints in
+/// memory; its own changes it sees at once, another's within the bound.
+async fn config_changes_reach_other_instances_within_the_bound(url: String) {
+    let a = connect(&url, &suite_secret()).await.unwrap();
+    let b = connect(&url, &suite_secret()).await.unwrap();
+    let m = merchant(a.as_ref()).await;
+    let e = endpoint(&m, "https://a.example/hooks", None);
+    a.insert_endpoint(&e).await.unwrap();
+    let secret = |store: Arc<dyn Store>| {
+        let (m, e) = (m.id.clone(), e.id.clone());
+        async move { store.endpoint(&m, &e).await.unwrap().unwrap().secret }
+    };
+    let look = |store: Arc<dyn Store>| {
+        let m = m.id.clone();
+        async move { store.merchant(&m).await.unwrap().unwrap().appearance }
+    };
+    assert_eq!(secret(b.clone()).await, "whsec_1");
+    let before = look(b.clone()).await;
+
+    let changed = Appearance {
+        color_scheme: Some(ColorScheme::Dark),
+        ..Appearance::default()
+    };
+    assert!(a.set_merchant_appearance(&m.id, &changed).await.unwrap());
+    assert!(
+        a.rotate_endpoint_secret(&e.id, &m.id, "whsec_2", START + 86_400)
+            .await
+            .unwrap()
+    );
+    // The writer sees its change at once…
+    assert_eq!(secret(a.clone()).await, "whsec_2");
+    assert_eq!(look(a.clone()).await, changed);
+    // …the other instance answers from memory for a moment…
+    assert_eq!(secret(b.clone()).await, "whsec_1");
+    assert_eq!(look(b.clone()).await, before);
+    // …and no longer than the bound.
+    tokio::time::sleep(
+        kasse_server::store::CONFIG_STALENESS + std::time::Duration::from_millis(50),
+    )
+    .await;
+    assert_eq!(secret(b.clone()).await, "whsec_2");
+    assert_eq!(look(b).await, changed);
+}
+
+#[tokio::test]
+async fn config_changes_reach_other_instances_within_the_bound_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("kasse.db").display());
+    config_changes_reach_other_instances_within_the_bound(url).await;
+}
+
+#[tokio::test]
+async fn config_changes_reach_other_instances_within_the_bound_on_postgres() {
+    config_changes_reach_other_instances_within_the_bound(crate::postgres::fresh_database().await)
+        .await;
 }

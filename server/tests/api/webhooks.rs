@@ -500,3 +500,104 @@ async fn a_deleted_endpoint_stops_receiving_even_what_was_due_to_it() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), after_delete);
 }
+
+#[tokio::test]
+async fn one_merchants_many_slow_urls_take_no_more_than_its_share() {
+    // Six slow URLs at three deliveries each would take every one of the
+    // eight slots; the merchant's share leaves four.
+    let app = spawn_app_with(|c| {
+        c.webhooks.concurrency = 8;
+        c.webhooks.per_url = 3;
+        c.webhooks.per_merchant = 4;
+        c.webhooks.attempt_timeout = Duration::from_secs(600);
+    })
+    .await;
+    let slow = Receiver::start().await;
+    slow.delay(Duration::from_secs(3600));
+    for n in 0..6 {
+        add_endpoint(&app, &slow.url(&format!("/hooks?n={n}")), None).await;
+    }
+    for _ in 0..5 {
+        pay(&app).await; // sixty deliveries to slow URLs
+    }
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while slow.open_requests().0 < 4 {
+        assert!(
+            std::time::Instant::now() < until,
+            "the slow URLs got no deliveries"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let other = app.other_merchant("Other", &[SHOP]).await;
+    let fast = Receiver::start().await;
+    let created = app
+        .post_as(
+            &other.secret_key,
+            "/v1/webhook_endpoints",
+            &json!({"url": fast.url("/hooks")}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let session: CheckoutSession = app
+        .post_as(&other.secret_key, "/v1/checkout/sessions", &session_body())
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.confirm(&session, &good_card("4242424242424242")).await;
+    let delivered = fast
+        .wait_for(Duration::from_secs(60), |r| r.len() >= 2)
+        .await;
+    assert_eq!(delivered.len(), 2);
+    assert_eq!(
+        slow.open_requests(),
+        (4, 4),
+        "(now, at most) at the slow merchant's URLs"
+    );
+}
+
+#[tokio::test]
+async fn a_payments_webhooks_go_out_as_it_commits_without_waiting_for_a_poll() {
+    // The outbox is polled once an hour: only the hand-over at commit can
+    // deliver these in time.
+    let app = spawn_app_with(|c| c.webhooks.poll_interval = Duration::from_secs(3600)).await;
+    let receiver = Receiver::start().await;
+    add_endpoint(&app, &receiver.url("/hooks"), None).await;
+    let (_, payment_id) = pay(&app).await;
+    let received = receiver.wait_for(PATIENCE, |r| r.len() >= 2).await;
+    let kinds: Vec<String> = received
+        .iter()
+        .map(|d| d.json()["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["payment.succeeded", "checkout.session.completed"]);
+    // Each attempt is recorded as delivered.
+    let until = std::time::Instant::now() + PATIENCE;
+    loop {
+        let events: EventList = app
+            .get(&format!("/v1/events?payment={payment_id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut delivered = 0;
+        for event in &events.data {
+            let detail: EventDetail = app
+                .get(&format!("/v1/events/{}", event.id))
+                .await
+                .json()
+                .await
+                .unwrap();
+            delivered += detail
+                .deliveries
+                .iter()
+                .filter(|d| d.status == "delivered")
+                .count();
+        }
+        if delivered == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "attempts not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

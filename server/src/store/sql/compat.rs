@@ -105,6 +105,7 @@ impl CompatStore for SqlStore {
                     .bind(merchant_id.to_owned()),
             )
             .await?;
+        self.cache.forget_merchant(merchant_id);
         Ok(done == 1)
     }
 

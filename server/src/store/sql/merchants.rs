@@ -23,10 +23,19 @@ impl MerchantStore for SqlStore {
     }
 
     async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
-        self.find_one("SELECT * FROM merchants WHERE id = $1", id, |row| {
-            merchant_from_row(row, &self.sealer)
-        })
-        .await
+        if let Some(kept) = self.cache.merchant(id) {
+            return Ok(Some(kept));
+        }
+        let read = self.cache.begin_read();
+        let merchant = self
+            .find_one("SELECT * FROM merchants WHERE id = $1", id, |row| {
+                merchant_from_row(row, &self.sealer)
+            })
+            .await?;
+        if let Some(merchant) = &merchant {
+            self.cache.keep_merchant(read, merchant);
+        }
+        Ok(merchant)
     }
 
     async fn set_merchant_appearance(
@@ -41,6 +50,7 @@ impl MerchantStore for SqlStore {
                     .bind(merchant_id.to_owned()),
             )
             .await?;
+        self.cache.forget_merchant(merchant_id);
         Ok(done == 1)
     }
 
@@ -63,6 +73,7 @@ impl MerchantStore for SqlStore {
         )
         .bind(m.created))
         .await?;
+        self.cache.forget_merchant(&m.id);
         merchant_from_row(&row, &self.sealer)
     }
 
@@ -118,6 +129,7 @@ impl MerchantStore for SqlStore {
                 .bind(merchant_id.to_owned()),
             )
             .await?;
+        self.cache.forget_merchant(merchant_id);
         opened(
             &row,
             "webhook_secret",

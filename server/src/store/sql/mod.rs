@@ -2,6 +2,7 @@
 //! the disk), PostgreSQL for several instances. One implementation over
 //! sqlx's `Any` driver; where the two dialects differ, [`Dialect`] says how.
 
+mod cache;
 mod compat;
 mod dialect;
 mod idempotency;
@@ -48,6 +49,7 @@ use super::{
     StaffStore,
 };
 
+pub use cache::STALENESS as CONFIG_STALENESS;
 pub use dialect::Dialect;
 use writer::{Done, Writer};
 
@@ -142,6 +144,23 @@ pub struct SqlStore {
     dialect: Dialect,
     /// Seals the secrets that must be read back, and replayed responses.
     sealer: Sealer,
+    /// Merchants and endpoints, kept in memory for a moment.
+    cache: cache::ConfigCache,
+    /// Where deliveries leased as their events are written go once the
+    /// transaction commits; none until a webhook worker asks for them.
+    dispatch: std::sync::OnceLock<Dispatch>,
+}
+
+struct Dispatch {
+    sink: tokio::sync::mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+    lease_ms: i64,
+}
+
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl SqlStore {
@@ -158,11 +177,82 @@ impl SqlStore {
             writer,
             dialect,
             sealer,
+            cache: cache::ConfigCache::default(),
+            dispatch: std::sync::OnceLock::new(),
         })
     }
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// The lease, (now, until), for the deliveries of events written now,
+    /// if a worker sends them as soon as they commit.
+    fn fresh_lease(&self) -> Option<(i64, i64)> {
+        let dispatch = self.dispatch.get()?;
+        let now = now_ms();
+        Some((now, now + dispatch.lease_ms))
+    }
+
+    /// Hands deliveries leased in a transaction that committed to the
+    /// worker. One it cannot take (its endpoint has just gone, or a read
+    /// failed) keeps its lease until that runs out; the outbox worker then
+    /// takes it like any other.
+    async fn hand_over(&self, leased: Vec<(Delivery, Event)>) {
+        let Some(dispatch) = self.dispatch.get() else {
+            return;
+        };
+        if leased.is_empty() {
+            return;
+        }
+        let now = now_ms();
+        let mut ready = Vec::with_capacity(leased.len());
+        for (delivery, event) in leased {
+            match self.delivery_secrets(&delivery, now).await {
+                Ok(Some(secrets)) => ready.push(ClaimedDelivery {
+                    delivery,
+                    event,
+                    secrets,
+                }),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, delivery = %delivery.id, "a delivery waits for its lease to end")
+                }
+            }
+        }
+        let _ = dispatch.sink.send(ready);
+    }
+
+    /// The secrets that sign a delivery: its endpoint's (the current one and
+    /// one being rotated out), or the merchant's for a session's own URL.
+    /// None if its endpoint is gone.
+    async fn delivery_secrets(
+        &self,
+        delivery: &Delivery,
+        now_ms: i64,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let Some(endpoint_id) = &delivery.endpoint_id else {
+            return Ok(Some(
+                self.merchant(&delivery.merchant_id)
+                    .await?
+                    .and_then(|m| m.webhook_secret)
+                    .into_iter()
+                    .collect(),
+            ));
+        };
+        let Some(endpoint) = self.endpoint(&delivery.merchant_id, endpoint_id).await? else {
+            return Ok(None);
+        };
+        let mut secrets = vec![endpoint.secret];
+        if let (Some(old), Some(_)) = (
+            endpoint.previous_secret,
+            endpoint
+                .previous_secret_expires
+                .filter(|until| *until > now_ms / 1000),
+        ) {
+            secrets.push(old);
+        }
+        Ok(Some(secrets))
     }
 
     /// Runs one statement on the writer; how many rows it changed.

@@ -22,24 +22,30 @@ impl OutboxStore for SqlStore {
             .bind(e.created),
         )
         .await?;
+        self.cache.forget_endpoints(&e.merchant_id);
         Ok(())
     }
 
     async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
-        self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await
+        if let Some(kept) = self.cache.endpoints(merchant_id) {
+            return Ok(kept);
+        }
+        let read = self.cache.begin_read();
+        let endpoints = self.find_all("SELECT * FROM webhook_endpoints WHERE merchant_id = $1 AND deleted IS NULL ORDER BY created, rowid", merchant_id, |row| endpoint_from_row(row, &self.sealer)).await?;
+        self.cache.keep_endpoints(read, merchant_id, &endpoints);
+        Ok(endpoints)
     }
 
     async fn endpoint(&self, merchant_id: &str, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
-        self.find_owned(
-            "SELECT * FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2 AND deleted IS NULL",
-            merchant_id,
-            id,
-            |row| endpoint_from_row(row, &self.sealer),
-        )
-        .await
+        Ok(self
+            .endpoints(merchant_id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id))
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
+        self.cache.forget_endpoints(merchant_id);
         let (id, merchant_id) = (id.to_owned(), merchant_id.to_owned());
         self.atomic(move |c| {
             Box::pin(async move {
@@ -85,6 +91,7 @@ impl OutboxStore for SqlStore {
                 .bind(merchant_id.to_owned()),
             )
             .await?;
+        self.cache.forget_endpoints(merchant_id);
         Ok(done == 1)
     }
 
@@ -174,9 +181,10 @@ impl OutboxStore for SqlStore {
                     event.kind.as_str(),
                     event.notification_url.as_deref(),
                     due_ms,
+                    None,
                 )
                 .await?;
-                Ok(Done::Kept(created))
+                Ok(Done::Kept(created.len() as u64))
             })
         })
         .await
@@ -189,6 +197,8 @@ impl OutboxStore for SqlStore {
         claim: &Claim,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let in_flight = serde_json::to_string(&claim.in_flight).expect("counts");
+        let merchants_in_flight =
+            serde_json::to_string(&claim.in_flight_merchants).expect("counts");
         let claim_sql = self.dialect.claim_deliveries();
         let per_url = i64::from(claim.per_url);
         // One bind order for both dialects: the statements number their
@@ -199,7 +209,9 @@ impl OutboxStore for SqlStore {
             .bind(in_flight)
             .bind(per_url)
             .bind(CLAIM_CANDIDATES)
-            .bind(i64::from(claim.total));
+            .bind(i64::from(claim.total))
+            .bind(merchants_in_flight)
+            .bind(i64::from(claim.per_merchant));
         let rows = self
             .writer
             .run(move |c| Box::pin(async move { Ok(Done::Kept(query.fetch_all(&mut *c).await?)) }))
@@ -211,39 +223,17 @@ impl OutboxStore for SqlStore {
                 .event(&delivery.merchant_id, &delivery.event_id)
                 .await?
                 .ok_or_else(|| corrupt("delivery without event", &delivery.id))?;
-            let secrets = match &delivery.endpoint_id {
-                Some(endpoint_id) => {
-                    let Some(endpoint) = self.endpoint(&delivery.merchant_id, endpoint_id).await?
-                    else {
-                        // Deleted while this delivery was being claimed.
-                        self.exec(
-                            sqlx::query(
-                                "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
-                                 WHERE id = $1 AND status = 'pending'",
-                            )
-                            .bind(delivery.id.clone()),
-                        )
-                        .await?;
-                        continue;
-                    };
-                    let now = now_ms / 1000;
-                    let mut secrets = vec![endpoint.secret];
-                    if let (Some(old), Some(_)) = (
-                        endpoint.previous_secret,
-                        endpoint
-                            .previous_secret_expires
-                            .filter(|until| *until > now),
-                    ) {
-                        secrets.push(old);
-                    }
-                    secrets
-                }
-                None => self
-                    .merchant(&delivery.merchant_id)
-                    .await?
-                    .and_then(|m| m.webhook_secret)
-                    .into_iter()
-                    .collect(),
+            let Some(secrets) = self.delivery_secrets(&delivery, now_ms).await? else {
+                // Deleted while this delivery was being claimed.
+                self.exec(
+                    sqlx::query(
+                        "UPDATE deliveries SET status = 'failed', lease_until_ms = NULL
+                         WHERE id = $1 AND status = 'pending'",
+                    )
+                    .bind(delivery.id.clone()),
+                )
+                .await?;
+                continue;
             };
             claimed.push(ClaimedDelivery {
                 delivery,
@@ -252,6 +242,32 @@ impl OutboxStore for SqlStore {
             });
         }
         Ok(claimed)
+    }
+
+    fn dispatch_after_commit(
+        &self,
+        sink: tokio::sync::mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+        lease_ms: i64,
+    ) {
+        let _ = self.dispatch.set(Dispatch { sink, lease_ms });
+    }
+
+    async fn release_deliveries(&self, ids: &[String]) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.atomic(move |c| {
+            Box::pin(async move {
+                for id in &ids {
+                    sqlx::query(
+                        "UPDATE deliveries SET lease_until_ms = NULL WHERE id = $1 AND status = 'pending'",
+                    )
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                }
+                Ok(Done::Kept(()))
+            })
+        })
+        .await
     }
 
     async fn record_attempts(&self, batch: &[(Attempt, AttemptResult)]) -> StoreResult<()> {

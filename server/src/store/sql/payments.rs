@@ -85,7 +85,8 @@ impl PaymentStore for SqlStore {
 
     async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
         let (c, dialect) = (c.clone(), self.dialect);
-        self.atomic(move |conn| {
+        let lease = self.fresh_lease();
+        let (done, leased) = self.atomic(move |conn| {
             Box::pin(async move {
                 let changed = sqlx::query("UPDATE payments SET status = $1, amount_captured = $2, amount_refunded = $3, updated = $4
                      WHERE id = $5 AND status = $6 AND amount_captured = $7 AND amount_refunded = $8")
@@ -101,7 +102,7 @@ impl PaymentStore for SqlStore {
                 .await?
                 .rows_affected();
                 if changed != 1 {
-                    return Ok(Done::Kept(false));
+                    return Ok(Done::Kept((false, Vec::new())));
                 }
                 if let Some(r) = &c.refund {
                     sqlx::query(
@@ -119,11 +120,13 @@ impl PaymentStore for SqlStore {
                     .execute(&mut *conn)
                     .await?;
                 }
-                insert_events(dialect, conn, &c.events).await?;
-                Ok(Done::Kept(true))
+                let leased = insert_events(dialect, conn, &c.events, lease).await?;
+                Ok(Done::Kept((true, leased)))
             })
         })
-        .await
+        .await?;
+        self.hand_over(leased).await;
+        Ok(done)
     }
 
     async fn finish_action(
@@ -136,7 +139,8 @@ impl PaymentStore for SqlStore {
         // The guarded write comes first: it decides which of two racing
         // finishes wins, and SQLite never has to upgrade a read to a write.
         let (after, events, dialect) = (after.clone(), events.to_vec(), self.dialect);
-        self.atomic(move |c| {
+        let lease = self.fresh_lease();
+        let (done, leased) = self.atomic(move |c| {
             Box::pin(async move {
                 let Some(row) = sqlx::query(
                     "UPDATE payments SET status = $1, decline_code = $2, action_token = NULL, updated = $3,
@@ -152,7 +156,7 @@ impl PaymentStore for SqlStore {
                 .fetch_optional(&mut *c)
                 .await?
                 else {
-                    return Ok(Done::Kept(false));
+                    return Ok(Done::Kept((false, Vec::new())));
                 };
                 let session_id: Option<String> = row.try_get("session_id")?;
                 if let Some(session_id) = session_id.filter(|_| completes_session) {
@@ -168,14 +172,16 @@ impl PaymentStore for SqlStore {
                     .rows_affected();
                     if completed != 1 {
                         // The payment stays as it was.
-                        return Ok(Done::Undone(false));
+                        return Ok(Done::Undone((false, Vec::new())));
                     }
                 }
-                insert_events(dialect, c, &events).await?;
-                Ok(Done::Kept(true))
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
             })
         })
-        .await
+        .await?;
+        self.hand_over(leased).await;
+        Ok(done)
     }
 
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {

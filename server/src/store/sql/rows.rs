@@ -101,12 +101,17 @@ pub(super) fn appearance_json(appearance: &Appearance) -> Option<String> {
 }
 
 /// Writes events and, for each, one pending delivery per destination: the
-/// merchant's endpoints that want its type, and a session's own URL.
+/// merchant's endpoints that want its type, and a session's own URL. With
+/// `lease`, (now, until) in Unix milliseconds, the deliveries already due
+/// are leased to this instance until then and returned, to be sent as soon
+/// as the transaction commits.
 pub(super) async fn insert_events(
     dialect: Dialect,
     conn: &mut AnyConnection,
     events: &[NewEvent],
-) -> StoreResult<()> {
+    lease: Option<(i64, i64)>,
+) -> StoreResult<Vec<(Delivery, Event)>> {
+    let mut leased = Vec::new();
     for e in events {
         sqlx::query(
             "INSERT INTO events (id, merchant_id, type, created, data, notification_url, payment_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -120,7 +125,10 @@ pub(super) async fn insert_events(
         .bind(e.payment_id())
         .execute(&mut *conn)
         .await?;
-        fan_out(
+        let until = lease
+            .filter(|(now, _)| e.due_ms <= *now)
+            .map(|(_, until)| until);
+        let deliveries = fan_out(
             dialect,
             conn,
             &e.id,
@@ -128,12 +136,26 @@ pub(super) async fn insert_events(
             e.kind.as_str(),
             e.notification_url.as_deref(),
             e.due_ms,
+            until,
         )
         .await?;
+        if until.is_some() && !deliveries.is_empty() {
+            let event = Event {
+                id: e.id.clone(),
+                merchant_id: e.merchant_id.clone(),
+                kind: e.kind,
+                created: e.created,
+                data: e.data.clone(),
+                notification_url: e.notification_url.clone(),
+            };
+            leased.extend(deliveries.into_iter().map(|d| (d, event.clone())));
+        }
     }
-    Ok(())
+    Ok(leased)
 }
 
+/// The deliveries of one event, leased until `lease_until` if given.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn fan_out(
     dialect: Dialect,
     conn: &mut AnyConnection,
@@ -142,31 +164,35 @@ pub(super) async fn fan_out(
     kind: &str,
     notification_url: Option<&str>,
     due_ms: i64,
-) -> StoreResult<u64> {
-    let to_endpoints = dialect.fan_out_to_endpoints();
-    let mut created = sqlx::query(to_endpoints)
+    lease_until: Option<i64>,
+) -> StoreResult<Vec<Delivery>> {
+    let mut rows = sqlx::query(dialect.fan_out_to_endpoints())
         .bind(event_id)
         .bind(due_ms)
         .bind(due_ms)
         .bind(merchant_id)
         .bind(kind)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        .bind(lease_until)
+        .fetch_all(&mut *conn)
+        .await?;
     if let Some(url) = notification_url {
-        created += sqlx::query("INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms)
-             VALUES ($1, $2, $3, NULL, $4, 'pending', $5, $6)")
-        .bind(new_id("dlv"))
-        .bind(event_id)
-        .bind(merchant_id)
-        .bind(url)
-        .bind(due_ms)
-        .bind(due_ms)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        rows.push(
+            sqlx::query(
+                "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, url, status, next_attempt_ms, created_ms, lease_until_ms)
+                 VALUES ($1, $2, $3, NULL, $4, 'pending', $5, $6, $7) RETURNING *",
+            )
+            .bind(new_id("dlv"))
+            .bind(event_id)
+            .bind(merchant_id)
+            .bind(url)
+            .bind(due_ms)
+            .bind(due_ms)
+            .bind(lease_until)
+            .fetch_one(&mut *conn)
+            .await?,
+        );
     }
-    Ok(created)
+    rows.iter().map(delivery_from_row).collect()
 }
 
 pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {

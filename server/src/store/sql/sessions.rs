@@ -71,7 +71,8 @@ impl SessionStore for SqlStore {
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let (p, events, dialect) = (p.clone(), events.to_vec(), self.dialect);
-        self.atomic(move |c| {
+        let lease = self.fresh_lease();
+        let (done, leased) = self.atomic(move |c| {
             Box::pin(async move {
                 // The lease is checked first: if it is no longer this
                 // payment's, nothing is written.
@@ -98,15 +99,17 @@ impl SessionStore for SqlStore {
                         .await?
                     };
                     if updated.rows_affected() != 1 {
-                        return Ok(Done::Undone(false));
+                        return Ok(Done::Undone((false, Vec::new())));
                     }
                 }
                 payment_insert(&p).execute(&mut *c).await?;
-                insert_events(dialect, c, &events).await?;
-                Ok(Done::Kept(true))
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
             })
         })
-        .await
+        .await?;
+        self.hand_over(leased).await;
+        Ok(done)
     }
 
     async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()> {
@@ -131,29 +134,33 @@ impl SessionStore for SqlStore {
     ) -> StoreResult<bool> {
         let (id, merchant_id) = (id.to_owned(), merchant_id.to_owned());
         let (events, dialect) = (events.to_vec(), self.dialect);
-        self.atomic(move |c| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    "UPDATE checkout_sessions SET status = 'expired',
+        let lease = self.fresh_lease();
+        let (done, leased) = self
+            .atomic(move |c| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "UPDATE checkout_sessions SET status = 'expired',
                         expires_at = CASE WHEN expires_at < $1 THEN expires_at ELSE $2 END
                      WHERE id = $3 AND merchant_id = $4 AND status = 'open'
                        AND (confirm_lease IS NULL OR confirm_lease <= $5)",
-                )
-                .bind(now)
-                .bind(now)
-                .bind(&id)
-                .bind(&merchant_id)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Ok(Done::Kept(false));
-                }
-                insert_events(dialect, c, &events).await?;
-                Ok(Done::Kept(true))
+                    )
+                    .bind(now)
+                    .bind(now)
+                    .bind(&id)
+                    .bind(&merchant_id)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Ok(Done::Kept((false, Vec::new())));
+                    }
+                    let leased = insert_events(dialect, c, &events, lease).await?;
+                    Ok(Done::Kept((true, leased)))
+                })
             })
-        })
-        .await
+            .await?;
+        self.hand_over(leased).await;
+        Ok(done)
     }
 
     async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>> {

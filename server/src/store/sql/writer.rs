@@ -31,12 +31,14 @@ pub(crate) enum Done<T> {
 /// A job as the SQLite writer runs it, its answer held back until the commit.
 type Queued = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Held> + Send>;
 
+/// Sends a job's answer, or why its group's commit failed.
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
 /// A job's answer waiting for its group's commit.
 struct Held {
     /// Whether the job's savepoint is kept.
     keep: bool,
-    /// Sends the answer, or the commit's failure.
-    answer: Box<dyn FnOnce(Option<&str>) + Send>,
+    answer: Answer,
 }
 
 enum Queue {
@@ -78,7 +80,7 @@ impl Writer {
             Mode::Pool(pool) => {
                 let mut conn = pool.acquire().await?;
                 let mut tx = conn.begin().await?;
-                match job(&mut *tx).await? {
+                match job(&mut tx).await? {
                     Done::Kept(value) => {
                         tx.commit().await?;
                         Ok(value)
@@ -105,7 +107,7 @@ impl Writer {
         match &self.0 {
             Mode::Pool(pool) => {
                 let mut conn = pool.acquire().await?;
-                match job(&mut *conn).await? {
+                match job(&mut conn).await? {
                     Done::Kept(value) | Done::Undone(value) => Ok(value),
                 }
             }
@@ -182,7 +184,7 @@ async fn serve(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Queue>) {
         match first {
             Queue::Alone(job) => {
                 let (answers, failed) = match pool.acquire().await {
-                    Ok(mut conn) => match run_held(job, &mut *conn).await {
+                    Ok(mut conn) => match run_held(job, &mut conn).await {
                         Some(held) => (vec![held.answer], None),
                         None => (Vec::new(), None),
                     },
@@ -227,7 +229,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Queued>) {
         let mut tx = conn.begin().await?;
         for job in group {
             let mut savepoint = tx.begin().await?;
-            match run_held(job, &mut *savepoint).await {
+            match run_held(job, &mut savepoint).await {
                 Some(held) => {
                     if held.keep {
                         savepoint.commit().await?;
