@@ -166,6 +166,9 @@ impl Paced {
 struct Figures {
     row_bytes: usize,
     baseline: Run,
+    /// The second reference: the rows of a paid session, in the two
+    /// transactions a confirm needs at least.
+    paid_reference: Run,
     create: Run,
     create_paced: Paced,
     confirm: Run,
@@ -331,6 +334,9 @@ impl Bench {
         std::fs::write(&row_body, "x".repeat(row_bytes - BASELINE_FIXED_BYTES))?;
         let rows_url = format!("http://{}/rows", baseline_server.addr);
         let baseline = self.wrk(&rows_url, &[], "post", 0.0, &row_body).await?;
+        eprintln!("    the second reference: a paid session's rows, in two transactions");
+        let paid_url = format!("http://{}/paid", baseline_server.addr);
+        let paid_reference = self.wrk(&paid_url, &[], "post", 0.0, &row_body).await?;
         let create_paced = Paced {
             offered: create.rate() / 2.0,
             baseline: self
@@ -356,6 +362,7 @@ impl Bench {
         }
         for (what, run) in [
             ("baseline at saturation", &baseline),
+            ("paid-session reference", &paid_reference),
             ("sessions at saturation", &create),
             ("sessions at half", &create_paced.kasse),
             ("baseline beside sessions", &create_paced.baseline),
@@ -370,6 +377,7 @@ impl Bench {
         Ok(Figures {
             row_bytes,
             baseline,
+            paid_reference,
             create,
             create_paced,
             confirm,
@@ -475,9 +483,13 @@ impl Drop for Served {
 /// timestamp.
 const BASELINE_FIXED_BYTES: usize = 28 + 10;
 
-/// Serves the bare handler Kasse is measured against: it takes the body and
-/// inserts it as one row, through a pool opened as Kasse's store opens its
-/// own.
+/// Serves the bare handlers Kasse is measured against, through a pool
+/// opened as Kasse's store opens its own. `/rows` takes the body and
+/// inserts it as one row. `/paid` writes what a paid session writes, with
+/// the body as each row's payload, in the two transactions a confirm needs
+/// at least: the session's lease (which must be on disk before the
+/// acquirer is asked), then the payment, the session's completion, two
+/// events and their two deliveries (one endpoint) together.
 async fn start_baseline(url: &str) -> anyhow::Result<Served> {
     let (pool, _) = open_pool(url).await?;
     sqlx::query(
@@ -487,7 +499,38 @@ async fn start_baseline(url: &str) -> anyhow::Result<Served> {
     .execute(&pool)
     .await?;
     let insert = "INSERT INTO bench_rows (id, created, payload) VALUES ($1, $2, $3)";
+    let paid = move |State(pool): State<AnyPool>, body: String| async move {
+        let created = (wall_ms() / 1000.0) as i64;
+        let session = new_id("row");
+        let write = async {
+            sqlx::query(insert)
+                .bind(&session)
+                .bind(created)
+                .bind(&body)
+                .execute(&pool)
+                .await?;
+            let mut tx = pool.begin().await?;
+            for _ in 0..5 {
+                sqlx::query(insert)
+                    .bind(new_id("row"))
+                    .bind(created)
+                    .bind(&body)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE bench_rows SET created = created + 1 WHERE id = $1")
+                .bind(&session)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        match write.await {
+            Ok(()) => Ok((StatusCode::OK, axum::Json(json!({ "id": session })))),
+            Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    };
     let app = axum::Router::new()
+        .route("/paid", axum::routing::post(paid))
         .route(
             "/rows",
             axum::routing::post(
@@ -795,6 +838,23 @@ fn print_table(stores: &[(&str, &anyhow::Result<Figures>)]) {
         "confirm payment (sandbox, no latency)",
         |f| (&f.confirm, &f.confirm_paced),
     ));
+    rows.extend([
+        plain(
+            "  reference: a paid session's rows in two transactions",
+            |f| per_second(f.paid_reference.rate()),
+            "",
+        ),
+        plain(
+            "  confirm ÷ that reference",
+            |f| {
+                format!(
+                    "{:.1} %",
+                    f.confirm.rate() / f.paid_reference.rate() * 100.0
+                )
+            },
+            "",
+        ),
+    ]);
     rows.extend([
         plain(
             "webhooks delivered, confirming at saturation",

@@ -4,7 +4,7 @@
 //! schedule runs out. Leases expire, so a delivery held by an instance that
 //! died is taken up again: delivery is at least once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,9 @@ pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
     let capped = base.min(config.retry_max);
     capped.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
 }
+
+/// At most this many deliveries handed over at commit wait here for room.
+const MAX_WAITING: usize = 4096;
 
 /// What this instance is sending now, by URL and by merchant, so that each
 /// gets no more than its share of the slots.
@@ -79,8 +82,8 @@ pub async fn run(ctx: AppState) {
     ctx.store
         .dispatch_after_commit(fresh_sink, lease.as_millis() as i64);
     let attempts = record_attempts(ctx.clone());
+    // Sends a delivery already counted in flight.
     let send = |delivery: ClaimedDelivery, permit: OwnedSemaphorePermit| {
-        in_flight.lock().expect("not poisoned").add(&delivery);
         let (ctx, http, in_flight, attempts) = (
             ctx.clone(),
             http.clone(),
@@ -100,7 +103,36 @@ pub async fn run(ctx: AppState) {
             ctx.wake_deliveries.notify_one();
         });
     };
+    // Handed over at commit and waiting for room at their URL or merchant,
+    // each with the time by which it must start: after that its lease could
+    // run out mid-attempt, so it is left to the outbox, which takes it when
+    // the lease has ended.
+    let mut waiting: VecDeque<(Instant, ClaimedDelivery)> = VecDeque::new();
+    let start_by = lease
+        .saturating_sub(config.attempt_timeout)
+        .saturating_sub(Duration::from_secs(1));
     loop {
+        let now = Instant::now();
+        waiting.retain(|(by, _)| *by > now);
+        {
+            let mut counts = in_flight.lock().expect("not poisoned");
+            let mut ready = Vec::new();
+            let mut i = 0;
+            while i < waiting.len() && ready.len() < slots.available_permits() {
+                if counts.has_room(&waiting[i].1, &config) {
+                    let delivery = waiting.remove(i).expect("in range").1;
+                    counts.add(&delivery);
+                    ready.push(delivery);
+                } else {
+                    i += 1;
+                }
+            }
+            drop(counts);
+            for delivery in ready {
+                let permit = slots.clone().try_acquire_owned().expect("a free slot");
+                send(delivery, permit);
+            }
+        }
         let free = slots.available_permits();
         if free > 0 {
             let claim = {
@@ -122,6 +154,7 @@ pub async fn run(ctx: AppState) {
                 Ok(claimed) => {
                     for delivery in claimed {
                         let permit = slots.clone().acquire_owned().await.expect("open");
+                        in_flight.lock().expect("not poisoned").add(&delivery);
                         send(delivery, permit);
                     }
                 }
@@ -132,18 +165,13 @@ pub async fn run(ctx: AppState) {
             _ = tokio::time::sleep(config.poll_interval) => {}
             _ = ctx.wake_deliveries.notified() => {}
             Some(batch) = fresh.recv() => {
-                // Over a URL's or a merchant's share, a delivery goes back
-                // to the outbox, to be claimed when there is room.
-                let mut held_back = Vec::new();
-                for delivery in batch {
-                    if !in_flight.lock().expect("not poisoned").has_room(&delivery, &config) {
-                        held_back.push(delivery.delivery.id);
-                        continue;
-                    }
-                    let permit = slots.clone().acquire_owned().await.expect("open");
-                    send(delivery, permit);
-                }
-                if let Err(error) = ctx.store.release_deliveries(&held_back).await {
+                let by = Instant::now() + start_by;
+                let room = MAX_WAITING.saturating_sub(waiting.len());
+                let mut batch = batch.into_iter();
+                waiting.extend(batch.by_ref().take(room).map(|d| (by, d)));
+                // Past what may wait here, back to the outbox at once.
+                let overflow: Vec<String> = batch.map(|d| d.delivery.id).collect();
+                if let Err(error) = ctx.store.release_deliveries(&overflow).await {
                     tracing::warn!(%error, "deliveries held back wait for their lease to end");
                 }
             }

@@ -2,6 +2,12 @@
 
 use super::*;
 
+/// A bucket's hits in the window starting at `$2` and in the one at `$3`.
+const WINDOWS: &str = "SELECT
+        CAST(coalesce(sum(CASE WHEN window_start = $2 THEN hits END), 0) AS BIGINT),
+        CAST(coalesce(sum(CASE WHEN window_start = $3 THEN hits END), 0) AS BIGINT)
+     FROM rate_hits WHERE bucket = $1 AND window_start IN ($2, $3)";
+
 #[async_trait]
 impl LimitStore for SqlStore {
     async fn count_hit(
@@ -10,34 +16,44 @@ impl LimitStore for SqlStore {
         window_start: i64,
         window: i64,
     ) -> StoreResult<(i64, i64)> {
-        let bucket_owned = bucket.to_owned();
-        let current: i64 = self
-            .writer
+        // The hit and the last window's count in one job on the writer: on
+        // PostgreSQL one connection, on SQLite one place in the queue.
+        let bucket = bucket.to_owned();
+        self.writer
             .run(move |c| {
                 Box::pin(async move {
-                    Ok(Done::Kept(
-                        sqlx::query_scalar(
-                            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
-                             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
-                             RETURNING hits",
-                        )
-                        .bind(bucket_owned)
-                        .bind(window_start)
-                        .fetch_one(&mut *c)
-                        .await?,
-                    ))
+                    // This hit's own count comes back with it, so that
+                    // concurrent hits each see a different one.
+                    let current: i64 = sqlx::query_scalar(
+                        "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
+                         RETURNING hits",
+                    )
+                    .bind(&bucket)
+                    .bind(window_start)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    let previous: Option<i64> = sqlx::query_scalar(
+                        "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
+                    )
+                    .bind(&bucket)
+                    .bind(window_start - window)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                    Ok(Done::Kept((current, previous.unwrap_or(0))))
                 })
             })
-            .await?;
-        let previous = self.window_hits(bucket, window_start - window).await?;
-        Ok((current, previous))
+            .await
     }
 
     async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)> {
-        Ok((
-            self.window_hits(bucket, window_start).await?,
-            self.window_hits(bucket, window_start - window).await?,
-        ))
+        let row = sqlx::query(WINDOWS)
+            .bind(bucket)
+            .bind(window_start)
+            .bind(window_start - window)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     async fn purge_hits(&self, before: i64) -> StoreResult<u64> {

@@ -289,20 +289,6 @@ impl SqlStore {
         self.writer.atomic(job).await
     }
 
-    /// The hits in one window of a rate limit's bucket.
-    async fn window_hits(&self, bucket: &str, window_start: i64) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar(
-                "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
-            )
-            .bind(bucket)
-            .bind(window_start)
-            .fetch_optional(&self.pool)
-            .await?
-            .unwrap_or(0),
-        )
-    }
-
     /// Seals what a database written before sealing holds in clear. Cheap
     /// when there is nothing left to seal: each column is asked only for
     /// values without the sealed prefix.
