@@ -177,6 +177,9 @@ struct Figures {
     webhooks_draining: f64,
     webhook_p50_ms: f64,
     webhook_p99_ms: f64,
+    /// One attempt's HTTP round trip, over every run.
+    send_p50_ms: f64,
+    send_p99_ms: f64,
     database: String,
     notes: Vec<String>,
 }
@@ -324,8 +327,20 @@ impl Bench {
         );
         waits.sort_by(f64::total_cmp);
 
+        let mut sends: Vec<f64> = sqlx::query_scalar::<_, i64>(
+            "SELECT latency_ms FROM delivery_attempts WHERE http_status IS NOT NULL",
+        )
+        .fetch_all(&pool)
+        .await?
+        .into_iter()
+        .map(|ms| ms as f64)
+        .collect();
+        sends.sort_by(f64::total_cmp);
         let row_bytes = session_row_bytes(&pool, dialect).await?;
         drop(kasse);
+        if let Ok(keep) = std::env::var("KASSE_BENCH_KEEP_LOGS") {
+            std::fs::copy(&log, Path::new(&keep).join(format!("kasse-{name}.log")))?;
+        }
         drop(receiver);
 
         eprintln!("    the baseline: one {row_bytes}-byte row a request");
@@ -386,6 +401,8 @@ impl Bench {
             webhooks_draining,
             webhook_p50_ms: percentile(&waits, 50.0),
             webhook_p99_ms: percentile(&waits, 99.0),
+            send_p50_ms: percentile(&sends, 50.0),
+            send_p99_ms: percentile(&sends, 99.0),
             database,
             notes,
         })
@@ -606,9 +623,35 @@ async fn drain(pool: &AnyPool, log: &Path) -> anyhow::Result<()> {
         }
         if Instant::now() > deadline {
             let log = std::fs::read_to_string(log).unwrap_or_default();
+            let problems: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+                .take(5)
+                .collect();
             let tail: Vec<&str> = log.lines().rev().take(5).collect();
+            let stuck: Vec<String> = sqlx::query(
+                "SELECT d.id, d.attempts, d.lease_until_ms, count(a.delivery_id) AS recorded
+                 FROM deliveries AS d LEFT JOIN delivery_attempts AS a ON a.delivery_id = d.id
+                 WHERE d.status = 'pending' GROUP BY d.id, d.attempts, d.lease_until_ms",
+            )
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                format!(
+                    "{} attempts {} lease {:?} attempts recorded {}",
+                    row.get::<String, _>(0),
+                    row.get::<i64, _>(1),
+                    row.get::<Option<i64>, _>(2),
+                    row.get::<i64, _>(3)
+                )
+            })
+            .collect();
             bail!(
-                "{pending} webhook deliveries still pending after three minutes; Kasse's log ends:\n{}",
+                "{pending} webhook deliveries still pending after three minutes:\n{}\n\
+                 Kasse's warnings begin:\n{}\nKasse's log ends:\n{}",
+                stuck.join("\n"),
+                problems.join("\n"),
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
         }
@@ -864,6 +907,11 @@ fn print_table(stores: &[(&str, &anyhow::Result<Figures>)]) {
         plain(
             "webhooks delivered, draining a backlog alone",
             |f| per_second(f.webhooks_draining),
+            "",
+        ),
+        plain(
+            "  one attempt's round trip, p50 / p99 (every run)",
+            |f| format!("{:.1} / {:.1} ms", f.send_p50_ms, f.send_p99_ms),
             "",
         ),
         plain(

@@ -142,7 +142,7 @@ impl Application {
     /// the webhook worker and the sweeper run alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.ctx.limits.sweep_interval;
-        let deliveries = tokio::spawn(crate::workers::delivery::run(self.ctx.clone()));
+        let deliveries = crate::workers::delivery::start(self.ctx.clone());
         let sweeper = tokio::spawn(crate::workers::sweeper::run(self.ctx, interval));
         let served = axum::serve(
             self.listener,
@@ -152,7 +152,7 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await;
         sweeper.abort();
-        deliveries.abort();
+        drop(deliveries);
         served
     }
 }

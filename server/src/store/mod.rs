@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kasse_core::appearance::Appearance;
 
-pub use sql::{CONFIG_STALENESS, Dialect, SqlStore, open_pool};
+pub use sql::{CONFIG_STALENESS, Dialect, Leased, SqlStore, open_pool};
 
 use crate::secrets::ServerSecret;
 
@@ -25,6 +25,8 @@ pub enum StoreError {
     /// The write ran, but its group's commit failed, so nothing of it is kept.
     #[error("the write was not committed: {0}")]
     NotCommitted(String),
+    #[error("the store cannot be reached: {0}")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -219,12 +221,16 @@ pub trait OutboxStore {
     ) -> StoreResult<Vec<ClaimedDelivery>>;
     /// From now on, the deliveries of every event written are leased to
     /// this instance for `lease_ms` in the event's own transaction and,
-    /// once it commits, sent to `sink` with what signs them.
+    /// once it commits, sent to `sink`.
     fn dispatch_after_commit(
         &self,
-        sink: tokio::sync::mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+        sink: tokio::sync::mpsc::UnboundedSender<Leased>,
         lease_ms: i64,
     );
+    /// What signs each delivery handed over; one whose endpoint has gone
+    /// meanwhile is left out (deleting the endpoint failed it).
+    async fn ready_to_send(&self, leased: Leased, now_ms: i64)
+    -> StoreResult<Vec<ClaimedDelivery>>;
     /// Lets go of deliveries this instance leased but will not send now.
     async fn release_deliveries(&self, ids: &[String]) -> StoreResult<()>;
     /// Records attempts and what became of their deliveries, in one

@@ -50,6 +50,7 @@ use super::{
 };
 
 pub use cache::STALENESS as CONFIG_STALENESS;
+
 pub use dialect::Dialect;
 use writer::{Done, Writer};
 
@@ -152,9 +153,12 @@ pub struct SqlStore {
 }
 
 struct Dispatch {
-    sink: tokio::sync::mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+    sink: tokio::sync::mpsc::UnboundedSender<Leased>,
     lease_ms: i64,
 }
+
+/// Deliveries leased as their events were written, with their events.
+pub type Leased = Vec<(Delivery, Event)>;
 
 /// Now, in Unix milliseconds.
 fn now_ms() -> i64 {
@@ -194,39 +198,34 @@ impl SqlStore {
         Some((now, now + dispatch.lease_ms))
     }
 
-    /// Hands deliveries leased in a transaction that committed to the
-    /// worker. One it cannot take (its endpoint has just gone, or a read
-    /// failed) keeps its lease until that runs out; the outbox worker then
-    /// takes it like any other.
-    async fn hand_over(&self, leased: Vec<(Delivery, Event)>) {
-        let Some(dispatch) = self.dispatch.get() else {
-            return;
-        };
-        if leased.is_empty() {
-            return;
-        }
-        let now = now_ms();
-        let mut ready = Vec::with_capacity(leased.len());
-        for (delivery, event) in leased {
-            match self.delivery_secrets(&delivery, now).await {
-                Ok(Some(secrets)) => ready.push(ClaimedDelivery {
-                    delivery,
-                    event,
-                    secrets,
-                }),
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(%error, delivery = %delivery.id, "a delivery waits for its lease to end")
+    /// Runs `job`, which writes events and leases their deliveries,
+    /// atomically; once it commits, what it leased goes to the worker, even
+    /// if the caller has gone meanwhile (else those deliveries would wait
+    /// for their lease to run out).
+    async fn atomic_handing_over<F>(&self, job: F) -> StoreResult<bool>
+    where
+        F: for<'c> FnOnce(
+                &'c mut AnyConnection,
+            ) -> BoxFuture<'c, StoreResult<Done<(bool, Leased)>>>
+            + Send
+            + 'static,
+    {
+        let sink = self.dispatch.get().map(|d| d.sink.clone());
+        let (done, _) = self
+            .writer
+            .atomic_then(job, move |(_, leased): &mut (bool, Leased)| {
+                if let Some(sink) = sink.filter(|_| !leased.is_empty()) {
+                    let _ = sink.send(std::mem::take(leased));
                 }
-            }
-        }
-        let _ = dispatch.sink.send(ready);
+            })
+            .await?;
+        Ok(done)
     }
 
     /// The secrets that sign a delivery: its endpoint's (the current one and
     /// one being rotated out), or the merchant's for a session's own URL.
     /// None if its endpoint is gone.
-    async fn delivery_secrets(
+    pub(super) async fn delivery_secrets(
         &self,
         delivery: &Delivery,
         now_ms: i64,

@@ -246,10 +246,28 @@ impl OutboxStore for SqlStore {
 
     fn dispatch_after_commit(
         &self,
-        sink: tokio::sync::mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+        sink: tokio::sync::mpsc::UnboundedSender<Leased>,
         lease_ms: i64,
     ) {
         let _ = self.dispatch.set(Dispatch { sink, lease_ms });
+    }
+
+    async fn ready_to_send(
+        &self,
+        leased: Leased,
+        now_ms: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let mut ready = Vec::with_capacity(leased.len());
+        for (delivery, event) in leased {
+            if let Some(secrets) = self.delivery_secrets(&delivery, now_ms).await? {
+                ready.push(ClaimedDelivery {
+                    delivery,
+                    event,
+                    secrets,
+                });
+            }
+        }
+        Ok(ready)
     }
 
     async fn release_deliveries(&self, ids: &[String]) -> StoreResult<()> {

@@ -86,7 +86,7 @@ impl PaymentStore for SqlStore {
     async fn change_payment(&self, c: &PaymentChange) -> StoreResult<bool> {
         let (c, dialect) = (c.clone(), self.dialect);
         let lease = self.fresh_lease();
-        let (done, leased) = self.atomic(move |conn| {
+        self.atomic_handing_over(move |conn| {
             Box::pin(async move {
                 let changed = sqlx::query("UPDATE payments SET status = $1, amount_captured = $2, amount_refunded = $3, updated = $4
                      WHERE id = $5 AND status = $6 AND amount_captured = $7 AND amount_refunded = $8")
@@ -124,9 +124,7 @@ impl PaymentStore for SqlStore {
                 Ok(Done::Kept((true, leased)))
             })
         })
-        .await?;
-        self.hand_over(leased).await;
-        Ok(done)
+        .await
     }
 
     async fn finish_action(
@@ -140,7 +138,7 @@ impl PaymentStore for SqlStore {
         // finishes wins, and SQLite never has to upgrade a read to a write.
         let (after, events, dialect) = (after.clone(), events.to_vec(), self.dialect);
         let lease = self.fresh_lease();
-        let (done, leased) = self.atomic(move |c| {
+        self.atomic_handing_over(move |c| {
             Box::pin(async move {
                 let Some(row) = sqlx::query(
                     "UPDATE payments SET status = $1, decline_code = $2, action_token = NULL, updated = $3,
@@ -179,9 +177,7 @@ impl PaymentStore for SqlStore {
                 Ok(Done::Kept((true, leased)))
             })
         })
-        .await?;
-        self.hand_over(leased).await;
-        Ok(done)
+        .await
     }
 
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool> {

@@ -72,7 +72,7 @@ impl SessionStore for SqlStore {
     ) -> StoreResult<bool> {
         let (p, events, dialect) = (p.clone(), events.to_vec(), self.dialect);
         let lease = self.fresh_lease();
-        let (done, leased) = self.atomic(move |c| {
+        self.atomic_handing_over(move |c| {
             Box::pin(async move {
                 // The lease is checked first: if it is no longer this
                 // payment's, nothing is written.
@@ -107,9 +107,7 @@ impl SessionStore for SqlStore {
                 Ok(Done::Kept((true, leased)))
             })
         })
-        .await?;
-        self.hand_over(leased).await;
-        Ok(done)
+        .await
     }
 
     async fn release_confirm(&self, session_id: &str, owner: &str) -> StoreResult<()> {
@@ -135,32 +133,29 @@ impl SessionStore for SqlStore {
         let (id, merchant_id) = (id.to_owned(), merchant_id.to_owned());
         let (events, dialect) = (events.to_vec(), self.dialect);
         let lease = self.fresh_lease();
-        let (done, leased) = self
-            .atomic(move |c| {
-                Box::pin(async move {
-                    let done = sqlx::query(
-                        "UPDATE checkout_sessions SET status = 'expired',
+        self.atomic_handing_over(move |c| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE checkout_sessions SET status = 'expired',
                         expires_at = CASE WHEN expires_at < $1 THEN expires_at ELSE $2 END
                      WHERE id = $3 AND merchant_id = $4 AND status = 'open'
                        AND (confirm_lease IS NULL OR confirm_lease <= $5)",
-                    )
-                    .bind(now)
-                    .bind(now)
-                    .bind(&id)
-                    .bind(&merchant_id)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
-                    if done.rows_affected() != 1 {
-                        return Ok(Done::Kept((false, Vec::new())));
-                    }
-                    let leased = insert_events(dialect, c, &events, lease).await?;
-                    Ok(Done::Kept((true, leased)))
-                })
+                )
+                .bind(now)
+                .bind(now)
+                .bind(&id)
+                .bind(&merchant_id)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
             })
-            .await?;
-        self.hand_over(leased).await;
-        Ok(done)
+        })
+        .await
     }
 
     async fn due_sessions(&self, now: i64) -> StoreResult<Vec<Session>> {

@@ -76,13 +76,33 @@ impl Writer {
             + Send
             + 'static,
     {
+        self.atomic_then(job, |_| {}).await
+    }
+
+    /// As [`Writer::atomic`], and `then` runs on what the job kept as soon
+    /// as it is committed, whether or not the caller still waits for it
+    /// (a request cancelled meanwhile does not stop it).
+    pub(crate) async fn atomic_then<T, F>(
+        &self,
+        job: F,
+        then: impl FnOnce(&mut T) + Send + 'static,
+    ) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+            + Send
+            + 'static,
+    {
         match &self.0 {
             Mode::Pool(pool) => {
                 let mut conn = pool.acquire().await?;
                 let mut tx = conn.begin().await?;
                 match job(&mut tx).await? {
-                    Done::Kept(value) => {
+                    Done::Kept(mut value) => {
                         tx.commit().await?;
+                        // In the same poll as the commit's answer: a caller
+                        // dropped now has already run this.
+                        then(&mut value);
                         Ok(value)
                     }
                     Done::Undone(value) => {
@@ -91,7 +111,7 @@ impl Writer {
                     }
                 }
             }
-            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped).await,
+            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped, then).await,
         }
     }
 
@@ -111,7 +131,7 @@ impl Writer {
                     Done::Kept(value) | Done::Undone(value) => Ok(value),
                 }
             }
-            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped).await,
+            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped, |_| {}).await,
         }
     }
 
@@ -126,7 +146,7 @@ impl Writer {
     {
         match &self.0 {
             Mode::Pool(_) => self.run(job).await,
-            Mode::Queue(queue) => enqueue(queue, job, Queue::Alone).await,
+            Mode::Queue(queue) => enqueue(queue, job, Queue::Alone, |_| {}).await,
         }
     }
 }
@@ -136,6 +156,7 @@ async fn enqueue<T, F>(
     queue: &mpsc::UnboundedSender<Queue>,
     job: F,
     how: fn(Queued) -> Queue,
+    then: impl FnOnce(&mut T) + Send + 'static,
 ) -> StoreResult<T>
 where
     T: Send + 'static,
@@ -155,7 +176,12 @@ where
                 keep,
                 answer: Box::new(move |failed: Option<&str>| {
                     let _ = send.send(match failed {
-                        None => result,
+                        None => result.map(|mut value| {
+                            if keep {
+                                then(&mut value);
+                            }
+                            value
+                        }),
                         Some(why) => Err(StoreError::NotCommitted(why.to_string())),
                     });
                 }),
