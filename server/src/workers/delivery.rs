@@ -11,15 +11,16 @@ use std::time::{Duration, Instant};
 use kasse_core::webhook::sign;
 use rand::Rng;
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::runtime::Handle;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::compat;
 use crate::config::WebhookConfig;
 use crate::domain::events::now_ms;
 use crate::outbound;
 use crate::state::AppState;
-use crate::store::{Attempt, AttemptResult, Claim, ClaimedDelivery, StoreError};
+use crate::store::{Attempt, AttemptResult, Claim, ClaimedDelivery, Leased, StoreError};
 
 /// The wait before retry number `attempts` (0-based), with ±20 % jitter.
 pub fn backoff(config: &WebhookConfig, attempts: i64) -> Duration {
@@ -125,20 +126,49 @@ where
     })
 }
 
+/// Deliveries ready to send, with the time by which each must start.
+type Ready = (Instant, Vec<ClaimedDelivery>);
+
 /// Runs until stopped. Deliveries come two ways: leased in the
 /// transaction that wrote their event and handed over as it commits, so
 /// they go out at once; and claimed from the outbox, for retries and for
 /// whatever another instance or a crash left behind. Either way they wait
-/// here, leased, for room at their URL and merchant.
+/// here, leased, for room at their URL and merchant. Two helpers fetch
+/// them, so that sending never waits for the database.
 async fn run(ctx: AppState, server: Handle) {
     let config = ctx.webhooks.clone();
     let http = ctx.webhook_client.clone();
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let in_flight: Arc<Mutex<InFlight>> = Arc::default();
     let lease = config.attempt_timeout * 2 + Duration::from_secs(5);
-    let (fresh_sink, mut fresh) = mpsc::unbounded_channel();
+    // After this, a delivery's lease could run out mid-attempt: it is left
+    // to the outbox, which takes it when the lease has ended.
+    let start_by = lease
+        .saturating_sub(config.attempt_timeout)
+        .saturating_sub(Duration::from_secs(1));
+    let (fresh_sink, fresh) = mpsc::unbounded_channel();
     ctx.store
         .dispatch_after_commit(fresh_sink, lease.as_millis() as i64);
+    let (ready_sink, mut ready) = mpsc::unbounded_channel::<Ready>();
+    let waiting_now = Arc::new(AtomicUsize::new(0));
+    let want_more = Arc::new(Notify::new());
+    tokio::spawn(take_handed_over(
+        ctx.clone(),
+        server.clone(),
+        fresh,
+        ready_sink.clone(),
+        start_by,
+    ));
+    tokio::spawn(claim_from_outbox(Claimer {
+        ctx: ctx.clone(),
+        server: server.clone(),
+        ready: ready_sink,
+        in_flight: in_flight.clone(),
+        waiting: waiting_now.clone(),
+        want_more: want_more.clone(),
+        lease,
+        start_by,
+    }));
     let attempts = record_attempts(ctx.clone(), &server);
     // Sends a delivery already counted in flight.
     let send = |delivery: ClaimedDelivery, permit: OwnedSemaphorePermit| {
@@ -157,29 +187,120 @@ async fn run(ctx: AppState, server: Handle) {
                 .expect("not poisoned")
                 .remove(&delivery.delivery.url, &delivery.delivery.merchant_id);
             drop(permit);
-            // A slot is free: take the next due delivery now rather than
-            // at the next poll.
+            // A slot is free: send the next at once.
             ctx.wake_deliveries.notify_one();
         });
     };
-    // Handed over at commit and waiting for room at their URL or merchant,
-    // each with the time by which it must start: after that its lease could
-    // run out mid-attempt, so it is left to the outbox, which takes it when
-    // the lease has ended.
     let mut waiting: VecDeque<(Instant, ClaimedDelivery)> = VecDeque::new();
-    let start_by = lease
-        .saturating_sub(config.attempt_timeout)
-        .saturating_sub(Duration::from_secs(1));
-    let mut last_claim = Instant::now();
+    let mut overflow = Vec::new();
+    let take = |(by, batch): Ready,
+                waiting: &mut VecDeque<(Instant, ClaimedDelivery)>,
+                overflow: &mut Vec<String>| {
+        for delivery in batch {
+            if waiting.len() < MAX_WAITING {
+                waiting.push_back((by, delivery));
+            } else {
+                overflow.push(delivery.delivery.id);
+            }
+        }
+    };
     loop {
-        // The outbox is asked when nothing is waiting (a backlog drains a
-        // claim at a time, not a slot at a time), and otherwise once a
-        // poll: a claim is a write, and on SQLite it queues with confirms.
-        let room = MAX_WAITING.saturating_sub(waiting.len());
-        if room > 0 && (waiting.is_empty() || last_claim.elapsed() >= config.poll_interval) {
-            last_claim = Instant::now();
+        while let Ok(batch) = ready.try_recv() {
+            take(batch, &mut waiting, &mut overflow);
+        }
+        if !overflow.is_empty() {
+            // Past what may wait here: back to the outbox at once.
+            let (store, ids) = (ctx.store.clone(), std::mem::take(&mut overflow));
+            server.spawn(async move {
+                if let Err(error) = store.release_deliveries(&ids).await {
+                    tracing::warn!(%error, "deliveries held back wait for their lease to end");
+                }
+            });
+        }
+        let now = Instant::now();
+        waiting.retain(|(by, _)| *by > now);
+        let mut chosen = Vec::new();
+        {
+            let mut counts = in_flight.lock().expect("not poisoned");
+            let mut i = 0;
+            while i < waiting.len() && chosen.len() < slots.available_permits() {
+                if counts.has_room(&waiting[i].1, &config) {
+                    let delivery = waiting.remove(i).expect("in range").1;
+                    counts.add(&delivery);
+                    chosen.push(delivery);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        for delivery in chosen {
+            let permit = slots.clone().try_acquire_owned().expect("a free slot");
+            send(delivery, permit);
+        }
+        waiting_now.store(waiting.len(), Ordering::Relaxed);
+        if waiting.is_empty() && slots.available_permits() > 0 {
+            want_more.notify_one();
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(config.poll_interval) => {}
+            _ = ctx.wake_deliveries.notified() => {}
+            Some(batch) = ready.recv() => take(batch, &mut waiting, &mut overflow),
+        }
+    }
+}
+
+/// Resolves what signs the deliveries handed over at commit, every
+/// hand-over waiting in one trip to the server's runtime.
+async fn take_handed_over(
+    ctx: AppState,
+    server: Handle,
+    mut fresh: mpsc::UnboundedReceiver<Leased>,
+    ready: mpsc::UnboundedSender<Ready>,
+    start_by: Duration,
+) {
+    while let Some(mut leased) = fresh.recv().await {
+        while let Ok(more) = fresh.try_recv() {
+            leased.extend(more);
+        }
+        let by = Instant::now() + start_by;
+        let store = ctx.store.clone();
+        match on_server(&server, async move {
+            store.ready_to_send(leased, now_ms()).await
+        })
+        .await
+        {
+            Ok(batch) => {
+                if ready.send((by, batch)).is_err() {
+                    return;
+                }
+            }
+            // Their leases run out, and the outbox has them.
+            Err(error) => tracing::warn!(%error, "deliveries wait for their lease to end"),
+        }
+    }
+}
+
+struct Claimer {
+    ctx: AppState,
+    server: Handle,
+    ready: mpsc::UnboundedSender<Ready>,
+    in_flight: Arc<Mutex<InFlight>>,
+    waiting: Arc<AtomicUsize>,
+    want_more: Arc<Notify>,
+    lease: Duration,
+    start_by: Duration,
+}
+
+/// Claims from the outbox when nothing is waiting to be sent (a backlog
+/// drains a claim at a time, not a slot at a time), and otherwise once a
+/// poll: a claim is a write, and on SQLite it queues with the confirms.
+async fn claim_from_outbox(c: Claimer) {
+    let config = &c.ctx.webhooks;
+    loop {
+        let room = MAX_WAITING.saturating_sub(c.waiting.load(Ordering::Relaxed));
+        if room > 0 {
             let claim = {
-                let counts = in_flight.lock().expect("not poisoned");
+                let counts = c.in_flight.lock().expect("not poisoned");
                 Claim {
                     total: room.min(CLAIM_AT_ONCE) as u32,
                     per_url: (config.per_url * 16) as u32,
@@ -189,74 +310,29 @@ async fn run(ctx: AppState, server: Handle) {
                 }
             };
             let now = now_ms();
-            let store = ctx.store.clone();
-            let claimed = on_server(&server, async move {
+            let (store, lease) = (c.ctx.store.clone(), c.lease);
+            let claimed = on_server(&c.server, async move {
                 store
                     .claim_deliveries(now, now + lease.as_millis() as i64, &claim)
                     .await
             })
             .await;
             match claimed {
+                Ok(claimed) if claimed.is_empty() => {}
                 Ok(claimed) => {
-                    let by = Instant::now() + start_by;
-                    waiting.extend(claimed.into_iter().map(|d| (by, d)));
+                    let by = Instant::now() + c.start_by;
+                    if c.ready.send((by, claimed)).is_err() {
+                        return;
+                    }
+                    // More may be due: ask again once these are taken.
+                    c.ctx.wake_deliveries.notify_one();
                 }
                 Err(error) => tracing::error!(%error, "could not claim webhook deliveries"),
             }
         }
-        let now = Instant::now();
-        waiting.retain(|(by, _)| *by > now);
-        {
-            let mut counts = in_flight.lock().expect("not poisoned");
-            let mut ready = Vec::new();
-            let mut i = 0;
-            while i < waiting.len() && ready.len() < slots.available_permits() {
-                if counts.has_room(&waiting[i].1, &config) {
-                    let delivery = waiting.remove(i).expect("in range").1;
-                    counts.add(&delivery);
-                    ready.push(delivery);
-                } else {
-                    i += 1;
-                }
-            }
-            drop(counts);
-            for delivery in ready {
-                let permit = slots.clone().try_acquire_owned().expect("a free slot");
-                send(delivery, permit);
-            }
-        }
         tokio::select! {
             _ = tokio::time::sleep(config.poll_interval) => {}
-            _ = ctx.wake_deliveries.notified() => {}
-            Some(leased) = fresh.recv() => {
-                let by = Instant::now() + start_by;
-                let store = ctx.store.clone();
-                let batch = match on_server(&server, async move {
-                    store.ready_to_send(leased, now_ms()).await
-                })
-                .await
-                {
-                    Ok(batch) => batch,
-                    Err(error) => {
-                        // Their leases run out, and the outbox has them.
-                        tracing::warn!(%error, "deliveries wait for their lease to end");
-                        continue;
-                    }
-                };
-                let room = MAX_WAITING.saturating_sub(waiting.len());
-                let mut batch = batch.into_iter();
-                waiting.extend(batch.by_ref().take(room).map(|d| (by, d)));
-                // Past what may wait here, back to the outbox at once.
-                let overflow: Vec<String> = batch.map(|d| d.delivery.id).collect();
-                let store = ctx.store.clone();
-                let released = on_server(&server, async move {
-                    store.release_deliveries(&overflow).await
-                })
-                .await;
-                if let Err(error) = released {
-                    tracing::warn!(%error, "deliveries held back wait for their lease to end");
-                }
-            }
+            _ = c.want_more.notified() => {}
         }
     }
 }

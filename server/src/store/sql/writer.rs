@@ -95,21 +95,29 @@ impl Writer {
     {
         match &self.0 {
             Mode::Pool(pool) => {
-                let mut conn = pool.acquire().await?;
-                let mut tx = conn.begin().await?;
-                match job(&mut tx).await? {
-                    Done::Kept(mut value) => {
-                        tx.commit().await?;
-                        // In the same poll as the commit's answer: a caller
-                        // dropped now has already run this.
-                        then(&mut value);
-                        Ok(value)
+                // A task of its own, so that a caller dropped mid-way (a
+                // client that hung up) stops neither the commit nor `then`.
+                let pool = pool.clone();
+                let transaction = async move {
+                    let mut conn = pool.acquire().await?;
+                    let mut tx = conn.begin().await?;
+                    match job(&mut tx).await? {
+                        Done::Kept(mut value) => {
+                            tx.commit().await?;
+                            then(&mut value);
+                            Ok(value)
+                        }
+                        Done::Undone(value) => {
+                            tx.rollback().await?;
+                            Ok(value)
+                        }
                     }
-                    Done::Undone(value) => {
-                        tx.rollback().await?;
-                        Ok(value)
-                    }
-                }
+                };
+                tokio::spawn(transaction).await.unwrap_or_else(|stopped| {
+                    Err(StoreError::NotCommitted(format!(
+                        "the transaction's task stopped: {stopped}"
+                    )))
+                })
             }
             Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped, then).await,
         }
