@@ -16,34 +16,36 @@ impl LimitStore for SqlStore {
         window_start: i64,
         window: i64,
     ) -> StoreResult<(i64, i64)> {
-        // The hit and the last window's count in one job on the writer: on
-        // PostgreSQL one connection, on SQLite one place in the queue.
-        let bucket = bucket.to_owned();
-        self.writer
+        let bucket_owned = bucket.to_owned();
+        // This hit's own count comes back with it, so that concurrent hits
+        // each see a different one.
+        let current: i64 = self
+            .writer
             .run(move |c| {
                 Box::pin(async move {
-                    // This hit's own count comes back with it, so that
-                    // concurrent hits each see a different one.
-                    let current: i64 = sqlx::query_scalar(
-                        "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
-                         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
-                         RETURNING hits",
-                    )
-                    .bind(&bucket)
-                    .bind(window_start)
-                    .fetch_one(&mut *c)
-                    .await?;
-                    let previous: Option<i64> = sqlx::query_scalar(
-                        "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
-                    )
-                    .bind(&bucket)
-                    .bind(window_start - window)
-                    .fetch_optional(&mut *c)
-                    .await?;
-                    Ok(Done::Kept((current, previous.unwrap_or(0))))
+                    Ok(Done::Kept(
+                        sqlx::query_scalar(
+                            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
+                             RETURNING hits",
+                        )
+                        .bind(bucket_owned)
+                        .bind(window_start)
+                        .fetch_one(&mut *c)
+                        .await?,
+                    ))
                 })
             })
-            .await
+            .await?;
+        // The last window is closed: any connection reads it.
+        let previous: Option<i64> = sqlx::query_scalar(
+            "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
+        )
+        .bind(bucket)
+        .bind(window_start - window)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok((current, previous.unwrap_or(0)))
     }
 
     async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)> {

@@ -303,34 +303,64 @@ impl OutboxStore for SqlStore {
                         .execute(&mut *c)
                         .await?;
                 }
-                for (a, result) in &batch {
-                    sqlx::query(
+                // A few statements for the whole batch: one insert of every
+                // attempt, one update for each final status, and one for
+                // each retry (its own time).
+                for chunk in batch.chunks(100) {
+                    let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                    let sql = numbered(&format!(
                         "INSERT INTO delivery_attempts (delivery_id, event_id, attempted, http_status, latency_ms, error)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(&a.delivery_id)
-                    .bind(&a.event_id)
-                    .bind(a.attempted)
-                    .bind(a.http_status.map(i64::from))
-                    .bind(a.latency_ms)
-                    .bind(&a.error)
-                    .execute(&mut *c)
-                    .await?;
-                    let (status, next) = match result {
-                        AttemptResult::Delivered => ("delivered", None),
-                        AttemptResult::RetryAt(ms) => ("pending", Some(*ms)),
-                        AttemptResult::GiveUp => ("failed", None),
-                    };
-                    sqlx::query(
-                        "UPDATE deliveries SET status = $1, attempts = attempts + 1,
-                            next_attempt_ms = coalesce($2, next_attempt_ms), lease_until_ms = NULL
-                         WHERE id = $3",
-                    )
-                    .bind(status)
-                    .bind(next)
-                    .bind(&a.delivery_id)
-                    .execute(&mut *c)
-                    .await?;
+                         VALUES {values}"
+                    ));
+                    let mut insert = sqlx::query(&sql);
+                    for (a, _) in chunk {
+                        insert = insert
+                            .bind(&a.delivery_id)
+                            .bind(&a.event_id)
+                            .bind(a.attempted)
+                            .bind(a.http_status.map(i64::from))
+                            .bind(a.latency_ms)
+                            .bind(&a.error);
+                    }
+                    insert.execute(&mut *c).await?;
+                    for status in ["delivered", "failed"] {
+                        let ids: Vec<&str> = chunk
+                            .iter()
+                            .filter(|(_, r)| match r {
+                                AttemptResult::Delivered => status == "delivered",
+                                AttemptResult::GiveUp => status == "failed",
+                                AttemptResult::RetryAt(_) => false,
+                            })
+                            .map(|(a, _)| a.delivery_id.as_str())
+                            .collect();
+                        if ids.is_empty() {
+                            continue;
+                        }
+                        let sql = numbered(&format!(
+                            "UPDATE deliveries SET status = ?, attempts = attempts + 1, lease_until_ms = NULL
+                             WHERE id IN ({})",
+                            vec!["?"; ids.len()].join(", ")
+                        ));
+                        let mut update = sqlx::query(&sql).bind(status);
+                        for id in ids {
+                            update = update.bind(id);
+                        }
+                        update.execute(&mut *c).await?;
+                    }
+                    for (a, result) in chunk {
+                        let AttemptResult::RetryAt(next) = result else {
+                            continue;
+                        };
+                        sqlx::query(
+                            "UPDATE deliveries SET status = 'pending', attempts = attempts + 1,
+                                next_attempt_ms = $1, lease_until_ms = NULL
+                             WHERE id = $2",
+                        )
+                        .bind(*next)
+                        .bind(&a.delivery_id)
+                        .execute(&mut *c)
+                        .await?;
+                    }
                 }
                 Ok(Done::Kept(()))
             })

@@ -1,11 +1,12 @@
 //! Where the store writes. On PostgreSQL, a job runs on a pooled connection,
 //! in a transaction of its own when it must be atomic. On SQLite, which lets
 //! one writer in at a time, jobs queue for the one writing connection, and
-//! the writer commits them in groups: it takes every job waiting, runs each
-//! in a savepoint of one transaction, and commits them together with one
-//! fsync (`synchronous = FULL` stays: nothing is answered before it is on
-//! disk). A job that fails rolls back its own savepoint only; a commit that
-//! fails fails every job of its group.
+//! the writer commits them in groups: it takes every job waiting, runs them
+//! in one transaction, each that must be atomic in a savepoint of its own,
+//! and commits them together with one fsync (`synchronous = FULL` stays:
+//! nothing is answered before it is on disk). A job that fails rolls back
+//! its own savepoint (or its one statement) only; a commit that fails fails
+//! every job of its group.
 
 use std::panic::AssertUnwindSafe;
 
@@ -42,8 +43,10 @@ struct Held {
 }
 
 enum Queue {
-    /// Runs with others in one transaction.
-    Grouped(Queued),
+    /// Runs with others in one transaction; in a savepoint of its own if
+    /// the flag says so (it writes several statements that must stand or
+    /// fall together), else its one statement is atomic by itself.
+    Grouped(Queued, bool),
     /// Runs alone, outside any transaction (a checkpoint, say).
     Alone(Queued),
 }
@@ -119,12 +122,12 @@ impl Writer {
                     )))
                 })
             }
-            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped, then).await,
+            Mode::Queue(queue) => enqueue(queue, job, |q| Queue::Grouped(q, true), then).await,
         }
     }
 
     /// Runs `job`, one statement or several that need not be atomic
-    /// together. (On SQLite every job is atomic all the same.)
+    /// together: on SQLite it takes no savepoint of its own.
     pub(crate) async fn run<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -139,7 +142,7 @@ impl Writer {
                     Done::Kept(value) | Done::Undone(value) => Ok(value),
                 }
             }
-            Mode::Queue(queue) => enqueue(queue, job, Queue::Grouped, |_| {}).await,
+            Mode::Queue(queue) => enqueue(queue, job, |q| Queue::Grouped(q, false), |_| {}).await,
         }
     }
 
@@ -231,11 +234,11 @@ async fn serve(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Queue>) {
                     answer(failed.as_deref());
                 }
             }
-            Queue::Grouped(job) => {
-                let mut group = vec![job];
+            Queue::Grouped(job, own) => {
+                let mut group = vec![(job, own)];
                 while group.len() < MAX_GROUP {
                     match queue.try_recv() {
-                        Ok(Queue::Grouped(job)) => group.push(job),
+                        Ok(Queue::Grouped(job, own)) => group.push((job, own)),
                         Ok(alone) => {
                             next = Some(alone);
                             break;
@@ -255,13 +258,21 @@ async fn run_held(job: Queued, conn: &mut AnyConnection) -> Option<Held> {
     AssertUnwindSafe(job(conn)).catch_unwind().await.ok()
 }
 
-/// One transaction for the whole group, a savepoint for each job.
-async fn commit_group(pool: &AnyPool, group: Vec<Queued>) {
+/// One transaction for the whole group, a savepoint for each job that
+/// needs one.
+async fn commit_group(pool: &AnyPool, group: Vec<(Queued, bool)>) {
     let mut answers = Vec::with_capacity(group.len());
     let outcome: Result<(), sqlx::Error> = async {
         let mut conn = pool.acquire().await?;
         let mut tx = conn.begin().await?;
-        for job in group {
+        for (job, own) in group {
+            if !own {
+                // One statement: if it fails, SQLite undoes it alone.
+                if let Some(held) = run_held(job, &mut tx).await {
+                    answers.push(held.answer);
+                }
+                continue;
+            }
             let mut savepoint = tx.begin().await?;
             match run_held(job, &mut savepoint).await {
                 Some(held) => {
