@@ -19,9 +19,11 @@ impl LimitStore for SqlStore {
         let bucket_owned = bucket.to_owned();
         // This hit's own count comes back with it, so that concurrent hits
         // each see a different one.
+        // A hit lost to a crash lets one more attempt through: no reason
+        // to wait for the disk.
         let current: i64 = self
             .writer
-            .run(move |c| {
+            .run_unsynced(move |c| {
                 Box::pin(async move {
                     Ok(Done::Kept(
                         sqlx::query_scalar(

@@ -146,6 +146,49 @@ impl Writer {
         }
     }
 
+    /// Runs `job`, one statement whose loss to a crash does no harm (a
+    /// rate limit's hit), and answers as soon as it has run: on SQLite it
+    /// does not wait for its group's commit.
+    pub(crate) async fn run_unsynced<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>
+            + Send
+            + 'static,
+    {
+        let Mode::Queue(queue) = &self.0 else {
+            return self.run(job).await;
+        };
+        let (send, receive) = oneshot::channel::<StoreResult<T>>();
+        let answered_at_once = job_of(move |c| {
+            Box::pin(async move {
+                let ran = job(c).await;
+                let kept = matches!(ran, Ok(Done::Kept(_)));
+                let _ = send.send(ran.map(|done| match done {
+                    Done::Kept(value) | Done::Undone(value) => value,
+                }));
+                Ok(if kept {
+                    Done::Kept(())
+                } else {
+                    Done::Undone(())
+                })
+            })
+        });
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            let _ = enqueue(
+                &queue,
+                answered_at_once,
+                |q| Queue::Grouped(q, false),
+                |_| {},
+            )
+            .await;
+        });
+        receive.await.map_err(|_| {
+            StoreError::NotCommitted("the database writer stopped before this write ran".into())
+        })?
+    }
+
     /// Runs `job` outside any transaction: for what SQLite refuses inside
     /// one, such as a checkpoint.
     pub(crate) async fn alone<T, F>(&self, job: F) -> StoreResult<T>
@@ -160,6 +203,14 @@ impl Writer {
             Mode::Queue(queue) => enqueue(queue, job, Queue::Alone, |_| {}).await,
         }
     }
+}
+
+/// A job, its signature stated so that a closure gets it.
+fn job_of<T, F>(job: F) -> F
+where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<Done<T>>>,
+{
+    job
 }
 
 /// Queues `job` and waits for its answer, which comes after its commit.
