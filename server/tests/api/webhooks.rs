@@ -404,31 +404,22 @@ async fn events_cover_every_operation_and_are_listed_newest_first() {
     expect_error(nowhere, 409, "no_destination").await;
 }
 
-#[tokio::test]
-async fn a_slow_endpoint_does_not_hold_up_another_merchants() {
-    // The slow endpoint answers nothing while the test runs, and there are
-    // fewer slots than deliveries to it: only the per-URL limit leaves room.
-    let app = spawn_app_with(|c| {
-        c.webhooks.concurrency = 8;
-        c.webhooks.per_url = 3;
-        c.webhooks.attempt_timeout = Duration::from_secs(600);
-    })
-    .await;
-    let slow = Receiver::start().await;
-    slow.delay(Duration::from_secs(3600));
-    add_endpoint(&app, &slow.url("/hooks"), None).await;
-    for _ in 0..10 {
-        pay(&app).await; // twenty deliveries to the slow endpoint
-    }
+/// Waits until `slow` holds `n` requests open.
+async fn wait_until_open(slow: &Receiver, n: usize) {
     let until = std::time::Instant::now() + Duration::from_secs(30);
-    while slow.open_requests().0 < 3 {
+    while slow.open_requests().0 < n {
         assert!(
             std::time::Instant::now() < until,
-            "the slow endpoint got no deliveries"
+            "the slow endpoints got no deliveries: {:?}",
+            slow.open_requests()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
 
+/// Another merchant, with an endpoint at a receiver of its own, is paid
+/// once: what that receiver gets of it.
+async fn another_merchant_paid(app: &TestApp) -> Vec<crate::receiver::Delivery> {
     let other = app.other_merchant("Other", &[SHOP]).await;
     let fast = Receiver::start().await;
     let created = app
@@ -446,11 +437,30 @@ async fn a_slow_endpoint_does_not_hold_up_another_merchants() {
         .await
         .unwrap();
     app.confirm(&session, &good_card("4242424242424242")).await;
+    fast.wait_for(Duration::from_secs(60), |r| r.len() >= 2)
+        .await
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_does_not_hold_up_another_merchants() {
+    // The slow endpoint answers nothing while the test runs, and there are
+    // fewer slots than deliveries to it: only the per-URL limit leaves room.
+    let app = spawn_app_with(|c| {
+        c.webhooks.concurrency = 8;
+        c.webhooks.per_url = 3;
+        c.webhooks.attempt_timeout = Duration::from_secs(600);
+    })
+    .await;
+    let slow = Receiver::start().await;
+    slow.delay(Duration::from_secs(3600));
+    add_endpoint(&app, &slow.url("/hooks"), None).await;
+    for _ in 0..10 {
+        pay(&app).await; // twenty deliveries to the slow endpoint
+    }
+    wait_until_open(&slow, 3).await;
 
     // Well inside the slow endpoint's attempt timeout: nothing was freed.
-    let delivered = fast
-        .wait_for(Duration::from_secs(60), |r| r.len() >= 2)
-        .await;
+    let delivered = another_merchant_paid(&app).await;
     assert_eq!(delivered.len(), 2);
     assert_eq!(
         slow.open_requests(),
@@ -520,35 +530,9 @@ async fn one_merchants_many_slow_urls_take_no_more_than_its_share() {
     for _ in 0..5 {
         pay(&app).await; // sixty deliveries to slow URLs
     }
-    let until = std::time::Instant::now() + Duration::from_secs(30);
-    while slow.open_requests().0 < 4 {
-        assert!(
-            std::time::Instant::now() < until,
-            "the slow URLs got no deliveries"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_open(&slow, 4).await;
 
-    let other = app.other_merchant("Other", &[SHOP]).await;
-    let fast = Receiver::start().await;
-    let created = app
-        .post_as(
-            &other.secret_key,
-            "/v1/webhook_endpoints",
-            &json!({"url": fast.url("/hooks")}),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
-    let session: CheckoutSession = app
-        .post_as(&other.secret_key, "/v1/checkout/sessions", &session_body())
-        .await
-        .json()
-        .await
-        .unwrap();
-    app.confirm(&session, &good_card("4242424242424242")).await;
-    let delivered = fast
-        .wait_for(Duration::from_secs(60), |r| r.len() >= 2)
-        .await;
+    let delivered = another_merchant_paid(&app).await;
     assert_eq!(delivered.len(), 2);
     assert_eq!(
         slow.open_requests(),
