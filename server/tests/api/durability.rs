@@ -90,9 +90,9 @@ pub fn merchant_on(database: &str, secret: Option<&str>) -> String {
     .unwrap()
 }
 
-pub async fn pay(http: &reqwest::Client, base: &str, key: &str) {
-    let session: CheckoutSession = http
-        .post(format!("{base}/v1/checkout/sessions"))
+/// A fresh checkout session of the merchant whose key is `key`.
+async fn new_session(http: &reqwest::Client, base: &str, key: &str) -> CheckoutSession {
+    http.post(format!("{base}/v1/checkout/sessions"))
         .bearer_auth(key)
         .json(&session_body())
         .send()
@@ -100,7 +100,11 @@ pub async fn pay(http: &reqwest::Client, base: &str, key: &str) {
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+pub async fn pay(http: &reqwest::Client, base: &str, key: &str) {
+    let session = new_session(http, base, key).await;
     let paid = http
         .post(format!("{base}/v1/pay/{}/confirm", session.id))
         .header("Kasse-Client-Secret", &session.client_secret)
@@ -221,17 +225,7 @@ async fn sigkill_during_group_commits_keeps_every_acknowledged_payment_whole() {
 
     let mut sessions = Vec::new();
     for _ in 0..120 {
-        let session: CheckoutSession = http
-            .post(format!("{}/v1/checkout/sessions", kasse.base))
-            .bearer_auth(&key)
-            .json(&session_body())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        sessions.push(session);
+        sessions.push(new_session(&http, &kasse.base, &key).await);
     }
 
     // 24 at a time, so that writes queue and are committed in groups.
