@@ -16,6 +16,14 @@ pub trait Clock: Send + Sync + 'static {
 
 pub struct SystemClock;
 
+/// Wall-clock Unix milliseconds, for delivery scheduling and leases: never
+/// the injected clock, since a lease must run out in real time.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
         SystemTime::now()

@@ -1,7 +1,5 @@
 //! Building the events that go to the outbox with each state change.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 pub use kasse_core::api::EventType;
 use serde::Serialize;
 use serde_json::json;
@@ -19,12 +17,7 @@ pub const PAYMENT_CAPTURED: EventType = EventType::PaymentCaptured;
 pub const PAYMENT_CANCELED: EventType = EventType::PaymentCanceled;
 pub const REFUND_SUCCEEDED: EventType = EventType::RefundSucceeded;
 
-/// Wall-clock Unix milliseconds, for delivery scheduling.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use crate::clock::now_ms;
 
 /// An event about `object`, due for delivery at once.
 pub fn new_event(

@@ -31,6 +31,7 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 
+use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::secrets::Sealer;
 
@@ -159,13 +160,6 @@ struct Dispatch {
 
 /// Deliveries leased as their events were written, with their events.
 pub type Leased = Vec<(Delivery, Event)>;
-
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 impl SqlStore {
     /// Opens the database at `url`: a PostgreSQL URL, or a SQLite file

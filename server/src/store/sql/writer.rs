@@ -270,21 +270,15 @@ async fn serve(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Queue>) {
             },
         };
         match first {
-            Queue::Alone(job) => {
-                let (answers, failed) = match pool.acquire().await {
-                    Ok(mut conn) => match run_held(job, &mut conn).await {
-                        Some(held) => (vec![held.answer], None),
-                        None => (Vec::new(), None),
-                    },
-                    Err(e) => {
-                        drop(job);
-                        (Vec::new(), Some(e.to_string()))
+            Queue::Alone(job) => match pool.acquire().await {
+                Ok(mut conn) => {
+                    if let Some(held) = run_held(job, &mut conn).await {
+                        (held.answer)(None);
                     }
-                };
-                for answer in answers {
-                    answer(failed.as_deref());
                 }
-            }
+                // The job is dropped unrun: its caller hears so.
+                Err(error) => tracing::error!(%error, "the database writer has no connection"),
+            },
             Queue::Grouped(job, own) => {
                 let mut group = vec![(job, own)];
                 while group.len() < MAX_GROUP {
