@@ -70,6 +70,38 @@ pub fn validate(
     }
 }
 
+/// The consent the page shows before the pay button when the card is
+/// saved: a box the customer may tick (`ticked`), or, when the session
+/// requires saving, the same words as a note.
+#[derive(Clone)]
+pub struct SaveConsent {
+    pub text: String,
+    pub optional: bool,
+    pub ticked: RwSignal<bool>,
+}
+
+/// The consent before the pay button, if any.
+pub fn consent_view(consent: Option<SaveConsent>) -> impl IntoView {
+    consent.map(|c| {
+        if c.optional {
+            view! {
+                <div class="kasse-field kasse-save">
+                    <input
+                        id="save-card"
+                        type="checkbox"
+                        prop:checked=move || c.ticked.get()
+                        on:change=move |ev| c.ticked.set(event_target_checked(&ev))
+                    />
+                    <label for="save-card">{c.text}</label>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! { <p class="kasse-save" id="save-card-note">{c.text}</p> }.into_any()
+        }
+    })
+}
+
 #[component]
 pub fn CardForm(
     /// True while a payment is in flight: the button is disabled.
@@ -83,6 +115,9 @@ pub fn CardForm(
     /// The date expiry is checked against; the browser's clock by default.
     #[prop(optional)]
     today: Option<(u16, u8)>,
+    /// Saving the card: the consent shown before the pay button.
+    #[prop(optional_no_strip)]
+    consent: Option<SaveConsent>,
 ) -> impl IntoView {
     let today = today.unwrap_or_else(self::today);
     let locale = crate::i18n::use_locale();
@@ -252,9 +287,130 @@ pub fn CardForm(
                 />
                 <p id="card-name-error" class="kasse-error" role="alert">{name_error}</p>
             </div>
+            {consent_view(consent)}
             <button id="pay-button" type="submit" class="kasse-pay" disabled=move || busy.get()>
                 {move || if busy.get() { t.processing.to_string() } else { pay_label.get() }}
             </button>
+        </form>
+    }
+}
+
+/// The customer's saved cards: pick one, type its security code, pay.
+/// "Use another card" hands over to the card form (`choice` set to None).
+#[component]
+pub fn SavedCards(
+    cards: Vec<kasse_core::api::SavedCard>,
+    /// The card picked; None for another card.
+    choice: RwSignal<Option<String>>,
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(into)] pay_label: Signal<String>,
+    /// Called with the card's id and its security code, once it checks.
+    on_submit: Callback<(String, String)>,
+) -> impl IntoView {
+    let locale = crate::i18n::use_locale();
+    let t = crate::i18n::text(locale);
+    let cvc = RwSignal::new(String::new());
+    let submitted = RwSignal::new(false);
+    let brand_of = {
+        let cards = cards.clone();
+        move |id: &str| cards.iter().find(|c| c.id == id).map(|c| c.brand)
+    };
+    let brand = {
+        let brand_of = brand_of.clone();
+        Memo::new(move |_| choice.get().and_then(|id| brand_of(&id)))
+    };
+    let error = Memo::new(move |_| {
+        Cvc::parse(&cvc.get(), brand.get())
+            .err()
+            .map(|e| crate::i18n::cvc_error(locale, &e))
+    });
+    let cvc_length = move || brand.get().map_or(3, CardBrand::cvc_length);
+    let cvc_ref = NodeRef::<html::Input>::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        submitted.set(true);
+        match (choice.get_untracked(), error.get_untracked()) {
+            (Some(id), None) => on_submit.run((id, cvc.get_untracked())),
+            _ => {
+                if let Some(input) = cvc_ref.get_untracked() {
+                    let _ = input.focus();
+                }
+            }
+        }
+    };
+    let shown_error = move || submitted.get().then(|| error.get()).flatten();
+    view! {
+        <form class="kasse-card-form kasse-saved" novalidate=true on:submit=submit>
+            <fieldset class="kasse-field">
+                <legend>{t.saved_cards}</legend>
+                {cards.into_iter().map(|card| {
+                    let id = card.id.clone();
+                    let picked = id.clone();
+                    let input_id = format!("saved-{}", card.id);
+                    view! {
+                        <div class="kasse-saved-card">
+                            <input
+                                type="radio"
+                                name="saved-card"
+                                id=input_id.clone()
+                                prop:checked=move || choice.get().as_deref() == Some(id.as_str())
+                                on:change=move |_| choice.set(Some(picked.clone()))
+                            />
+                            <label for=input_id>
+                                {format!(
+                                    "{} •••• {} · {:02}/{:02}",
+                                    card.brand.display_name(),
+                                    card.last4,
+                                    card.exp_month,
+                                    card.exp_year % 100
+                                )}
+                            </label>
+                        </div>
+                    }
+                }).collect_view()}
+                <div class="kasse-saved-card">
+                    <input
+                        type="radio"
+                        name="saved-card"
+                        id="saved-another"
+                        prop:checked=move || choice.get().is_none()
+                        on:change=move |_| choice.set(None)
+                    />
+                    <label for="saved-another">{t.another_card}</label>
+                </div>
+            </fieldset>
+            <Show when=move || choice.get().is_some()>
+                <div class="kasse-field">
+                    <label for="saved-cvc">{t.cvc}</label>
+                    <input
+                        id="saved-cvc"
+                        node_ref=cvc_ref
+                        type="text"
+                        inputmode="numeric"
+                        autocomplete="cc-csc"
+                        placeholder=move || "•".repeat(cvc_length())
+                        maxlength=move || cvc_length().to_string()
+                        prop:value=move || cvc.get()
+                        aria-invalid=move || shown_error().is_some().to_string()
+                        aria-describedby="saved-cvc-error"
+                        on:input=move |ev| {
+                            let digits: String = event_target_value(&ev)
+                                .chars()
+                                .filter(char::is_ascii_digit)
+                                .take(cvc_length())
+                                .collect();
+                            cvc.set(digits);
+                        }
+                    />
+                    <p id="saved-cvc-error" class="kasse-error" role="alert">{shown_error}</p>
+                </div>
+                <button id="pay-saved" type="submit" class="kasse-pay" disabled=move || busy.get()>
+                    {move || if busy.get() { t.processing.to_string() } else { pay_label.get() }}
+                </button>
+            </Show>
         </form>
     }
 }

@@ -1,7 +1,7 @@
 //! The payment page: loads the session, shows the card form, confirms, and
 //! sends the customer back to the merchant.
 
-use kasse_core::api::{CardInput, ConfirmRequest, PaySession};
+use kasse_core::api::{ConfirmRequest, PaySession, SaveCard};
 use kasse_core::{Locale, SessionStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::answer::{self, Next, Then};
 use crate::api;
-use crate::card_form::CardForm;
+use crate::card_form::{CardForm, SaveConsent, SavedCards};
 use crate::embed::{self, Parent};
 use crate::i18n;
 
@@ -293,9 +293,23 @@ fn Checkout(
         }
     };
 
-    // The card of the attempt the server never answered, for "Try again".
-    let unanswered = StoredValue::new(None::<CardInput>);
-    let on_submit = Callback::new(move |card: CardInput| {
+    // Saving the card: the words the customer agrees to, and their box.
+    let consent = (session.save_card != SaveCard::Off).then(|| SaveConsent {
+        text: kasse_core::consent::save_card_text(
+            locale,
+            &session.merchant_name,
+            session.setup_future_usage,
+        ),
+        optional: session.save_card == SaveCard::Optional,
+        ticked: RwSignal::new(false),
+    });
+    let ticked = consent.as_ref().map(|c| c.ticked);
+    let saved_cards = session.saved_cards.clone();
+    let choice = RwSignal::new(saved_cards.first().map(|c| c.id.clone()));
+
+    // The request the server never answered, for "Try again".
+    let unanswered = StoredValue::new(None::<ConfirmRequest>);
+    let on_submit = Callback::new(move |request: ConfirmRequest| {
         // A second click while a confirm is in flight does nothing.
         if busy.get_untracked() {
             return;
@@ -306,7 +320,6 @@ fn Checkout(
         let target = target.clone();
         let parent = parent.clone();
         spawn_local(async move {
-            let request = ConfirmRequest { card };
             let answer = api::confirm(&target.session_id, &target.client_secret, &request).await;
             match answer::after_confirm(answer, t) {
                 Next::Paid {
@@ -367,7 +380,7 @@ fn Checkout(
                         Then::Stay => {}
                     }
                     if keep_card {
-                        unanswered.set_value(Some(request.card));
+                        unanswered.set_value(Some(request));
                     }
                     notice.set(Some(Notice {
                         message,
@@ -379,10 +392,28 @@ fn Checkout(
         });
     });
     let retry = move |_| {
-        if let Some(card) = unanswered.get_value() {
-            on_submit.run(card);
+        if let Some(request) = unanswered.get_value() {
+            on_submit.run(request);
         }
     };
+    let pay_card = Callback::new(move |card| {
+        on_submit.run(ConfirmRequest {
+            card: Some(card),
+            payment_method: None,
+            cvc: None,
+            save_card: ticked.is_some_and(|t| t.get_untracked()),
+            locale: ticked.map(|_| locale.tag().to_string()),
+        })
+    });
+    let pay_saved = Callback::new(move |(id, cvc): (String, String)| {
+        on_submit.run(ConfirmRequest {
+            card: None,
+            payment_method: Some(id),
+            cvc: Some(cvc.into()),
+            save_card: false,
+            locale: None,
+        })
+    });
 
     let pay_label = i18n::fill(t.pay, &amount);
     let reference = session.order_reference.clone();
@@ -411,12 +442,32 @@ fn Checkout(
                 })}
             </div>
             {move || match stage.get() {
-                Stage::Form => view! {
-                    <CardForm busy=busy pay_label=pay_label.clone() on_submit=on_submit />
-                    <a class="kasse-cancel" id="kasse-cancel" href=cancel_url.clone() on:click=on_cancel.clone()>
-                        {i18n::fill(t.cancel, &merchant)}
-                    </a>
-                }.into_any(),
+                Stage::Form => {
+                    let form_label = pay_label.clone();
+                    let form_consent = consent.clone();
+                    view! {
+                        {(!saved_cards.is_empty()).then(|| view! {
+                            <SavedCards
+                                cards=saved_cards.clone()
+                                choice=choice
+                                busy=busy
+                                pay_label=pay_label.clone()
+                                on_submit=pay_saved
+                            />
+                        })}
+                        <Show when=move || choice.get().is_none()>
+                            <CardForm
+                                busy=busy
+                                pay_label=form_label.clone()
+                                on_submit=pay_card
+                                consent=form_consent.clone()
+                            />
+                        </Show>
+                        <a class="kasse-cancel" id="kasse-cancel" href=cancel_url.clone() on:click=on_cancel.clone()>
+                            {i18n::fill(t.cancel, &merchant)}
+                        </a>
+                    }.into_any()
+                }
                 Stage::Authenticating => view! {
                     <p class="kasse-loading" id="kasse-authenticating" role="status">
                         {t.authenticating}

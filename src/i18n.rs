@@ -26,6 +26,8 @@ pub struct Text {
     pub name: &'static str,
     pub pay: &'static str,
     pub processing: &'static str,
+    pub saved_cards: &'static str,
+    pub another_card: &'static str,
     pub cancel: &'static str,
     pub return_to: &'static str,
     pub authenticating: &'static str,
@@ -61,6 +63,7 @@ pub struct Text {
     pub incorrect_cvc: &'static str,
     pub processing_error: &'static str,
     pub authentication_failed: &'static str,
+    pub authentication_required: &'static str,
 }
 
 pub const EN: Text = Text {
@@ -78,6 +81,8 @@ pub const EN: Text = Text {
     name: "Name on card",
     pay: "Pay {}",
     processing: "Processing…",
+    saved_cards: "Your saved cards",
+    another_card: "Use another card",
     cancel: "Cancel and return to {}",
     return_to: "Return to {}",
     authenticating: "Taking you to your bank to confirm the payment…",
@@ -111,6 +116,7 @@ pub const EN: Text = Text {
     incorrect_cvc: "The security code is incorrect. Check it and try again.",
     processing_error: "We could not process your card just now. Please try again.",
     authentication_failed: "Your bank could not confirm it was you. Try again or use another card.",
+    authentication_required: "Your bank asks you to confirm this payment. Pay again to confirm it.",
 };
 
 pub const BN: Text = Text {
@@ -128,6 +134,8 @@ pub const BN: Text = Text {
     name: "কার্ডে লেখা নাম",
     pay: "{} পরিশোধ করুন",
     processing: "প্রক্রিয়া চলছে…",
+    saved_cards: "আপনার সংরক্ষিত কার্ড",
+    another_card: "অন্য কার্ড ব্যবহার করুন",
     cancel: "বাতিল করে {}-এ ফিরে যান",
     return_to: "{}-এ ফিরে যান",
     authenticating: "পেমেন্ট নিশ্চিত করতে আপনাকে আপনার ব্যাংকে নিয়ে যাওয়া হচ্ছে…",
@@ -161,6 +169,7 @@ pub const BN: Text = Text {
     incorrect_cvc: "নিরাপত্তা কোডটি ভুল। যাচাই করে আবার চেষ্টা করুন।",
     processing_error: "এই মুহূর্তে আপনার কার্ডটি প্রক্রিয়া করা যায়নি। অনুগ্রহ করে আবার চেষ্টা করুন।",
     authentication_failed: "আপনার ব্যাংক আপনার পরিচয় নিশ্চিত করতে পারেনি। আবার চেষ্টা করুন বা অন্য কার্ড ব্যবহার করুন।",
+    authentication_required: "আপনার ব্যাংক এই পেমেন্টটি নিশ্চিত করতে বলছে। নিশ্চিত করতে আবার পরিশোধ করুন।",
 };
 
 pub const MN: Text = Text {
@@ -178,6 +187,8 @@ pub const MN: Text = Text {
     name: "Карт эзэмшигчийн нэр",
     pay: "{} төлөх",
     processing: "Боловсруулж байна…",
+    saved_cards: "Таны хадгалсан картууд",
+    another_card: "Өөр карт ашиглах",
     cancel: "Цуцлаад {} руу буцах",
     return_to: "{} руу буцах",
     authenticating: "Төлбөрийг баталгаажуулахаар таныг банк руу шилжүүлж байна…",
@@ -211,6 +222,7 @@ pub const MN: Text = Text {
     incorrect_cvc: "Аюулгүйн код буруу байна. Шалгаад дахин оролдоно уу.",
     processing_error: "Таны картыг одоогоор боловсруулж чадсангүй. Дахин оролдоно уу.",
     authentication_failed: "Банк таныг баталгаажуулж чадсангүй. Дахин оролдох эсвэл өөр карт ашиглана уу.",
+    authentication_required: "Банк энэ төлбөрийг баталгаажуулахыг хүсэж байна. Баталгаажуулахын тулд дахин төлнө үү.",
 };
 
 /// The strings of a language.
@@ -246,6 +258,7 @@ impl Text {
             DeclineCode::IncorrectCvc => self.incorrect_cvc,
             DeclineCode::ProcessingError => self.processing_error,
             DeclineCode::AuthenticationFailed => self.authentication_failed,
+            DeclineCode::AuthenticationRequired => self.authentication_required,
         }
     }
 

@@ -61,6 +61,208 @@ pub struct CreateCheckoutSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "bn"))]
     pub locale: Option<String>,
+    /// The customer (`cus_…`) paying: their saved cards can be offered, and
+    /// a card saved here is theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// A customer to create with the session, instead of `customer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_data: Option<CreateCustomer>,
+    /// Whether the card is saved for the customer: `off` (the default),
+    /// `optional` (the customer ticks a box) or `required`. Needs a customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_card: Option<SaveCard>,
+    /// What a saved card may be used for: `off_session` (the default: the
+    /// merchant may charge it with the customer absent, under the mandate
+    /// the customer agrees to here) or `on_session` (only with the customer
+    /// paying on the page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_future_usage: Option<FutureUsage>,
+    /// Limits of the mandate the customer agrees to, for off-session use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate_options: Option<MandateOptions>,
+}
+
+/// Whether a checkout session saves the card it is paid with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaveCard {
+    #[default]
+    Off,
+    /// The page shows a box the customer may tick.
+    Optional,
+    /// The page says the card will be saved.
+    Required,
+}
+
+impl SaveCard {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SaveCard::Off => "off",
+            SaveCard::Optional => "optional",
+            SaveCard::Required => "required",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [SaveCard::Off, SaveCard::Optional, SaveCard::Required]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// What a saved card may be charged for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FutureUsage {
+    /// Also by the merchant with the customer absent, under a mandate.
+    #[default]
+    OffSession,
+    /// Only with the customer present on the page.
+    OnSession,
+}
+
+impl FutureUsage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FutureUsage::OffSession => "off_session",
+            FutureUsage::OnSession => "on_session",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [FutureUsage::OffSession, FutureUsage::OnSession]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// The bounds of a mandate, as the customer agrees to them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MandateOptions {
+    /// The most one off-session charge may be, in the session's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_amount: Option<i64>,
+    /// How often the merchant expects to charge: `day`, `week`, `month`,
+    /// `year` or `sporadic`; shown to the customer and kept with the mandate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<String>,
+}
+
+/// `POST /v1/customers`, and `customer_data` of a session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The merchant's own id for the customer; unique per merchant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// `en`, `bn` or `mn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// A merchant's customer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub object: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub reference: Option<String>,
+    pub locale: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerList {
+    pub object: String,
+    pub data: Vec<Customer>,
+    pub has_more: bool,
+}
+
+/// A card saved for a customer. The full number is only in the vault.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentMethod {
+    pub id: String,
+    pub object: String,
+    /// `card`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub customer: Option<String>,
+    /// `active`, `expired` or `detached`.
+    pub status: String,
+    pub card: PaymentCard,
+    pub usage: FutureUsage,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentMethodList {
+    pub object: String,
+    pub data: Vec<PaymentMethod>,
+}
+
+/// What a customer agreed to when they let the merchant charge a saved card
+/// in their absence.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mandate {
+    pub id: String,
+    pub object: String,
+    pub customer: String,
+    pub payment_method: String,
+    /// `active` or `revoked`.
+    pub status: String,
+    pub currency: String,
+    pub max_amount: Option<i64>,
+    pub frequency: Option<String>,
+    pub customer_acceptance: CustomerAcceptance,
+    /// The customer-initiated payment that made it.
+    pub payment: Option<String>,
+    pub created: i64,
+    pub revoked: Option<i64>,
+}
+
+/// The consent as the customer gave it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerAcceptance {
+    /// The exact words the customer was shown, in their language.
+    pub text: String,
+    pub text_version: String,
+    pub locale: String,
+    /// Unix seconds.
+    pub accepted_at: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// `payment_page`.
+    pub channel: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MandateList {
+    pub object: String,
+    pub data: Vec<Mandate>,
 }
 
 /// Whether an approved payment is captured at once or only authorised.
@@ -121,6 +323,10 @@ pub struct CheckoutSession {
     /// Unix seconds.
     pub created: i64,
     pub expires_at: i64,
+    #[serde(default)]
+    pub customer: Option<String>,
+    #[serde(default)]
+    pub save_card: SaveCard,
 }
 
 /// `GET /v1/pay/{id}`: what the payment page shows.
@@ -153,6 +359,27 @@ pub struct PaySession {
     /// The payment that completed the session, for the receipt.
     #[serde(default)]
     pub payment_id: Option<String>,
+    /// Whether the page offers to save the card, or says it will.
+    #[serde(default)]
+    pub save_card: SaveCard,
+    /// What a card saved here may be used for (the consent text says it).
+    #[serde(default)]
+    pub setup_future_usage: FutureUsage,
+    /// The customer's saved cards, to pay with one and its security code.
+    #[serde(default)]
+    pub saved_cards: Vec<SavedCard>,
+}
+
+/// A saved card as its customer sees it on the page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedCard {
+    /// `pm_…`.
+    pub id: String,
+    pub brand: CardBrand,
+    pub last4: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
 }
 
 /// A failed attempt as the customer reads it.
@@ -186,7 +413,23 @@ pub struct CardInput {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRequest {
-    pub card: CardInput,
+    /// The card typed; absent when paying with a saved card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardInput>,
+    /// One of the customer's saved cards (`pm_…`), with `cvc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    /// The saved card's security code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "123"))]
+    pub cvc: Option<Sensitive<String>>,
+    /// The customer ticked "save this card" (on a session whose
+    /// `save_card` is `optional`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub save_card: bool,
+    /// The language the page showed the consent text in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// The answer to a confirm that reached the acquirer.
@@ -244,6 +487,25 @@ pub struct Payment {
     pub card: PaymentCard,
     pub decline_code: Option<DeclineCode>,
     pub created: i64,
+    /// The customer it was for.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The saved card it charged, or saved.
+    #[serde(default)]
+    pub payment_method: Option<String>,
+    /// The mandate an off-session charge was made under.
+    #[serde(default)]
+    pub mandate: Option<String>,
+    /// Charged by the merchant with the customer absent.
+    #[serde(default)]
+    pub off_session: bool,
+    /// After `authentication_required`: the checkout session where the
+    /// customer authenticates and pays.
+    #[serde(default)]
+    pub recovery_session: Option<String>,
+    /// That session's page, in the answer to the charge only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_url: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -272,6 +534,8 @@ pub enum PaymentChannel {
     /// Mail or telephone order: staff keyed them in; card not present, and
     /// out of scope of 3-D Secure.
     Moto,
+    /// A saved card charged by the merchant with the customer absent.
+    MerchantInitiated,
 }
 
 impl PaymentChannel {
@@ -279,6 +543,7 @@ impl PaymentChannel {
         match self {
             PaymentChannel::Checkout => "checkout",
             PaymentChannel::Moto => "moto",
+            PaymentChannel::MerchantInitiated => "merchant_initiated",
         }
     }
 
@@ -286,13 +551,16 @@ impl PaymentChannel {
         match s {
             "checkout" => Some(PaymentChannel::Checkout),
             "moto" => Some(PaymentChannel::Moto),
+            "merchant_initiated" => Some(PaymentChannel::MerchantInitiated),
             _ => None,
         }
     }
 }
 
 /// `POST /v1/payments`: a card keyed in by the merchant's staff (mail or
-/// telephone order), charged at once or authorised for a later capture.
+/// telephone order), or a customer's saved card charged with the customer
+/// absent (`customer`, `payment_method`, `off_session: true`); charged at
+/// once or authorised for a later capture.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -301,11 +569,29 @@ pub struct CreatePayment {
     pub amount: i64,
     #[cfg_attr(feature = "openapi", schema(example = "USD"))]
     pub currency: String,
-    pub card: CardInput,
+    /// A keyed card; absent for a saved card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_reference: Option<String>,
     #[serde(default)]
     pub capture_method: CaptureMethod,
+    /// The customer whose saved card is charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// The saved card, `pm_…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    /// `true`: the customer is not present (a merchant-initiated charge).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off_session: bool,
+    /// The mandate to charge under; the card's active one if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<String>,
+    /// Where a customer who pays through the recovery page returns; the
+    /// merchant's first origin if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 /// `GET /v1/refunds?payment_id=…`: a payment's refunds, oldest first.

@@ -120,13 +120,29 @@ pub enum ErrorCode {
     LoginBusy,
     /// Kasse failed; the request may be retried.
     InternalError,
+    /// Saving or charging a saved card needs the card vault, which this
+    /// server has no key for (`KASSE_VAULT_KEY`).
+    VaultUnavailable,
+    /// The saved card's expiry has passed.
+    PaymentMethodExpired,
+    /// The saved card was detached from its customer.
+    PaymentMethodDetached,
+    /// A charge over the mandate's `max_amount`.
+    MandateAmountExceeded,
+    /// The mandate was revoked (by the merchant, or with its customer).
+    MandateRevoked,
+    /// A charge in another currency than the mandate's.
+    CurrencyMismatch,
+    /// An off-session charge of a card the customer never agreed to have
+    /// charged in their absence (no mandate from a payment they made).
+    MitWithoutCustomerInitiatedPayment,
     /// A code from a newer Kasse than this build knows.
     #[serde(other)]
     Unknown,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 45] = [
+    pub const ALL: [ErrorCode; 52] = [
         ErrorCode::ParameterInvalid,
         ErrorCode::ParameterMissing,
         ErrorCode::ParameterUnknown,
@@ -172,6 +188,13 @@ impl ErrorCode {
         ErrorCode::TooManyDeclines,
         ErrorCode::LoginBusy,
         ErrorCode::InternalError,
+        ErrorCode::VaultUnavailable,
+        ErrorCode::PaymentMethodExpired,
+        ErrorCode::PaymentMethodDetached,
+        ErrorCode::MandateAmountExceeded,
+        ErrorCode::MandateRevoked,
+        ErrorCode::CurrencyMismatch,
+        ErrorCode::MitWithoutCustomerInitiatedPayment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -221,6 +244,15 @@ impl ErrorCode {
             ErrorCode::TooManyDeclines => "too_many_declines",
             ErrorCode::LoginBusy => "login_busy",
             ErrorCode::InternalError => "internal_error",
+            ErrorCode::VaultUnavailable => "vault_unavailable",
+            ErrorCode::PaymentMethodExpired => "payment_method_expired",
+            ErrorCode::PaymentMethodDetached => "payment_method_detached",
+            ErrorCode::MandateAmountExceeded => "mandate_amount_exceeded",
+            ErrorCode::MandateRevoked => "mandate_revoked",
+            ErrorCode::CurrencyMismatch => "currency_mismatch",
+            ErrorCode::MitWithoutCustomerInitiatedPayment => {
+                "mit_without_customer_initiated_payment"
+            }
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -250,10 +282,13 @@ pub enum DeclineCode {
     ProcessingError,
     /// The customer did not pass 3-D Secure.
     AuthenticationFailed,
+    /// The issuer wants the cardholder to authenticate, which a charge
+    /// made in their absence cannot do: bring them back to pay.
+    AuthenticationRequired,
 }
 
 impl DeclineCode {
-    pub const ALL: [DeclineCode; 8] = [
+    pub const ALL: [DeclineCode; 9] = [
         DeclineCode::CardDeclined,
         DeclineCode::InsufficientFunds,
         DeclineCode::LostCard,
@@ -262,6 +297,7 @@ impl DeclineCode {
         DeclineCode::IncorrectCvc,
         DeclineCode::ProcessingError,
         DeclineCode::AuthenticationFailed,
+        DeclineCode::AuthenticationRequired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -274,6 +310,7 @@ impl DeclineCode {
             DeclineCode::IncorrectCvc => "incorrect_cvc",
             DeclineCode::ProcessingError => "processing_error",
             DeclineCode::AuthenticationFailed => "authentication_failed",
+            DeclineCode::AuthenticationRequired => "authentication_required",
         }
     }
 
@@ -305,6 +342,9 @@ impl DeclineCode {
             }
             DeclineCode::AuthenticationFailed => {
                 "Your bank could not confirm it was you. Try again or use another card."
+            }
+            DeclineCode::AuthenticationRequired => {
+                "Your bank asks you to confirm this payment. Pay again to confirm it."
             }
         }
     }

@@ -25,10 +25,24 @@ pub enum EventType {
     RefundSucceeded,
     #[serde(rename = "refund.failed")]
     RefundFailed,
+    #[serde(rename = "customer.created")]
+    CustomerCreated,
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated,
+    #[serde(rename = "customer.deleted")]
+    CustomerDeleted,
+    #[serde(rename = "payment_method.attached")]
+    PaymentMethodAttached,
+    #[serde(rename = "payment_method.detached")]
+    PaymentMethodDetached,
+    #[serde(rename = "mandate.created")]
+    MandateCreated,
+    #[serde(rename = "mandate.revoked")]
+    MandateRevoked,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 16] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -38,6 +52,13 @@ impl EventType {
         EventType::PaymentCanceled,
         EventType::RefundSucceeded,
         EventType::RefundFailed,
+        EventType::CustomerCreated,
+        EventType::CustomerUpdated,
+        EventType::CustomerDeleted,
+        EventType::PaymentMethodAttached,
+        EventType::PaymentMethodDetached,
+        EventType::MandateCreated,
+        EventType::MandateRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +72,13 @@ impl EventType {
             EventType::PaymentCanceled => "payment.canceled",
             EventType::RefundSucceeded => "refund.succeeded",
             EventType::RefundFailed => "refund.failed",
+            EventType::CustomerCreated => "customer.created",
+            EventType::CustomerUpdated => "customer.updated",
+            EventType::CustomerDeleted => "customer.deleted",
+            EventType::PaymentMethodAttached => "payment_method.attached",
+            EventType::PaymentMethodDetached => "payment_method.detached",
+            EventType::MandateCreated => "mandate.created",
+            EventType::MandateRevoked => "mandate.revoked",
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod appearance;
 pub mod card;
+pub mod consent;
 pub mod error;
 pub mod event;
 pub mod locale;

@@ -239,6 +239,9 @@ impl Harness {
                 allow_private_addresses: true,
                 ..WebhookConfig::default()
             },
+            vault: Some(kasse_server::vault::Vault::from_keys(
+                &kasse_server::vault::Vault::generate_key(),
+            )?),
         };
         let app = Application::build_with_clock(config, Arc::new(SystemClock)).await?;
         let base = app.base_url().clone();

@@ -17,6 +17,7 @@ use crate::secrets::ServerSecret;
 use crate::staff;
 use crate::startup::Application;
 use crate::store;
+use crate::vault::Vault;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +57,20 @@ pub enum Command {
     /// Manage the staff who log in to the terminal (/terminal).
     #[command(subcommand)]
     User(UserCommand),
+    /// The card vault's keys (KASSE_VAULT_KEY or KASSE_VAULT_KEY_FILE).
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Print a new random key-encryption key (64 hex digits).
+    GenerateKey,
+    /// Re-wrap every merchant's data key under the first key of
+    /// KASSE_VAULT_KEY: give the new key first and the old one after it
+    /// (`KASSE_VAULT_KEY=new,old`), run this, then drop the old key. Saved
+    /// cards keep working throughout; their numbers are not re-encrypted.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,10 +222,34 @@ pub enum MerchantCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Vault(VaultCommand::GenerateKey) = cli.command {
+        println!("{}", Vault::generate_key());
+        return Ok(());
+    }
     let url = database_url(&cli.db.database);
     let secret = server_secret(&url)?;
     match cli.command {
-        Command::Serve(args) => serve(args, url, secret).await,
+        Command::Serve(args) => {
+            let vault = Vault::from_env(sqlite_dir(&url).as_deref())?;
+            serve(args, url, secret, vault).await
+        }
+        Command::Vault(VaultCommand::GenerateKey) => unreachable!("answered above"),
+        Command::Vault(VaultCommand::Rotate) => {
+            let vault = Vault::from_env(sqlite_dir(&url).as_deref())?.context(
+                "set KASSE_VAULT_KEY (or KASSE_VAULT_KEY_FILE) to the new key, a comma, and the old key",
+            )?;
+            let store = store::connect(&url, &secret).await?;
+            let rotated =
+                crate::domain::saved_cards::rotate(store.as_ref(), &vault, SystemClock.now())
+                    .await?;
+            println!(
+                "Re-wrapped {} data key(s) under key {}; {} already were. Cards saved before still charge; the old key may now be dropped from KASSE_VAULT_KEY.",
+                rotated.rewrapped,
+                vault.current_kek_id(),
+                rotated.current
+            );
+            Ok(())
+        }
         Command::Migrate => {
             store::connect(&url, &secret).await?;
             println!("Database {url} is up to date.");
@@ -332,7 +371,12 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> anyhow::Result<()> {
+async fn serve(
+    args: ServeArgs,
+    database_url: String,
+    secret: ServerSecret,
+    vault: Option<Vault>,
+) -> anyhow::Result<()> {
     let addr = args.addr;
     let config = Config {
         addr: args.addr,
@@ -364,6 +408,7 @@ async fn serve(args: ServeArgs, database_url: String, secret: ServerSecret) -> a
             ca_file: args.webhook_ca_file,
             ..WebhookConfig::default()
         },
+        vault,
     };
     let app = Application::build(config)
         .await
@@ -404,6 +449,18 @@ fn print_credentials(c: &Credentials) {
     if let Some(secret) = &c.webhook_secret {
         println!("  webhook secret:  {secret}  (for sessions' notification_url)");
     }
+}
+
+/// The directory of a SQLite database file, where no vault key may be kept.
+fn sqlite_dir(database_url: &str) -> Option<std::path::PathBuf> {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let path = Path::new(path.split('?').next().unwrap_or(path));
+    Some(match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    })
 }
 
 /// `KASSE_SECRET`, or for a SQLite file a `kasse.secret` beside it, made on

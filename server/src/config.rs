@@ -23,6 +23,8 @@ pub struct Config {
     pub sandbox_latency: Duration,
     pub limits: Limits,
     pub webhooks: WebhookConfig,
+    /// The card vault's keys; without them, cards cannot be saved.
+    pub vault: Option<crate::vault::Vault>,
 }
 
 /// How webhook deliveries are sent and retried.

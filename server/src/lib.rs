@@ -19,6 +19,7 @@ pub mod staff;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod vault;
 pub mod workers;
 
 pub use config::Config;

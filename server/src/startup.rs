@@ -75,6 +75,7 @@ impl Application {
             )?,
             webhooks: config.webhooks.clone(),
             wake_deliveries: Arc::new(tokio::sync::Notify::new()),
+            vault: config.vault.clone(),
         };
         let background = ctx.clone();
 

@@ -12,6 +12,7 @@ use crate::config::{Limits, WebhookConfig};
 use crate::processor::Processor;
 use crate::secrets::ServerSecret;
 use crate::store::Store;
+use crate::vault::Vault;
 
 /// What every handler, domain operation and background worker may use.
 #[derive(Clone)]
@@ -34,4 +35,6 @@ pub struct AppState {
     pub webhook_client: reqwest::Client,
     /// Tells the delivery worker that new deliveries are due.
     pub wake_deliveries: Arc<tokio::sync::Notify>,
+    /// Opens saved cards; none without `KASSE_VAULT_KEY`.
+    pub vault: Option<Vault>,
 }

@@ -533,19 +533,24 @@ fn charge(term: Term, draft: Draft, name: Option<String>) {
     let body = CreatePayment {
         amount: draft.money.amount(),
         currency: draft.money.currency().code().to_string(),
-        card: CardInput {
+        card: Some(CardInput {
             number: Sensitive(number.expose_digits().to_string()),
             exp_month: expiry.month,
             exp_year: expiry.year,
             cvc,
             name,
-        },
+        }),
         order_reference: draft.reference,
         capture_method: if draft.manual {
             CaptureMethod::Manual
         } else {
             CaptureMethod::Automatic
         },
+        customer: None,
+        payment_method: None,
+        off_session: false,
+        mandate: None,
+        return_url: None,
     };
     let csrf = term.csrf();
     term.run(async move {

@@ -385,6 +385,12 @@ mod tests {
             },
             decline_code: None,
             created: 0,
+            customer: None,
+            payment_method: None,
+            mandate: None,
+            off_session: false,
+            recovery_session: None,
+            recovery_url: None,
         };
         let (question, pending) = capture_question(&p, Some(500));
         assert!(question.starts_with("Capture $5.00 of pay_1"), "{question}");

@@ -186,6 +186,9 @@ pub fn payment_details(p: &Payment, refunds: &[Refund], events: &[Event]) -> Vec
         Span::plain(match p.channel {
             kasse_core::api::PaymentChannel::Moto => "keyed by staff (card not present)",
             kasse_core::api::PaymentChannel::Checkout => "payment page",
+            kasse_core::api::PaymentChannel::MerchantInitiated => {
+                "saved card, charged by the merchant (customer absent)"
+            }
         }),
     ));
     if let Some(code) = p.decline_code {

@@ -79,6 +79,7 @@ pub fn decline_text(code: DeclineCode) -> &'static str {
         DeclineCode::StolenCard => "Stolen card",
         DeclineCode::ProcessingError => "Processing error",
         DeclineCode::AuthenticationFailed => "Authentication failed",
+        DeclineCode::AuthenticationRequired => "Authentication required",
     }
 }
 

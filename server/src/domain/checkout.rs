@@ -8,12 +8,16 @@ use std::net::IpAddr;
 use kasse_core::api::{CaptureMethod, CardInput, PaymentChannel};
 use kasse_core::error::DeclineCode;
 use kasse_core::redirect::sign_url;
-use kasse_core::{CardNumber, Cvc, Expiry, Money, PaymentAction, PaymentStatus, SessionStatus};
+use kasse_core::{
+    CardNumber, Cvc, Expiry, Locale, Money, PaymentAction, PaymentStatus, RequestedLocale,
+    SessionStatus,
+};
 use url::Url;
 
 use super::DomainError;
 use super::events::{self, new_event};
 use super::limits::{self, Limit};
+use super::saved_cards;
 use super::views;
 use crate::ids::{new_id, new_secret};
 use crate::processor::{Authorization, Outcome};
@@ -46,20 +50,65 @@ pub enum Confirmed {
     },
 }
 
-/// Pays session `id`, whose client secret the caller gave, with `card`,
-/// for a customer at `client`.
+/// Who pays on the page, and what they chose beside the card.
+pub struct Payer {
+    pub client: IpAddr,
+    pub user_agent: Option<String>,
+    /// Ticked "save this card".
+    pub save_card: bool,
+    /// The language the page showed.
+    pub locale: Option<Locale>,
+}
+
+/// What the customer pays with: a card typed in, or one of their saved
+/// cards with its security code.
+pub enum PayWith<'a> {
+    Card(&'a CardInput),
+    Saved {
+        payment_method: &'a str,
+        cvc: &'a str,
+    },
+}
+
+/// Pays session `id`, whose client secret the caller gave, with `with`,
+/// for `payer`.
 pub async fn confirm(
     ctx: &AppState,
     id: &str,
     client_secret: &str,
-    client: IpAddr,
-    card: &CardInput,
+    payer: Payer,
+    with: PayWith<'_>,
 ) -> Result<Confirmed, DomainError> {
+    let client = payer.client;
     limits::hit(ctx, Limit::Confirms, &limits::client_key(client)).await?;
     let (session, merchant) = authorised_session(ctx, id, client_secret).await?;
     let now = ctx.clock.now();
     refuse_unless_open(session.status_at(now))?;
-    let card = parse_card(card, ctx.clock.year_month())?;
+    let (card, saved) = match with {
+        PayWith::Card(input) => (parse_card(input, ctx.clock.year_month())?, None),
+        PayWith::Saved {
+            payment_method,
+            cvc,
+        } => {
+            let method = saved_cards::for_payer(ctx, &session, payment_method).await?;
+            let number = saved_cards::card_number(ctx, &method).await?;
+            let cvc = Cvc::parse(cvc, Some(number.brand())).map_err(|e| DomainError::Card {
+                code: e.code(),
+                message: e.to_string(),
+                param: Some("cvc".into()),
+            })?;
+            let card = ParsedCard {
+                number,
+                expiry: Expiry {
+                    month: method.card_exp_month,
+                    year: method.card_exp_year,
+                },
+                cvc,
+                name: method.cardholder_name.clone(),
+            };
+            (card, Some(method.id))
+        }
+    };
     if let Some(refused) = session
         .card_rules
         .as_ref()
@@ -106,16 +155,45 @@ pub async fn confirm(
         ctx.store.release_confirm(id, &payment_id).await?;
         return Err(refused);
     }
+    let saving = if saved.is_none() && saved_cards::wanted(&session, payer.save_card) {
+        let consent = saved_cards::Consent {
+            ip: client,
+            user_agent: payer.user_agent,
+            locale: payer
+                .locale
+                .or(match session.locale {
+                    RequestedLocale::Fixed(locale) => Some(locale),
+                    RequestedLocale::Auto => None,
+                })
+                .unwrap_or_default(),
+        };
+        let to_save = saved_cards::CardToSave {
+            number: &card.number,
+            expiry: card.expiry,
+            name: card.name.as_deref(),
+        };
+        match saved_cards::prepare(ctx, &session, &merchant, to_save, consent).await {
+            Ok(saving) => Some(saving),
+            Err(refused) => {
+                ctx.store.release_confirm(id, &payment_id).await?;
+                return Err(refused);
+            }
+        }
+    } else {
+        None
+    };
 
     let outcome = ctx
         .processor
         .authorize(&Authorization {
             card: &card.number,
             expiry: card.expiry,
-            cvc: &card.cvc,
+            cvc: Some(&card.cvc),
             money,
             reference: &payment_id,
             moto: false,
+            stored_credential: saved.is_some(),
+            off_session: false,
         })
         .await;
     let manual = session.capture_method == CaptureMethod::Manual;
@@ -129,12 +207,17 @@ pub async fn confirm(
         session_id: Some(session.id.clone()),
         capture_method: session.capture_method,
         order_reference: session.order_reference.clone(),
+        customer_id: session.customer_id.clone(),
+        payment_method_id: saved
+            .clone()
+            .or_else(|| saving.as_ref().map(|s| s.payment_method_id.clone())),
+        mandate_id: saving.as_ref().and_then(|s| s.mandate_id.clone()),
         ..attempt_record(
             ctx,
             &payment_id,
             &merchant.id,
             money,
-            &card,
+            card.on_record(),
             status,
             &outcome,
         )
@@ -147,10 +230,14 @@ pub async fn confirm(
         .finish_confirm(&payment, payment.status.completes_session(), &events)
         .await?
     {
+        saved_cards::discard(ctx, &payment).await?;
         return Err(lost_lease(ctx, payment).await?);
     }
     if decline.is_some() {
+        saved_cards::discard(ctx, &payment).await?;
         limits::count(ctx, Limit::MerchantDeclines, &merchant.id).await?;
+    } else if payment.action_token.is_none() {
+        saved_cards::activate(ctx, &payment).await?;
     }
     tracing::info!(
         session = %session.id, payment = %payment_id, card = %card.number,
@@ -190,6 +277,23 @@ pub struct ParsedCard {
     pub name: Option<String>,
 }
 
+/// What a payment records of its card, whether typed or saved.
+pub struct CardOnRecord<'a> {
+    pub number: &'a CardNumber,
+    pub expiry: Expiry,
+    pub name: Option<String>,
+}
+
+impl ParsedCard {
+    pub fn on_record(&self) -> CardOnRecord<'_> {
+        CardOnRecord {
+            number: &self.number,
+            expiry: self.expiry,
+            name: self.name.clone(),
+        }
+    }
+}
+
 /// What a payment attempt keeps of its card and the acquirer's answer: the
 /// brand, BIN, last four, expiry and a keyed fingerprint, never the number
 /// or the CVC. Made for the payment page (no session, automatic capture,
@@ -199,7 +303,7 @@ pub fn attempt_record(
     payment_id: &str,
     merchant_id: &str,
     money: Money,
-    card: &ParsedCard,
+    card: CardOnRecord<'_>,
     status: PaymentStatus,
     outcome: &Outcome,
 ) -> Payment {
@@ -219,7 +323,7 @@ pub fn attempt_record(
         card_fingerprint: ctx
             .secret
             .card_fingerprint(merchant_id, card.number.expose_digits()),
-        cardholder_name: card.name.clone(),
+        cardholder_name: card.name,
         decline_code: outcome.decline(),
         authorization_code: match outcome {
             Outcome::Approved { authorization_code } => Some(authorization_code.clone()),
@@ -239,6 +343,11 @@ pub fn attempt_record(
         order_reference: None,
         created: now,
         updated: now,
+        customer_id: None,
+        payment_method_id: None,
+        mandate_id: None,
+        off_session: false,
+        recovery_session_id: None,
     }
 }
 

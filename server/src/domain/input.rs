@@ -88,6 +88,25 @@ pub fn text_field(
     Ok(Some(value))
 }
 
+/// An optional email address, trimmed: something@domain.tld, no spaces.
+pub fn email(param: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
+    let email = text_field(param, value, 254)?;
+    if let Some(email) = &email {
+        let valid = email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !email.contains(char::is_whitespace);
+        if !valid {
+            return Err(DomainError::invalid(
+                ErrorCode::InvalidEmail,
+                param,
+                format!("'{email}' is not an email address."),
+            ));
+        }
+    }
+    Ok(email)
+}
+
 pub fn metadata(
     metadata: BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, DomainError> {

@@ -46,10 +46,12 @@ pub async fn charge(
         .authorize(&Authorization {
             card: &charge.card.number,
             expiry: charge.card.expiry,
-            cvc: &charge.card.cvc,
+            cvc: Some(&charge.card.cvc),
             money: charge.money,
             reference: &payment_id,
             moto: true,
+            stored_credential: false,
+            off_session: false,
         })
         .await;
     let action = match &outcome {
@@ -75,7 +77,7 @@ pub async fn charge(
             &payment_id,
             merchant_id,
             charge.money,
-            &charge.card,
+            charge.card.on_record(),
             status,
             &outcome,
         )

@@ -5,13 +5,16 @@
 
 pub mod appearance;
 pub mod checkout;
+pub mod customers;
 pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod input;
 pub mod keyed;
 pub mod limits;
+pub mod offsession;
 pub mod payments;
+pub mod saved_cards;
 pub mod sessions;
 pub mod threeds;
 pub mod views;

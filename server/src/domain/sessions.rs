@@ -2,16 +2,18 @@
 //! and expired, by the merchant or by the sweeper, with their event.
 
 use kasse_core::api::{
-    CreateCheckoutSession, SESSION_TTL_DEFAULT_SECONDS, SESSION_TTL_MAX_SECONDS,
-    SESSION_TTL_MIN_SECONDS,
+    CreateCheckoutSession, FutureUsage, MandateOptions, SESSION_TTL_DEFAULT_SECONDS,
+    SESSION_TTL_MAX_SECONDS, SESSION_TTL_MIN_SECONDS, SaveCard,
 };
 use kasse_core::error::ErrorCode;
 use kasse_core::{RequestedLocale, SessionStatus};
 
 use super::DomainError;
 use super::appearance;
+use super::customers;
 use super::events::{self, new_event};
 use super::input;
+use super::saved_cards;
 use super::views;
 use super::webhooks::webhook_url;
 use crate::ids::new_id;
@@ -38,12 +40,58 @@ pub async fn create(
 pub async fn prepare(
     ctx: &AppState,
     merchant: &Merchant,
-    req: CreateCheckoutSession,
+    mut req: CreateCheckoutSession,
     surface: Surface,
 ) -> Result<Session, DomainError> {
+    let customer = req.customer.take();
+    let customer_data = req.customer_data.take();
+    let save_card = req.save_card.take().unwrap_or_default();
+    let future_usage = req.setup_future_usage.take().unwrap_or_default();
+    let mandate_options = req.mandate_options.take();
+    let session = new_session(ctx, merchant, req)?;
+    let mandate_options = mandate_options
+        .map(|o| checked_mandate_options(o, session.amount))
+        .transpose()?;
+    if save_card != SaveCard::Off {
+        if customer.is_none() && customer_data.is_none() {
+            return Err(DomainError::invalid(
+                ErrorCode::ParameterMissing,
+                "customer",
+                "A session that saves the card needs the customer it is saved for: give customer (cus_…) or customer_data.",
+            ));
+        }
+        saved_cards::vault(ctx)?;
+    }
+    let customer_id = match (customer, customer_data) {
+        (Some(_), Some(_)) => {
+            return Err(DomainError::invalid(
+                ErrorCode::ParameterInvalid,
+                "customer_data",
+                "Give customer or customer_data, not both.",
+            ));
+        }
+        (Some(id), None) => Some(
+            customers::find(ctx, &merchant.id, &id)
+                .await
+                .map_err(|_| {
+                    DomainError::invalid(
+                        ErrorCode::ResourceMissing,
+                        "customer",
+                        format!("No such customer of yours: '{id}'."),
+                    )
+                })?
+                .id,
+        ),
+        (None, Some(data)) => Some(customers::create(ctx, &merchant.id, data).await?.id),
+        (None, None) => None,
+    };
     let session = Session {
         surface,
-        ..new_session(ctx, merchant, req)?
+        customer_id,
+        save_card,
+        future_usage,
+        mandate_options,
+        ..session
     };
     if session.notification_url.is_some() {
         ctx.store
@@ -51,6 +99,37 @@ pub async fn prepare(
             .await?;
     }
     Ok(session)
+}
+
+/// A mandate's bounds, checked: a positive `max_amount` no smaller than the
+/// payment that gives it, and a frequency from the list.
+fn checked_mandate_options(
+    options: MandateOptions,
+    amount: i64,
+) -> Result<MandateOptions, DomainError> {
+    const FREQUENCIES: [&str; 5] = ["day", "week", "month", "year", "sporadic"];
+    if let Some(max) = options.max_amount
+        && max < amount
+    {
+        return Err(DomainError::invalid(
+            ErrorCode::ParameterOutOfRange,
+            "mandate_options.max_amount",
+            format!("max_amount must be at least this payment's amount, {amount}; got {max}."),
+        ));
+    }
+    if let Some(frequency) = &options.frequency
+        && !FREQUENCIES.contains(&frequency.as_str())
+    {
+        return Err(DomainError::invalid(
+            ErrorCode::ParameterInvalid,
+            "mandate_options.frequency",
+            format!(
+                "Unknown frequency '{frequency}'; use one of {}.",
+                FREQUENCIES.join(", ")
+            ),
+        ));
+    }
+    Ok(options)
 }
 
 fn new_session(
@@ -82,20 +161,7 @@ fn new_session(
         .transpose()?;
     let order_reference = input::text_field("order_reference", req.order_reference, 128)?;
     let customer_name = input::text_field("customer_name", req.customer_name, 200)?;
-    let customer_email = input::text_field("customer_email", req.customer_email, 254)?;
-    if let Some(email) = &customer_email {
-        let valid = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-            && !email.contains(char::is_whitespace);
-        if !valid {
-            return Err(DomainError::invalid(
-                ErrorCode::InvalidEmail,
-                "customer_email",
-                format!("'{email}' is not an email address."),
-            ));
-        }
-    }
+    let customer_email = input::email("customer_email", req.customer_email)?;
     let metadata = input::metadata(req.metadata.unwrap_or_default())?;
     let ttl = req
         .expires_in_seconds
@@ -145,6 +211,10 @@ fn new_session(
         expires_at: now + ttl,
         surface: Surface::Kasse,
         card_rules: None,
+        customer_id: None,
+        save_card: SaveCard::Off,
+        future_usage: FutureUsage::OffSession,
+        mandate_options: None,
     })
 }
 

@@ -73,13 +73,19 @@ pub async fn finish(
         Outcome::Approved { .. } => {
             let manual = payment.capture_method == CaptureMethod::Manual;
             let (after, events) = finish(PaymentAction::Approve { manual }, None)?;
-            ctx.store
+            let done = ctx
+                .store
                 .finish_action(&after, after.status.completes_session(), now, &events)
-                .await?
+                .await?;
+            if done {
+                super::saved_cards::activate(ctx, &after).await?;
+            }
+            done
         }
         Outcome::Declined(code) => {
             let (after, events) = finish(PaymentAction::Decline, Some(code))?;
             let done = ctx.store.finish_action(&after, false, now, &events).await?;
+            super::saved_cards::discard(ctx, payment).await?;
             limits::count(ctx, Limit::MerchantDeclines, &payment.merchant_id).await?;
             done
         }
@@ -91,6 +97,7 @@ pub async fn finish(
         let code = DeclineCode::CardDeclined;
         let (after, events) = finish(PaymentAction::Decline, Some(code))?;
         ctx.store.finish_action(&after, false, now, &events).await?;
+        super::saved_cards::discard(ctx, payment).await?;
     }
     Ok(Some(session))
 }

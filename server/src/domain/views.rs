@@ -5,7 +5,9 @@ use kasse_core::PaymentStatus;
 use kasse_core::api::{self, CheckoutSession, PaymentCard, PaymentChannel};
 
 use crate::state::AppState;
-use crate::store::{Payment, Refund, Session};
+use crate::store::{
+    Customer, Mandate, Payment, PaymentMethod, PaymentMethodStatus, Refund, Session,
+};
 
 /// The merchant's view of a session.
 pub fn session(ctx: &AppState, s: &Session) -> CheckoutSession {
@@ -31,6 +33,8 @@ pub fn session(ctx: &AppState, s: &Session) -> CheckoutSession {
         payment_id: s.payment_id.clone(),
         created: s.created,
         expires_at: s.expires_at,
+        customer: s.customer_id.clone(),
+        save_card: s.save_card,
     }
 }
 
@@ -91,6 +95,12 @@ pub fn payment(p: &Payment) -> api::Payment {
         },
         decline_code: p.decline_code,
         created: p.created,
+        customer: p.customer_id.clone(),
+        payment_method: p.payment_method_id.clone(),
+        mandate: p.mandate_id.clone(),
+        off_session: p.off_session,
+        recovery_session: p.recovery_session_id.clone(),
+        recovery_url: None,
     }
 }
 
@@ -104,5 +114,64 @@ pub fn refund(r: &Refund) -> api::Refund {
         status: r.status,
         reason: r.reason.clone(),
         created: r.created,
+    }
+}
+
+pub fn customer(c: &Customer) -> api::Customer {
+    api::Customer {
+        id: c.id.clone(),
+        object: "customer".into(),
+        email: c.email.clone(),
+        name: c.name.clone(),
+        phone: c.phone.clone(),
+        reference: c.reference.clone(),
+        locale: c.locale.clone(),
+        metadata: c.metadata.clone(),
+        created: c.created,
+    }
+}
+
+pub fn payment_method(m: &PaymentMethod) -> api::PaymentMethod {
+    api::PaymentMethod {
+        id: m.id.clone(),
+        object: "payment_method".into(),
+        kind: "card".into(),
+        customer: (m.status != PaymentMethodStatus::Detached).then(|| m.customer_id.clone()),
+        status: m.status.as_str().into(),
+        card: PaymentCard {
+            brand: m.card_brand,
+            bin: m.card_bin.clone(),
+            last4: m.card_last4.clone(),
+            exp_month: m.card_exp_month,
+            exp_year: m.card_exp_year,
+            fingerprint: Some(m.card_fingerprint.clone()),
+        },
+        usage: m.usage,
+        created: m.created,
+    }
+}
+
+pub fn mandate(m: &Mandate) -> api::Mandate {
+    api::Mandate {
+        id: m.id.clone(),
+        object: "mandate".into(),
+        customer: m.customer_id.clone(),
+        payment_method: m.payment_method_id.clone(),
+        status: m.status.as_str().into(),
+        currency: m.currency.code().into(),
+        max_amount: m.max_amount,
+        frequency: m.frequency.clone(),
+        customer_acceptance: api::CustomerAcceptance {
+            text: m.consent_text.clone(),
+            text_version: m.consent_version.clone(),
+            locale: m.consent_locale.clone(),
+            accepted_at: m.accepted_at,
+            ip_address: m.ip_address.clone(),
+            user_agent: m.user_agent.clone(),
+            channel: m.channel.clone(),
+        },
+        payment: m.payment_id.clone(),
+        created: m.created,
+        revoked: m.revoked,
     }
 }

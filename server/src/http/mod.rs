@@ -2,6 +2,7 @@
 
 mod acs;
 mod appearance;
+mod customers;
 mod docs;
 mod error;
 mod extract;
@@ -55,6 +56,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
     let (merchant_api, merchant_doc) = OpenApiRouter::new()
         .merge(sessions::router())
         .merge(payments::router())
+        .merge(customers::router())
         .merge(webhooks::router())
         .merge(appearance::router())
         .merge(surfaces.merchant)

@@ -8,14 +8,17 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kasse_core::api::ErrorBody;
-use kasse_core::api::{ConfirmRequest, ConfirmResponse, NextAction, PayError, PaySession};
+use kasse_core::api::{
+    ConfirmRequest, ConfirmResponse, NextAction, PayError, PaySession, SavedCard,
+};
+use kasse_core::error::ErrorCode;
 use kasse_core::{CardBrand, PaymentStatus, SessionStatus};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, AppState, ClientSecret};
-use crate::domain::appearance;
 use crate::domain::checkout::{self, Confirmed};
+use crate::domain::{appearance, saved_cards};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -55,11 +58,33 @@ async fn show(
     } else {
         None
     };
+    let saved_cards = if status == SessionStatus::Open {
+        saved_cards::offered(&ctx, &session)
+            .await?
+            .into_iter()
+            .map(|m| SavedCard {
+                id: m.id,
+                brand: m.card_brand,
+                last4: m.card_last4,
+                exp_month: m.card_exp_month,
+                exp_year: m.card_exp_year,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Json(PaySession {
         last_error,
+        saved_cards,
+        setup_future_usage: session.future_usage,
         appearance: appearance::effective(&merchant, &session),
         locale: session.locale,
         payment_id: session.payment_id.clone(),
+        save_card: if session.customer_id.is_some() {
+            session.save_card
+        } else {
+            kasse_core::api::SaveCard::Off
+        },
         merchant_origins: merchant
             .origins
             .iter()
@@ -84,6 +109,36 @@ async fn show(
         customer_name: session.customer_name,
         expires_at: session.expires_at,
     }))
+}
+
+/// A card typed in, or a saved card with its security code; never both.
+fn pay_with(req: &ConfirmRequest) -> Result<checkout::PayWith<'_>, ApiError> {
+    match (&req.card, &req.payment_method) {
+        (Some(card), None) => Ok(checkout::PayWith::Card(card)),
+        (None, Some(payment_method)) => {
+            let cvc = req.cvc.as_ref().ok_or_else(|| {
+                ApiError::invalid(
+                    ErrorCode::ParameterMissing,
+                    "cvc",
+                    "A saved card is paid with its security code: give cvc.",
+                )
+            })?;
+            Ok(checkout::PayWith::Saved {
+                payment_method,
+                cvc: cvc.expose(),
+            })
+        }
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            ErrorCode::ParameterInvalid,
+            "payment_method",
+            "Give card or payment_method, not both.",
+        )),
+        (None, None) => Err(ApiError::invalid(
+            ErrorCode::ParameterMissing,
+            "card",
+            "Give card, or payment_method and cvc.",
+        )),
+    }
 }
 
 /// Pay a session with a card
@@ -113,9 +168,17 @@ async fn confirm(
     ApiJson(req): ApiJson<ConfirmRequest>,
 ) -> Result<Response, ApiError> {
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = ctx.limits.client_ip(peer.ip(), forwarded);
+    let payer = checkout::Payer {
+        client: ctx.limits.client_ip(peer.ip(), forwarded),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(500).collect()),
+        save_card: req.save_card,
+        locale: req.locale.as_deref().and_then(kasse_core::Locale::from_tag),
+    };
     Ok(
-        match checkout::confirm(&ctx, &id, &secret.0, client, &req.card).await? {
+        match checkout::confirm(&ctx, &id, &secret.0, payer, pay_with(&req)?).await? {
             Confirmed::Succeeded {
                 payment_id,
                 redirect_url,

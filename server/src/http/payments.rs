@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, OptionalJson};
-use crate::domain::{checkout, input, keyed, payments, views};
+use crate::domain::{checkout, input, keyed, offsession, payments, views};
 use crate::store::{PaymentQuery, StaffUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -138,12 +138,25 @@ async fn retrieve(
     )))
 }
 
-/// Charge a keyed card (mail or telephone order)
+/// Charge a keyed card, or a saved card off-session
 ///
-/// For the merchant's staff taking a card over the phone: the cardholder is
-/// not present, so there is no 3-D Secure. `201` with `succeeded` (or
-/// `requires_capture` with `capture_method: manual`); `402` with `failed`
-/// and its `decline_code` when the issuer declines.
+/// With `card`: for the merchant's staff taking a card over the phone (mail
+/// or telephone order); the cardholder is not present, so there is no 3-D
+/// Secure.
+///
+/// With `customer`, `payment_method` and `off_session: true`: charges a
+/// customer's saved card with the customer absent, under the card's active
+/// mandate (or `mandate`), within its currency and `max_amount`. Never asks
+/// for 3-D Secure: when the issuer wants the customer to authenticate, the
+/// charge fails at once with `decline_code: authentication_required` and a
+/// `recovery_url`, a payment page for that customer and amount, to send
+/// them. Refusals before the issuer is asked: `mandate_amount_exceeded`,
+/// `currency_mismatch` (400); `mandate_revoked`, `payment_method_expired`,
+/// `payment_method_detached`, `mit_without_customer_initiated_payment` (409).
+///
+/// `201` with `succeeded` (or `requires_capture` with `capture_method:
+/// manual`); `402` with `failed` and its `decline_code` when the issuer
+/// declines.
 #[utoipa::path(
     post, path = "/v1/payments", tag = "Payments",
     params(IdempotencyKey),
@@ -152,6 +165,8 @@ async fn retrieve(
         (status = 201, description = "Approved: succeeded, or requires_capture", body = api::Payment),
         (status = 400, description = "Bad input, or a card that fails Kasse's checks", body = ErrorBody),
         (status = 402, description = "Declined by the issuer", body = api::Payment),
+        (status = 409, description = "The saved card or its mandate cannot be charged", body = ErrorBody),
+        (status = 422, description = "This Kasse has no card vault key", body = ErrorBody),
         (status = 429, description = "Too many keyed payments, or declines, in the last minute", body = ErrorBody),
     ),
     security(("secret_key" = [])),
@@ -165,7 +180,65 @@ async fn create(
 ) -> Result<(StatusCode, Json<api::Payment>), ApiError> {
     let money = input::money_params(&req.currency, req.amount)?;
     let order_reference = input::text_field("order_reference", req.order_reference, 128)?;
-    let card = checkout::parse_card(&req.card, ctx.clock.year_month())?;
+    if req.off_session {
+        if req.card.is_some() {
+            return Err(ApiError::invalid(
+                ErrorCode::ParameterInvalid,
+                "card",
+                "An off-session charge uses a saved card: give payment_method, not card.",
+            ));
+        }
+        let required = |param: &str, value: Option<String>| {
+            value.ok_or_else(|| {
+                ApiError::invalid(
+                    ErrorCode::ParameterMissing,
+                    param,
+                    format!("An off-session charge needs {param}."),
+                )
+            })
+        };
+        let (payment, recovery_url) = offsession::charge(
+            &ctx,
+            &merchant,
+            offsession::OffSessionCharge {
+                money,
+                customer: required("customer", req.customer)?,
+                payment_method: required("payment_method", req.payment_method)?,
+                mandate: req.mandate,
+                order_reference,
+                capture_method: req.capture_method,
+                return_url: req.return_url,
+            },
+        )
+        .await?;
+        let code = if payment.status == PaymentStatus::Failed {
+            StatusCode::PAYMENT_REQUIRED
+        } else {
+            StatusCode::CREATED
+        };
+        return Ok((
+            code,
+            Json(api::Payment {
+                recovery_url,
+                ..views::payment(&payment)
+            }),
+        ));
+    }
+    if req.payment_method.is_some() || req.customer.is_some() || req.mandate.is_some() {
+        return Err(ApiError::invalid(
+            ErrorCode::ParameterInvalid,
+            "off_session",
+            "A saved card is charged here only with the customer absent: set off_session: true. With the customer present, make a checkout session for them instead.",
+        ));
+    }
+    let Some(card) = &req.card else {
+        return Err(ApiError::invalid(
+            ErrorCode::ParameterMissing,
+            "card",
+            "Give card (a keyed card), or customer, payment_method and off_session: true (a saved card).",
+        ));
+    };
+    let card = checkout::parse_card(card, ctx.clock.year_month())?;
     let payment = keyed::charge(
         &ctx,
         &merchant.id,

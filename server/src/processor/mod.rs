@@ -13,13 +13,20 @@ pub use sandbox::SandboxAcquirer;
 pub struct Authorization<'a> {
     pub card: &'a CardNumber,
     pub expiry: Expiry,
-    pub cvc: &'a Cvc,
+    /// Absent when a saved card is charged with its customer absent.
+    pub cvc: Option<&'a Cvc>,
     pub money: Money,
     /// Kasse's payment id, so the acquirer's records can be matched to ours.
     pub reference: &'a str,
     /// A mail or telephone order keyed in by staff: the cardholder is not
     /// there, so it is out of scope of 3-D Secure and never challenged.
     pub moto: bool,
+    /// A card charged from the vault (a stored credential, in the card
+    /// networks' words), with its customer present or not.
+    pub stored_credential: bool,
+    /// Charged by the merchant with the cardholder absent: never challenged;
+    /// an issuer that wants authentication declines instead.
+    pub off_session: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,14 @@ pub struct SandboxAcquirer {
 /// Cards that ask for 3-D Secure; the second declines even when it passes.
 const CHALLENGE_APPROVES: &str = "4000000000003220";
 const CHALLENGE_DECLINES: &str = "4000008400001629";
+/// Asks for 3-D Secure when the customer pays (and saves it); charges made
+/// later with the customer absent succeed.
+const CHALLENGE_ON_SESSION: &str = "4000002500003155";
+/// Asks for 3-D Secure when the customer pays; every charge with the
+/// customer absent declines with `authentication_required`.
+const ALWAYS_AUTHENTICATE: &str = "4000002760003184";
+/// Saves fine; every later charge of the saved card declines.
+const DECLINES_AFTER_SAVING: &str = "4000000000000341";
 
 /// The card numbers that decline at once.
 pub fn scripted_decline(digits: &str) -> Option<DeclineCode> {
@@ -38,6 +46,27 @@ impl Processor for SandboxAcquirer {
             tokio::time::sleep(self.latency).await;
         }
         let digits = request.card.expose_digits();
+        if request.off_session {
+            return match digits {
+                ALWAYS_AUTHENTICATE => Outcome::Declined(DeclineCode::AuthenticationRequired),
+                DECLINES_AFTER_SAVING => Outcome::Declined(DeclineCode::CardDeclined),
+                CHALLENGE_APPROVES | CHALLENGE_DECLINES => {
+                    Outcome::Declined(DeclineCode::AuthenticationRequired)
+                }
+                _ => match scripted_decline(digits) {
+                    Some(code) => Outcome::Declined(code),
+                    None => Outcome::Approved {
+                        authorization_code: authorization_code(request.reference),
+                    },
+                },
+            };
+        }
+        if (digits == CHALLENGE_ON_SESSION || digits == ALWAYS_AUTHENTICATE) && !request.moto {
+            return Outcome::ChallengeRequired;
+        }
+        if digits == DECLINES_AFTER_SAVING && request.stored_credential {
+            return Outcome::Declined(DeclineCode::CardDeclined);
+        }
         if digits == CHALLENGE_DECLINES && request.moto {
             // What it gives after a passed challenge.
             return Outcome::Declined(DeclineCode::CardDeclined);

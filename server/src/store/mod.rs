@@ -46,6 +46,7 @@ pub trait Store:
     + StaffStore
     + LimitStore
     + CompatStore
+    + CustomerStore
     + Send
     + Sync
     + 'static
@@ -322,6 +323,107 @@ pub trait CompatStore {
         refund_trans_id: &str,
         refund_id: &str,
     ) -> StoreResult<()>;
+}
+
+/// Customers, their saved cards and mandates, and the vault's rows.
+#[async_trait]
+pub trait CustomerStore {
+    /// Adds a customer with its events; false if its reference is taken.
+    async fn insert_customer(&self, customer: &Customer, events: &[NewEvent]) -> StoreResult<bool>;
+    /// A live customer of this merchant.
+    async fn customer(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Customer>>;
+    async fn list_customers(
+        &self,
+        merchant_id: &str,
+        query: &CustomerQuery,
+    ) -> StoreResult<Vec<Customer>>;
+    /// Replaces a live customer's fields; false if it is gone.
+    async fn update_customer(&self, customer: &Customer, events: &[NewEvent]) -> StoreResult<bool>;
+    /// Deletes a customer in one transaction: what identifies them is
+    /// erased, their cards are detached and their numbers destroyed, their
+    /// mandates revoked. False if there was no such live customer.
+    async fn delete_customer(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    async fn vault_key(&self, merchant_id: &str) -> StoreResult<Option<WrappedKey>>;
+    /// Keeps `fresh` unless the merchant has a data key already; returns
+    /// the one it has, so that racing first saves agree on one key.
+    async fn ensure_vault_key(&self, fresh: &WrappedKey) -> StoreResult<WrappedKey>;
+    async fn vault_keys(&self) -> StoreResult<Vec<WrappedKey>>;
+    /// Replaces a data key's wrapping, if it is still wrapped by `from_kek`.
+    async fn rewrap_vault_key(
+        &self,
+        from_kek: &str,
+        to: &WrappedKey,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Keeps a card being saved (pending, with its sealed number) and the
+    /// mandate being given, until the payment that saves them is decided.
+    async fn insert_pending(
+        &self,
+        card: Option<&PendingCard>,
+        mandate: Option<&Mandate>,
+    ) -> StoreResult<()>;
+    /// Makes a pending card the customer's (or, if the customer has that
+    /// card already, keeps that one and drops the pending one) and the
+    /// pending mandate active, with `attached` written only for a new card
+    /// and `mandated` only for a mandate activated. `None` if the card is gone.
+    #[allow(clippy::too_many_arguments)]
+    async fn activate_saved_card(
+        &self,
+        pm_id: &str,
+        mandate_id: Option<&str>,
+        payment_id: &str,
+        now: i64,
+        attached: &[NewEvent],
+        mandated: &[NewEvent],
+    ) -> StoreResult<Option<Activated>>;
+    /// Forgets a pending card, its number and a pending mandate.
+    async fn discard_pending(
+        &self,
+        pm_id: Option<&str>,
+        mandate_id: Option<&str>,
+    ) -> StoreResult<()>;
+    /// A card of this merchant, in any status (pending too).
+    async fn payment_method(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<PaymentMethod>>;
+    /// The customer's active card with this fingerprint.
+    async fn active_payment_method(
+        &self,
+        customer_id: &str,
+        fingerprint: &str,
+    ) -> StoreResult<Option<PaymentMethod>>;
+    /// The customer's active and expired cards, newest first.
+    async fn customer_payment_methods(&self, customer_id: &str) -> StoreResult<Vec<PaymentMethod>>;
+    /// A saved card's sealed number.
+    async fn vault_card(&self, pm_id: &str) -> StoreResult<Option<String>>;
+    /// Detaches a card: its mandates are revoked and its number destroyed.
+    async fn detach_payment_method(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// A mandate of this merchant, in any status (pending too).
+    async fn mandate(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Mandate>>;
+    async fn payment_method_mandates(&self, pm_id: &str) -> StoreResult<Vec<Mandate>>;
+    async fn customer_mandates(&self, customer_id: &str) -> StoreResult<Vec<Mandate>>;
+    /// Revokes an active mandate; false if it was not active.
+    async fn revoke_mandate(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
 }
 
 /// Opens the store a database URL names; what it seals at rest, it seals

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kasse_core::RequestedLocale;
-use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus, StaffRole};
+use kasse_core::api::{
+    CaptureMethod, EventType, FutureUsage, MandateOptions, PaymentChannel, RefundStatus, SaveCard,
+    StaffRole,
+};
 use kasse_core::appearance::Appearance;
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;
@@ -77,6 +80,11 @@ pub struct Session {
     pub surface: Surface,
     /// The cards it takes, when narrower than every card.
     pub card_rules: Option<CardRules>,
+    /// The customer paying, whose card may be saved.
+    pub customer_id: Option<String>,
+    pub save_card: SaveCard,
+    pub future_usage: FutureUsage,
+    pub mandate_options: Option<MandateOptions>,
 }
 
 /// The cards a session takes: these brands (any, if none is named) and
@@ -194,6 +202,16 @@ pub struct Payment {
     pub order_reference: Option<String>,
     pub created: i64,
     pub updated: i64,
+    pub customer_id: Option<String>,
+    /// The saved card it charged, or is saving.
+    pub payment_method_id: Option<String>,
+    /// The mandate an off-session charge was made under, or the one a
+    /// customer-initiated payment is making.
+    pub mandate_id: Option<String>,
+    pub off_session: bool,
+    /// After an off-session `authentication_required`: the session where
+    /// the customer pays instead.
+    pub recovery_session_id: Option<String>,
 }
 
 /// The money-bearing part of a payment that a guarded write compares and sets.
@@ -473,4 +491,158 @@ pub struct PaymentRefs {
     pub val_id: String,
     /// The simple surface's `transaction_id`.
     pub short_ref: String,
+}
+
+/// A merchant's customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Customer {
+    pub id: String,
+    pub merchant_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub reference: Option<String>,
+    pub locale: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// Filters and a cursor for listing customers, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerQuery {
+    pub email: Option<String>,
+    pub reference: Option<String>,
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMethodStatus {
+    /// Saved by a payment that the issuer has not approved yet.
+    Pending,
+    Active,
+    Detached,
+    Expired,
+}
+
+impl PaymentMethodStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethodStatus::Pending => "pending",
+            PaymentMethodStatus::Active => "active",
+            PaymentMethodStatus::Detached => "detached",
+            PaymentMethodStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            PaymentMethodStatus::Pending,
+            PaymentMethodStatus::Active,
+            PaymentMethodStatus::Detached,
+            PaymentMethodStatus::Expired,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// A saved card: what may be kept in clear. Its number is in the vault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentMethod {
+    pub id: String,
+    pub merchant_id: String,
+    pub customer_id: String,
+    pub status: PaymentMethodStatus,
+    pub card_brand: CardBrand,
+    pub card_bin: String,
+    pub card_last4: String,
+    pub card_exp_month: u8,
+    pub card_exp_year: u16,
+    pub card_fingerprint: String,
+    pub cardholder_name: Option<String>,
+    pub usage: FutureUsage,
+    pub first_payment_id: Option<String>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MandateStatus {
+    /// Made with a payment the issuer has not approved yet.
+    Pending,
+    Active,
+    Revoked,
+}
+
+impl MandateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MandateStatus::Pending => "pending",
+            MandateStatus::Active => "active",
+            MandateStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            MandateStatus::Pending,
+            MandateStatus::Active,
+            MandateStatus::Revoked,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// What a customer agreed to: a merchant may charge a saved card in their
+/// absence, within these bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mandate {
+    pub id: String,
+    pub merchant_id: String,
+    pub customer_id: String,
+    pub payment_method_id: String,
+    pub status: MandateStatus,
+    pub currency: Currency,
+    pub max_amount: Option<i64>,
+    pub frequency: Option<String>,
+    pub consent_text: String,
+    pub consent_version: String,
+    pub consent_locale: String,
+    pub accepted_at: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub channel: String,
+    /// The customer-initiated payment that made it.
+    pub payment_id: Option<String>,
+    pub created: i64,
+    pub revoked: Option<i64>,
+}
+
+/// A merchant's data key as stored: wrapped by the key-encryption key `kek_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrappedKey {
+    pub merchant_id: String,
+    pub kek_id: String,
+    pub wrapped_key: String,
+    pub created: i64,
+}
+
+/// A card being saved: its record, pending, and its sealed number.
+#[derive(Debug, Clone)]
+pub struct PendingCard {
+    pub method: PaymentMethod,
+    pub ciphertext: String,
+}
+
+/// What became of a pending card once its payment was approved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activated {
+    /// It is the customer's card now.
+    New(PaymentMethod),
+    /// The customer had this card saved already: that one stands, and the
+    /// pending one is gone.
+    Existing(PaymentMethod),
 }

@@ -43,7 +43,8 @@ impl Sent {
     }
 }
 
-fn forms(needle: &[u8]) -> Vec<String> {
+/// `needle` as it could be written: in clear, hex (either case) and base64.
+pub fn forms(needle: &[u8]) -> Vec<String> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let b64_raw = base64::engine::general_purpose::STANDARD_NO_PAD;
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;

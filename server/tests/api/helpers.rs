@@ -13,9 +13,13 @@ use kasse_server::config::{Limits, WebhookConfig};
 use kasse_server::merchants::{self, Credentials};
 use kasse_server::secrets::ServerSecret;
 use kasse_server::store::Store;
+use kasse_server::vault::Vault;
 use kasse_server::{Application, Config};
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+/// The card vault's key-encryption key in tests (never a real one).
+pub const TEST_VAULT_KEY: &str = "6b617373652074657374207661756c74206b6579206e6f7420666f7220757365";
 
 pub fn test_secret() -> ServerSecret {
     ServerSecret::new(b"test server secret".to_vec())
@@ -77,6 +81,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
             allow_private_addresses: true,
             ..WebhookConfig::default()
         },
+        vault: Some(Vault::from_keys(TEST_VAULT_KEY).unwrap()),
     };
     adjust(&mut config);
     let database_url = config.database_url.clone();
@@ -241,34 +246,7 @@ impl TestApp {
     /// Everything the database holds, as text: every byte of a SQLite file,
     /// its WAL and shared memory; every row of every PostgreSQL table.
     pub async fn stored_text(&self) -> String {
-        if !self.database_url.starts_with("postgres") {
-            let mut bytes = Vec::new();
-            for entry in std::fs::read_dir(self.dir.path()).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_file() {
-                    bytes.extend(std::fs::read(path).unwrap());
-                }
-            }
-            return String::from_utf8_lossy(&bytes).into_owned();
-        }
-        let pool = self.database().await;
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        let mut text = String::new();
-        for table in tables {
-            let rows: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" AS t"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            text.extend(rows.into_iter().map(|r| r + "\n"));
-        }
-        pool.close().await;
-        text
+        stored_text(&self.database_url, self.dir.path()).await
     }
 
     /// A fresh session of another merchant, made with its own key.
@@ -333,6 +311,41 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// Everything a database holds, as text: for a SQLite database, every byte
+/// of every file in `dir` (the database, its WAL and shared memory); for
+/// PostgreSQL, every row of every table.
+pub async fn stored_text(database_url: &str, dir: &std::path::Path) -> String {
+    if !database_url.starts_with("postgres") {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                bytes.extend(std::fs::read(path).unwrap());
+            }
+        }
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut text = String::new();
+    for table in tables {
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" AS t"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        text.extend(rows.into_iter().map(|r| r + "\n"));
+    }
+    pool.close().await;
+    text
 }
 
 /// Reads an error answer and checks its status and code; returns the detail.

@@ -17,11 +17,13 @@ mod outbound;
 mod pay;
 mod payments;
 mod readme;
+mod saved_cards;
 mod sessions;
 mod store;
 mod terminal;
 mod threeds;
 mod validation;
+mod vault;
 mod webhooks;
 
 // Shared with the benchmarks and the browser tests.

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 33] = [
+const OPERATIONS: [(&str, &str); 44] = [
     ("get", "/healthz"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
@@ -27,6 +27,17 @@ const OPERATIONS: [(&str, &str); 33] = [
     ("post", "/v1/events/{id}/resend"),
     ("get", "/v1/merchant/appearance"),
     ("put", "/v1/merchant/appearance"),
+    ("post", "/v1/customers"),
+    ("get", "/v1/customers"),
+    ("get", "/v1/customers/{id}"),
+    ("post", "/v1/customers/{id}"),
+    ("delete", "/v1/customers/{id}"),
+    ("get", "/v1/customers/{id}/payment_methods"),
+    ("get", "/v1/customers/{id}/mandates"),
+    ("get", "/v1/payment_methods/{id}"),
+    ("post", "/v1/payment_methods/{id}/detach"),
+    ("get", "/v1/mandates/{id}"),
+    ("post", "/v1/mandates/{id}/revoke"),
     // The SSLCOMMERZ v4 surface, on its original paths.
     ("post", "/gwprocess/v4/api.php"),
     ("post", "/gwprocess/v3/api.php"),

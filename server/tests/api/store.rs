@@ -131,6 +131,13 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
             brands: vec![CardBrand::Visa],
             bins: vec!["424242".into()],
         }),
+        customer_id: Some("cus_store_test".into()),
+        save_card: kasse_core::api::SaveCard::Optional,
+        future_usage: kasse_core::api::FutureUsage::OnSession,
+        mandate_options: Some(kasse_core::api::MandateOptions {
+            max_amount: Some(5000),
+            frequency: Some("month".into()),
+        }),
     };
     store.insert_session(&session).await.unwrap();
     session
@@ -185,6 +192,11 @@ fn payment(merchant: &Merchant, session: Option<&Session>, status: PaymentStatus
         order_reference: Some("order-1".into()),
         created: START,
         updated: START,
+        customer_id: None,
+        payment_method_id: None,
+        mandate_id: None,
+        off_session: false,
+        recovery_session_id: None,
     }
 }
 

@@ -20,7 +20,7 @@ async fn challenge(app: &TestApp, session: &CheckoutSession, number: &str) -> (S
 }
 
 /// Presses a button on the ACS page; returns where it sends the browser.
-async fn answer(app: &TestApp, acs_url: &str, outcome: &str) -> String {
+pub async fn answer(app: &TestApp, acs_url: &str, outcome: &str) -> String {
     let url = url::Url::parse(acs_url).unwrap();
     let token = url.fragment().unwrap().to_string();
     let no_redirects = reqwest::Client::builder()

@@ -4,6 +4,7 @@
 
 mod cache;
 mod compat;
+mod customers;
 mod dialect;
 mod idempotency;
 mod limits;
@@ -21,7 +22,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use kasse_core::RequestedLocale;
-use kasse_core::api::{CaptureMethod, EventType, PaymentChannel, RefundStatus, StaffRole};
+use kasse_core::api::{
+    CaptureMethod, EventType, FutureUsage, PaymentChannel, RefundStatus, SaveCard, StaffRole,
+};
 use kasse_core::appearance::Appearance;
 use kasse_core::error::DeclineCode;
 use kasse_core::origin::MerchantOrigin;

@@ -290,6 +290,16 @@ pub(super) fn session_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Ses
             Surface::parse(&surface).ok_or_else(|| corrupt("session surface", &surface))?
         },
         card_rules: json_column(row, "card_rules")?,
+        customer_id: row.try_get("customer_id")?,
+        save_card: {
+            let v: String = row.try_get("save_card")?;
+            SaveCard::parse(&v).ok_or_else(|| corrupt("session save_card", &v))?
+        },
+        future_usage: {
+            let v: String = row.try_get("future_usage")?;
+            FutureUsage::parse(&v).ok_or_else(|| corrupt("session future_usage", &v))?
+        },
+        mandate_options: json_column(row, "mandate_options")?,
     })
 }
 
@@ -328,6 +338,11 @@ pub(super) fn payment_from_row(row: &AnyRow) -> StoreResult<Payment> {
         order_reference: row.try_get("order_reference")?,
         created: row.try_get("created")?,
         updated: row.try_get("updated")?,
+        customer_id: row.try_get("customer_id")?,
+        payment_method_id: row.try_get("payment_method_id")?,
+        mandate_id: row.try_get("mandate_id")?,
+        off_session: row.try_get::<i64, _>("off_session")? != 0,
+        recovery_session_id: row.try_get("recovery_session_id")?,
     })
 }
 

@@ -178,8 +178,10 @@ pub(crate) fn session_insert(s: &Session, sealer: &Sealer) -> Owned {
     sqlx::query(
         "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
             success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
-            metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale, surface, card_rules)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+            metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale, surface, card_rules,
+            customer_id, save_card, future_usage, mandate_options)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+            $23, $24, $25, $26)",
     )
     .bind(s.id.clone())
     .bind(s.merchant_id.clone())
@@ -207,6 +209,14 @@ pub(crate) fn session_insert(s: &Session, sealer: &Sealer) -> Owned {
             .as_ref()
             .map(|r| serde_json::to_string(r).expect("rules serialise")),
     )
+    .bind(s.customer_id.clone())
+    .bind(s.save_card.as_str())
+    .bind(s.future_usage.as_str())
+    .bind(
+        s.mandate_options
+            .as_ref()
+            .map(|o| serde_json::to_string(o).expect("options serialise")),
+    )
 }
 
 /// The insert of a payment attempt's record.
@@ -215,8 +225,10 @@ fn payment_insert(p: &Payment) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> 
         "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
             card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,
             cardholder_name, decline_code, authorization_code, created, capture_method,
-            amount_captured, amount_refunded, action_token, validated, updated, order_reference, channel)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+            amount_captured, amount_refunded, action_token, validated, updated, order_reference, channel,
+            customer_id, payment_method_id, mandate_id, off_session, recovery_session_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+            $25, $26, $27, $28, $29)",
     )
     .bind(&p.id)
     .bind(&p.merchant_id)
@@ -242,4 +254,9 @@ fn payment_insert(p: &Payment) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> 
     .bind(p.updated)
     .bind(&p.order_reference)
     .bind(p.channel.as_str())
+    .bind(&p.customer_id)
+    .bind(&p.payment_method_id)
+    .bind(&p.mandate_id)
+    .bind(i64::from(p.off_session))
+    .bind(&p.recovery_session_id)
 }

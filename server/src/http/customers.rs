@@ -1,0 +1,328 @@
+//! `/v1/customers`, `/v1/payment_methods` and `/v1/mandates`: the people a
+//! merchant charges again, their saved cards, and what they agreed to.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use kasse_core::api::{
+    self, CreateCustomer, CustomerList, ErrorBody, MandateList, PaymentMethodList,
+};
+use kasse_core::error::ErrorCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
+use crate::domain::{customers, saved_cards, views};
+use crate::store::CustomerQuery;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(retrieve, update, delete))
+        .routes(routes!(customer_payment_methods))
+        .routes(routes!(customer_mandates))
+        .routes(routes!(retrieve_payment_method))
+        .routes(routes!(detach_payment_method))
+        .routes(routes!(retrieve_mandate))
+        .routes(routes!(revoke_mandate))
+}
+
+const MAX_PAGE: u32 = 100;
+const DEFAULT_PAGE: u32 = 10;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ListParams {
+    /// Only customers with this email, in any case.
+    email: Option<String>,
+    /// Only the customer with this reference of yours.
+    reference: Option<String>,
+    /// The last id of the previous page.
+    starting_after: Option<String>,
+    /// 1 to 100, default 10.
+    limit: Option<u32>,
+}
+
+/// List customers
+///
+/// Newest first. For the next page, pass the last id as `starting_after`.
+#[utoipa::path(
+    get, path = "/v1/customers", tag = "Customers",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page of customers", body = CustomerList),
+        (status = 400, description = "A bad filter", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn list(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<CustomerList>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
+        code: ErrorCode::ParameterInvalid,
+        message: format!("{}.", e.body_text()),
+        param: None,
+    })?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            ErrorCode::ParameterOutOfRange,
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}; got {limit}."),
+        ));
+    }
+    let query = CustomerQuery {
+        email: params.email,
+        reference: params.reference,
+        starting_after: params.starting_after,
+        limit,
+    };
+    let (found, has_more) = customers::list(&ctx, &merchant.id, query).await?;
+    Ok(Json(CustomerList {
+        object: "list".into(),
+        data: found.iter().map(views::customer).collect(),
+        has_more,
+    }))
+}
+
+/// Create a customer
+#[utoipa::path(
+    post, path = "/v1/customers", tag = "Customers",
+    params(IdempotencyKey),
+    request_body = CreateCustomer,
+    responses(
+        (status = 201, description = "The customer", body = api::Customer),
+        (status = 400, description = "Bad input, or a reference another customer has", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
+)]
+async fn create(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    ApiJson(req): ApiJson<CreateCustomer>,
+) -> Result<(StatusCode, Json<api::Customer>), ApiError> {
+    let customer = customers::create(&ctx, &merchant.id, req).await?;
+    Ok((StatusCode::CREATED, Json(views::customer(&customer))))
+}
+
+/// Retrieve a customer
+#[utoipa::path(
+    get, path = "/v1/customers/{id}", tag = "Customers",
+    params(("id" = String, Path, description = "The customer's id, `cus_…`")),
+    responses(
+        (status = 200, description = "The customer", body = api::Customer),
+        (status = 404, description = "No such customer of this merchant, or deleted", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn retrieve(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::Customer>, ApiError> {
+    Ok(Json(views::customer(
+        &customers::find(&ctx, &merchant.id, &id).await?,
+    )))
+}
+
+/// Update a customer
+///
+/// The fields given replace the customer's; those left out keep their value.
+#[utoipa::path(
+    post, path = "/v1/customers/{id}", tag = "Customers",
+    params(("id" = String, Path, description = "The customer's id, `cus_…`"), IdempotencyKey),
+    request_body = CreateCustomer,
+    responses(
+        (status = 200, description = "The customer", body = api::Customer),
+        (status = 400, description = "Bad input", body = ErrorBody),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
+)]
+async fn update(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CreateCustomer>,
+) -> Result<Json<api::Customer>, ApiError> {
+    Ok(Json(views::customer(
+        &customers::update(&ctx, &merchant.id, &id, req).await?,
+    )))
+}
+
+/// Delete a customer
+///
+/// Their saved cards are detached and their numbers destroyed, and their
+/// mandates revoked, in one transaction. Their payments stay, naming the
+/// customer's id.
+#[utoipa::path(
+    delete, path = "/v1/customers/{id}", tag = "Customers",
+    params(("id" = String, Path, description = "The customer's id, `cus_…`")),
+    responses(
+        (status = 200, description = "Deleted", body = serde_json::Value),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("admin")))
+)]
+async fn delete(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    customers::delete(&ctx, &merchant.id, &id).await?;
+    Ok(Json(
+        serde_json::json!({"id": id, "object": "customer", "deleted": true}),
+    ))
+}
+
+/// List a customer's saved cards
+///
+/// Active and expired cards, newest first; detached cards are gone.
+#[utoipa::path(
+    get, path = "/v1/customers/{id}/payment_methods", tag = "Customers",
+    params(("id" = String, Path, description = "The customer's id, `cus_…`")),
+    responses(
+        (status = 200, description = "The customer's cards", body = PaymentMethodList),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn customer_payment_methods(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentMethodList>, ApiError> {
+    let cards = saved_cards::of_customer(&ctx, &merchant.id, &id).await?;
+    Ok(Json(PaymentMethodList {
+        object: "list".into(),
+        data: cards.iter().map(views::payment_method).collect(),
+    }))
+}
+
+/// List a customer's mandates
+#[utoipa::path(
+    get, path = "/v1/customers/{id}/mandates", tag = "Customers",
+    params(("id" = String, Path, description = "The customer's id, `cus_…`")),
+    responses(
+        (status = 200, description = "The customer's mandates, newest first", body = MandateList),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn customer_mandates(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<MandateList>, ApiError> {
+    customers::find(&ctx, &merchant.id, &id).await?;
+    let mandates = ctx.store.customer_mandates(&id).await?;
+    Ok(Json(MandateList {
+        object: "list".into(),
+        data: mandates.iter().map(views::mandate).collect(),
+    }))
+}
+
+/// Retrieve a saved card
+#[utoipa::path(
+    get, path = "/v1/payment_methods/{id}", tag = "Customers",
+    params(("id" = String, Path, description = "The card's id, `pm_…`")),
+    responses(
+        (status = 200, description = "The card (never its number)", body = api::PaymentMethod),
+        (status = 404, description = "No such card of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn retrieve_payment_method(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::PaymentMethod>, ApiError> {
+    Ok(Json(views::payment_method(
+        &saved_cards::find(&ctx, &merchant.id, &id).await?,
+    )))
+}
+
+/// Detach a saved card
+///
+/// It can no longer be charged; its mandates are revoked and its number is
+/// destroyed.
+#[utoipa::path(
+    post, path = "/v1/payment_methods/{id}/detach", tag = "Customers",
+    params(("id" = String, Path, description = "The card's id, `pm_…`"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The detached card", body = api::PaymentMethod),
+        (status = 404, description = "No such card", body = ErrorBody),
+        (status = 409, description = "Detached already", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
+)]
+async fn detach_payment_method(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::PaymentMethod>, ApiError> {
+    Ok(Json(views::payment_method(
+        &saved_cards::detach(&ctx, &merchant.id, &id).await?,
+    )))
+}
+
+/// Retrieve a mandate
+///
+/// With the exact words the customer agreed to, when, from where and how.
+#[utoipa::path(
+    get, path = "/v1/mandates/{id}", tag = "Customers",
+    params(("id" = String, Path, description = "The mandate's id, `mdt_…`")),
+    responses(
+        (status = 200, description = "The mandate", body = api::Mandate),
+        (status = 404, description = "No such mandate of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn retrieve_mandate(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::Mandate>, ApiError> {
+    Ok(Json(views::mandate(
+        &saved_cards::find_mandate(&ctx, &merchant.id, &id).await?,
+    )))
+}
+
+/// Revoke a mandate
+///
+/// Off-session charges under it are refused with `mandate_revoked` from now on.
+#[utoipa::path(
+    post, path = "/v1/mandates/{id}/revoke", tag = "Customers",
+    params(("id" = String, Path, description = "The mandate's id, `mdt_…`"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The revoked mandate", body = api::Mandate),
+        (status = 404, description = "No such mandate", body = ErrorBody),
+        (status = 409, description = "Revoked already", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
+)]
+async fn revoke_mandate(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::Mandate>, ApiError> {
+    Ok(Json(views::mandate(
+        &saved_cards::revoke_mandate(&ctx, &merchant.id, &id).await?,
+    )))
+}

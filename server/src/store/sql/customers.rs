@@ -1,0 +1,729 @@
+//! Customers, their saved cards and mandates, and the vault's rows: the
+//! wrapped data keys and the sealed card numbers.
+
+use kasse_core::api::FutureUsage;
+
+use super::*;
+use crate::store::{
+    Activated, Customer, CustomerQuery, CustomerStore, Mandate, MandateStatus, PaymentMethod,
+    PaymentMethodStatus, PendingCard, WrappedKey,
+};
+
+fn customer_from_row(row: &AnyRow) -> StoreResult<Customer> {
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Customer {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        phone: row.try_get("phone")?,
+        reference: row.try_get("reference")?,
+        locale: row.try_get("locale")?,
+        metadata: serde_json::from_str(&metadata)
+            .map_err(|_| corrupt("customer metadata", &metadata))?,
+        created: row.try_get("created")?,
+        updated: row.try_get("updated")?,
+    })
+}
+
+fn payment_method_from_row(row: &AnyRow) -> StoreResult<PaymentMethod> {
+    let status: String = row.try_get("status")?;
+    let brand: String = row.try_get("card_brand")?;
+    let usage: String = row.try_get("usage")?;
+    Ok(PaymentMethod {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        customer_id: row.try_get("customer_id")?,
+        status: PaymentMethodStatus::parse(&status)
+            .ok_or_else(|| corrupt("payment method status", &status))?,
+        card_brand: CardBrand::parse(&brand).ok_or_else(|| corrupt("card brand", &brand))?,
+        card_bin: row.try_get("card_bin")?,
+        card_last4: row.try_get("card_last4")?,
+        card_exp_month: small(row, "card_exp_month")?,
+        card_exp_year: small(row, "card_exp_year")?,
+        card_fingerprint: row.try_get("card_fingerprint")?,
+        cardholder_name: row.try_get("cardholder_name")?,
+        usage: FutureUsage::parse(&usage).ok_or_else(|| corrupt("card usage", &usage))?,
+        first_payment_id: row.try_get("first_payment_id")?,
+        created: row.try_get("created")?,
+        updated: row.try_get("updated")?,
+    })
+}
+
+fn mandate_from_row(row: &AnyRow) -> StoreResult<Mandate> {
+    let status: String = row.try_get("status")?;
+    Ok(Mandate {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        customer_id: row.try_get("customer_id")?,
+        payment_method_id: row.try_get("payment_method_id")?,
+        status: MandateStatus::parse(&status).ok_or_else(|| corrupt("mandate status", &status))?,
+        currency: currency(row)?,
+        max_amount: row.try_get("max_amount")?,
+        frequency: row.try_get("frequency")?,
+        consent_text: row.try_get("consent_text")?,
+        consent_version: row.try_get("consent_version")?,
+        consent_locale: row.try_get("consent_locale")?,
+        accepted_at: row.try_get("accepted_at")?,
+        ip_address: row.try_get("ip_address")?,
+        user_agent: row.try_get("user_agent")?,
+        channel: row.try_get("channel")?,
+        payment_id: row.try_get("payment_id")?,
+        created: row.try_get("created")?,
+        revoked: row.try_get("revoked")?,
+    })
+}
+
+fn wrapped_key_from_row(row: &AnyRow) -> StoreResult<WrappedKey> {
+    Ok(WrappedKey {
+        merchant_id: row.try_get("merchant_id")?,
+        kek_id: row.try_get("kek_id")?,
+        wrapped_key: row.try_get("wrapped_key")?,
+        created: row.try_get("created")?,
+    })
+}
+
+fn customer_values(c: &Customer) -> (String, String) {
+    (
+        serde_json::to_string(&c.metadata).expect("metadata serialises"),
+        c.id.clone(),
+    )
+}
+
+async fn insert_mandate(conn: &mut AnyConnection, m: &Mandate) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO mandates (id, merchant_id, customer_id, payment_method_id, status, currency,
+            max_amount, frequency, consent_text, consent_version, consent_locale, accepted_at,
+            ip_address, user_agent, channel, payment_id, created, revoked)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&m.id)
+    .bind(&m.merchant_id)
+    .bind(&m.customer_id)
+    .bind(&m.payment_method_id)
+    .bind(m.status.as_str())
+    .bind(m.currency.code())
+    .bind(m.max_amount)
+    .bind(&m.frequency)
+    .bind(&m.consent_text)
+    .bind(&m.consent_version)
+    .bind(&m.consent_locale)
+    .bind(m.accepted_at)
+    .bind(&m.ip_address)
+    .bind(&m.user_agent)
+    .bind(&m.channel)
+    .bind(&m.payment_id)
+    .bind(m.created)
+    .bind(m.revoked)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Detaches a card: it is no longer charged, its mandates are revoked,
+/// and its number is destroyed.
+async fn detach_card(conn: &mut AnyConnection, pm_id: &str, now: i64) -> StoreResult<bool> {
+    let detached = sqlx::query(
+        "UPDATE payment_methods SET status = 'detached', updated = $1
+         WHERE id = $2 AND status IN ('active', 'expired')",
+    )
+    .bind(now)
+    .bind(pm_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE mandates SET status = 'revoked', revoked = $1
+         WHERE payment_method_id = $2 AND status <> 'revoked'",
+    )
+    .bind(now)
+    .bind(pm_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM vault_cards WHERE payment_method_id = $1")
+        .bind(pm_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(detached == 1)
+}
+
+#[async_trait]
+impl CustomerStore for SqlStore {
+    async fn insert_customer(&self, c: &Customer, events: &[NewEvent]) -> StoreResult<bool> {
+        let (c, events, dialect) = (c.clone(), events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |conn| {
+            Box::pin(async move {
+                let (metadata, id) = customer_values(&c);
+                let inserted = sqlx::query(
+                    "INSERT INTO customers (id, merchant_id, email, name, phone, reference, locale,
+                        metadata, created, updated)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(&c.merchant_id)
+                .bind(&c.email)
+                .bind(&c.name)
+                .bind(&c.phone)
+                .bind(&c.reference)
+                .bind(&c.locale)
+                .bind(metadata)
+                .bind(c.created)
+                .bind(c.updated)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if inserted != 1 {
+                    return Ok(Done::Undone((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, conn, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
+    async fn customer(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Customer>> {
+        self.find_owned(
+            "SELECT * FROM customers WHERE id = $1 AND merchant_id = $2 AND deleted IS NULL",
+            merchant_id,
+            id,
+            customer_from_row,
+        )
+        .await
+    }
+
+    async fn list_customers(
+        &self,
+        merchant_id: &str,
+        q: &CustomerQuery,
+    ) -> StoreResult<Vec<Customer>> {
+        let mut sql =
+            String::from("SELECT * FROM customers WHERE merchant_id = ? AND deleted IS NULL");
+        if q.email.is_some() {
+            sql.push_str(" AND lower(email) = lower(?)");
+        }
+        if q.reference.is_some() {
+            sql.push_str(" AND reference = ?");
+        }
+        if q.starting_after.is_some() {
+            sql.push_str(
+                " AND (created, rowid) < (SELECT created, rowid FROM customers WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let sql = numbered(&sql);
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        if let Some(email) = &q.email {
+            query = query.bind(email);
+        }
+        if let Some(reference) = &q.reference {
+            query = query.bind(reference);
+        }
+        if let Some(after) = &q.starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(customer_from_row)
+            .collect()
+    }
+
+    async fn update_customer(&self, c: &Customer, events: &[NewEvent]) -> StoreResult<bool> {
+        let (c, events, dialect) = (c.clone(), events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |conn| {
+            Box::pin(async move {
+                let (metadata, id) = customer_values(&c);
+                let updated = sqlx::query(
+                    "UPDATE customers SET email = $1, name = $2, phone = $3, reference = $4,
+                        locale = $5, metadata = $6, updated = $7
+                     WHERE id = $8 AND merchant_id = $9 AND deleted IS NULL",
+                )
+                .bind(&c.email)
+                .bind(&c.name)
+                .bind(&c.phone)
+                .bind(&c.reference)
+                .bind(&c.locale)
+                .bind(metadata)
+                .bind(c.updated)
+                .bind(id)
+                .bind(&c.merchant_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if updated != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, conn, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
+    async fn delete_customer(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (merchant_id, id) = (merchant_id.to_owned(), id.to_owned());
+        let (events, dialect) = (events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |conn| {
+            Box::pin(async move {
+                // What identifies the customer goes; the id stays, for the
+                // payments that name it.
+                let deleted = sqlx::query(
+                    "UPDATE customers SET deleted = $1, updated = $2, email = NULL, name = NULL,
+                        phone = NULL, reference = NULL, metadata = '{}'
+                     WHERE id = $3 AND merchant_id = $4 AND deleted IS NULL",
+                )
+                .bind(now)
+                .bind(now)
+                .bind(&id)
+                .bind(&merchant_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if deleted != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let cards: Vec<String> =
+                    sqlx::query_scalar("SELECT id FROM payment_methods WHERE customer_id = $1")
+                        .bind(&id)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                for card in cards {
+                    detach_card(conn, &card, now).await?;
+                }
+                sqlx::query(
+                    "UPDATE payment_methods SET status = 'detached', updated = $1
+                     WHERE customer_id = $2 AND status = 'pending'",
+                )
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "UPDATE mandates SET status = 'revoked', revoked = $1
+                     WHERE customer_id = $2 AND status <> 'revoked'",
+                )
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+                let leased = insert_events(dialect, conn, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
+    async fn vault_key(&self, merchant_id: &str) -> StoreResult<Option<WrappedKey>> {
+        self.find_one(
+            "SELECT * FROM vault_keys WHERE merchant_id = $1",
+            merchant_id,
+            wrapped_key_from_row,
+        )
+        .await
+    }
+
+    async fn ensure_vault_key(&self, fresh: &WrappedKey) -> StoreResult<WrappedKey> {
+        let k = fresh.clone();
+        let merchant_id = k.merchant_id.clone();
+        self.exec(
+            sqlx::query(
+                "INSERT INTO vault_keys (merchant_id, kek_id, wrapped_key, created)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (merchant_id) DO NOTHING",
+            )
+            .bind(k.merchant_id)
+            .bind(k.kek_id)
+            .bind(k.wrapped_key)
+            .bind(k.created),
+        )
+        .await?;
+        // Read from the writer's side, so a key just written is seen.
+        self.writer
+            .run(move |c| {
+                Box::pin(async move {
+                    let row = sqlx::query("SELECT * FROM vault_keys WHERE merchant_id = $1")
+                        .bind(merchant_id)
+                        .fetch_one(&mut *c)
+                        .await?;
+                    Ok(Done::Kept(wrapped_key_from_row(&row)?))
+                })
+            })
+            .await
+    }
+
+    async fn vault_keys(&self) -> StoreResult<Vec<WrappedKey>> {
+        sqlx::query("SELECT * FROM vault_keys ORDER BY merchant_id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(wrapped_key_from_row)
+            .collect()
+    }
+
+    async fn rewrap_vault_key(
+        &self,
+        from_kek: &str,
+        to: &WrappedKey,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let to = to.clone();
+        Ok(self
+            .exec(
+                sqlx::query(
+                    "UPDATE vault_keys SET kek_id = $1, wrapped_key = $2, rotated = $3
+                     WHERE merchant_id = $4 AND kek_id = $5",
+                )
+                .bind(to.kek_id)
+                .bind(to.wrapped_key)
+                .bind(now)
+                .bind(to.merchant_id)
+                .bind(from_kek.to_owned()),
+            )
+            .await?
+            == 1)
+    }
+
+    async fn insert_pending(
+        &self,
+        card: Option<&PendingCard>,
+        mandate: Option<&Mandate>,
+    ) -> StoreResult<()> {
+        let (card, mandate) = (card.cloned(), mandate.cloned());
+        self.atomic(move |conn| {
+            Box::pin(async move {
+                if let Some(PendingCard { method: m, ciphertext }) = &card {
+                    sqlx::query(
+                        "INSERT INTO payment_methods (id, merchant_id, customer_id, status, card_brand,
+                            card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,
+                            cardholder_name, usage, first_payment_id, created, updated)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    )
+                    .bind(&m.id)
+                    .bind(&m.merchant_id)
+                    .bind(&m.customer_id)
+                    .bind(m.status.as_str())
+                    .bind(m.card_brand.as_str())
+                    .bind(&m.card_bin)
+                    .bind(&m.card_last4)
+                    .bind(i64::from(m.card_exp_month))
+                    .bind(i64::from(m.card_exp_year))
+                    .bind(&m.card_fingerprint)
+                    .bind(&m.cardholder_name)
+                    .bind(m.usage.as_str())
+                    .bind(&m.first_payment_id)
+                    .bind(m.created)
+                    .bind(m.updated)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO vault_cards (payment_method_id, merchant_id, ciphertext)
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(&m.id)
+                    .bind(&m.merchant_id)
+                    .bind(ciphertext)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                if let Some(mandate) = &mandate {
+                    insert_mandate(conn, mandate).await?;
+                }
+                Ok(Done::Kept(()))
+            })
+        })
+        .await
+    }
+
+    async fn activate_saved_card(
+        &self,
+        pm_id: &str,
+        mandate_id: Option<&str>,
+        payment_id: &str,
+        now: i64,
+        attached: &[NewEvent],
+        mandated: &[NewEvent],
+    ) -> StoreResult<Option<Activated>> {
+        let (pm_id, mandate_id, payment_id) = (
+            pm_id.to_owned(),
+            mandate_id.map(str::to_owned),
+            payment_id.to_owned(),
+        );
+        let (attached, mandated, dialect) = (attached.to_vec(), mandated.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        let sink = self.dispatch.get().map(|d| d.sink.clone());
+        let (outcome, _) = self
+            .writer
+            .atomic_then(
+                move |conn| {
+                    Box::pin(async move {
+                        let Some(row) =
+                            sqlx::query("SELECT * FROM payment_methods WHERE id = $1")
+                                .bind(&pm_id)
+                                .fetch_optional(&mut *conn)
+                                .await?
+                        else {
+                            return Ok(Done::Kept((None, Vec::new())));
+                        };
+                        let card = payment_method_from_row(&row)?;
+                        let mut events = Vec::new();
+                        let mut target = card.clone();
+                        let outcome = match card.status {
+                            PaymentMethodStatus::Pending => {
+                                let existing = sqlx::query(
+                                    "SELECT * FROM payment_methods
+                                     WHERE customer_id = $1 AND card_fingerprint = $2 AND status = 'active'",
+                                )
+                                .bind(&card.customer_id)
+                                .bind(&card.card_fingerprint)
+                                .fetch_optional(&mut *conn)
+                                .await?;
+                                match existing {
+                                    Some(row) => {
+                                        // Saved meanwhile by another payment: one card stands.
+                                        target = payment_method_from_row(&row)?;
+                                        sqlx::query("DELETE FROM vault_cards WHERE payment_method_id = $1")
+                                            .bind(&pm_id)
+                                            .execute(&mut *conn)
+                                            .await?;
+                                        sqlx::query("DELETE FROM payment_methods WHERE id = $1")
+                                            .bind(&pm_id)
+                                            .execute(&mut *conn)
+                                            .await?;
+                                        Activated::Existing(target.clone())
+                                    }
+                                    None => {
+                                        sqlx::query(
+                                            "UPDATE payment_methods SET status = 'active', first_payment_id = $1, updated = $2
+                                             WHERE id = $3 AND status = 'pending'",
+                                        )
+                                        .bind(&payment_id)
+                                        .bind(now)
+                                        .bind(&pm_id)
+                                        .execute(&mut *conn)
+                                        .await?;
+                                        target.status = PaymentMethodStatus::Active;
+                                        target.first_payment_id = Some(payment_id.clone());
+                                        events.extend(attached);
+                                        Activated::New(target.clone())
+                                    }
+                                }
+                            }
+                            _ => Activated::Existing(card.clone()),
+                        };
+                        if let Some(mandate_id) = &mandate_id {
+                            let done = sqlx::query(
+                                "UPDATE mandates SET status = 'active', payment_method_id = $1, payment_id = $2
+                                 WHERE id = $3 AND status = 'pending'",
+                            )
+                            .bind(&target.id)
+                            .bind(&payment_id)
+                            .bind(mandate_id)
+                            .execute(&mut *conn)
+                            .await?
+                            .rows_affected();
+                            if done == 1 {
+                                events.extend(mandated);
+                            }
+                        }
+                        let leased = insert_events(dialect, conn, &events, lease).await?;
+                        Ok(Done::Kept((Some(outcome), leased)))
+                    })
+                },
+                move |(_, leased): &mut (Option<Activated>, Leased)| {
+                    if let Some(sink) = sink.filter(|_| !leased.is_empty()) {
+                        let _ = sink.send(std::mem::take(leased));
+                    }
+                },
+            )
+            .await?;
+        Ok(outcome)
+    }
+
+    async fn discard_pending(
+        &self,
+        pm_id: Option<&str>,
+        mandate_id: Option<&str>,
+    ) -> StoreResult<()> {
+        let (pm_id, mandate_id) = (pm_id.map(str::to_owned), mandate_id.map(str::to_owned));
+        self.atomic(move |conn| {
+            Box::pin(async move {
+                if let Some(pm_id) = &pm_id {
+                    let gone = sqlx::query(
+                        "DELETE FROM payment_methods WHERE id = $1 AND status = 'pending'",
+                    )
+                    .bind(pm_id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                    if gone == 1 {
+                        sqlx::query("DELETE FROM vault_cards WHERE payment_method_id = $1")
+                            .bind(pm_id)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                if let Some(mandate_id) = &mandate_id {
+                    sqlx::query("DELETE FROM mandates WHERE id = $1 AND status = 'pending'")
+                        .bind(mandate_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(Done::Kept(()))
+            })
+        })
+        .await
+    }
+
+    async fn payment_method(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<PaymentMethod>> {
+        self.find_owned(
+            "SELECT * FROM payment_methods WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            payment_method_from_row,
+        )
+        .await
+    }
+
+    async fn active_payment_method(
+        &self,
+        customer_id: &str,
+        fingerprint: &str,
+    ) -> StoreResult<Option<PaymentMethod>> {
+        sqlx::query(
+            "SELECT * FROM payment_methods
+             WHERE customer_id = $1 AND card_fingerprint = $2 AND status = 'active'",
+        )
+        .bind(customer_id)
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(payment_method_from_row)
+        .transpose()
+    }
+
+    async fn customer_payment_methods(&self, customer_id: &str) -> StoreResult<Vec<PaymentMethod>> {
+        self.find_all(
+            "SELECT * FROM payment_methods WHERE customer_id = $1 AND status IN ('active', 'expired')
+             ORDER BY created DESC, rowid DESC",
+            customer_id,
+            payment_method_from_row,
+        )
+        .await
+    }
+
+    async fn vault_card(&self, pm_id: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT ciphertext FROM vault_cards WHERE payment_method_id = $1")
+                .bind(pm_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn detach_payment_method(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (merchant_id, id) = (merchant_id.to_owned(), id.to_owned());
+        let (events, dialect) = (events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |conn| {
+            Box::pin(async move {
+                let mine: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM payment_methods WHERE id = $1 AND merchant_id = $2",
+                )
+                .bind(&id)
+                .bind(&merchant_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if mine.is_none() || !detach_card(conn, &id, now).await? {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, conn, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
+    async fn mandate(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Mandate>> {
+        self.find_owned(
+            "SELECT * FROM mandates WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            mandate_from_row,
+        )
+        .await
+    }
+
+    async fn payment_method_mandates(&self, pm_id: &str) -> StoreResult<Vec<Mandate>> {
+        self.find_all(
+            "SELECT * FROM mandates WHERE payment_method_id = $1 AND status <> 'pending'
+             ORDER BY created DESC, rowid DESC",
+            pm_id,
+            mandate_from_row,
+        )
+        .await
+    }
+
+    async fn customer_mandates(&self, customer_id: &str) -> StoreResult<Vec<Mandate>> {
+        self.find_all(
+            "SELECT * FROM mandates WHERE customer_id = $1 AND status <> 'pending'
+             ORDER BY created DESC, rowid DESC",
+            customer_id,
+            mandate_from_row,
+        )
+        .await
+    }
+
+    async fn revoke_mandate(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (merchant_id, id) = (merchant_id.to_owned(), id.to_owned());
+        let (events, dialect) = (events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE mandates SET status = 'revoked', revoked = $1
+                     WHERE id = $2 AND merchant_id = $3 AND status = 'active'",
+                )
+                .bind(now)
+                .bind(&id)
+                .bind(&merchant_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, conn, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+}
