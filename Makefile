@@ -13,14 +13,19 @@ export CARGO_INCREMENTAL ?= 0
 
 ADDR ?= 127.0.0.1:8080
 DATABASE ?= data/kasse.db
+# The card vault's key for the demo: kept outside the database's folder,
+# as Kasse insists, and made on the first run.
+VAULT_KEY_FILE ?= $(HOME)/.config/kasse/demo-vault.key
 
 .PHONY: run test bench bench-page setup services frontend build lint test-native test-api-fuzz test-wasm test-e2e clean
 
 run: setup frontend
 	@echo "==> Building the kasse server (release)"
 	cargo build --release -p kasse-server
-	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it)"
-	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist --webhook-allow-private
+	@mkdir -p "$(dir $(VAULT_KEY_FILE))"
+	@test -s "$(VAULT_KEY_FILE)" || (umask 077 && ./target/release/kasse vault generate-key > "$(VAULT_KEY_FILE)")
+	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it); card vault key: $(VAULT_KEY_FILE)"
+	KASSE_VAULT_KEY_FILE="$(VAULT_KEY_FILE)" ./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist --webhook-allow-private
 
 test: setup services frontend lint test-native test-api-fuzz test-wasm test-e2e
 	@echo "==> All tests passed"

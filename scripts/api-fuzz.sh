@@ -21,6 +21,8 @@ trap cleanup EXIT
 
 cargo build -q -p kasse-server
 export KASSE_SECRET="schemathesis run secret, long enough for Kasse"
+# Saved cards and off-session charges are attacked too.
+export KASSE_VAULT_KEY=$("$kasse" vault generate-key)
 database="$work/kasse.db"
 key=$("$kasse" --database "$database" merchant create --name "Fuzz Shop" \
     --origin https://shop.example --json |

@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 201, description = "The new session, open for payment", body = CheckoutSession),
         (status = 400, description = "Bad input; `param` names the field", body = ErrorBody),
         (status = 401, description = "Missing or wrong secret key", body = ErrorBody),
-        (status = 422, description = "Idempotency key reused with another request", body = ErrorBody),
+        (status = 422, description = "Idempotency key reused with another request, or `save_card` on a Kasse without a card vault key (`vault_unavailable`)", body = ErrorBody),
     ),
     security(("secret_key" = [])),
     extensions(("x-kasse-role" = json!("operator")))
