@@ -16,48 +16,54 @@ impl LimitStore for SqlStore {
         window_start: i64,
         window: i64,
     ) -> StoreResult<(i64, i64)> {
-        let bucket_owned = bucket.to_owned();
+        let bucket = bucket.to_owned();
         // This hit's own count comes back with it, so that concurrent hits
-        // each see a different one.
+        // each see a different one; the closed window is read beside it,
+        // on the writer's connection, which sees every hit answered so far.
         // A hit lost to a crash lets one more attempt through: no reason
         // to wait for the disk.
-        let current: i64 = self
-            .writer
+        self.writer
             .run_unsynced(move |c| {
                 Box::pin(async move {
-                    Ok(Done::Kept(
-                        sqlx::query_scalar(
-                            "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
-                             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
-                             RETURNING hits",
-                        )
-                        .bind(bucket_owned)
-                        .bind(window_start)
-                        .fetch_one(&mut *c)
-                        .await?,
-                    ))
+                    let current: i64 = sqlx::query_scalar(
+                        "INSERT INTO rate_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_hits.hits + 1
+                         RETURNING hits",
+                    )
+                    .bind(&bucket)
+                    .bind(window_start)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    let previous: Option<i64> = sqlx::query_scalar(
+                        "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
+                    )
+                    .bind(&bucket)
+                    .bind(window_start - window)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                    Ok(Done::Kept((current, previous.unwrap_or(0))))
                 })
             })
-            .await?;
-        // The last window is closed: any connection reads it.
-        let previous: Option<i64> = sqlx::query_scalar(
-            "SELECT hits FROM rate_hits WHERE bucket = $1 AND window_start = $2",
-        )
-        .bind(bucket)
-        .bind(window_start - window)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok((current, previous.unwrap_or(0)))
+            .await
     }
 
     async fn hits(&self, bucket: &str, window_start: i64, window: i64) -> StoreResult<(i64, i64)> {
-        let row = sqlx::query(WINDOWS)
-            .bind(bucket)
-            .bind(window_start)
-            .bind(window_start - window)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
+        // On SQLite, read where the hits are written: a hit is answered
+        // before its group commits, and must count from then on.
+        let bucket = bucket.to_owned();
+        self.writer
+            .run_unsynced(move |c| {
+                Box::pin(async move {
+                    let row = sqlx::query(WINDOWS)
+                        .bind(&bucket)
+                        .bind(window_start)
+                        .bind(window_start - window)
+                        .fetch_one(&mut *c)
+                        .await?;
+                    Ok(Done::Kept((row.try_get(0)?, row.try_get(1)?)))
+                })
+            })
+            .await
     }
 
     async fn purge_hits(&self, before: i64) -> StoreResult<u64> {

@@ -146,9 +146,10 @@ impl Writer {
         }
     }
 
-    /// Runs `job`, one statement whose loss to a crash does no harm (a
-    /// rate limit's hit), and answers as soon as it has run: on SQLite it
-    /// does not wait for its group's commit.
+    /// Runs `job`, one write whose loss to a crash does no harm (a rate
+    /// limit's hit), or a read that must see such writes, and answers as
+    /// soon as it has run: on SQLite it does not wait for its group's
+    /// commit.
     pub(crate) async fn run_unsynced<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
