@@ -265,6 +265,113 @@ pub struct MandateList {
     pub data: Vec<Mandate>,
 }
 
+/// `POST /v1/subscriptions`: a customer's saved card charged on a calendar.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubscription {
+    pub customer: String,
+    pub payment_method: String,
+    /// Each cycle's charge, in minor units.
+    pub amount: i64,
+    pub currency: String,
+    /// `day`, `week`, `month` or `year`.
+    pub interval: String,
+    /// Cycles are `interval_count` intervals apart (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<u32>,
+    /// The IANA time zone the calendar is kept in (default `UTC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "Asia/Dhaka"))]
+    pub time_zone: Option<String>,
+    /// Unix seconds; the first charge is the first anchored moment at or
+    /// after it (default now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<SubscriptionAnchor>,
+    /// Completed after this many paid cycles; forever if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_after_cycles: Option<u32>,
+    /// The mandate to charge under; the card's active one if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// The day of the month (monthly and yearly charges; clamped to shorter
+/// months' ends) and the local time of day a subscription charges at.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionAnchor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<i8>,
+    /// `HH:MM`, 24-hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "09:00"))]
+    pub time: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub object: String,
+    pub customer: String,
+    pub payment_method: String,
+    pub mandate: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub interval: String,
+    pub interval_count: u32,
+    pub time_zone: String,
+    pub anchor_day: i8,
+    /// `active`, `past_due`, `paused`, `halted`, `canceled` or `completed`.
+    pub status: String,
+    /// The cycle charged next (0 is the first).
+    pub current_cycle: u32,
+    pub cycles_paid: u32,
+    pub end_after_cycles: Option<u32>,
+    /// When the next charge (or retry) is made, Unix seconds; none once
+    /// nothing more will be charged.
+    pub next_charge_at: Option<i64>,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionList {
+    pub object: String,
+    pub data: Vec<Subscription>,
+    pub has_more: bool,
+}
+
+/// A charge to come.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpcomingCharge {
+    pub cycle: u32,
+    /// Unix seconds.
+    pub at: i64,
+    /// The same moment in the subscription's time zone, with its offset.
+    pub local: String,
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpcomingList {
+    pub object: String,
+    pub data: Vec<UpcomingCharge>,
+}
+
 /// Whether an approved payment is captured at once or only authorised.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,13 +136,15 @@ pub enum ErrorCode {
     /// An off-session charge of a card the customer never agreed to have
     /// charged in their absence (no mandate from a payment they made).
     MitWithoutCustomerInitiatedPayment,
+    /// The subscription's status does not allow this.
+    SubscriptionInvalidStatus,
     /// A code from a newer Kasse than this build knows.
     #[serde(other)]
     Unknown,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 53] = [
         ErrorCode::ParameterInvalid,
         ErrorCode::ParameterMissing,
         ErrorCode::ParameterUnknown,
@@ -195,6 +197,7 @@ impl ErrorCode {
         ErrorCode::MandateRevoked,
         ErrorCode::CurrencyMismatch,
         ErrorCode::MitWithoutCustomerInitiatedPayment,
+        ErrorCode::SubscriptionInvalidStatus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -253,6 +256,7 @@ impl ErrorCode {
             ErrorCode::MitWithoutCustomerInitiatedPayment => {
                 "mit_without_customer_initiated_payment"
             }
+            ErrorCode::SubscriptionInvalidStatus => "subscription_invalid_status",
             ErrorCode::Unknown => "unknown",
         }
     }

@@ -39,10 +39,26 @@ pub enum EventType {
     MandateCreated,
     #[serde(rename = "mandate.revoked")]
     MandateRevoked,
+    #[serde(rename = "subscription.created")]
+    SubscriptionCreated,
+    #[serde(rename = "subscription.charged")]
+    SubscriptionCharged,
+    #[serde(rename = "subscription.past_due")]
+    SubscriptionPastDue,
+    #[serde(rename = "subscription.halted")]
+    SubscriptionHalted,
+    #[serde(rename = "subscription.canceled")]
+    SubscriptionCanceled,
+    #[serde(rename = "subscription.completed")]
+    SubscriptionCompleted,
+    #[serde(rename = "subscription.paused")]
+    SubscriptionPaused,
+    #[serde(rename = "subscription.resumed")]
+    SubscriptionResumed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 24] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -59,6 +75,14 @@ impl EventType {
         EventType::PaymentMethodDetached,
         EventType::MandateCreated,
         EventType::MandateRevoked,
+        EventType::SubscriptionCreated,
+        EventType::SubscriptionCharged,
+        EventType::SubscriptionPastDue,
+        EventType::SubscriptionHalted,
+        EventType::SubscriptionCanceled,
+        EventType::SubscriptionCompleted,
+        EventType::SubscriptionPaused,
+        EventType::SubscriptionResumed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +103,14 @@ impl EventType {
             EventType::PaymentMethodDetached => "payment_method.detached",
             EventType::MandateCreated => "mandate.created",
             EventType::MandateRevoked => "mandate.revoked",
+            EventType::SubscriptionCreated => "subscription.created",
+            EventType::SubscriptionCharged => "subscription.charged",
+            EventType::SubscriptionPastDue => "subscription.past_due",
+            EventType::SubscriptionHalted => "subscription.halted",
+            EventType::SubscriptionCanceled => "subscription.canceled",
+            EventType::SubscriptionCompleted => "subscription.completed",
+            EventType::SubscriptionPaused => "subscription.paused",
+            EventType::SubscriptionResumed => "subscription.resumed",
         }
     }
 

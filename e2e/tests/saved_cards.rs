@@ -23,7 +23,12 @@ async fn new_customer(h: &Harness) -> anyhow::Result<String> {
 }
 
 async fn saved_cards(h: &Harness, customer: &str) -> anyhow::Result<Vec<Value>> {
-    let (_, list) = api(h, &format!("/v1/customers/{customer}/payment_methods"), None).await?;
+    let (_, list) = api(
+        h,
+        &format!("/v1/customers/{customer}/payment_methods"),
+        None,
+    )
+    .await?;
     Ok(list["data"].as_array().cloned().unwrap_or_default())
 }
 
@@ -62,8 +67,15 @@ async fn a_card_saved_with_consent_pays_the_next_time_with_its_cvc() -> anyhow::
     h.browser.goto(&page).await?;
     let radio = h.find(&format!("#saved-{pm}")).await?;
     assert!(radio.is_selected().await?, "the saved card is picked");
-    let label = h.find(&format!("label[for=saved-{pm}]")).await?.text().await?;
-    assert!(label.contains("Visa •••• 4242") && label.contains("12/30"), "{label}");
+    let label = h
+        .find(&format!("label[for=saved-{pm}]"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        label.contains("Visa •••• 4242") && label.contains("12/30"),
+        "{label}"
+    );
     assert!(
         h.browser
             .find_all(kasse_e2e::fantoccini::Locator::Css("#card-number"))
@@ -75,7 +87,8 @@ async fn a_card_saved_with_consent_pays_the_next_time_with_its_cvc() -> anyhow::
     // A CVC too short is caught on the page.
     h.find("#saved-cvc").await?.send_keys("12").await?;
     h.find("#pay-saved").await?.click().await?;
-    h.wait_for_text("#saved-cvc-error", |t| !t.is_empty()).await?;
+    h.wait_for_text("#saved-cvc-error", |t| !t.is_empty())
+        .await?;
     h.find("#saved-cvc").await?.send_keys("3").await?;
     h.screenshot("payment-page-saved-card").await?;
     h.find("#pay-saved").await?.click().await?;
@@ -120,9 +133,11 @@ async fn a_recovery_link_completes_an_authentication_required_charge_through_3ds
     let (status, failed) = api(
         &h,
         "/v1/payments",
-        Some(json!({"amount": 990, "currency": "USD", "off_session": true,
+        Some(
+            json!({"amount": 990, "currency": "USD", "off_session": true,
                     "customer": customer, "payment_method": pm,
-                    "return_url": h.url("/shop/success")})),
+                    "return_url": h.url("/shop/success")}),
+        ),
     )
     .await?;
     assert_eq!(status, 402, "{failed}");

@@ -160,9 +160,15 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// How often expired sessions and stale authorisations are swept, in milliseconds.
+    /// How often expired sessions, stale authorisations and subscriptions'
+    /// due cycles are swept, in milliseconds.
     #[arg(long, env = "KASSE_SWEEP_INTERVAL_MS", default_value_t = 30_000)]
     pub sweep_interval_ms: u64,
+    /// How long one instance holds a subscription cycle it is charging,
+    /// in seconds; after that another instance asks the acquirer what
+    /// became of the charge (never charging again).
+    #[arg(long, env = "KASSE_SUBSCRIPTION_LEASE_SECONDS", default_value_t = 120)]
+    pub subscription_lease_seconds: i64,
     /// The first webhook retry waits this many milliseconds; each next one twice as long.
     #[arg(long, env = "KASSE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000)]
     pub webhook_retry_base_ms: u64,
@@ -397,6 +403,7 @@ async fn serve(
             concurrent_password_checks: args.concurrent_password_checks.max(1),
             authorization_ttl: args.authorization_ttl_hours * 3600,
             sweep_interval: Duration::from_millis(args.sweep_interval_ms.max(10)),
+            subscription_lease: args.subscription_lease_seconds.max(1),
             trusted_proxies: args.trusted_proxies,
         },
         webhooks: WebhookConfig {

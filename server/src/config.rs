@@ -93,8 +93,12 @@ pub struct Limits {
     pub concurrent_password_checks: usize,
     /// Authorisations not captured within this many seconds are voided.
     pub authorization_ttl: i64,
-    /// How often the sweeper expires sessions and voids authorisations.
+    /// How often the sweeper expires sessions, voids authorisations and
+    /// charges subscriptions' due cycles.
     pub sweep_interval: Duration,
+    /// How long one instance holds a subscription cycle it is charging;
+    /// after that, another instance asks the acquirer what became of it.
+    pub subscription_lease: i64,
     /// Proxies (a load balancer) whose `X-Forwarded-For` names the client;
     /// from anyone else the header is ignored, so it cannot be forged.
     pub trusted_proxies: Vec<IpAddr>,
@@ -134,6 +138,7 @@ impl Default for Limits {
             concurrent_password_checks: 4,
             authorization_ttl: 7 * 24 * 3600,
             sweep_interval: Duration::from_secs(30),
+            subscription_lease: 120,
             trusted_proxies: Vec::new(),
         }
     }

@@ -47,6 +47,7 @@ impl Application {
         };
         let processor: Arc<dyn Processor> = Arc::new(SandboxAcquirer {
             latency: config.sandbox_latency,
+            books: Some(store.clone()),
         });
         let hosted_page = Arc::new(HostedPage::load(&config.static_dir));
         let static_files = crate::http::pages::static_files(&hosted_page);

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use kasse_core::api::{CaptureMethod, PaymentChannel, SESSION_TTL_MAX_SECONDS};
 use kasse_core::error::{DeclineCode, ErrorCode};
-use kasse_core::{Expiry, Money, PaymentAction, PaymentStatus, SessionStatus};
+use kasse_core::{CardNumber, Expiry, Money, PaymentAction, PaymentStatus, SessionStatus};
 
 use super::DomainError;
 use super::checkout::{CardOnRecord, attempt_event_kind, attempt_record};
@@ -43,16 +43,6 @@ pub async fn charge(
     let customer = customers::find(ctx, &merchant.id, &req.customer)
         .await
         .map_err(|_| missing("customer", "customer", &req.customer))?;
-    let card = saved_cards::find(ctx, &merchant.id, &req.payment_method)
-        .await
-        .map_err(|_| missing("payment_method", "payment method", &req.payment_method))?;
-    if card.customer_id != customer.id {
-        return Err(DomainError::invalid(
-            ErrorCode::ParameterInvalid,
-            "payment_method",
-            format!("{} is not a card of {}.", card.id, customer.id),
-        ));
-    }
     let return_url = match &req.return_url {
         Some(url) => input::merchant_url(merchant, "return_url", url)?,
         None => format!(
@@ -64,24 +54,98 @@ pub async fn charge(
                 .unwrap_or_else(|| ctx.public_url.as_str().trim_end_matches('/'))
         ),
     };
-    usable(ctx, &card)?;
-    let mandate = mandate_for(ctx, &merchant.id, &card, req.mandate.as_deref()).await?;
-    within(&mandate, req.money)?;
-
-    let number = saved_cards::card_number(ctx, &card).await?;
-    let expiry = Expiry {
-        month: card.card_exp_month,
-        year: card.card_exp_year,
-    };
+    let (card, mandate) = chargeable(
+        ctx,
+        &merchant.id,
+        &customer.id,
+        &req.payment_method,
+        req.mandate.as_deref(),
+        req.money,
+    )
+    .await?;
     let payment_id = new_id("pay");
+    let (outcome, number) = authorize(ctx, &card, req.money, &payment_id).await?;
+    let recovery = if outcome.decline() == Some(DeclineCode::AuthenticationRequired) {
+        Some(recovery_session(ctx, merchant, &customer, &req, &payment_id, return_url).await?)
+    } else {
+        None
+    };
+    let payment = Payment {
+        recovery_session_id: recovery.as_ref().map(|s| s.id.clone()),
+        ..record(
+            ctx,
+            Charged {
+                card: &card,
+                mandate: &mandate,
+                number: &number,
+                money: req.money,
+                payment_id: &payment_id,
+                outcome: &outcome,
+                capture_method: req.capture_method,
+                order_reference: req.order_reference.clone(),
+            },
+        )?
+    };
+    let kind = attempt_event_kind(payment.status)
+        .expect("an off-session charge ends approved or declined");
+    let event = new_event(ctx, &merchant.id, kind, &views::payment(&payment), None);
+    ctx.store.finish_confirm(&payment, false, &[event]).await?;
+    tracing::info!(
+        payment = %payment_id, payment_method = %card.id, mandate = %mandate.id,
+        status = %payment.status, decline = ?outcome.decline(), "off-session charge"
+    );
+    Ok((
+        payment,
+        recovery.map(|session| views::hosted_page_url(ctx, &session)),
+    ))
+}
+
+/// The customer's saved card `payment_method`, checked for a charge of
+/// `money` with them absent, and the mandate it is charged under (`named`,
+/// or the card's active one): refused with a stable code otherwise.
+pub(crate) async fn chargeable(
+    ctx: &AppState,
+    merchant_id: &str,
+    customer_id: &str,
+    payment_method: &str,
+    named: Option<&str>,
+    money: Money,
+) -> Result<(PaymentMethod, Mandate), DomainError> {
+    let card = saved_cards::find(ctx, merchant_id, payment_method)
+        .await
+        .map_err(|_| missing("payment_method", "payment method", payment_method))?;
+    if card.customer_id != customer_id {
+        return Err(DomainError::invalid(
+            ErrorCode::ParameterInvalid,
+            "payment_method",
+            format!("{} is not a card of {customer_id}.", card.id),
+        ));
+    }
+    usable(ctx, &card)?;
+    let mandate = mandate_for(ctx, merchant_id, &card, named).await?;
+    within(&mandate, money)?;
+    Ok((card, mandate))
+}
+
+/// Asks the acquirer to charge `card` with its customer absent: never a
+/// challenge (an issuer that wants one declines with
+/// `authentication_required`). Returns the answer and the card's number,
+/// out of the vault, for the record.
+pub(crate) async fn authorize(
+    ctx: &AppState,
+    card: &PaymentMethod,
+    money: Money,
+    payment_id: &str,
+) -> Result<(Outcome, CardNumber), DomainError> {
+    let number = saved_cards::card_number(ctx, card).await?;
     let outcome = match ctx
         .processor
         .authorize(&Authorization {
             card: &number,
-            expiry,
+            expiry: expiry_of(card),
             cvc: None,
-            money: req.money,
-            reference: &payment_id,
+            money,
+            reference: payment_id,
             moto: false,
             stored_credential: true,
             off_session: true,
@@ -92,53 +156,59 @@ pub async fn charge(
         Outcome::ChallengeRequired => Outcome::Declined(DeclineCode::AuthenticationRequired),
         other => other,
     };
-    let action = match &outcome {
+    Ok((outcome, number))
+}
+
+fn expiry_of(card: &PaymentMethod) -> Expiry {
+    Expiry {
+        month: card.card_exp_month,
+        year: card.card_exp_year,
+    }
+}
+
+/// An off-session charge as it happened.
+pub(crate) struct Charged<'a> {
+    pub card: &'a PaymentMethod,
+    pub mandate: &'a Mandate,
+    pub number: &'a CardNumber,
+    pub money: Money,
+    pub payment_id: &'a str,
+    pub outcome: &'a Outcome,
+    pub capture_method: CaptureMethod,
+    pub order_reference: Option<String>,
+}
+
+/// The payment record of an off-session charge.
+pub(crate) fn record(ctx: &AppState, c: Charged<'_>) -> Result<Payment, DomainError> {
+    let action = match c.outcome {
         Outcome::Approved { .. } => PaymentAction::Approve {
-            manual: req.capture_method == CaptureMethod::Manual,
+            manual: c.capture_method == CaptureMethod::Manual,
         },
         _ => PaymentAction::Decline,
     };
     let status = PaymentStatus::RequiresPaymentMethod.apply(action)?;
-    let recovery = if outcome.decline() == Some(DeclineCode::AuthenticationRequired) {
-        Some(recovery_session(ctx, merchant, &customer, &req, &payment_id, return_url).await?)
-    } else {
-        None
-    };
-    let payment = Payment {
-        capture_method: req.capture_method,
+    Ok(Payment {
+        capture_method: c.capture_method,
         channel: PaymentChannel::MerchantInitiated,
-        order_reference: req.order_reference.clone(),
-        customer_id: Some(customer.id.clone()),
-        payment_method_id: Some(card.id.clone()),
-        mandate_id: Some(mandate.id.clone()),
+        order_reference: c.order_reference,
+        customer_id: Some(c.card.customer_id.clone()),
+        payment_method_id: Some(c.card.id.clone()),
+        mandate_id: Some(c.mandate.id.clone()),
         off_session: true,
-        recovery_session_id: recovery.as_ref().map(|s| s.id.clone()),
-        cardholder_name: card.cardholder_name.clone(),
         ..attempt_record(
             ctx,
-            &payment_id,
-            &merchant.id,
-            req.money,
+            c.payment_id,
+            &c.card.merchant_id,
+            c.money,
             CardOnRecord {
-                number: &number,
-                expiry,
-                name: card.cardholder_name.clone(),
+                number: c.number,
+                expiry: expiry_of(c.card),
+                name: c.card.cardholder_name.clone(),
             },
             status,
-            &outcome,
+            c.outcome,
         )
-    };
-    let kind = attempt_event_kind(status).expect("an off-session charge ends approved or declined");
-    let event = new_event(ctx, &merchant.id, kind, &views::payment(&payment), None);
-    ctx.store.finish_confirm(&payment, false, &[event]).await?;
-    tracing::info!(
-        payment = %payment_id, payment_method = %card.id, mandate = %mandate.id,
-        status = %status, decline = ?outcome.decline(), "off-session charge"
-    );
-    Ok((
-        payment,
-        recovery.map(|session| views::hosted_page_url(ctx, &session)),
-    ))
+    })
 }
 
 fn missing(param: &str, kind: &str, id: &str) -> DomainError {

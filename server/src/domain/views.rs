@@ -4,9 +4,10 @@
 use kasse_core::PaymentStatus;
 use kasse_core::api::{self, CheckoutSession, PaymentCard, PaymentChannel};
 
+use crate::domain::schedule::Schedule;
 use crate::state::AppState;
 use crate::store::{
-    Customer, Mandate, Payment, PaymentMethod, PaymentMethodStatus, Refund, Session,
+    Customer, Mandate, Payment, PaymentMethod, PaymentMethodStatus, Refund, Session, Subscription,
 };
 
 /// The merchant's view of a session.
@@ -173,5 +174,29 @@ pub fn mandate(m: &Mandate) -> api::Mandate {
         payment: m.payment_id.clone(),
         created: m.created,
         revoked: m.revoked,
+    }
+}
+
+pub fn subscription(s: &Subscription, schedule: &Schedule) -> api::Subscription {
+    api::Subscription {
+        id: s.id.clone(),
+        object: "subscription".into(),
+        customer: s.customer_id.clone(),
+        payment_method: s.payment_method_id.clone(),
+        mandate: s.mandate_id.clone(),
+        amount: s.amount,
+        currency: s.currency.code().into(),
+        description: s.description.clone(),
+        metadata: s.metadata.clone(),
+        interval: s.interval_unit.clone(),
+        interval_count: s.interval_count,
+        time_zone: s.time_zone.clone(),
+        anchor_day: schedule.anchor_day,
+        status: s.status.as_str().into(),
+        current_cycle: s.next_cycle,
+        cycles_paid: s.cycles_paid,
+        end_after_cycles: s.end_after_cycles,
+        next_charge_at: s.next_attempt_at,
+        created: s.created,
     }
 }

@@ -12,6 +12,7 @@ mod pay;
 mod payments;
 mod sessions;
 mod staff_auth;
+mod subscriptions;
 pub mod terminal;
 pub mod webhooks;
 
@@ -57,6 +58,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
         .merge(sessions::router())
         .merge(payments::router())
         .merge(customers::router())
+        .merge(subscriptions::router())
         .merge(webhooks::router())
         .merge(appearance::router())
         .merge(surfaces.merchant)

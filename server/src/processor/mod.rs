@@ -46,6 +46,27 @@ impl Outcome {
             _ => None,
         }
     }
+
+    /// As an acquirer's books keep it: `approved:CODE`, `declined:code`,
+    /// `challenge`.
+    pub fn to_record(&self) -> String {
+        match self {
+            Outcome::Approved { authorization_code } => format!("approved:{authorization_code}"),
+            Outcome::Declined(code) => format!("declined:{code}"),
+            Outcome::ChallengeRequired => "challenge".into(),
+        }
+    }
+
+    pub fn from_record(record: &str) -> Option<Self> {
+        Some(match record.split_once(':') {
+            Some(("approved", code)) => Outcome::Approved {
+                authorization_code: code.to_string(),
+            },
+            Some(("declined", code)) => Outcome::Declined(DeclineCode::parse(code)?),
+            _ if record == "challenge" => Outcome::ChallengeRequired,
+            _ => return None,
+        })
+    }
 }
 
 /// The cardholder's answer to a 3-D Secure challenge, and the card it was
@@ -64,4 +85,15 @@ pub trait Processor: Send + Sync + 'static {
 
     /// Finishes an authorisation that needed a challenge: approved or declined.
     async fn complete_challenge(&self, result: &ChallengeResult<'_>) -> Outcome;
+
+    /// What became of a charge made with the customer absent, by Kasse's
+    /// reference, from the acquirer's own books: `Ok(None)` if it never
+    /// reached the acquirer, so it may be made (with the same reference);
+    /// `Err` if the acquirer cannot say now, so nothing may be made yet.
+    async fn inquire(&self, reference: &str) -> Result<Option<Outcome>, InquiryFailed>;
 }
+
+/// The acquirer could not be asked about a charge just now.
+#[derive(Debug, thiserror::Error)]
+#[error("the acquirer could not be asked: {0}")]
+pub struct InquiryFailed(pub String);

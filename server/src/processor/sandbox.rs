@@ -5,12 +5,28 @@ use std::time::Duration;
 use async_trait::async_trait;
 use kasse_core::error::DeclineCode;
 
-use super::{Authorization, ChallengeResult, Outcome, Processor};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Default)]
+use super::{Authorization, ChallengeResult, InquiryFailed, Outcome, Processor};
+use crate::store::Store;
+
+#[derive(Clone, Default)]
 pub struct SandboxAcquirer {
     /// Simulated network and issuer time, for load tests.
     pub latency: Duration,
+    /// Where the sandbox keeps its own record of charges made with the
+    /// customer absent, which it answers inquiries from and which
+    /// outlives any crash of the Kasse that asked: the database, as a real
+    /// acquirer's books would be elsewhere.
+    pub books: Option<Arc<dyn Store>>,
+}
+
+impl std::fmt::Debug for SandboxAcquirer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxAcquirer")
+            .field("latency", &self.latency)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Cards that ask for 3-D Secure; the second declines even when it passes.
@@ -47,7 +63,7 @@ impl Processor for SandboxAcquirer {
         }
         let digits = request.card.expose_digits();
         if request.off_session {
-            return match digits {
+            let outcome = match digits {
                 ALWAYS_AUTHENTICATE => Outcome::Declined(DeclineCode::AuthenticationRequired),
                 DECLINES_AFTER_SAVING => Outcome::Declined(DeclineCode::CardDeclined),
                 CHALLENGE_APPROVES | CHALLENGE_DECLINES => {
@@ -60,6 +76,24 @@ impl Processor for SandboxAcquirer {
                     },
                 },
             };
+            if let Some(books) = &self.books {
+                // Kept before answering, as an acquirer's books are: if
+                // Kasse dies before it records the answer, it asks.
+                let kept = books
+                    .record_sandbox_authorization(
+                        request.reference,
+                        &outcome.to_record(),
+                        request.money.amount(),
+                        request.money.currency().code(),
+                        crate::clock::now_ms() / 1000,
+                    )
+                    .await;
+                if let Err(error) = kept {
+                    tracing::error!(%error, "the sandbox could not keep its record; it declines");
+                    return Outcome::Declined(DeclineCode::ProcessingError);
+                }
+            }
+            return outcome;
         }
         if (digits == CHALLENGE_ON_SESSION || digits == ALWAYS_AUTHENTICATE) && !request.moto {
             return Outcome::ChallengeRequired;
@@ -82,6 +116,10 @@ impl Processor for SandboxAcquirer {
         }
     }
 
+    async fn inquire(&self, reference: &str) -> Result<Option<Outcome>, InquiryFailed> {
+        self.inquire_books(reference).await
+    }
+
     async fn complete_challenge(&self, result: &ChallengeResult<'_>) -> Outcome {
         let declines = CHALLENGE_DECLINES.starts_with(result.bin)
             && CHALLENGE_DECLINES.ends_with(result.last4);
@@ -94,6 +132,24 @@ impl Processor for SandboxAcquirer {
                 authorization_code: authorization_code(result.reference),
             }
         }
+    }
+}
+
+impl SandboxAcquirer {
+    async fn inquire_books(&self, reference: &str) -> Result<Option<Outcome>, InquiryFailed> {
+        let Some(books) = &self.books else {
+            return Ok(None);
+        };
+        let record = books
+            .sandbox_authorization(reference)
+            .await
+            .map_err(|e| InquiryFailed(e.to_string()))?;
+        record
+            .map(|r| {
+                Outcome::from_record(&r)
+                    .ok_or_else(|| InquiryFailed(format!("unreadable record {r:?}")))
+            })
+            .transpose()
     }
 }
 

@@ -47,6 +47,7 @@ pub trait Store:
     + LimitStore
     + CompatStore
     + CustomerStore
+    + SubscriptionStore
     + Send
     + Sync
     + 'static
@@ -424,6 +425,55 @@ pub trait CustomerStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool>;
+}
+
+/// Subscriptions, their cycles (each claimed by one instance at a time),
+/// and the sandbox acquirer's own record of charges.
+#[async_trait]
+pub trait SubscriptionStore {
+    async fn insert_subscription(&self, s: &Subscription, events: &[NewEvent]) -> StoreResult<()>;
+    async fn subscription(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Subscription>>;
+    /// Newest first; only `customer`'s when given.
+    async fn list_subscriptions(
+        &self,
+        merchant_id: &str,
+        customer: Option<&str>,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Subscription>>;
+    /// Active and past-due subscriptions whose next attempt is due.
+    async fn due_subscriptions(&self, now: i64, limit: u32) -> StoreResult<Vec<Subscription>>;
+    /// Takes cycle `number` for `owner` until `lease_until`, making its row
+    /// if need be: if it is waiting and due, with `fresh_payment_id`; if its
+    /// holder's lease ran out mid-charge, with the holder's payment id, to
+    /// be asked about. None if the subscription has moved on, or another
+    /// instance holds the cycle, or it is not due.
+    #[allow(clippy::too_many_arguments)]
+    async fn claim_cycle(
+        &self,
+        subscription_id: &str,
+        number: u32,
+        due_at: i64,
+        now: i64,
+        lease_until: i64,
+        owner: &str,
+        fresh_payment_id: &str,
+    ) -> StoreResult<Option<CycleClaim>>;
+    /// Records an attempt's outcome, only while `owner` still holds the
+    /// cycle; false, and nothing written, otherwise.
+    async fn finish_cycle(&self, outcome: &CycleOutcome) -> StoreResult<bool>;
+    /// Pauses, resumes or cancels, if the subscription is still `from`.
+    async fn change_subscription(&self, change: &SubscriptionChange) -> StoreResult<bool>;
+    /// The sandbox acquirer's record of a charge, kept as it answers.
+    async fn record_sandbox_authorization(
+        &self,
+        reference: &str,
+        outcome: &str,
+        amount: i64,
+        currency: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn sandbox_authorization(&self, reference: &str) -> StoreResult<Option<String>>;
 }
 
 /// Opens the store a database URL names; what it seals at rest, it seals

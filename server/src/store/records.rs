@@ -646,3 +646,115 @@ pub enum Activated {
     /// pending one is gone.
     Existing(PaymentMethod),
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionStatus {
+    Active,
+    /// A cycle's charge failed; it is retried on schedule.
+    PastDue,
+    Paused,
+    /// Every retry of a cycle failed; nothing more is charged.
+    Halted,
+    Canceled,
+    /// Its last cycle is paid.
+    Completed,
+}
+
+impl SubscriptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Paused => "paused",
+            SubscriptionStatus::Halted => "halted",
+            SubscriptionStatus::Canceled => "canceled",
+            SubscriptionStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            SubscriptionStatus::Active,
+            SubscriptionStatus::PastDue,
+            SubscriptionStatus::Paused,
+            SubscriptionStatus::Halted,
+            SubscriptionStatus::Canceled,
+            SubscriptionStatus::Completed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// A saved card charged on a calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    pub id: String,
+    pub merchant_id: String,
+    pub customer_id: String,
+    pub payment_method_id: String,
+    pub mandate_id: Option<String>,
+    pub amount: i64,
+    pub currency: Currency,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// `day`, `week`, `month` or `year`.
+    pub interval_unit: String,
+    pub interval_count: u32,
+    pub time_zone: String,
+    /// Cycle 0's local date and time.
+    pub first_local: String,
+    pub anchor_day: i8,
+    pub end_after_cycles: Option<u32>,
+    pub status: SubscriptionStatus,
+    pub next_cycle: u32,
+    /// When the sweeper may charge (or retry) the next cycle.
+    pub next_attempt_at: Option<i64>,
+    pub cycles_paid: u32,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// A cycle this instance now holds, to charge or to finish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleClaim {
+    /// The id the acquirer is (or was) asked with.
+    pub payment_id: String,
+    pub attempts: u32,
+    /// A claim whose holder vanished mid-charge: the acquirer is asked
+    /// what became of `payment_id` before anything is charged.
+    pub recovering: bool,
+}
+
+/// What became of a cycle's attempt, written at once: the cycle, its
+/// payment, the subscription moved on, and their events.
+#[derive(Debug, Clone)]
+pub struct CycleOutcome {
+    pub subscription_id: String,
+    pub number: u32,
+    pub owner: String,
+    pub payment: Option<Payment>,
+    /// `paid`, `retrying` or `failed`.
+    pub cycle_status: &'static str,
+    pub cycle_next_attempt_at: Option<i64>,
+    pub last_decline: Option<String>,
+    pub status: SubscriptionStatus,
+    pub next_cycle: u32,
+    pub next_attempt_at: Option<i64>,
+    pub paid: bool,
+    pub now: i64,
+    pub events: Vec<NewEvent>,
+}
+
+/// A guarded change of a subscription's status (pause, resume, cancel).
+#[derive(Debug, Clone)]
+pub struct SubscriptionChange {
+    pub id: String,
+    pub merchant_id: String,
+    pub from: SubscriptionStatus,
+    pub to: SubscriptionStatus,
+    pub next_cycle: u32,
+    pub next_attempt_at: Option<i64>,
+    pub now: i64,
+    pub events: Vec<NewEvent>,
+}

@@ -222,10 +222,7 @@ impl TestApp {
     }
 
     async fn database(&self) -> sqlx::AnyPool {
-        sqlx::any::install_default_drivers();
-        sqlx::AnyPool::connect(&kasse_server::config::database_url(&self.database_url))
-            .await
-            .unwrap()
+        database(&self.database_url).await
     }
 
     /// Runs a statement on the test's own database, behind Kasse's back.
@@ -237,10 +234,7 @@ impl TestApp {
 
     /// Runs a counting query on the test's own database.
     pub async fn count(&self, sql: &str) -> i64 {
-        let pool = self.database().await;
-        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        n
+        count_in(&self.database_url, sql).await
     }
 
     /// Everything the database holds, as text: every byte of a SQLite file,
@@ -311,6 +305,21 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+async fn database(database_url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&kasse_server::config::database_url(database_url))
+        .await
+        .unwrap()
+}
+
+/// Runs a counting query on a database, behind Kasse's back.
+pub async fn count_in(database_url: &str, sql: &str) -> i64 {
+    let pool = database(database_url).await;
+    let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
 }
 
 /// Everything a database holds, as text: for a SQLite database, every byte

@@ -20,6 +20,7 @@ mod readme;
 mod saved_cards;
 mod sessions;
 mod store;
+mod subscriptions;
 mod terminal;
 mod threeds;
 mod validation;

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 44] = [
+const OPERATIONS: [(&str, &str); 51] = [
     ("get", "/healthz"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
@@ -38,6 +38,13 @@ const OPERATIONS: [(&str, &str); 44] = [
     ("post", "/v1/payment_methods/{id}/detach"),
     ("get", "/v1/mandates/{id}"),
     ("post", "/v1/mandates/{id}/revoke"),
+    ("post", "/v1/subscriptions"),
+    ("get", "/v1/subscriptions"),
+    ("get", "/v1/subscriptions/{id}"),
+    ("get", "/v1/subscriptions/{id}/upcoming"),
+    ("post", "/v1/subscriptions/{id}/pause"),
+    ("post", "/v1/subscriptions/{id}/resume"),
+    ("post", "/v1/subscriptions/{id}/cancel"),
     // The SSLCOMMERZ v4 surface, on its original paths.
     ("post", "/gwprocess/v4/api.php"),
     ("post", "/gwprocess/v3/api.php"),

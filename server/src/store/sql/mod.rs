@@ -14,6 +14,7 @@ mod payments;
 mod rows;
 mod sessions;
 mod staff;
+mod subscriptions;
 mod writer;
 
 use std::str::FromStr;

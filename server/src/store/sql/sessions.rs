@@ -220,7 +220,7 @@ pub(crate) fn session_insert(s: &Session, sealer: &Sealer) -> Owned {
 }
 
 /// The insert of a payment attempt's record.
-fn payment_insert(p: &Payment) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
+pub(super) fn payment_insert(p: &Payment) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
     sqlx::query(
         "INSERT INTO payments (id, merchant_id, session_id, amount, currency, status, card_brand,
             card_bin, card_last4, card_exp_month, card_exp_year, card_fingerprint,

@@ -1,0 +1,63 @@
+-- Subscriptions: a saved card charged on a calendar, each cycle once.
+
+CREATE TABLE subscriptions (
+    id                 TEXT PRIMARY KEY,
+    merchant_id        TEXT NOT NULL REFERENCES merchants(id),
+    customer_id        TEXT NOT NULL REFERENCES customers(id),
+    payment_method_id  TEXT NOT NULL,
+    mandate_id         TEXT,
+    amount             INTEGER NOT NULL CHECK (amount > 0),
+    currency           TEXT NOT NULL,
+    description        TEXT,
+    metadata           TEXT NOT NULL,
+    -- day, week, month or year, times interval_count.
+    interval_unit      TEXT NOT NULL,
+    interval_count     INTEGER NOT NULL CHECK (interval_count > 0),
+    -- Cycle 0's local date and time in time_zone (ISO 8601, no offset);
+    -- every cycle's date is computed from it, with anchor_day clamped to
+    -- the month's end.
+    time_zone          TEXT NOT NULL,
+    first_local        TEXT NOT NULL,
+    anchor_day         INTEGER NOT NULL,
+    end_after_cycles   INTEGER,
+    -- active, past_due, paused, halted, canceled, completed.
+    status             TEXT NOT NULL,
+    -- The cycle charged next, and when the sweeper may try it.
+    next_cycle         INTEGER NOT NULL,
+    next_attempt_at    INTEGER,
+    cycles_paid        INTEGER NOT NULL,
+    created            INTEGER NOT NULL,
+    updated            INTEGER NOT NULL
+);
+CREATE INDEX subscriptions_due ON subscriptions(status, next_attempt_at);
+CREATE INDEX subscriptions_merchant ON subscriptions(merchant_id, created);
+
+-- One row per cycle, claimed by a guarded write: charging (leased to one
+-- instance until lease_until, with the payment id the acquirer is asked
+-- with), retrying, paid, failed.
+CREATE TABLE subscription_cycles (
+    subscription_id  TEXT NOT NULL REFERENCES subscriptions(id),
+    number           INTEGER NOT NULL,
+    due_at           INTEGER NOT NULL,
+    status           TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    payment_id       TEXT,
+    lease_until      INTEGER,
+    lease_owner      TEXT,
+    next_attempt_at  INTEGER,
+    last_decline     TEXT,
+    PRIMARY KEY (subscription_id, number)
+);
+
+-- The sandbox acquirer's own record of every charge it was asked for with
+-- the customer absent, by Kasse's payment id, which it answers inquiries
+-- from (as a real acquirer answers from its own books). One row per
+-- request: the tests count them against the cycles.
+CREATE TABLE sandbox_authorizations (
+    reference  TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    amount     INTEGER NOT NULL,
+    currency   TEXT NOT NULL,
+    created    INTEGER NOT NULL
+);
+CREATE INDEX sandbox_authorizations_reference ON sandbox_authorizations(reference);
