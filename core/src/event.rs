@@ -55,10 +55,14 @@ pub enum EventType {
     SubscriptionPaused,
     #[serde(rename = "subscription.resumed")]
     SubscriptionResumed,
+    #[serde(rename = "payment_method.expiring")]
+    PaymentMethodExpiring,
+    #[serde(rename = "payment_method.expired")]
+    PaymentMethodExpired,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 24] = [
+    pub const ALL: [EventType; 26] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -83,6 +87,8 @@ impl EventType {
         EventType::SubscriptionCompleted,
         EventType::SubscriptionPaused,
         EventType::SubscriptionResumed,
+        EventType::PaymentMethodExpiring,
+        EventType::PaymentMethodExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +117,8 @@ impl EventType {
             EventType::SubscriptionCompleted => "subscription.completed",
             EventType::SubscriptionPaused => "subscription.paused",
             EventType::SubscriptionResumed => "subscription.resumed",
+            EventType::PaymentMethodExpiring => "payment_method.expiring",
+            EventType::PaymentMethodExpired => "payment_method.expired",
         }
     }
 

@@ -61,3 +61,7 @@ CREATE TABLE sandbox_authorizations (
     created    INTEGER NOT NULL
 );
 CREATE INDEX sandbox_authorizations_reference ON sandbox_authorizations(reference);
+
+-- When the customer's merchant was told a saved card expires soon
+-- (payment_method.expiring), so that it is told once.
+ALTER TABLE payment_methods ADD COLUMN expiring_notified INTEGER;

@@ -507,3 +507,63 @@ pub async fn rotate(
     }
     Ok(rotated)
 }
+
+/// How long before a saved card expires its merchant is told
+/// (`payment_method.expiring`), to ask the customer for a new one.
+pub const EXPIRING_NOTICE_DAYS: i64 = 30;
+
+/// Months since year 0: a card valid through `(year, month)` has
+/// `year * 12 + month`, comparable in SQL.
+fn month_index((year, month): (u16, u8)) -> i64 {
+    i64::from(year) * 12 + i64::from(month)
+}
+
+/// The sweeper's pass over saved cards: merchants are told of cards that
+/// expire within [`EXPIRING_NOTICE_DAYS`] (once each), and cards whose
+/// last month has passed become `expired`. Returns (told, expired).
+pub async fn sweep_expiry(ctx: &AppState) -> Result<(u32, u32), DomainError> {
+    let now = ctx.clock.now();
+    let this_month = month_index(ctx.clock.year_month());
+    let notice = month_index(crate::clock::year_month_of(
+        now + EXPIRING_NOTICE_DAYS * 86_400,
+    ));
+    let mut told = 0;
+    // Valid through a month that ends before the notice date.
+    for card in ctx.store.cards_expiring_before(notice).await? {
+        if month_index((card.card_exp_year, card.card_exp_month)) < this_month {
+            continue; // Expired already: told below.
+        }
+        let event = new_event(
+            ctx,
+            &card.merchant_id,
+            EventType::PaymentMethodExpiring,
+            &views::payment_method(&card),
+            None,
+        );
+        if ctx
+            .store
+            .mark_card_expiring(&card.id, now, &[event])
+            .await?
+        {
+            told += 1;
+        }
+    }
+    let mut expired = 0;
+    for card in ctx.store.cards_expired_before(this_month).await? {
+        let event = new_event(
+            ctx,
+            &card.merchant_id,
+            EventType::PaymentMethodExpired,
+            &views::payment_method(&PaymentMethod {
+                status: PaymentMethodStatus::Expired,
+                updated: now,
+                ..card.clone()
+            }),
+            None,
+        );
+        if ctx.store.expire_card(&card.id, now, &[event]).await? {
+            expired += 1;
+        }
+    }
+    Ok((told, expired))
+}

@@ -413,6 +413,20 @@ pub trait CustomerStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool>;
+    /// Active cards whose last valid month (as `year * 12 + month`) is
+    /// before `month_index`, whose merchant has not been told yet.
+    async fn cards_expiring_before(&self, month_index: i64) -> StoreResult<Vec<PaymentMethod>>;
+    /// Records that the merchant was told, with the event; false if it was already.
+    async fn mark_card_expiring(
+        &self,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// Active cards whose last valid month is before `month_index`.
+    async fn cards_expired_before(&self, month_index: i64) -> StoreResult<Vec<PaymentMethod>>;
+    /// An active card becomes `expired`, with its event; false if it was not active.
+    async fn expire_card(&self, id: &str, now: i64, events: &[NewEvent]) -> StoreResult<bool>;
     /// A mandate of this merchant, in any status (pending too).
     async fn mandate(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Mandate>>;
     async fn payment_method_mandates(&self, pm_id: &str) -> StoreResult<Vec<Mandate>>;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
-use crate::domain::{DomainError, idempotency, payments, sessions, subscriptions};
+use crate::domain::{DomainError, idempotency, payments, saved_cards, sessions, subscriptions};
 use crate::state::AppState;
 
 /// One pass; returns (sessions expired, authorisations voided).
@@ -51,6 +51,14 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
         tracing::info!(keys = purged, "idempotency keys past their time forgotten");
     }
     ctx.store.purge_hits(now - 2 * WINDOW).await?;
+    let (told, expired_cards) = saved_cards::sweep_expiry(ctx).await?;
+    if told + expired_cards > 0 {
+        tracing::info!(
+            expiring = told,
+            expired = expired_cards,
+            "saved cards' expiry swept"
+        );
+    }
     let charged = subscriptions::sweep(ctx).await?;
     if charged > 0 {
         tracing::info!(cycles = charged, "subscription cycles charged");

@@ -734,3 +734,64 @@ async fn the_page_offers_the_customers_cards_and_pays_with_one_and_its_cvc() {
         .await;
     assert_eq!(response.status(), 402);
 }
+
+#[tokio::test]
+async fn merchants_hear_of_cards_expiring_within_thirty_days_once_then_of_their_expiry() {
+    let app = spawn_app().await;
+    let customer = new_customer(&app, json!({})).await;
+    // Valid through December 2026; START is 2026-11-21.
+    let session = saving_session(&app, &customer.id, json!({})).await;
+    let saved = pay(
+        &app,
+        &session,
+        "4242424242424242",
+        json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2026, "cvc": "123"}}),
+    )
+    .await;
+    let pm = saved.payment_method.unwrap();
+    let sweep = || kasse_server::domain::saved_cards::sweep_expiry(&app.ctx);
+    assert_eq!(sweep().await.unwrap(), (0, 0), "more than 30 days left");
+    app.clock.set(1_796_428_800); // 2026-12-05
+    assert_eq!(sweep().await.unwrap(), (1, 0));
+    assert_eq!(sweep().await.unwrap(), (0, 0), "told once");
+    app.clock.set(1_798_761_600); // 2027-01-01
+    assert_eq!(sweep().await.unwrap(), (0, 1));
+    assert_eq!(sweep().await.unwrap(), (0, 0));
+    let card: PaymentMethod = app
+        .get(&format!("/v1/payment_methods/{pm}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card.status, "expired");
+    let refused = off_session(&app, json!({"customer": customer.id, "payment_method": pm})).await;
+    expect_error(refused, 409, "payment_method_expired").await;
+    let events: Value = app.get("/v1/events?limit=50").await.json().await.unwrap();
+    let kinds: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "payment_method.expiring")
+            .count(),
+        1
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "payment_method.expired")
+            .count(),
+        1
+    );
+    // The page no longer offers it.
+    let mut body = session_body();
+    body["customer"] = json!(customer.id);
+    body["expires_in_seconds"] = json!(3600);
+    let next = app.create_session_with(body).await;
+    let page: Value = app.pay_get(&next).await.json().await.unwrap();
+    assert_eq!(page["saved_cards"], json!([]));
+}

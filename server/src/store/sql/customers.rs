@@ -665,6 +665,85 @@ impl CustomerStore for SqlStore {
         .await
     }
 
+    async fn cards_expiring_before(&self, month_index: i64) -> StoreResult<Vec<PaymentMethod>> {
+        sqlx::query(
+            "SELECT * FROM payment_methods WHERE status = 'active' AND expiring_notified IS NULL
+               AND card_exp_year * 12 + card_exp_month < $1 LIMIT 500",
+        )
+        .bind(month_index)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(payment_method_from_row)
+        .collect()
+    }
+
+    async fn mark_card_expiring(
+        &self,
+        id: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (id, events, dialect) = (id.to_owned(), events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |c| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE payment_methods SET expiring_notified = $1
+                     WHERE id = $2 AND expiring_notified IS NULL",
+                )
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
+    async fn cards_expired_before(&self, month_index: i64) -> StoreResult<Vec<PaymentMethod>> {
+        sqlx::query(
+            "SELECT * FROM payment_methods WHERE status = 'active'
+               AND card_exp_year * 12 + card_exp_month < $1 LIMIT 500",
+        )
+        .bind(month_index)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(payment_method_from_row)
+        .collect()
+    }
+
+    async fn expire_card(&self, id: &str, now: i64, events: &[NewEvent]) -> StoreResult<bool> {
+        let (id, events, dialect) = (id.to_owned(), events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |c| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE payment_methods SET status = 'expired', updated = $1
+                     WHERE id = $2 AND status = 'active'",
+                )
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
     async fn mandate(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Mandate>> {
         self.find_owned(
             "SELECT * FROM mandates WHERE id = $1 AND merchant_id = $2",
