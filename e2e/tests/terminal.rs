@@ -240,3 +240,116 @@ async fn staff_charge_refund_list_and_are_held_to_their_roles() -> anyhow::Resul
     }
     Ok(())
 }
+
+/// Kasse's API as the demo merchant's server calls it.
+async fn merchant_api(
+    h: &Harness,
+    path: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let response = reqwest::Client::new()
+        .post(h.url(path))
+        .bearer_auth(&h.demo.secret_key)
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+#[tokio::test]
+async fn staff_see_customers_charge_a_saved_card_and_cancel_a_subscription() -> anyhow::Result<()> {
+    use serde_json::json;
+    let h = Harness::start().await?;
+    staff::create_user(
+        h.store.as_ref(),
+        &h.demo.merchant_id,
+        "clerk@demo.test",
+        StaffRole::Operator,
+        PASSWORD,
+        0,
+    )
+    .await?;
+    // A customer saves a card on the page (here through its API) and the
+    // merchant's server subscribes them.
+    let customer = merchant_api(
+        &h,
+        "/v1/customers",
+        json!({"name": "Grace Hopper", "email": "grace@example.com"}),
+    )
+    .await?;
+    let customer = customer["id"].as_str().unwrap().to_string();
+    let session = merchant_api(
+        &h,
+        "/v1/checkout/sessions",
+        json!({"amount": 1250, "currency": "USD", "customer": customer, "save_card": "required",
+               "success_url": h.url("/shop/success"), "cancel_url": h.url("/shop/cancel")}),
+    )
+    .await?;
+    let confirmed: serde_json::Value = reqwest::Client::new()
+        .post(h.url(&format!("/v1/pay/{}/confirm", session["id"].as_str().unwrap())))
+        .header(
+            kasse_core::api::CLIENT_SECRET_HEADER,
+            session["client_secret"].as_str().unwrap(),
+        )
+        .json(&json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let payment: serde_json::Value = reqwest::Client::new()
+        .get(h.url(&format!(
+            "/v1/payments/{}",
+            confirmed["payment_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&h.demo.secret_key)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let card = payment["payment_method"].as_str().unwrap().to_string();
+    let subscription = merchant_api(
+        &h,
+        "/v1/subscriptions",
+        json!({"customer": customer, "payment_method": card, "amount": 990, "currency": "USD",
+               "interval": "month", "start_at": 4_102_444_800i64}),
+    )
+    .await?;
+    let subscription = subscription["id"].as_str().unwrap().to_string();
+
+    h.browser.goto(&h.url("/terminal")).await?;
+    log_in(&h, "clerk@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as clerk@demo.test (operator)").await?;
+    command(&h, "customers").await?;
+    shows(&h, "grace@example.com").await?;
+    command(&h, &format!("customer {customer}")).await?;
+    let screen = shows(&h, "subscriptions").await?;
+    assert!(
+        screen.contains(&card) && screen.contains("Visa •••• 4242"),
+        "{screen}"
+    );
+    assert!(screen.contains(&subscription), "{screen}");
+
+    // A charge of the saved card, the customer absent, after a y/N.
+    command(
+        &h,
+        &format!("charge 9.90 USD --customer {customer} --card {card}"),
+    )
+    .await?;
+    let screen = shows(&h, "[y/N]").await?;
+    assert!(screen.contains("Charge $9.90 to"), "{screen}");
+    answer(&h, "[y/N]", "y").await?;
+    shows(&h, "charged pay_").await?;
+
+    command(&h, "subscriptions").await?;
+    shows(&h, "NEXT").await?;
+    command(&h, &format!("cancel-subscription {subscription}")).await?;
+    answer(&h, "[y/N]", "y").await?;
+    shows(&h, &format!("canceled {subscription}")).await?;
+    h.screenshot("terminal-customers").await?;
+    h.close().await
+}

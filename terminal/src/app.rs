@@ -321,6 +321,65 @@ fn execute(term: Term, command: Command) {
             term.mode
                 .set(Mode::Card(Draft::new(money, reference, manual)));
         }
+        Command::ChargeSaved {
+            money,
+            customer,
+            card,
+            reference,
+        } => term.run(async move {
+            let found = calls::payment_method(&card).await?;
+            if found.customer.as_deref() != Some(customer.as_str()) {
+                term.say(
+                    "bad",
+                    format!("error: {card} is not a saved card of {customer}."),
+                );
+                return Ok(());
+            }
+            let (question, pending) =
+                flow::charge_saved_question(money, customer, &found, reference);
+            term.mode.set(Mode::Confirm { question, pending });
+            Ok(())
+        }),
+        Command::Customers { email } => term.run(async move {
+            let list = calls::customers(email.as_deref()).await?;
+            if list.data.is_empty() {
+                term.say("dim", "No customers.");
+            } else {
+                term.remember(list.data.iter().map(|c| c.id.clone()));
+                term.lines_of("", format::customer_table(&list.data));
+            }
+            Ok(())
+        }),
+        Command::Customer { customer } => term.run(async move {
+            let (c, cards, mandates, subscriptions) = calls::customer_details(&customer).await?;
+            term.remember(
+                cards
+                    .iter()
+                    .map(|m| m.id.clone())
+                    .chain(subscriptions.iter().map(|s| s.id.clone())),
+            );
+            term.lines_of(
+                "",
+                format::customer_details(&c, &cards, &mandates, &subscriptions),
+            );
+            Ok(())
+        }),
+        Command::Subscriptions { customer } => term.run(async move {
+            let list = calls::subscriptions(customer.as_deref()).await?;
+            if list.data.is_empty() {
+                term.say("dim", "No subscriptions.");
+            } else {
+                term.remember(list.data.iter().map(|s| s.id.clone()));
+                term.lines_of("", format::subscription_table(&list.data));
+            }
+            Ok(())
+        }),
+        Command::CancelSubscription { subscription } => term.run(async move {
+            let s = calls::subscription(&subscription).await?;
+            let (question, pending) = flow::cancel_subscription_question(&s);
+            term.mode.set(Mode::Confirm { question, pending });
+            Ok(())
+        }),
         Command::Capture { payment, amount } => ask(term, payment, amount, flow::capture_question),
         Command::Void { payment } => ask(term, payment, None, |p, _| flow::void_question(p)),
         Command::Refund {
@@ -492,6 +551,53 @@ async fn apply(term: Term, pending: Pending) -> Result<(), Failure> {
                     Span::plain(format!("{} ", format::amount(r.amount, &r.currency))),
                     Span::styled(r.id, "id"),
                     Span::plain(format!(" of {}", r.payment_id)),
+                ],
+            );
+        }
+        Pending::ChargeSaved {
+            money,
+            customer,
+            card,
+            reference,
+        } => {
+            let body = CreatePayment {
+                amount: money.amount(),
+                currency: money.currency().code().to_string(),
+                card: None,
+                order_reference: reference,
+                capture_method: CaptureMethod::Automatic,
+                customer: Some(customer),
+                payment_method: Some(card),
+                off_session: true,
+                mandate: None,
+                return_url: None,
+            };
+            let p = calls::charge(&csrf, &body).await?;
+            let verb = if p.status == kasse_core::PaymentStatus::Succeeded {
+                "charged"
+            } else {
+                "declined"
+            };
+            say_payment(term, verb, &p);
+            if let Some(code) = p.decline_code {
+                term.say("bad", format!("declined: {}", code.as_str()));
+            }
+            if let Some(url) = &p.recovery_url {
+                term.say(
+                    "info",
+                    "The bank wants the customer to confirm. Send them this page:",
+                );
+                term.push("", vec![Span::styled(url.clone(), "link")]);
+            }
+        }
+        Pending::CancelSubscription { subscription } => {
+            let s = calls::cancel_subscription(&csrf, &subscription).await?;
+            term.push(
+                "",
+                vec![
+                    Span::styled("canceled ", "dim"),
+                    Span::styled(s.id, "id"),
+                    Span::plain(format!(" after {} paid cycle(s)", s.cycles_paid)),
                 ],
             );
         }

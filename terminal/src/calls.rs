@@ -3,8 +3,10 @@
 //! what to call and how to show the answer.
 
 use kasse_core::api::{
-    CapturePayment, CheckoutSession, CreateCheckoutSession, CreatePayment, CreateRefund, Event,
-    EventDetail, EventList, Payment, PaymentList, Refund, RefundList, SslcommerzCredentials,
+    CapturePayment, CheckoutSession, CreateCheckoutSession, CreatePayment, CreateRefund, Customer,
+    CustomerList, Event, EventDetail, EventList, Mandate, MandateList, Payment, PaymentList,
+    PaymentMethod, PaymentMethodList, Refund, RefundList, SslcommerzCredentials, Subscription,
+    SubscriptionList,
 };
 
 use crate::api::{self, Failure};
@@ -83,4 +85,51 @@ pub async fn sslcommerz_credentials(csrf: &str) -> Result<SslcommerzCredentials,
 
 pub async fn resend(csrf: &str, event: &str) -> Result<EventDetail, Failure> {
     api::post(&format!("/v1/events/{event}/resend"), csrf, None::<&()>).await
+}
+
+pub async fn customers(email: Option<&str>) -> Result<CustomerList, Failure> {
+    let query = match email {
+        Some(email) => format!("limit=50&email={}", crate::flow::percent_encode(email)),
+        None => "limit=50".into(),
+    };
+    api::get(&format!("/v1/customers?{query}")).await
+}
+
+/// A customer, their saved cards, mandates and subscriptions.
+pub async fn customer_details(
+    id: &str,
+) -> Result<
+    (
+        Customer,
+        Vec<PaymentMethod>,
+        Vec<Mandate>,
+        Vec<Subscription>,
+    ),
+    Failure,
+> {
+    let customer: Customer = api::get(&format!("/v1/customers/{id}")).await?;
+    let cards: PaymentMethodList = api::get(&format!("/v1/customers/{id}/payment_methods")).await?;
+    let mandates: MandateList = api::get(&format!("/v1/customers/{id}/mandates")).await?;
+    let subscriptions = subscriptions(Some(id)).await?;
+    Ok((customer, cards.data, mandates.data, subscriptions.data))
+}
+
+pub async fn subscriptions(customer: Option<&str>) -> Result<SubscriptionList, Failure> {
+    let query = match customer {
+        Some(customer) => format!("limit=100&customer={customer}"),
+        None => "limit=100".into(),
+    };
+    api::get(&format!("/v1/subscriptions?{query}")).await
+}
+
+pub async fn subscription(id: &str) -> Result<Subscription, Failure> {
+    api::get(&format!("/v1/subscriptions/{id}")).await
+}
+
+pub async fn cancel_subscription(csrf: &str, id: &str) -> Result<Subscription, Failure> {
+    api::post(&format!("/v1/subscriptions/{id}/cancel"), csrf, None::<&()>).await
+}
+
+pub async fn payment_method(id: &str) -> Result<PaymentMethod, Failure> {
+    api::get(&format!("/v1/payment_methods/{id}")).await
 }

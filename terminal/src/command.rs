@@ -14,6 +14,13 @@ pub enum Command {
         reference: Option<String>,
         manual: bool,
     },
+    /// A customer's saved card charged with the customer absent.
+    ChargeSaved {
+        money: Money,
+        customer: String,
+        card: String,
+        reference: Option<String>,
+    },
     Capture {
         payment: String,
         amount: Option<String>,
@@ -47,6 +54,18 @@ pub enum Command {
     Events {
         kind: Option<String>,
     },
+    Customers {
+        email: Option<String>,
+    },
+    Customer {
+        customer: String,
+    },
+    Subscriptions {
+        customer: Option<String>,
+    },
+    CancelSubscription {
+        subscription: String,
+    },
     Resend {
         event: String,
     },
@@ -70,10 +89,12 @@ pub struct Spec {
 pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "charge",
-        usage: "charge <amount> <currency> [--ref R] [--manual]",
-        summary: "take a card by phone or mail (card not present)",
+        usage: "charge <amount> <currency> [--ref R] [--manual] [--customer C --card pm_…]",
+        summary: "take a card by phone or mail, or charge a customer's saved card",
         details: "Asks for the card number, expiry (MM/YY), CVC and cardholder name. \
-                  --manual only authorises; capture it later. Example: charge 25.00 USD --ref order-17",
+                  --manual only authorises; capture it later. Example: charge 25.00 USD --ref order-17. \
+                  With --customer and --card, charges that saved card with the customer absent, \
+                  under its mandate, after y/N: charge 9.90 USD --customer cus_… --card pm_…",
     },
     Spec {
         name: "capture",
@@ -124,6 +145,30 @@ pub const COMMANDS: &[Spec] = &[
         usage: "events [--type T]",
         summary: "recent webhook events",
         details: "Example: events --type payment.succeeded",
+    },
+    Spec {
+        name: "customers",
+        usage: "customers [--email E]",
+        summary: "the merchant's customers, newest first",
+        details: "",
+    },
+    Spec {
+        name: "customer",
+        usage: "customer <customer>",
+        summary: "a customer's saved cards, mandates and subscriptions",
+        details: "",
+    },
+    Spec {
+        name: "subscriptions",
+        usage: "subscriptions [--customer C]",
+        summary: "subscriptions, newest first, with their next charge",
+        details: "",
+    },
+    Spec {
+        name: "cancel-subscription",
+        usage: "cancel-subscription <subscription>",
+        summary: "stop a subscription: nothing more is charged",
+        details: "Asks y/N first.",
     },
     Spec {
         name: "resend",
@@ -310,6 +355,8 @@ impl Args {
                 "charge" | "link" => "a currency",
                 "find" => "an order reference",
                 "resend" => "an event id",
+                "customer" => "a customer id",
+                "cancel-subscription" => "a subscription id",
                 _ => "a payment id",
             };
             return Err(ParseError::new(self.spec, format!("missing {missing}")));
@@ -324,18 +371,7 @@ impl Args {
     }
 
     fn id(&self, index: usize, prefix: &str, what: &str) -> Result<String, ParseError> {
-        let id = &self.positional[index];
-        let valid = id.strip_prefix(prefix).is_some_and(|rest| {
-            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
-        });
-        if valid {
-            Ok(id.clone())
-        } else {
-            Err(ParseError::new(
-                self.spec,
-                format!("`{id}` is not {what} id ({prefix}…)"),
-            ))
-        }
+        checked_id(self.spec, &self.positional[index], prefix, what)
     }
 
     fn money(&self) -> Result<Money, ParseError> {
@@ -384,6 +420,26 @@ impl Args {
     }
 }
 
+/// `id` if it is `prefix` and letters and digits.
+fn checked_id(
+    spec: &'static Spec,
+    id: &str,
+    prefix: &str,
+    what: &str,
+) -> Result<String, ParseError> {
+    let valid = id
+        .strip_prefix(prefix)
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()));
+    if valid {
+        Ok(id.to_string())
+    } else {
+        Err(ParseError::new(
+            spec,
+            format!("`{id}` is not {what} id ({prefix}…)"),
+        ))
+    }
+}
+
 /// `30m`, `12h`, `1d`, `2w` as seconds.
 pub fn parse_duration(text: &str) -> Option<i64> {
     let text = text.trim();
@@ -427,12 +483,34 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             }
         }
         "charge" => {
-            let args = Args::split(spec, rest, &["ref"], &["manual"])?;
+            let args = Args::split(spec, rest, &["ref", "customer", "card"], &["manual"])?;
             args.count(2, 2)?;
-            Command::Charge {
-                money: args.money()?,
-                reference: args.text("ref", 128)?,
-                manual: args.switch("manual"),
+            match (args.value("customer"), args.value("card")) {
+                (None, None) => Command::Charge {
+                    money: args.money()?,
+                    reference: args.text("ref", 128)?,
+                    manual: args.switch("manual"),
+                },
+                (Some(customer), Some(card)) => {
+                    if args.switch("manual") {
+                        return Err(ParseError::new(
+                            spec,
+                            "a saved card is charged at once; --manual is for keyed cards",
+                        ));
+                    }
+                    Command::ChargeSaved {
+                        money: args.money()?,
+                        customer: checked_id(spec, &customer, "cus_", "a customer")?,
+                        card: checked_id(spec, &card, "pm_", "a saved card")?,
+                        reference: args.text("ref", 128)?,
+                    }
+                }
+                _ => {
+                    return Err(ParseError::new(
+                        spec,
+                        "a saved card needs both --customer and --card",
+                    ));
+                }
             }
         }
         "capture" => {
@@ -568,6 +646,37 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             args.count(1, 1)?;
             Command::Resend {
                 event: args.id(0, "evt_", "an event")?,
+            }
+        }
+        "customers" => {
+            let args = Args::split(spec, rest, &["email"], &[])?;
+            args.count(0, 0)?;
+            Command::Customers {
+                email: args.text("email", 254)?,
+            }
+        }
+        "customer" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::Customer {
+                customer: args.id(0, "cus_", "a customer")?,
+            }
+        }
+        "subscriptions" => {
+            let args = Args::split(spec, rest, &["customer"], &[])?;
+            args.count(0, 0)?;
+            Command::Subscriptions {
+                customer: args
+                    .value("customer")
+                    .map(|c| checked_id(spec, &c, "cus_", "a customer"))
+                    .transpose()?,
+            }
+        }
+        "cancel-subscription" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::CancelSubscription {
+                subscription: args.id(0, "sub_", "a subscription")?,
             }
         }
         name => {

@@ -49,6 +49,16 @@ pub enum Pending {
         amount: Option<i64>,
         reason: Option<String>,
     },
+    /// A saved card charged with its customer absent.
+    ChargeSaved {
+        money: Money,
+        customer: String,
+        card: String,
+        reference: Option<String>,
+    },
+    CancelSubscription {
+        subscription: String,
+    },
 }
 
 /// What the prompt is asking for.
@@ -227,6 +237,49 @@ pub fn refund_question(
     )
 }
 
+pub fn charge_saved_question(
+    money: Money,
+    customer: String,
+    card: &kasse_core::api::PaymentMethod,
+    reference: Option<String>,
+) -> (String, Pending) {
+    let question = format!(
+        "Charge {money} to {} {} •••• {} (expires {:02}/{}), customer absent?",
+        customer,
+        card.card.brand.display_name(),
+        card.card.last4,
+        card.card.exp_month,
+        card.card.exp_year
+    );
+    (
+        question,
+        Pending::ChargeSaved {
+            money,
+            customer,
+            card: card.id.clone(),
+            reference,
+        },
+    )
+}
+
+pub fn cancel_subscription_question(s: &kasse_core::api::Subscription) -> (String, Pending) {
+    let question = format!(
+        "Cancel {} ({} every {} {} of {}, {} paid)? Nothing more will be charged.",
+        s.id,
+        format::amount(s.amount, &s.currency),
+        s.interval_count,
+        s.interval,
+        s.customer,
+        s.cycles_paid
+    );
+    (
+        question,
+        Pending::CancelSubscription {
+            subscription: s.id.clone(),
+        },
+    )
+}
+
 /// The query of `ls`: the newest `limit`, of a status, since a while ago.
 pub fn ls_query(status: Option<PaymentStatus>, since: Option<i64>, limit: u32, now: i64) -> String {
     let mut query = format!("limit={limit}");
@@ -245,7 +298,7 @@ pub fn find_query(reference: &str) -> String {
 }
 
 /// Everything but unreserved characters, as `%XX`.
-fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

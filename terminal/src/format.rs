@@ -1,7 +1,7 @@
 //! How the terminal writes payments, events and times: aligned tables,
 //! amounts in their currency, statuses with a colour class.
 
-use kasse_core::api::{Event, Payment, Refund};
+use kasse_core::api::{Customer, Event, Mandate, Payment, PaymentMethod, Refund, Subscription};
 use kasse_core::{Currency, PaymentStatus};
 
 /// A piece of a line and the CSS class that colours it.
@@ -243,4 +243,120 @@ pub fn qr_lines(text: &str) -> Option<Vec<String>> {
         .quiet_zone(true)
         .build();
     Some(drawn.lines().map(str::to_string).collect())
+}
+
+/// `customers`: one row per customer.
+pub fn customer_table(customers: &[Customer]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&["ID", "NAME", "EMAIL", "REFERENCE", "CREATED"])];
+    for c in customers {
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        rows.push(vec![
+            Span::styled(c.id.clone(), "id"),
+            Span::plain(or_dash(&c.name)),
+            Span::plain(or_dash(&c.email)),
+            Span::plain(or_dash(&c.reference)),
+            Span::plain(utc(c.created)),
+        ]);
+    }
+    table(&rows)
+}
+
+fn subscription_class(status: &str) -> &'static str {
+    match status {
+        "active" => "ok",
+        "past_due" | "paused" => "wait",
+        "halted" => "bad",
+        _ => "dim",
+    }
+}
+
+/// `subscriptions`: one row per subscription, with its next charge.
+pub fn subscription_table(subscriptions: &[Subscription]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&[
+        "ID", "STATUS", "AMOUNT", "EVERY", "CUSTOMER", "PAID", "NEXT",
+    ])];
+    for s in subscriptions {
+        rows.push(vec![
+            Span::styled(s.id.clone(), "id"),
+            Span::styled(s.status.clone(), subscription_class(&s.status)),
+            Span::plain(amount(s.amount, &s.currency)),
+            Span::plain(format!("{} {}", s.interval_count, s.interval)),
+            Span::plain(s.customer.clone()),
+            Span::plain(s.cycles_paid.to_string()),
+            Span::plain(s.next_charge_at.map_or_else(|| "-".into(), utc)),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `customer`: who they are, then their cards, mandates and subscriptions.
+pub fn customer_details(
+    c: &Customer,
+    cards: &[PaymentMethod],
+    mandates: &[Mandate],
+    subscriptions: &[Subscription],
+) -> Vec<Vec<Span>> {
+    let mut lines = vec![vec![Span::styled(c.id.clone(), "id")]];
+    for (label, value) in [
+        ("name", &c.name),
+        ("email", &c.email),
+        ("phone", &c.phone),
+        ("reference", &c.reference),
+    ] {
+        if let Some(value) = value {
+            lines.push(vec![
+                Span::styled(format!("{label:<10}"), "dim"),
+                Span::plain(value.clone()),
+            ]);
+        }
+    }
+    lines.push(vec![Span::styled("cards", "head")]);
+    if cards.is_empty() {
+        lines.push(vec![Span::styled("  none saved", "dim")]);
+    }
+    let mut rows = Vec::new();
+    for m in cards {
+        rows.push(vec![
+            Span::styled(format!("  {}", m.id), "id"),
+            Span::plain(format!(
+                "{} •••• {}",
+                m.card.brand.display_name(),
+                m.card.last4
+            )),
+            Span::plain(format!("{:02}/{}", m.card.exp_month, m.card.exp_year)),
+            Span::styled(
+                m.status.clone(),
+                if m.status == "active" { "ok" } else { "bad" },
+            ),
+        ]);
+    }
+    lines.extend(table(&rows));
+    lines.push(vec![Span::styled("mandates", "head")]);
+    if mandates.is_empty() {
+        lines.push(vec![Span::styled("  none", "dim")]);
+    }
+    let mut rows = Vec::new();
+    for m in mandates {
+        rows.push(vec![
+            Span::styled(format!("  {}", m.id), "id"),
+            Span::plain(m.payment_method.clone()),
+            Span::styled(
+                m.status.clone(),
+                if m.status == "active" { "ok" } else { "dim" },
+            ),
+            Span::plain(m.max_amount.map_or_else(
+                || "no limit".into(),
+                |max| format!("up to {}", amount(max, &m.currency)),
+            )),
+            Span::plain(format!("agreed {}", utc(m.customer_acceptance.accepted_at))),
+        ]);
+    }
+    lines.extend(table(&rows));
+    lines.push(vec![Span::styled("subscriptions", "head")]);
+    if subscriptions.is_empty() {
+        lines.push(vec![Span::styled("  none", "dim")]);
+    } else {
+        lines.extend(subscription_table(subscriptions));
+    }
+    lines
 }

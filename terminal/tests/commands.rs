@@ -294,9 +294,20 @@ fn tab_completes_commands_then_payment_ids() {
     assert_eq!(complete("ref", &ids), Completion::Line("refund ".into()));
     assert_eq!(
         complete("c", &ids),
-        Completion::Choices(vec!["charge".into(), "capture".into(), "clear".into()])
+        Completion::Choices(vec![
+            "charge".into(),
+            "capture".into(),
+            "customers".into(),
+            "customer".into(),
+            "cancel-subscription".into(),
+            "clear".into()
+        ])
     );
-    assert_eq!(complete("ca", &ids), Completion::Line("capture ".into()));
+    assert_eq!(
+        complete("ca", &ids),
+        Completion::Choices(vec!["capture".into(), "cancel-subscription".into()])
+    );
+    assert_eq!(complete("cap", &ids), Completion::Line("capture ".into()));
     assert_eq!(complete("zz", &ids), Completion::None);
     assert_eq!(
         complete("refund pay_x", &ids),
@@ -316,4 +327,77 @@ fn tab_completes_commands_then_payment_ids() {
     );
     assert_eq!(complete("ls --st", &ids), Completion::None);
     assert_eq!(complete("refund pay_xyz 5", &ids), Completion::None);
+}
+
+#[test]
+fn a_saved_card_is_charged_with_its_customer_and_nothing_keyed() {
+    assert_eq!(
+        ok("charge 9.90 USD --customer cus_A1 --card pm_B2 --ref renewal-7"),
+        Command::ChargeSaved {
+            money: usd("9.90"),
+            customer: "cus_A1".into(),
+            card: "pm_B2".into(),
+            reference: Some("renewal-7".into()),
+        }
+    );
+    assert_eq!(
+        bad("charge 9.90 USD --customer cus_A1"),
+        "a saved card needs both --customer and --card"
+    );
+    assert_eq!(
+        bad("charge 9.90 USD --card pm_B2"),
+        "a saved card needs both --customer and --card"
+    );
+    assert!(bad("charge 9.90 USD --customer cus_A1 --card pm_B2 --manual").contains("--manual"));
+    assert_eq!(
+        bad("charge 9.90 USD --customer pay_1 --card pm_B2"),
+        "`pay_1` is not a customer id (cus_…)"
+    );
+    assert_eq!(
+        bad("charge 9.90 USD --customer cus_A1 --card 4242424242424242"),
+        "`4242424242424242` is not a saved card id (pm_…)"
+    );
+}
+
+#[test]
+fn customers_and_subscriptions_are_listed_shown_and_canceled() {
+    assert_eq!(ok("customers"), Command::Customers { email: None });
+    assert_eq!(
+        ok("customers --email ada@example.com"),
+        Command::Customers {
+            email: Some("ada@example.com".into())
+        }
+    );
+    assert_eq!(
+        ok("customer cus_A1"),
+        Command::Customer {
+            customer: "cus_A1".into()
+        }
+    );
+    assert_eq!(bad("customer"), "missing a customer id");
+    assert_eq!(
+        bad("customer pay_1"),
+        "`pay_1` is not a customer id (cus_…)"
+    );
+    assert_eq!(
+        ok("subscriptions"),
+        Command::Subscriptions { customer: None }
+    );
+    assert_eq!(
+        ok("subscriptions --customer cus_A1"),
+        Command::Subscriptions {
+            customer: Some("cus_A1".into())
+        }
+    );
+    assert_eq!(
+        ok("cancel-subscription sub_C3"),
+        Command::CancelSubscription {
+            subscription: "sub_C3".into()
+        }
+    );
+    assert_eq!(bad("cancel-subscription"), "missing a subscription id");
+    assert_eq!(
+        bad("cancel-subscription cus_A1"),
+        "`cus_A1` is not a subscription id (sub_…)"
+    );
 }

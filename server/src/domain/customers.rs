@@ -169,12 +169,21 @@ pub async fn update(
 }
 
 /// Deletes a customer: their cards are detached and their numbers
-/// destroyed, their mandates revoked.
+/// destroyed, their mandates revoked, their subscriptions canceled.
 pub async fn delete(ctx: &AppState, merchant_id: &str, id: &str) -> Result<(), DomainError> {
     let customer = find(ctx, merchant_id, id).await?;
     let mut events = Vec::new();
     for card in ctx.store.customer_payment_methods(&customer.id).await? {
         events.extend(super::saved_cards::detach_events(ctx, &card).await?);
+    }
+    let subscriptions = ctx
+        .store
+        .list_subscriptions(merchant_id, Some(&customer.id), None, 1000)
+        .await?;
+    for s in subscriptions {
+        if let Some(event) = super::subscriptions::canceled_with_customer(ctx, &s) {
+            events.push(event);
+        }
     }
     events.push(new_event(
         ctx,

@@ -14,7 +14,7 @@ use kasse_core::{CardNumber, Expiry, Money, PaymentAction, PaymentStatus, Sessio
 use super::DomainError;
 use super::checkout::{CardOnRecord, attempt_event_kind, attempt_record};
 use super::events::new_event;
-use super::{customers, input, saved_cards, views};
+use super::{input, saved_cards, views};
 use crate::ids::new_id;
 use crate::processor::{Authorization, Outcome};
 use crate::state::AppState;
@@ -40,9 +40,11 @@ pub async fn charge(
     merchant: &Merchant,
     req: OffSessionCharge,
 ) -> Result<(Payment, Option<String>), DomainError> {
-    let customer = customers::find(ctx, &merchant.id, &req.customer)
-        .await
-        .map_err(|_| missing("customer", "customer", &req.customer))?;
+    let customer = ctx
+        .store
+        .customer(&merchant.id, &req.customer)
+        .await?
+        .ok_or_else(|| missing("customer", "customer", &req.customer))?;
     let return_url = match &req.return_url {
         Some(url) => input::merchant_url(merchant, "return_url", url)?,
         None => format!(

@@ -17,7 +17,7 @@ use super::checkout::attempt_event_kind;
 use super::events::{EventType, new_event};
 use super::offsession::{self, Charged};
 use super::schedule::{Anchor, Schedule, Unit};
-use super::{customers, input, saved_cards, views};
+use super::{input, saved_cards, views};
 use crate::ids::new_id;
 use crate::state::AppState;
 use crate::store::{CycleOutcome, NewEvent, Subscription, SubscriptionChange, SubscriptionStatus};
@@ -51,15 +51,35 @@ fn event(ctx: &AppState, s: &Subscription, kind: EventType) -> NewEvent {
     new_event(ctx, &s.merchant_id, kind, &view, None)
 }
 
+/// The event of a subscription canceled because its customer was
+/// deleted; none if it had ended already.
+pub fn canceled_with_customer(ctx: &AppState, s: &Subscription) -> Option<NewEvent> {
+    if matches!(
+        s.status,
+        SubscriptionStatus::Canceled | SubscriptionStatus::Completed
+    ) {
+        return None;
+    }
+    let after = Subscription {
+        status: SubscriptionStatus::Canceled,
+        next_attempt_at: None,
+        updated: ctx.clock.now(),
+        ..s.clone()
+    };
+    Some(event(ctx, &after, EventType::SubscriptionCanceled))
+}
+
 pub async fn create(
     ctx: &AppState,
     merchant_id: &str,
     req: CreateSubscription,
 ) -> Result<Subscription, DomainError> {
     let money = input::money_params(&req.currency, req.amount)?;
-    let customer = customers::find(ctx, merchant_id, &req.customer)
-        .await
-        .map_err(|_| {
+    let customer = ctx
+        .store
+        .customer(merchant_id, &req.customer)
+        .await?
+        .ok_or_else(|| {
             DomainError::invalid(
                 ErrorCode::ResourceMissing,
                 "customer",

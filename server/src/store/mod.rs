@@ -342,7 +342,8 @@ pub trait CustomerStore {
     async fn update_customer(&self, customer: &Customer, events: &[NewEvent]) -> StoreResult<bool>;
     /// Deletes a customer in one transaction: what identifies them is
     /// erased, their cards are detached and their numbers destroyed, their
-    /// mandates revoked. False if there was no such live customer.
+    /// mandates revoked, their subscriptions canceled. False if there was
+    /// no such live customer.
     async fn delete_customer(
         &self,
         merchant_id: &str,

@@ -550,3 +550,35 @@ async fn a_process_dying_between_the_acquirers_answer_and_the_commit_never_charg
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("found at the acquirer"), "{logged}");
 }
+
+#[tokio::test]
+async fn deleting_the_customer_cancels_their_subscriptions() {
+    let app = spawn_app().await;
+    let (customer, pm) = customer_with_card(&app, "4242424242424242").await;
+    let s = subscribe(
+        &app,
+        json!({"customer": customer, "payment_method": pm, "amount": 500, "currency": "USD",
+               "interval": "month", "start_at": START + 10 * DAY}),
+    )
+    .await;
+    assert_eq!(
+        app.delete(&format!("/v1/customers/{customer}"))
+            .await
+            .status(),
+        200
+    );
+    let after = read(&app, &s.id).await;
+    assert_eq!(after.status, "canceled");
+    assert_eq!(after.next_charge_at, None);
+    app.clock.advance(20 * DAY);
+    subscriptions::sweep(&app.ctx).await.unwrap();
+    assert_eq!(acquirer_charges(&app).await, 0);
+    let events: Value = app.get("/v1/events?limit=20").await.json().await.unwrap();
+    assert!(
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "subscription.canceled")
+    );
+}

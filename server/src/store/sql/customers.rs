@@ -318,6 +318,14 @@ impl CustomerStore for SqlStore {
                 .bind(&id)
                 .execute(&mut *conn)
                 .await?;
+                sqlx::query(
+                    "UPDATE subscriptions SET status = 'canceled', next_attempt_at = NULL, updated = $1
+                     WHERE customer_id = $2 AND status NOT IN ('canceled', 'completed')",
+                )
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
                 let leased = insert_events(dialect, conn, &events, lease).await?;
                 Ok(Done::Kept((true, leased)))
             })
