@@ -2,7 +2,8 @@
 
 use gloo_net::http::{Request, Response};
 use kasse_core::api::{
-    CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, ErrorBody, PaySession,
+    CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, ErrorBody, PaySession, UpdatePage,
+    UpdateRequest, UpdateResponse,
 };
 use kasse_core::error::ErrorCode;
 use serde::de::DeserializeOwned;
@@ -61,4 +62,29 @@ pub async fn confirm(
         .await
         .map_err(|_| ApiFailure::unreachable())?;
     read(response, &[200, 402]).await
+}
+
+/// The card update page's link.
+pub async fn load_update(id: &str, secret: &str) -> Result<UpdatePage, ApiFailure> {
+    let response = Request::get(&format!("/v1/pay/update/{id}"))
+        .header(CLIENT_SECRET_HEADER, secret)
+        .send()
+        .await
+        .map_err(|_| ApiFailure::unreachable())?;
+    read(response, &[200]).await
+}
+
+pub async fn update_card(
+    id: &str,
+    secret: &str,
+    request: &UpdateRequest,
+) -> Result<UpdateResponse, ApiFailure> {
+    let response = Request::post(&format!("/v1/pay/update/{id}/confirm"))
+        .header(CLIENT_SECRET_HEADER, secret)
+        .json(request)
+        .map_err(|_| ApiFailure::unreachable())?
+        .send()
+        .await
+        .map_err(|_| ApiFailure::unreachable())?;
+    read(response, &[200]).await
 }

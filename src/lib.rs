@@ -10,6 +10,8 @@ pub mod checkout;
 pub mod embed;
 pub mod i18n;
 pub mod theme;
+pub mod update;
 
 pub use card_form::CardForm;
 pub use checkout::App;
+pub use update::UpdateApp;

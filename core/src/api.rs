@@ -221,6 +221,64 @@ pub struct PaymentMethodList {
     pub data: Vec<PaymentMethod>,
 }
 
+/// `POST /v1/payment_methods/{id}/update_link`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUpdateLink {
+    /// Where the customer goes after; the merchant's first origin if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
+}
+
+/// A page where the customer replaces a saved card, for 7 days, once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateLink {
+    pub id: String,
+    pub object: String,
+    pub payment_method: String,
+    /// Send the customer here; the secret is in the fragment.
+    pub url: String,
+    pub expires_at: i64,
+}
+
+/// `GET /v1/pay/update/{id}`: what the card update page shows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdatePage {
+    pub id: String,
+    pub merchant_name: String,
+    /// The card being replaced.
+    pub card: SavedCard,
+    /// `open`, `used` or `expired`.
+    pub status: String,
+    pub return_url: String,
+    #[serde(default)]
+    pub appearance: Appearance,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "auto"))]
+    pub locale: RequestedLocale,
+    pub accepted_brands: Vec<CardBrand>,
+}
+
+/// `POST /v1/pay/update/{id}/confirm`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    pub card: CardInput,
+}
+
+/// The answer to a card update: the card as it is now (brand, last four,
+/// expiry) and where the customer goes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateResponse {
+    pub card: SavedCard,
+    pub return_url: String,
+}
+
 /// What a customer agreed to when they let the merchant charge a saved card
 /// in their absence.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -138,13 +138,15 @@ pub enum ErrorCode {
     MitWithoutCustomerInitiatedPayment,
     /// The subscription's status does not allow this.
     SubscriptionInvalidStatus,
+    /// The issuer declined the card when it was checked (a card update).
+    CardDeclined,
     /// A code from a newer Kasse than this build knows.
     #[serde(other)]
     Unknown,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 53] = [
+    pub const ALL: [ErrorCode; 54] = [
         ErrorCode::ParameterInvalid,
         ErrorCode::ParameterMissing,
         ErrorCode::ParameterUnknown,
@@ -198,6 +200,7 @@ impl ErrorCode {
         ErrorCode::CurrencyMismatch,
         ErrorCode::MitWithoutCustomerInitiatedPayment,
         ErrorCode::SubscriptionInvalidStatus,
+        ErrorCode::CardDeclined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -257,6 +260,7 @@ impl ErrorCode {
                 "mit_without_customer_initiated_payment"
             }
             ErrorCode::SubscriptionInvalidStatus => "subscription_invalid_status",
+            ErrorCode::CardDeclined => "card_declined",
             ErrorCode::Unknown => "unknown",
         }
     }

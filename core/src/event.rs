@@ -59,10 +59,12 @@ pub enum EventType {
     PaymentMethodExpiring,
     #[serde(rename = "payment_method.expired")]
     PaymentMethodExpired,
+    #[serde(rename = "payment_method.updated")]
+    PaymentMethodUpdated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 27] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -89,6 +91,7 @@ impl EventType {
         EventType::SubscriptionResumed,
         EventType::PaymentMethodExpiring,
         EventType::PaymentMethodExpired,
+        EventType::PaymentMethodUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +122,7 @@ impl EventType {
             EventType::SubscriptionResumed => "subscription.resumed",
             EventType::PaymentMethodExpiring => "payment_method.expiring",
             EventType::PaymentMethodExpired => "payment_method.expired",
+            EventType::PaymentMethodUpdated => "payment_method.updated",
         }
     }
 

@@ -165,3 +165,54 @@ async fn a_recovery_link_completes_an_authentication_required_charge_through_3ds
     assert_eq!(session["status"], "complete");
     h.close().await
 }
+
+#[tokio::test]
+async fn the_update_link_replaces_an_expired_card() -> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    let customer = new_customer(&h).await?;
+    let page = h
+        .create_session(json!({"customer": customer, "save_card": "required"}))
+        .await?;
+    h.browser.goto(&page).await?;
+    h.type_card("4242424242424242").await?;
+    h.find("#pay-button").await?.click().await?;
+    assert_back_at_the_shop(&h).await?;
+    let pm = saved_cards(&h, &customer).await?[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Its expiry passes, as the sweeper marks it.
+    assert!(h.store.expire_card(&pm, 0, &[]).await?);
+
+    let (status, link) = api(
+        &h,
+        &format!("/v1/payment_methods/{pm}/update_link"),
+        Some(json!({"return_url": h.url("/shop/success")})),
+    )
+    .await?;
+    assert_eq!(status, 201, "{link}");
+    h.browser.goto(link["url"].as_str().unwrap()).await?;
+    let old = h.find("#kasse-update-old").await?.text().await?;
+    assert!(
+        old.contains("Kasse Demo Coffee") && old.contains("Visa •••• 4242"),
+        "{old}"
+    );
+    assert_eq!(h.axe().await?, Vec::<String>::new());
+    h.type_card("5555555555554444").await?;
+    h.screenshot("card-update-page").await?;
+    h.find("#pay-button").await?.click().await?;
+    h.wait_for_text("#kasse-updated", |t| t == "Your card is updated")
+        .await?;
+    let shown = h.find("#kasse-update-new").await?.text().await?;
+    assert!(shown.contains("Mastercard •••• 4444"), "{shown}");
+    let (_, card) = api(&h, &format!("/v1/payment_methods/{pm}"), None).await?;
+    assert_eq!(card["status"], "active");
+    assert_eq!(card["card"]["last4"], "4444");
+    // The link is spent: opened again (a new load, not a jump within
+    // the page), it says so.
+    h.browser.goto("about:blank").await?;
+    h.browser.goto(link["url"].as_str().unwrap()).await?;
+    let message = h.wait_for_text("#kasse-message", |t| !t.is_empty()).await?;
+    assert!(message.contains("can no longer be used"), "{message}");
+    h.close().await
+}

@@ -82,6 +82,14 @@ impl ServerSecret {
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
+    /// The stored form of a page's secret (a card update link's): a keyed
+    /// hash, so a copy of the database opens no page.
+    pub fn page_secret_hash(&self, secret: &str) -> String {
+        let mut mac = self.derive("kasse page secret v1");
+        mac.update(secret.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// Encrypts what is stored at rest.
     pub fn sealer(&self) -> Sealer {
         let key = self

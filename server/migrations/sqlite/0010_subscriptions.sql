@@ -65,3 +65,16 @@ CREATE INDEX sandbox_authorizations_reference ON sandbox_authorizations(referenc
 -- When the customer's merchant was told a saved card expires soon
 -- (payment_method.expiring), so that it is told once.
 ALTER TABLE payment_methods ADD COLUMN expiring_notified INTEGER;
+
+-- A hosted page where a customer replaces a saved card (expired, lost):
+-- single use, its secret kept only as a keyed hash.
+CREATE TABLE card_updates (
+    id                 TEXT PRIMARY KEY,
+    merchant_id        TEXT NOT NULL REFERENCES merchants(id),
+    payment_method_id  TEXT NOT NULL,
+    secret_hash        TEXT NOT NULL,
+    return_url         TEXT NOT NULL,
+    created            INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    used_at            INTEGER
+);

@@ -63,6 +63,26 @@ pub fn merchant_url(merchant: &Merchant, param: &str, input: &str) -> Result<Str
         })
 }
 
+/// Where a customer goes after a page Kasse made for them: `given`, on the
+/// merchant's origins, or else the merchant's first origin.
+pub fn return_url(
+    ctx: &crate::state::AppState,
+    merchant: &Merchant,
+    given: Option<&str>,
+) -> Result<String, DomainError> {
+    match given {
+        Some(url) => merchant_url(merchant, "return_url", url),
+        None => Ok(format!(
+            "{}/",
+            merchant
+                .origins
+                .first()
+                .map(|o| o.as_str())
+                .unwrap_or_else(|| ctx.public_url.as_str().trim_end_matches('/'))
+        )),
+    }
+}
+
 pub fn text_field(
     param: &str,
     value: Option<String>,

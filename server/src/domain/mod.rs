@@ -4,6 +4,7 @@
 //! compatibility surfaces and the background workers all call these.
 
 pub mod appearance;
+pub mod card_update;
 pub mod checkout;
 pub mod customers;
 pub mod error;

@@ -45,17 +45,7 @@ pub async fn charge(
         .customer(&merchant.id, &req.customer)
         .await?
         .ok_or_else(|| missing("customer", "customer", &req.customer))?;
-    let return_url = match &req.return_url {
-        Some(url) => input::merchant_url(merchant, "return_url", url)?,
-        None => format!(
-            "{}/",
-            merchant
-                .origins
-                .first()
-                .map(|o| o.as_str())
-                .unwrap_or_else(|| ctx.public_url.as_str().trim_end_matches('/'))
-        ),
-    };
+    let return_url = input::return_url(ctx, merchant, req.return_url.as_deref())?;
     let (card, mandate) = chargeable(
         ctx,
         &merchant.id,

@@ -66,7 +66,7 @@ fn vault_failure(e: VaultError) -> DomainError {
 }
 
 /// The merchant's data key, made and stored (wrapped) on first use.
-async fn data_key(ctx: &AppState, merchant_id: &str) -> Result<DataKey, DomainError> {
+pub(crate) async fn data_key(ctx: &AppState, merchant_id: &str) -> Result<DataKey, DomainError> {
     let vault = vault(ctx)?;
     let stored = match ctx.store.vault_key(merchant_id).await? {
         Some(stored) => stored,

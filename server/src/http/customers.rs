@@ -5,16 +5,19 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use kasse_core::api::{
-    self, CreateCustomer, CustomerList, ErrorBody, MandateList, PaymentMethodList,
+    self, CreateCustomer, CreateUpdateLink, CustomerList, ErrorBody, MandateList,
+    PaymentMethodList, UpdateLink,
 };
-use kasse_core::error::ErrorCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
-use crate::domain::{customers, saved_cards, views};
+use super::{
+    ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, OptionalJson, page_limit,
+    query_params,
+};
+use crate::domain::{card_update, customers, saved_cards, views};
 use crate::store::CustomerQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,12 +28,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_mandates))
         .routes(routes!(retrieve_payment_method))
         .routes(routes!(detach_payment_method))
+        .routes(routes!(update_link))
         .routes(routes!(retrieve_mandate))
         .routes(routes!(revoke_mandate))
 }
-
-const MAX_PAGE: u32 = 100;
-const DEFAULT_PAGE: u32 = 10;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -64,19 +65,8 @@ async fn list(
     MerchantAuth(merchant): MerchantAuth,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CustomerList>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: ErrorCode::ParameterInvalid,
-        message: format!("{}.", e.body_text()),
-        param: None,
-    })?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            ErrorCode::ParameterOutOfRange,
-            "limit",
-            format!("limit must be between 1 and {MAX_PAGE}; got {limit}."),
-        ));
-    }
+    let params = query_params(params)?;
+    let limit = page_limit(params.limit)?;
     let query = CustomerQuery {
         email: params.email,
         reference: params.reference,
@@ -278,6 +268,47 @@ async fn detach_payment_method(
     Ok(Json(views::payment_method(
         &saved_cards::detach(&ctx, &merchant.id, &id).await?,
     )))
+}
+
+/// A link for the customer to replace a saved card
+///
+/// A hosted page, for 7 days and one use, where the customer types a new
+/// card (an expired or reissued one's successor). Kasse checks it with the
+/// acquirer without charging it; it then takes the old card's place under
+/// the same `pm_…`, so its mandates and subscriptions go on
+/// (`payment_method.updated`). Send the customer the `url`: its secret is in
+/// the fragment.
+#[utoipa::path(
+    post, path = "/v1/payment_methods/{id}/update_link", tag = "Customers",
+    params(("id" = String, Path, description = "The card's id, `pm_…`"), IdempotencyKey),
+    request_body(content = Option<CreateUpdateLink>, description = "Optional"),
+    responses(
+        (status = 201, description = "The link", body = UpdateLink),
+        (status = 400, description = "A return_url off your origins", body = ErrorBody),
+        (status = 404, description = "No such card", body = ErrorBody),
+        (status = 409, description = "The card was detached", body = ErrorBody),
+        (status = 422, description = "This Kasse has no card vault key", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
+)]
+async fn update_link(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<CreateUpdateLink>,
+) -> Result<(StatusCode, Json<UpdateLink>), ApiError> {
+    let (link, url) = card_update::link(&ctx, &merchant, &id, body.return_url.as_deref()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UpdateLink {
+            id: link.id,
+            object: "payment_method_update_link".into(),
+            payment_method: link.payment_method_id,
+            url,
+            expires_at: link.expires_at,
+        }),
+    ))
 }
 
 /// Retrieve a mandate

@@ -203,3 +203,32 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientSecret {
             })
     }
 }
+
+/// A list's query string, or why it is refused.
+pub fn query_params<T>(
+    params: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    params
+        .map(|axum::extract::Query(params)| params)
+        .map_err(|e| ApiError::InvalidRequest {
+            code: ErrorCode::ParameterInvalid,
+            message: format!("{}.", e.body_text()),
+            param: None,
+        })
+}
+
+/// The most a list's page holds.
+pub const MAX_PAGE: u32 = 100;
+
+/// A page's size: 1 to [`MAX_PAGE`], 10 when absent.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(10);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            ErrorCode::ParameterOutOfRange,
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}; got {limit}."),
+        ));
+    }
+    Ok(limit)
+}

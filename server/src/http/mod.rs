@@ -14,6 +14,7 @@ mod sessions;
 mod staff_auth;
 mod subscriptions;
 pub mod terminal;
+mod update;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
-pub use extract::{ApiJson, ClientSecret, MerchantAuth, OptionalJson};
+pub use extract::{ApiJson, ClientSecret, MerchantAuth, OptionalJson, page_limit, query_params};
 pub use pages::{CHECKOUT_JS, HostedPage, loader_script};
 
 pub use crate::state::AppState;
@@ -73,6 +74,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
     let (public, mut doc) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(healthz))
         .merge(pay::router())
+        .merge(update::router())
         .merge(surfaces.public)
         .split_for_parts();
     doc.merge(merchant_doc);

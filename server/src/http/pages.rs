@@ -16,6 +16,7 @@ use crate::store::Merchant;
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/pay/{id}", get(page))
+        .route("/update/{id}", get(update_page))
         .route("/checkout.js", get(checkout_js))
 }
 
@@ -171,6 +172,19 @@ async fn page(
         None => page.csp().to_string(),
     };
     page_response(html, &format!("{policy}; {ancestors}"))
+}
+
+/// The card update page: the same built page, never in a frame.
+async fn update_page(State(ctx): State<AppState>) -> Response {
+    let page = &ctx.hosted_page;
+    let Some(html) = page.html() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The payment page has not been built. Run `make run`, which builds it.",
+        )
+            .into_response();
+    };
+    page_response(html, &format!("{}; frame-ancestors 'none'", page.csp()))
 }
 
 /// A page's HTML with its policy, no referrer, no sniffing and no caching.

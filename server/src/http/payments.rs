@@ -20,7 +20,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, OptionalJson};
+use super::{
+    ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, OptionalJson, page_limit,
+    query_params,
+};
 use crate::domain::{checkout, input, keyed, offsession, payments, views};
 use crate::store::{PaymentQuery, StaffUser};
 
@@ -34,9 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_refund, list_refunds))
         .routes(routes!(retrieve_refund))
 }
-
-const MAX_PAGE: u32 = 100;
-const DEFAULT_PAGE: u32 = 10;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -74,11 +74,7 @@ async fn list(
     MerchantAuth(merchant): MerchantAuth,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PaymentList>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: ErrorCode::ParameterInvalid,
-        message: format!("{}.", e.body_text()),
-        param: None,
-    })?;
+    let params = query_params(params)?;
     let status = params
         .status
         .as_deref()
@@ -93,14 +89,7 @@ async fn list(
             })
         })
         .transpose()?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            ErrorCode::ParameterOutOfRange,
-            "limit",
-            format!("limit must be between 1 and {MAX_PAGE}; got {limit}."),
-        ));
-    }
+    let limit = page_limit(params.limit)?;
     let query = PaymentQuery {
         status,
         order_reference: params.order_reference,

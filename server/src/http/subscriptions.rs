@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
+use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, page_limit, query_params};
 use crate::domain::subscriptions;
 use crate::domain::views;
 use crate::store::Subscription;
@@ -60,19 +60,8 @@ async fn list(
     MerchantAuth(merchant): MerchantAuth,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<SubscriptionList>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: ErrorCode::ParameterInvalid,
-        message: format!("{}.", e.body_text()),
-        param: None,
-    })?;
-    let limit = params.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            ErrorCode::ParameterOutOfRange,
-            "limit",
-            format!("limit must be between 1 and 100; got {limit}."),
-        ));
-    }
+    let params = query_params(params)?;
+    let limit = page_limit(params.limit)?;
     if let Some(after) = &params.starting_after
         && ctx.store.subscription(&merchant.id, after).await?.is_none()
     {
@@ -178,11 +167,7 @@ async fn upcoming(
     Path(id): Path<String>,
     params: Result<Query<UpcomingParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<UpcomingList>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: ErrorCode::ParameterInvalid,
-        message: format!("{}.", e.body_text()),
-        param: None,
-    })?;
+    let params = query_params(params)?;
     let count = params.count.unwrap_or(12);
     if !(1..=36).contains(&count) {
         return Err(ApiError::invalid(

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth};
+use super::{ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, page_limit, query_params};
 use crate::domain::webhooks;
 use crate::store::{DeliveryStatus, Event, EventQuery, WebhookEndpoint};
 
@@ -172,11 +172,7 @@ async fn list_events(
     MerchantAuth(merchant): MerchantAuth,
     params: Result<Query<EventParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventList>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::InvalidRequest {
-        code: ErrorCode::ParameterInvalid,
-        message: format!("{}.", e.body_text()),
-        param: None,
-    })?;
+    let params = query_params(params)?;
     let kind = params
         .kind
         .as_deref()
@@ -192,14 +188,7 @@ async fn list_events(
             ),
         ));
     }
-    let limit = params.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            ErrorCode::ParameterOutOfRange,
-            "limit",
-            format!("limit must be between 1 and 100; got {limit}."),
-        ));
-    }
+    let limit = page_limit(params.limit)?;
     let mut events = ctx
         .store
         .list_events(

@@ -29,6 +29,15 @@ pub struct Authorization<'a> {
     pub off_session: bool,
 }
 
+/// A card to check without a charge.
+#[derive(Debug)]
+pub struct Verification<'a> {
+    pub card: &'a CardNumber,
+    pub expiry: Expiry,
+    pub cvc: &'a Cvc,
+    pub reference: &'a str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Approved {
@@ -85,6 +94,10 @@ pub trait Processor: Send + Sync + 'static {
 
     /// Finishes an authorisation that needed a challenge: approved or declined.
     async fn complete_challenge(&self, result: &ChallengeResult<'_>) -> Outcome;
+
+    /// Checks that a card is good without charging it (an account
+    /// verification), before it replaces a saved card: approved or declined.
+    async fn verify(&self, request: &Verification<'_>) -> Outcome;
 
     /// What became of a charge made with the customer absent, by Kasse's
     /// reference, from the acquirer's own books: `Ok(None)` if it never

@@ -7,7 +7,7 @@ use kasse_core::error::DeclineCode;
 
 use std::sync::Arc;
 
-use super::{Authorization, ChallengeResult, InquiryFailed, Outcome, Processor};
+use super::{Authorization, ChallengeResult, InquiryFailed, Outcome, Processor, Verification};
 use crate::store::Store;
 
 #[derive(Clone, Default)]
@@ -109,6 +109,18 @@ impl Processor for SandboxAcquirer {
             return Outcome::ChallengeRequired;
         }
         match scripted_decline(digits) {
+            Some(code) => Outcome::Declined(code),
+            None => Outcome::Approved {
+                authorization_code: authorization_code(request.reference),
+            },
+        }
+    }
+
+    async fn verify(&self, request: &Verification<'_>) -> Outcome {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        match scripted_decline(request.card.expose_digits()) {
             Some(code) => Outcome::Declined(code),
             None => Outcome::Approved {
                 authorization_code: authorization_code(request.reference),

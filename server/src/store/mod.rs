@@ -428,6 +428,20 @@ pub trait CustomerStore {
     async fn cards_expired_before(&self, month_index: i64) -> StoreResult<Vec<PaymentMethod>>;
     /// An active card becomes `expired`, with its event; false if it was not active.
     async fn expire_card(&self, id: &str, now: i64, events: &[NewEvent]) -> StoreResult<bool>;
+    async fn insert_card_update(&self, update: &CardUpdate) -> StoreResult<()>;
+    async fn card_update(&self, id: &str) -> StoreResult<Option<CardUpdate>>;
+    /// Puts a new card (its record and its sealed number) in place of the
+    /// one `update` replaces, and uses the update up, at once; false, and
+    /// nothing written, if it was used or expired meanwhile, or the card
+    /// was detached.
+    async fn finish_card_update(
+        &self,
+        update: &CardUpdate,
+        card: &PaymentMethod,
+        ciphertext: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
     /// A mandate of this merchant, in any status (pending too).
     async fn mandate(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Mandate>>;
     async fn payment_method_mandates(&self, pm_id: &str) -> StoreResult<Vec<Mandate>>;

@@ -758,3 +758,17 @@ pub struct SubscriptionChange {
     pub now: i64,
     pub events: Vec<NewEvent>,
 }
+
+/// A page where a customer replaces a saved card; single use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardUpdate {
+    pub id: String,
+    pub merchant_id: String,
+    pub payment_method_id: String,
+    /// A keyed hash of the secret in the page's URL.
+    pub secret_hash: String,
+    pub return_url: String,
+    pub created: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}

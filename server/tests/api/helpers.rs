@@ -232,6 +232,22 @@ impl TestApp {
         pool.close().await;
     }
 
+    /// The types of the merchant's newest `limit` events, newest first.
+    pub async fn event_kinds(&self, limit: u32) -> Vec<String> {
+        let events: Value = self
+            .get(&format!("/v1/events?limit={limit}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Runs a counting query on the test's own database.
     pub async fn count(&self, sql: &str) -> i64 {
         count_in(&self.database_url, sql).await

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 51] = [
+const OPERATIONS: [(&str, &str); 54] = [
     ("get", "/healthz"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
@@ -36,6 +36,9 @@ const OPERATIONS: [(&str, &str); 51] = [
     ("get", "/v1/customers/{id}/mandates"),
     ("get", "/v1/payment_methods/{id}"),
     ("post", "/v1/payment_methods/{id}/detach"),
+    ("post", "/v1/payment_methods/{id}/update_link"),
+    ("get", "/v1/pay/update/{id}"),
+    ("post", "/v1/pay/update/{id}/confirm"),
     ("get", "/v1/mandates/{id}"),
     ("post", "/v1/mandates/{id}/revoke"),
     ("post", "/v1/subscriptions"),

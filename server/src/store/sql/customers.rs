@@ -5,8 +5,8 @@ use kasse_core::api::FutureUsage;
 
 use super::*;
 use crate::store::{
-    Activated, Customer, CustomerQuery, CustomerStore, Mandate, MandateStatus, PaymentMethod,
-    PaymentMethodStatus, PendingCard, WrappedKey,
+    Activated, CardUpdate, Customer, CustomerQuery, CustomerStore, Mandate, MandateStatus,
+    PaymentMethod, PaymentMethodStatus, PendingCard, WrappedKey,
 };
 
 fn customer_from_row(row: &AnyRow) -> StoreResult<Customer> {
@@ -233,35 +233,24 @@ impl CustomerStore for SqlStore {
     }
 
     async fn update_customer(&self, c: &Customer, events: &[NewEvent]) -> StoreResult<bool> {
-        let (c, events, dialect) = (c.clone(), events.to_vec(), self.dialect);
-        let lease = self.fresh_lease();
-        self.atomic_handing_over(move |conn| {
-            Box::pin(async move {
-                let (metadata, id) = customer_values(&c);
-                let updated = sqlx::query(
-                    "UPDATE customers SET email = $1, name = $2, phone = $3, reference = $4,
-                        locale = $5, metadata = $6, updated = $7
-                     WHERE id = $8 AND merchant_id = $9 AND deleted IS NULL",
-                )
-                .bind(&c.email)
-                .bind(&c.name)
-                .bind(&c.phone)
-                .bind(&c.reference)
-                .bind(&c.locale)
-                .bind(metadata)
-                .bind(c.updated)
-                .bind(id)
-                .bind(&c.merchant_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if updated != 1 {
-                    return Ok(Done::Kept((false, Vec::new())));
-                }
-                let leased = insert_events(dialect, conn, &events, lease).await?;
-                Ok(Done::Kept((true, leased)))
-            })
-        })
+        let (metadata, id) = customer_values(c);
+        self.guarded_with_events(
+            sqlx::query(
+                "UPDATE customers SET email = $1, name = $2, phone = $3, reference = $4,
+                    locale = $5, metadata = $6, updated = $7
+                 WHERE id = $8 AND merchant_id = $9 AND deleted IS NULL",
+            )
+            .bind(c.email.clone())
+            .bind(c.name.clone())
+            .bind(c.phone.clone())
+            .bind(c.reference.clone())
+            .bind(c.locale.clone())
+            .bind(metadata)
+            .bind(c.updated)
+            .bind(id)
+            .bind(c.merchant_id.clone()),
+            events,
+        )
         .await
     }
 
@@ -692,26 +681,15 @@ impl CustomerStore for SqlStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool> {
-        let (id, events, dialect) = (id.to_owned(), events.to_vec(), self.dialect);
-        let lease = self.fresh_lease();
-        self.atomic_handing_over(move |c| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    "UPDATE payment_methods SET expiring_notified = $1
-                     WHERE id = $2 AND expiring_notified IS NULL",
-                )
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                if done != 1 {
-                    return Ok(Done::Kept((false, Vec::new())));
-                }
-                let leased = insert_events(dialect, c, &events, lease).await?;
-                Ok(Done::Kept((true, leased)))
-            })
-        })
+        self.guarded_with_events(
+            sqlx::query(
+                "UPDATE payment_methods SET expiring_notified = $1
+                 WHERE id = $2 AND expiring_notified IS NULL",
+            )
+            .bind(now)
+            .bind(id.to_owned()),
+            events,
+        )
         .await
     }
 
@@ -729,21 +707,113 @@ impl CustomerStore for SqlStore {
     }
 
     async fn expire_card(&self, id: &str, now: i64, events: &[NewEvent]) -> StoreResult<bool> {
-        let (id, events, dialect) = (id.to_owned(), events.to_vec(), self.dialect);
+        self.guarded_with_events(
+            sqlx::query(
+                "UPDATE payment_methods SET status = 'expired', updated = $1
+                 WHERE id = $2 AND status = 'active'",
+            )
+            .bind(now)
+            .bind(id.to_owned()),
+            events,
+        )
+        .await
+    }
+
+    async fn insert_card_update(&self, u: &CardUpdate) -> StoreResult<()> {
+        let u = u.clone();
+        self.exec(
+            sqlx::query(
+                "INSERT INTO card_updates (id, merchant_id, payment_method_id, secret_hash,
+                    return_url, created, expires_at, used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(u.id)
+            .bind(u.merchant_id)
+            .bind(u.payment_method_id)
+            .bind(u.secret_hash)
+            .bind(u.return_url)
+            .bind(u.created)
+            .bind(u.expires_at)
+            .bind(u.used_at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn card_update(&self, id: &str) -> StoreResult<Option<CardUpdate>> {
+        self.find_one("SELECT * FROM card_updates WHERE id = $1", id, |row| {
+            Ok(CardUpdate {
+                id: row.try_get("id")?,
+                merchant_id: row.try_get("merchant_id")?,
+                payment_method_id: row.try_get("payment_method_id")?,
+                secret_hash: row.try_get("secret_hash")?,
+                return_url: row.try_get("return_url")?,
+                created: row.try_get("created")?,
+                expires_at: row.try_get("expires_at")?,
+                used_at: row.try_get("used_at")?,
+            })
+        })
+        .await
+    }
+
+    async fn finish_card_update(
+        &self,
+        update: &CardUpdate,
+        m: &PaymentMethod,
+        ciphertext: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (update, m, ciphertext) = (update.clone(), m.clone(), ciphertext.to_owned());
+        let (events, dialect) = (events.to_vec(), self.dialect);
         let lease = self.fresh_lease();
         self.atomic_handing_over(move |c| {
             Box::pin(async move {
-                let done = sqlx::query(
-                    "UPDATE payment_methods SET status = 'expired', updated = $1
-                     WHERE id = $2 AND status = 'active'",
+                let used = sqlx::query(
+                    "UPDATE card_updates SET used_at = $1
+                     WHERE id = $2 AND used_at IS NULL AND expires_at > $3",
                 )
                 .bind(now)
-                .bind(&id)
+                .bind(&update.id)
+                .bind(now)
                 .execute(&mut *c)
                 .await?
                 .rows_affected();
-                if done != 1 {
-                    return Ok(Done::Kept((false, Vec::new())));
+                if used != 1 {
+                    return Ok(Done::Undone((false, Vec::new())));
+                }
+                let replaced = sqlx::query(
+                    "UPDATE payment_methods SET status = 'active', card_brand = $1, card_bin = $2,
+                        card_last4 = $3, card_exp_month = $4, card_exp_year = $5,
+                        card_fingerprint = $6, cardholder_name = $7, expiring_notified = NULL,
+                        updated = $8
+                     WHERE id = $9 AND status IN ('active', 'expired')",
+                )
+                .bind(m.card_brand.as_str())
+                .bind(&m.card_bin)
+                .bind(&m.card_last4)
+                .bind(i64::from(m.card_exp_month))
+                .bind(i64::from(m.card_exp_year))
+                .bind(&m.card_fingerprint)
+                .bind(&m.cardholder_name)
+                .bind(now)
+                .bind(&m.id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if replaced != 1 {
+                    return Ok(Done::Undone((false, Vec::new())));
+                }
+                let sealed = sqlx::query(
+                    "UPDATE vault_cards SET ciphertext = $1 WHERE payment_method_id = $2",
+                )
+                .bind(&ciphertext)
+                .bind(&m.id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if sealed != 1 {
+                    return Ok(Done::Undone((false, Vec::new())));
                 }
                 let leased = insert_events(dialect, c, &events, lease).await?;
                 Ok(Done::Kept((true, leased)))
@@ -789,28 +859,16 @@ impl CustomerStore for SqlStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool> {
-        let (merchant_id, id) = (merchant_id.to_owned(), id.to_owned());
-        let (events, dialect) = (events.to_vec(), self.dialect);
-        let lease = self.fresh_lease();
-        self.atomic_handing_over(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    "UPDATE mandates SET status = 'revoked', revoked = $1
-                     WHERE id = $2 AND merchant_id = $3 AND status = 'active'",
-                )
-                .bind(now)
-                .bind(&id)
-                .bind(&merchant_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if done != 1 {
-                    return Ok(Done::Kept((false, Vec::new())));
-                }
-                let leased = insert_events(dialect, conn, &events, lease).await?;
-                Ok(Done::Kept((true, leased)))
-            })
-        })
+        self.guarded_with_events(
+            sqlx::query(
+                "UPDATE mandates SET status = 'revoked', revoked = $1
+                 WHERE id = $2 AND merchant_id = $3 AND status = 'active'",
+            )
+            .bind(now)
+            .bind(id.to_owned())
+            .bind(merchant_id.to_owned()),
+            events,
+        )
         .await
     }
 }

@@ -220,6 +220,27 @@ impl SqlStore {
         Ok(done)
     }
 
+    /// Runs `statement`, a guarded write, and only if it changed exactly
+    /// one row writes `events` in the same transaction; whether it did.
+    async fn guarded_with_events(
+        &self,
+        statement: Owned,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (events, dialect) = (events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |c| {
+            Box::pin(async move {
+                if statement.execute(&mut *c).await?.rows_affected() != 1 {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
     /// The secrets that sign a delivery: its endpoint's (the current one and
     /// one being rotated out), or the merchant's for a session's own URL.
     /// None if its endpoint is gone.

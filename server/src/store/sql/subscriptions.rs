@@ -261,32 +261,21 @@ impl SubscriptionStore for SqlStore {
     }
 
     async fn change_subscription(&self, ch: &SubscriptionChange) -> StoreResult<bool> {
-        let (ch, dialect) = (ch.clone(), self.dialect);
-        let lease = self.fresh_lease();
-        self.atomic_handing_over(move |c| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    "UPDATE subscriptions SET status = $1, next_cycle = $2, next_attempt_at = $3,
-                        updated = $4
-                     WHERE id = $5 AND merchant_id = $6 AND status = $7",
-                )
-                .bind(ch.to.as_str())
-                .bind(i64::from(ch.next_cycle))
-                .bind(ch.next_attempt_at)
-                .bind(ch.now)
-                .bind(&ch.id)
-                .bind(&ch.merchant_id)
-                .bind(ch.from.as_str())
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-                if done != 1 {
-                    return Ok(Done::Kept((false, Vec::new())));
-                }
-                let leased = insert_events(dialect, c, &ch.events, lease).await?;
-                Ok(Done::Kept((true, leased)))
-            })
-        })
+        self.guarded_with_events(
+            sqlx::query(
+                "UPDATE subscriptions SET status = $1, next_cycle = $2, next_attempt_at = $3,
+                    updated = $4
+                 WHERE id = $5 AND merchant_id = $6 AND status = $7",
+            )
+            .bind(ch.to.as_str())
+            .bind(i64::from(ch.next_cycle))
+            .bind(ch.next_attempt_at)
+            .bind(ch.now)
+            .bind(ch.id.clone())
+            .bind(ch.merchant_id.clone())
+            .bind(ch.from.as_str()),
+            &ch.events,
+        )
         .await
     }
 
