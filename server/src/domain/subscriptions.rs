@@ -401,35 +401,8 @@ async fn charge_cycle(ctx: &AppState, s: &Subscription, owner: &str) -> Result<b
     };
     let money = Money::new(s.amount, s.currency)
         .map_err(|_| crate::store::StoreError::Corrupt(format!("{}: amount", s.id)))?;
-    let checked = offsession::chargeable(
-        ctx,
-        &s.merchant_id,
-        &s.customer_id,
-        &s.payment_method_id,
-        s.mandate_id.as_deref(),
-        money,
-    )
-    .await;
-    let (card, mandate) = match checked {
-        Ok(found) => found,
-        Err(DomainError::Conflict { code, .. } | DomainError::Invalid { code, .. }) => {
-            // The card or the mandate can no longer be charged: a failed
-            // attempt, retried like a decline (the customer may update it).
-            return finish(
-                ctx,
-                s,
-                &schedule,
-                n,
-                owner,
-                &claim.payment_id,
-                claim.attempts,
-                None,
-                Some(code.as_str().to_string()),
-            )
-            .await;
-        }
-        Err(other) => return Err(other),
-    };
+    // Taken over mid-charge: what the acquirer did is asked first, and
+    // recorded whatever became of the card or its mandate since.
     let known = if claim.recovering {
         ctx.processor
             .inquire(&claim.payment_id)
@@ -442,15 +415,45 @@ async fn charge_cycle(ctx: &AppState, s: &Subscription, owner: &str) -> Result<b
     } else {
         None
     };
-    let (outcome, number) = match known {
+    let (card, mandate, outcome, number) = match known {
         Some(outcome) => {
             tracing::warn!(
                 subscription = %s.id, cycle = n, payment = %claim.payment_id,
                 "a cycle's charge was found at the acquirer after its instance stopped; recorded, not charged again"
             );
-            (outcome, saved_cards::card_number(ctx, &card).await?)
+            let card = saved_cards::find(ctx, &s.merchant_id, &s.payment_method_id).await?;
+            let mandate_id = s.mandate_id.as_deref().unwrap_or_default();
+            let mandate = saved_cards::find_mandate(ctx, &s.merchant_id, mandate_id).await?;
+            let number = saved_cards::card_number(ctx, &card).await?;
+            (card, mandate, outcome, number)
         }
-        None => offsession::authorize(ctx, &card, money, &claim.payment_id).await?,
+        None => {
+            let checked = offsession::chargeable(
+                ctx,
+                &s.merchant_id,
+                &s.customer_id,
+                &s.payment_method_id,
+                s.mandate_id.as_deref(),
+                money,
+            )
+            .await;
+            let (card, mandate) = match checked {
+                Ok(found) => found,
+                Err(DomainError::Conflict { code, .. } | DomainError::Invalid { code, .. }) => {
+                    // The card or the mandate can no longer be charged: a
+                    // failed attempt, retried like a decline (the customer
+                    // may update the card meanwhile).
+                    let why = Some(code.as_str().to_string());
+                    let (payment_id, attempts) = (&claim.payment_id, claim.attempts);
+                    return finish(ctx, s, &schedule, n, owner, payment_id, attempts, None, why)
+                        .await;
+                }
+                Err(other) => return Err(other),
+            };
+            let (outcome, number) =
+                offsession::authorize(ctx, &card, money, &claim.payment_id).await?;
+            (card, mandate, outcome, number)
+        }
     };
     if std::env::var("KASSE_FAILPOINT").as_deref() == Ok(FAILPOINT_AFTER_ACQUIRER) {
         tracing::error!(payment = %claim.payment_id, "failpoint: dying after the acquirer answered");

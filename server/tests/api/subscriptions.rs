@@ -491,6 +491,18 @@ async fn a_process_dying_between_the_acquirers_answer_and_the_commit_never_charg
         "the charge was never recorded"
     );
 
+    // Meanwhile the customer revokes the mandate: the charge made before
+    // still stands, and is recorded.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&kasse_server::config::database_url(&database))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE mandates SET status = 'revoked'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
     // Restarted: the cycle is settled from the acquirer's books.
     let kasse = serve(&database, &log, &key_file, false).await;
     let url = format!(
