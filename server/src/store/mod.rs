@@ -47,6 +47,7 @@ pub trait Store:
     + LimitStore
     + CompatStore
     + CustomerStore
+    + CardStore
     + SubscriptionStore
     + Send
     + Sync
@@ -326,7 +327,7 @@ pub trait CompatStore {
     ) -> StoreResult<()>;
 }
 
-/// Customers, their saved cards and mandates, and the vault's rows.
+/// A merchant's customers.
 #[async_trait]
 pub trait CustomerStore {
     /// Adds a customer with its events; false if its reference is taken.
@@ -351,6 +352,13 @@ pub trait CustomerStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool>;
+}
+
+/// Saved cards and what goes with them: the vault's rows (each merchant's
+/// wrapped data key, each card's sealed number), the cards themselves,
+/// their update links, and the mandates under which they are charged.
+#[async_trait]
+pub trait CardStore {
     async fn vault_key(&self, merchant_id: &str) -> StoreResult<Option<WrappedKey>>;
     /// Keeps `fresh` unless the merchant has a data key already; returns
     /// the one it has, so that racing first saves agree on one key.

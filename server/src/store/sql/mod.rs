@@ -3,6 +3,7 @@
 //! sqlx's `Any` driver; where the two dialects differ, [`Dialect`] says how.
 
 mod cache;
+mod cards;
 mod compat;
 mod customers;
 mod dialect;
