@@ -232,3 +232,14 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
     Ok(limit)
 }
+
+/// Where a request comes from: the peer, or behind a trusted proxy the
+/// address it forwards (`Limits::client_ip`).
+pub fn client_ip(
+    ctx: &AppState,
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> std::net::IpAddr {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    ctx.limits.client_ip(peer.ip(), forwarded)
+}

@@ -26,7 +26,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
-pub use extract::{ApiJson, ClientSecret, MerchantAuth, OptionalJson, page_limit, query_params};
+pub use extract::{
+    ApiJson, ClientSecret, MerchantAuth, OptionalJson, client_ip, page_limit, query_params,
+};
 pub use pages::{CHECKOUT_JS, HostedPage, loader_script};
 
 pub use crate::state::AppState;

@@ -167,9 +167,8 @@ async fn confirm(
     secret: ClientSecret,
     ApiJson(req): ApiJson<ConfirmRequest>,
 ) -> Result<Response, ApiError> {
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let payer = checkout::Payer {
-        client: ctx.limits.client_ip(peer.ip(), forwarded),
+        client: super::client_ip(&ctx, peer, &headers),
         user_agent: headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

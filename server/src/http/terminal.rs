@@ -54,8 +54,7 @@ async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     same_origin(&ctx, &headers)?;
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = ctx.limits.client_ip(peer.ip(), forwarded);
+    let client = super::client_ip(&ctx, peer, &headers);
     limits::hit(&ctx, Limit::LoginsPerAddress, &limits::client_key(client)).await?;
     limits::hit(
         &ctx,

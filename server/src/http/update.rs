@@ -65,8 +65,7 @@ async fn confirm(
     secret: ClientSecret,
     ApiJson(req): ApiJson<UpdateRequest>,
 ) -> Result<Json<UpdateResponse>, ApiError> {
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = ctx.limits.client_ip(peer.ip(), forwarded);
+    let client = super::client_ip(&ctx, peer, &headers);
     let (card, return_url) = card_update::update(&ctx, &id, &secret.0, client, &req.card).await?;
     Ok(Json(UpdateResponse {
         card: kasse_core::api::SavedCard {
