@@ -995,3 +995,225 @@ pub struct SslcommerzCredentials {
     /// `test`: Kasse's sandbox.
     pub mode: String,
 }
+
+/// One line of a payment link or invoice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineItem {
+    pub name: String,
+    /// At least 1.
+    pub quantity: u32,
+    /// In minor units, like every amount.
+    pub unit_amount: i64,
+}
+
+/// Whether a link may be paid in parts, and how much the first part must be.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialPayments {
+    pub enabled: bool,
+    /// The least the first payment may be; later ones may be anything up
+    /// to what is still due. Defaults to 1 minor unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_first_amount: Option<i64>,
+}
+
+/// Who is told by email.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkNotify {
+    /// Email the link to the customer when it is made, and a receipt after
+    /// each payment.
+    pub email: bool,
+}
+
+/// Reminder emails, each at an offset from the link's expiry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkReminders {
+    /// Like `"-3d"`, `"-1d"`, `"+1d"` or `"-12h"`: days (calendar days in
+    /// the link's `time_zone`) or hours before (`-`) or after (`+`) expiry.
+    /// A reminder after expiry goes out only while the link is open, so
+    /// only if the link's expiry is later moved.
+    pub offsets: Vec<String>,
+    /// At most this many are sent; default all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+}
+
+/// What makes a payment link an invoice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceOptions {
+    /// `YYYY-MM-DD`, in the link's `time_zone`; default the expiry's date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// The merchant's postal address as printed on the invoice, lines
+    /// separated by `\n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_address: Option<String>,
+}
+
+/// `POST /v1/payment_links`: a link the customer pays, now or in parts, until
+/// it expires. Give `amount` or `line_items`, not both.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePaymentLink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_items: Option<Vec<LineItem>>,
+    pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A customer of yours (`cus_…`), or `customer_data` to make one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_data: Option<CreateCustomer>,
+    /// Your reference; unique among your links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_reference: Option<String>,
+    /// Unix seconds, at most 180 days ahead; default 30 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialPayments>,
+    /// `single` (default: paid once, perhaps in parts) or `reusable` (paid
+    /// in full by anyone, up to `max_completions` times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_completions: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<LinkNotify>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<LinkReminders>,
+    /// An IANA zone for reminders and the invoice's dates; default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Where the customer goes once paid; default the link's own page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_url: Option<String>,
+    /// Makes the link an invoice, numbered `INV-YYYY-NNNN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<InvoiceOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// `POST /v1/payment_links/{id}`: what may change while a link is open.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePaymentLink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// An invoice's number and dates.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// `INV-2026-0001`: gap-free, per merchant and year.
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub issue_date: String,
+    pub due_date: String,
+    pub merchant_name: String,
+    pub merchant_address: Option<String>,
+}
+
+/// A payment link (and, with `invoice`, an invoice).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentLink {
+    pub id: String,
+    pub object: String,
+    /// What the customer opens; it holds a token of its own, not the id.
+    pub url: String,
+    /// `open`, `partially_paid`, `paid`, `expired` or `canceled`.
+    pub status: String,
+    pub amount: i64,
+    pub amount_paid: i64,
+    pub amount_due: i64,
+    pub currency: String,
+    pub description: Option<String>,
+    pub line_items: Vec<LineItem>,
+    pub customer: Option<String>,
+    pub customer_email: Option<String>,
+    pub merchant_reference: Option<String>,
+    pub expires_at: i64,
+    pub partial: PartialPayments,
+    pub usage: String,
+    pub max_completions: Option<u32>,
+    pub completions: u32,
+    pub notify: LinkNotify,
+    pub reminders: LinkReminders,
+    pub time_zone: String,
+    pub success_url: Option<String>,
+    pub invoice: Option<Invoice>,
+    pub metadata: BTreeMap<String, String>,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentLinkList {
+    pub object: String,
+    pub data: Vec<PaymentLink>,
+    pub has_more: bool,
+}
+
+/// An email Kasse sends (or will): the link, a reminder, or a receipt.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub object: String,
+    pub payment_link: Option<String>,
+    pub payment: Option<String>,
+    /// `payment_link`, `reminder` or `receipt`.
+    pub template: String,
+    pub recipient: String,
+    pub locale: String,
+    /// `queued`, `sending`, `sent`, `deferred`, `failed` or `canceled`.
+    pub status: String,
+    /// When it goes out (a reminder's time), Unix seconds.
+    pub send_at: i64,
+    pub attempts: u32,
+    /// What the mail server last said, or why nothing was sent.
+    pub last_reply: Option<String>,
+    /// The same on every attempt, so a receiver can tell a retry.
+    pub message_id: String,
+    pub sent_at: Option<i64>,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationList {
+    pub object: String,
+    pub data: Vec<Notification>,
+    pub has_more: bool,
+}
+
+/// `POST /l/{token}/session`: start paying a link, for `amount` when it may
+/// be paid in parts (default what is still due).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayLink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+}

@@ -140,13 +140,18 @@ pub enum ErrorCode {
     SubscriptionInvalidStatus,
     /// The issuer declined the card when it was checked (a card update).
     CardDeclined,
+    /// The payment link is paid, expired or canceled: it takes no payment
+    /// and no change.
+    PaymentLinkNotOpen,
+    /// This Kasse has no mail server (`KASSE_SMTP_URL`), so it sends no email.
+    MailUnavailable,
     /// A code from a newer Kasse than this build knows.
     #[serde(other)]
     Unknown,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 54] = [
+    pub const ALL: [ErrorCode; 56] = [
         ErrorCode::ParameterInvalid,
         ErrorCode::ParameterMissing,
         ErrorCode::ParameterUnknown,
@@ -201,6 +206,8 @@ impl ErrorCode {
         ErrorCode::MitWithoutCustomerInitiatedPayment,
         ErrorCode::SubscriptionInvalidStatus,
         ErrorCode::CardDeclined,
+        ErrorCode::PaymentLinkNotOpen,
+        ErrorCode::MailUnavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -261,6 +268,8 @@ impl ErrorCode {
             }
             ErrorCode::SubscriptionInvalidStatus => "subscription_invalid_status",
             ErrorCode::CardDeclined => "card_declined",
+            ErrorCode::PaymentLinkNotOpen => "payment_link_not_open",
+            ErrorCode::MailUnavailable => "mail_unavailable",
             ErrorCode::Unknown => "unknown",
         }
     }

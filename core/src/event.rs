@@ -61,10 +61,24 @@ pub enum EventType {
     PaymentMethodExpired,
     #[serde(rename = "payment_method.updated")]
     PaymentMethodUpdated,
+    #[serde(rename = "payment_link.created")]
+    PaymentLinkCreated,
+    #[serde(rename = "payment_link.partially_paid")]
+    PaymentLinkPartiallyPaid,
+    #[serde(rename = "payment_link.paid")]
+    PaymentLinkPaid,
+    #[serde(rename = "payment_link.expired")]
+    PaymentLinkExpired,
+    #[serde(rename = "payment_link.canceled")]
+    PaymentLinkCanceled,
+    #[serde(rename = "notification.sent")]
+    NotificationSent,
+    #[serde(rename = "notification.failed")]
+    NotificationFailed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 27] = [
+    pub const ALL: [EventType; 34] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -92,6 +106,13 @@ impl EventType {
         EventType::PaymentMethodExpiring,
         EventType::PaymentMethodExpired,
         EventType::PaymentMethodUpdated,
+        EventType::PaymentLinkCreated,
+        EventType::PaymentLinkPartiallyPaid,
+        EventType::PaymentLinkPaid,
+        EventType::PaymentLinkExpired,
+        EventType::PaymentLinkCanceled,
+        EventType::NotificationSent,
+        EventType::NotificationFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +144,13 @@ impl EventType {
             EventType::PaymentMethodExpiring => "payment_method.expiring",
             EventType::PaymentMethodExpired => "payment_method.expired",
             EventType::PaymentMethodUpdated => "payment_method.updated",
+            EventType::PaymentLinkCreated => "payment_link.created",
+            EventType::PaymentLinkPartiallyPaid => "payment_link.partially_paid",
+            EventType::PaymentLinkPaid => "payment_link.paid",
+            EventType::PaymentLinkExpired => "payment_link.expired",
+            EventType::PaymentLinkCanceled => "payment_link.canceled",
+            EventType::NotificationSent => "notification.sent",
+            EventType::NotificationFailed => "notification.failed",
         }
     }
 

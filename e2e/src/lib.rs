@@ -242,6 +242,7 @@ impl Harness {
             vault: Some(kasse_server::vault::Vault::from_keys(
                 &kasse_server::vault::Vault::generate_key(),
             )?),
+            mail: None,
         };
         let app = Application::build_with_clock(config, Arc::new(SystemClock)).await?;
         let base = app.base_url().clone();

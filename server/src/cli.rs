@@ -48,7 +48,7 @@ pub struct DatabaseArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API, the payment page and (with --demo) the demo shop.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage merchants.
@@ -189,6 +189,22 @@ pub struct ServeArgs {
     /// the web's roots (a private CA).
     #[arg(long, env = "KASSE_WEBHOOK_CA_FILE")]
     pub webhook_ca_file: Option<PathBuf>,
+    /// The mail server for payment links' emails, reminders and receipts:
+    /// `smtp://user:password@host:587` (STARTTLS, required) or
+    /// `smtps://user:password@host:465`. Without it Kasse sends no email.
+    #[arg(long, env = "KASSE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every email, e.g. `Shop <billing@shop.example>`.
+    #[arg(long, env = "KASSE_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// A PEM file of CA certificates to trust for the mail server besides
+    /// the web's roots (a private CA, or the demo's mail sink).
+    #[arg(long, env = "KASSE_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The first retry of an email the server deferred (4xx) waits this
+    /// long, each next one twice as long, up to an hour.
+    #[arg(long, env = "KASSE_MAIL_RETRY_BASE_MS", default_value_t = 60_000)]
+    pub mail_retry_base_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,7 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let vault = Vault::from_env(sqlite_dir(&url).as_deref())?;
-            serve(args, url, secret, vault).await
+            serve(*args, url, secret, vault).await
         }
         Command::Vault(VaultCommand::GenerateKey) => unreachable!("answered above"),
         Command::Vault(VaultCommand::Rotate) => {
@@ -398,6 +414,7 @@ async fn serve(
             declines_per_merchant_per_minute: args.declines_per_merchant_per_minute,
             keyed_payments_per_merchant_per_minute: args.keyed_payments_per_merchant_per_minute,
             keyed_payments_per_staff_per_minute: args.keyed_payments_per_staff_per_minute,
+            link_sends_per_minute: Limits::default().link_sends_per_minute,
             logins_per_address_per_minute: args.logins_per_address_per_minute,
             logins_per_account_per_minute: args.logins_per_account_per_minute,
             concurrent_password_checks: args.concurrent_password_checks.max(1),
@@ -416,6 +433,20 @@ async fn serve(
             ..WebhookConfig::default()
         },
         vault,
+        mail: match (args.smtp_url, args.mail_from) {
+            (Some(url), Some(from)) => Some(crate::mail::MailConfig {
+                ca_file: args.smtp_ca_file,
+                retry_base: Duration::from_millis(args.mail_retry_base_ms.max(10)),
+                ..crate::mail::MailConfig::new(url, from)
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                anyhow::bail!("KASSE_SMTP_URL is set but KASSE_MAIL_FROM is not: name the sender")
+            }
+            (None, Some(_)) => anyhow::bail!(
+                "KASSE_MAIL_FROM is set but KASSE_SMTP_URL is not: name the mail server"
+            ),
+        },
     };
     let app = Application::build(config)
         .await

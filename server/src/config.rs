@@ -25,6 +25,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// The card vault's keys; without them, cards cannot be saved.
     pub vault: Option<crate::vault::Vault>,
+    /// The mail server; without it, Kasse sends no email.
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// How webhook deliveries are sent and retried.
@@ -86,6 +88,8 @@ pub struct Limits {
     /// Keyed payments per minute, of one merchant and of one member of staff.
     pub keyed_payments_per_merchant_per_minute: u32,
     pub keyed_payments_per_staff_per_minute: u32,
+    /// Emails of one payment link sent on request (`send`) per minute.
+    pub link_sends_per_minute: u32,
     /// Terminal logins per minute, from one client and to one account.
     pub logins_per_address_per_minute: u32,
     pub logins_per_account_per_minute: u32,
@@ -133,6 +137,7 @@ impl Default for Limits {
             declines_per_merchant_per_minute: 60,
             keyed_payments_per_merchant_per_minute: 60,
             keyed_payments_per_staff_per_minute: 20,
+            link_sends_per_minute: 3,
             logins_per_address_per_minute: 10,
             logins_per_account_per_minute: 5,
             concurrent_password_checks: 4,

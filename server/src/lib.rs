@@ -11,6 +11,7 @@ pub mod domain;
 pub mod html;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod merchants;
 pub mod outbound;
 pub mod processor;

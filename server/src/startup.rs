@@ -77,6 +77,14 @@ impl Application {
             webhooks: config.webhooks.clone(),
             wake_deliveries: Arc::new(tokio::sync::Notify::new()),
             vault: config.vault.clone(),
+            mail: config
+                .mail
+                .clone()
+                .map(|mail| {
+                    crate::mail::Mailer::new(mail, base_url.host_str().unwrap_or("kasse.invalid"))
+                })
+                .transpose()?,
+            wake_mail: Arc::new(tokio::sync::Notify::new()),
         };
         let background = ctx.clone();
 
@@ -145,6 +153,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.ctx.limits.sweep_interval;
         let deliveries = crate::workers::delivery::start(self.ctx.clone());
+        let mail = tokio::spawn(crate::workers::mail::run(self.ctx.clone()));
         let sweeper = tokio::spawn(crate::workers::sweeper::run(self.ctx, interval));
         let served = axum::serve(
             self.listener,
@@ -154,6 +163,7 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await;
         sweeper.abort();
+        mail.abort();
         drop(deliveries);
         served
     }

@@ -37,4 +37,8 @@ pub struct AppState {
     pub wake_deliveries: Arc<tokio::sync::Notify>,
     /// Opens saved cards; none without `KASSE_VAULT_KEY`.
     pub vault: Option<Vault>,
+    /// Sends email; none without `KASSE_SMTP_URL`.
+    pub mail: Option<crate::mail::Mailer>,
+    /// Tells the mail worker that new emails are due.
+    pub wake_mail: Arc<tokio::sync::Notify>,
 }

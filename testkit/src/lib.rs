@@ -7,6 +7,7 @@
 pub mod postgres;
 pub mod process;
 pub mod receiver;
+pub mod smtp;
 
 use std::net::SocketAddr;
 

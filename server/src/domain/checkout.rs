@@ -17,6 +17,7 @@ use url::Url;
 use super::DomainError;
 use super::events::{self, new_event};
 use super::limits::{self, Limit};
+use super::link_payments as links;
 use super::saved_cards;
 use super::views;
 use crate::ids::{new_id, new_secret};
@@ -149,9 +150,19 @@ pub async fn confirm(
             });
         }
     }
+    // A single-use payment link takes one payment at a time, whichever of
+    // its sessions it comes through.
+    let held_link = match links::claim_for(ctx, &session, &payment_id).await {
+        Ok(held) => held,
+        Err(refused) => {
+            ctx.store.release_confirm(id, &payment_id).await?;
+            return Err(refused);
+        }
+    };
     // Checked while holding the session, so that confirms racing each other
     // cannot all pass the count before any of them adds to it.
     if let Err(refused) = attempts_left(ctx, &session, &merchant).await {
+        links::release(ctx, held_link.as_deref(), &payment_id).await;
         ctx.store.release_confirm(id, &payment_id).await?;
         return Err(refused);
     }
@@ -175,6 +186,7 @@ pub async fn confirm(
         match saved_cards::prepare(ctx, &session, &merchant, to_save, consent).await {
             Ok(saving) => Some(saving),
             Err(refused) => {
+                links::release(ctx, held_link.as_deref(), &payment_id).await;
                 ctx.store.release_confirm(id, &payment_id).await?;
                 return Err(refused);
             }
@@ -225,13 +237,34 @@ pub async fn confirm(
     let decline = outcome.decline();
     let action_token = payment.action_token.clone();
     let events = attempt_events(ctx, &session, &payment);
+    let completes = payment.status.completes_session();
+    let link_payment = if completes {
+        match links::completion(ctx, &session, &payment).await {
+            Ok(link_payment) => link_payment,
+            Err(error) => {
+                tracing::error!(payment = %payment_id, %error, "could not read the payment link this payment pays");
+                links::release(ctx, held_link.as_deref(), &payment_id).await;
+                saved_cards::discard(ctx, &payment).await?;
+                return Err(lost_lease(ctx, payment).await?);
+            }
+        }
+    } else {
+        None
+    };
     if !ctx
         .store
-        .finish_confirm(&payment, payment.status.completes_session(), &events)
+        .finish_confirm(&payment, completes, &events, link_payment.as_ref())
         .await?
     {
+        links::release(ctx, held_link.as_deref(), &payment_id).await;
         saved_cards::discard(ctx, &payment).await?;
         return Err(lost_lease(ctx, payment).await?);
+    }
+    if link_payment.is_some_and(|l| !l.notifications.is_empty()) {
+        ctx.wake_mail.notify_one();
+    }
+    if !completes && payment.action_token.is_none() {
+        links::release(ctx, held_link.as_deref(), &payment_id).await;
     }
     if decline.is_some() {
         saved_cards::discard(ctx, &payment).await?;
@@ -446,7 +479,9 @@ async fn lost_lease(ctx: &AppState, payment: Payment) -> Result<DomainError, Dom
         action_token: None,
         ..payment
     };
-    ctx.store.finish_confirm(&detached, false, &[]).await?;
+    ctx.store
+        .finish_confirm(&detached, false, &[], None)
+        .await?;
     tracing::warn!(
         session = %session, payment = %detached.id, status = %detached.status,
         "confirm outlived its lease; its authorisation was voided, not recorded on the session"

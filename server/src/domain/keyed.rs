@@ -86,7 +86,9 @@ pub async fn charge(
     let kind = attempt_event_kind(status).expect("a keyed payment ends approved or declined");
     let event = new_event(ctx, merchant_id, kind, &views::payment(&payment), None);
     // A keyed payment has no session, so no lease to lose: always recorded.
-    ctx.store.finish_confirm(&payment, false, &[event]).await?;
+    ctx.store
+        .finish_confirm(&payment, false, &[event], None)
+        .await?;
     if decline.is_some() {
         limits::count(ctx, Limit::MerchantDeclines, merchant_id).await?;
     }

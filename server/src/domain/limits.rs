@@ -24,6 +24,8 @@ pub enum Limit {
     KeyedPerMerchant,
     /// Keyed payments by one member of staff.
     KeyedPerStaff,
+    /// Emails of one payment link sent on request.
+    LinkSends,
     /// Terminal logins from one client.
     LoginsPerAddress,
     /// Terminal logins to one account, from anywhere.
@@ -37,6 +39,7 @@ impl Limit {
             Limit::MerchantDeclines => "declines",
             Limit::KeyedPerMerchant => "keyed-merchant",
             Limit::KeyedPerStaff => "keyed-staff",
+            Limit::LinkSends => "link-sends",
             Limit::LoginsPerAddress => "login-address",
             Limit::LoginsPerAccount => "login-account",
         }
@@ -48,6 +51,7 @@ impl Limit {
             Limit::MerchantDeclines => limits.declines_per_merchant_per_minute,
             Limit::KeyedPerMerchant => limits.keyed_payments_per_merchant_per_minute,
             Limit::KeyedPerStaff => limits.keyed_payments_per_staff_per_minute,
+            Limit::LinkSends => limits.link_sends_per_minute,
             Limit::LoginsPerAddress => limits.logins_per_address_per_minute,
             Limit::LoginsPerAccount => limits.logins_per_account_per_minute,
         }
@@ -66,6 +70,10 @@ impl Limit {
             Limit::KeyedPerMerchant | Limit::KeyedPerStaff => (
                 ErrorCode::RateLimited,
                 "Too many keyed payments in the last minute. Wait a minute and try again.",
+            ),
+            Limit::LinkSends => (
+                ErrorCode::RateLimited,
+                "This link was emailed several times in the last minute. Wait a minute and send it again.",
             ),
             Limit::LoginsPerAddress | Limit::LoginsPerAccount => (
                 ErrorCode::RateLimited,

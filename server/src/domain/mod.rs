@@ -13,6 +13,8 @@ pub mod idempotency;
 pub mod input;
 pub mod keyed;
 pub mod limits;
+pub mod link_payments;
+pub mod links;
 pub mod offsession;
 pub mod payments;
 pub mod saved_cards;

@@ -81,7 +81,9 @@ pub async fn charge(
     let kind = attempt_event_kind(payment.status)
         .expect("an off-session charge ends approved or declined");
     let event = new_event(ctx, &merchant.id, kind, &views::payment(&payment), None);
-    ctx.store.finish_confirm(&payment, false, &[event]).await?;
+    ctx.store
+        .finish_confirm(&payment, false, &[event], None)
+        .await?;
     tracing::info!(
         payment = %payment_id, payment_method = %card.id, mandate = %mandate.id,
         status = %payment.status, decline = ?outcome.decline(), "off-session charge"
@@ -361,6 +363,7 @@ async fn recovery_session(
         save_card: kasse_core::api::SaveCard::Off,
         future_usage: kasse_core::api::FutureUsage::OffSession,
         mandate_options: None,
+        payment_link_id: None,
     };
     ctx.store.insert_session(&session).await?;
     Ok(session)

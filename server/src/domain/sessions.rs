@@ -215,6 +215,7 @@ fn new_session(
         save_card: SaveCard::Off,
         future_usage: FutureUsage::OffSession,
         mandate_options: None,
+        payment_link_id: None,
     })
 }
 

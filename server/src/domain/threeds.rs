@@ -73,10 +73,19 @@ pub async fn finish(
         Outcome::Approved { .. } => {
             let manual = payment.capture_method == CaptureMethod::Manual;
             let (after, events) = finish(PaymentAction::Approve { manual }, None)?;
+            let completes = after.status.completes_session();
+            let link = if completes {
+                super::link_payments::completion(ctx, &session, &after).await?
+            } else {
+                None
+            };
             let done = ctx
                 .store
-                .finish_action(&after, after.status.completes_session(), now, &events)
+                .finish_action(&after, completes, now, &events, link.as_ref())
                 .await?;
+            if link.is_some_and(|l| !l.notifications.is_empty()) {
+                ctx.wake_mail.notify_one();
+            }
             if done {
                 super::saved_cards::activate(ctx, &after).await?;
             }
@@ -84,8 +93,13 @@ pub async fn finish(
         }
         Outcome::Declined(code) => {
             let (after, events) = finish(PaymentAction::Decline, Some(code))?;
-            let done = ctx.store.finish_action(&after, false, now, &events).await?;
+            let done = ctx
+                .store
+                .finish_action(&after, false, now, &events, None)
+                .await?;
             super::saved_cards::discard(ctx, payment).await?;
+            super::link_payments::release(ctx, session.payment_link_id.as_deref(), &payment.id)
+                .await;
             limits::count(ctx, Limit::MerchantDeclines, &payment.merchant_id).await?;
             done
         }
@@ -96,8 +110,11 @@ pub async fn finish(
         // authentication must not charge the customer.
         let code = DeclineCode::CardDeclined;
         let (after, events) = finish(PaymentAction::Decline, Some(code))?;
-        ctx.store.finish_action(&after, false, now, &events).await?;
+        ctx.store
+            .finish_action(&after, false, now, &events, None)
+            .await?;
         super::saved_cards::discard(ctx, payment).await?;
+        super::link_payments::release(ctx, session.payment_link_id.as_deref(), &payment.id).await;
     }
     Ok(Some(session))
 }

@@ -7,6 +7,8 @@ mod docs;
 mod error;
 mod extract;
 pub mod idempotency;
+mod link_pages;
+mod links;
 pub(crate) mod pages;
 mod pay;
 mod payments;
@@ -62,6 +64,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
         .merge(payments::router())
         .merge(customers::router())
         .merge(subscriptions::router())
+        .merge(links::router())
         .merge(webhooks::router())
         .merge(appearance::router())
         .merge(surfaces.merchant)
@@ -87,6 +90,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
         .merge(merchant_api)
         .merge(acs::router())
         .merge(pages::router())
+        .merge(link_pages::router())
         .merge(surfaces.pages)
         .merge(terminal::router())
         .route(

@@ -49,6 +49,7 @@ pub trait Store:
     + CustomerStore
     + CardStore
     + SubscriptionStore
+    + LinkStore
     + Send
     + Sync
     + 'static
@@ -107,11 +108,14 @@ pub trait SessionStore {
     /// ran out and another confirm took it (a slow acquirer), so that one
     /// session never records two authorisations. A payment without a
     /// session is always recorded.
+    /// With `link`, the session is a payment link's, and completing it
+    /// changes the link as `link` says, or nothing is written.
     async fn finish_confirm(
         &self,
         payment: &Payment,
         completes_session: bool,
         events: &[NewEvent],
+        link: Option<&LinkPayment>,
     ) -> StoreResult<bool>;
     /// Lets go of a session this confirm holds without recording anything
     /// (it was refused after taking the lease).
@@ -156,6 +160,7 @@ pub trait PaymentStore {
         completes_session: bool,
         now: i64,
         events: &[NewEvent],
+        link: Option<&LinkPayment>,
     ) -> StoreResult<bool>;
     /// Records the first validation; false if it had been validated before.
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool>;
@@ -511,6 +516,95 @@ pub trait SubscriptionStore {
         now: i64,
     ) -> StoreResult<()>;
     async fn sandbox_authorization(&self, reference: &str) -> StoreResult<Option<String>>;
+}
+
+/// What a link's writes also do, made once the link's final values (its
+/// invoice number) are known, so they go in the same transaction.
+pub type LinkWrites = Box<dyn FnOnce(&PaymentLink) -> (Vec<NewEvent>, Vec<Notification>) + Send>;
+
+/// Payment links and the emails about them.
+#[async_trait]
+pub trait LinkStore {
+    /// Inserts `link` with what `then` makes of it; with `invoice_year`,
+    /// first gives it the merchant's next invoice number of that year.
+    /// None, and nothing written, if its `merchant_reference` is taken.
+    async fn insert_link(
+        &self,
+        link: &PaymentLink,
+        invoice_year: Option<i16>,
+        then: LinkWrites,
+    ) -> StoreResult<Option<PaymentLink>>;
+    async fn payment_link(&self, merchant_id: &str, id: &str) -> StoreResult<Option<PaymentLink>>;
+    async fn payment_link_by_token(&self, token_hash: &str) -> StoreResult<Option<PaymentLink>>;
+    async fn list_payment_links(
+        &self,
+        merchant_id: &str,
+        query: &LinkQuery,
+    ) -> StoreResult<Vec<PaymentLink>>;
+    /// Writes the link's changeable fields while it is open and unchanged
+    /// since `updated_before`; false otherwise.
+    async fn update_link(
+        &self,
+        link: &PaymentLink,
+        updated_before: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// Ends an open link (`expired` or `canceled`), cancelling its
+    /// reminders; false if it was not open or a payment holds it.
+    async fn end_link(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        to: LinkStatus,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// Open links whose time is up.
+    async fn due_links(&self, now: i64) -> StoreResult<Vec<PaymentLink>>;
+    /// Takes a single-use link for one payment of `amount` until
+    /// `lease_until`: false if it is not open, another payment holds it, or
+    /// `amount` is more than is due.
+    async fn claim_link(
+        &self,
+        id: &str,
+        owner: &str,
+        amount: i64,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
+    async fn release_link(&self, id: &str, owner: &str) -> StoreResult<()>;
+    /// The newest open session made to pay `amount` of the link.
+    async fn link_session(
+        &self,
+        link_id: &str,
+        amount: i64,
+        now: i64,
+    ) -> StoreResult<Option<Session>>;
+    /// Queues emails, with events, in one transaction.
+    async fn insert_notifications(
+        &self,
+        notifications: &[Notification],
+        events: &[NewEvent],
+    ) -> StoreResult<()>;
+    async fn link_notifications(&self, link_id: &str) -> StoreResult<Vec<Notification>>;
+    /// Takes up to `limit` emails due at `now` (or left `sending` by an
+    /// attempt whose lease ran out) until `lease_until`, each counted as
+    /// an attempt.
+    async fn claim_notifications(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>>;
+    /// Records how an attempt ended, if this attempt (its lease) still
+    /// holds the email.
+    async fn finish_notification(
+        &self,
+        n: &Notification,
+        outcome: &Sent,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
 }
 
 /// Opens the store a database URL names; what it seals at rest, it seals

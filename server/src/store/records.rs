@@ -85,6 +85,8 @@ pub struct Session {
     pub save_card: SaveCard,
     pub future_usage: FutureUsage,
     pub mandate_options: Option<MandateOptions>,
+    /// The payment link this session pays (part of).
+    pub payment_link_id: Option<String>,
 }
 
 /// The cards a session takes: these brands (any, if none is named) and
@@ -771,4 +773,205 @@ pub struct CardUpdate {
     pub created: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    Open,
+    PartiallyPaid,
+    Paid,
+    Expired,
+    Canceled,
+}
+
+impl LinkStatus {
+    pub const ALL: [LinkStatus; 5] = [
+        LinkStatus::Open,
+        LinkStatus::PartiallyPaid,
+        LinkStatus::Paid,
+        LinkStatus::Expired,
+        LinkStatus::Canceled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkStatus::Open => "open",
+            LinkStatus::PartiallyPaid => "partially_paid",
+            LinkStatus::Paid => "paid",
+            LinkStatus::Expired => "expired",
+            LinkStatus::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether it still takes payments and changes.
+    pub fn is_open(self) -> bool {
+        matches!(self, LinkStatus::Open | LinkStatus::PartiallyPaid)
+    }
+}
+
+/// A payment link (an invoice, when `invoice` is set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentLink {
+    pub id: String,
+    pub merchant_id: String,
+    /// The customer's link's token, in clear only in memory.
+    pub token: String,
+    pub token_hash: String,
+    pub status: LinkStatus,
+    pub amount: i64,
+    pub amount_paid: i64,
+    pub currency: Currency,
+    pub description: Option<String>,
+    pub line_items: Vec<kasse_core::api::LineItem>,
+    pub customer_id: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    /// `en`, `bn` or `mn`: the emails' and the page's language.
+    pub locale: String,
+    pub merchant_reference: Option<String>,
+    pub expires_at: i64,
+    pub partial_enabled: bool,
+    pub minimum_first: i64,
+    pub reusable: bool,
+    pub max_completions: Option<u32>,
+    pub completions: u32,
+    pub notify_email: bool,
+    pub reminders: kasse_core::api::LinkReminders,
+    pub time_zone: String,
+    pub success_url: Option<String>,
+    pub invoice: Option<kasse_core::api::Invoice>,
+    pub metadata: BTreeMap<String, String>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+impl PaymentLink {
+    /// What is still to pay: for a reusable link, its amount each time.
+    pub fn amount_due(&self) -> i64 {
+        if self.reusable {
+            if self.status.is_open() {
+                self.amount
+            } else {
+                0
+            }
+        } else {
+            self.amount - self.amount_paid
+        }
+    }
+
+    /// The status as of `now`: an open link past its time is expired,
+    /// whether or not the sweeper has written that down yet.
+    pub fn status_at(&self, now: i64) -> LinkStatus {
+        if self.status.is_open() && now >= self.expires_at {
+            LinkStatus::Expired
+        } else {
+            self.status
+        }
+    }
+}
+
+/// Filters and a cursor for listing payment links, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct LinkQuery {
+    pub status: Option<LinkStatus>,
+    pub customer: Option<String>,
+    pub merchant_reference: Option<String>,
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
+
+/// What a payment that completes a link's session does to the link, in the
+/// same transaction: written only if the link is still as the payment found
+/// it (`paid_before`, `completions_before`) and open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkPayment {
+    pub link_id: String,
+    /// Whether the link must be exactly as found (it was claimed for this
+    /// payment); a reusable link without a limit only adds up.
+    pub exact: bool,
+    pub amount: i64,
+    pub paid_before: i64,
+    pub completions_before: u32,
+    pub status_after: LinkStatus,
+    pub now: i64,
+    pub events: Vec<NewEvent>,
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationStatus {
+    Queued,
+    Sending,
+    Sent,
+    Deferred,
+    Failed,
+    Canceled,
+}
+
+impl NotificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationStatus::Queued => "queued",
+            NotificationStatus::Sending => "sending",
+            NotificationStatus::Sent => "sent",
+            NotificationStatus::Deferred => "deferred",
+            NotificationStatus::Failed => "failed",
+            NotificationStatus::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            NotificationStatus::Queued,
+            NotificationStatus::Sending,
+            NotificationStatus::Sent,
+            NotificationStatus::Deferred,
+            NotificationStatus::Failed,
+            NotificationStatus::Canceled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// An email: what it is about, to whom, and how sending it went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: String,
+    pub merchant_id: String,
+    pub payment_link_id: Option<String>,
+    pub payment_id: Option<String>,
+    /// `payment_link`, `reminder` or `receipt`.
+    pub template: String,
+    pub recipient: String,
+    pub locale: String,
+    /// What the email shows that could change later (a receipt's amounts).
+    pub data: serde_json::Value,
+    pub status: NotificationStatus,
+    pub send_at: i64,
+    pub attempts: u32,
+    /// While `sending`: until when this attempt holds it.
+    pub lease_until: Option<i64>,
+    pub last_reply: Option<String>,
+    pub message_id: String,
+    pub sent_at: Option<i64>,
+    pub created: i64,
+}
+
+/// How an attempt at an email ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    /// The server took it (2xx).
+    Accepted { reply: String },
+    /// Try again at `retry_at` (a 4xx, or the server unreachable).
+    Deferred { reply: String, retry_at: i64 },
+    /// Never (a 5xx, or retries used up).
+    Failed { reply: String },
+    /// Not sent and never will be: what it was about is over (a reminder
+    /// for a paid link).
+    Canceled { reason: String },
 }

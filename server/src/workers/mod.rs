@@ -3,4 +3,5 @@
 //! forgets old keys and counters. Both call the domain, never HTTP code.
 
 pub mod delivery;
+pub mod mail;
 pub mod sweeper;

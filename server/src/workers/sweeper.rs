@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
-use crate::domain::{DomainError, idempotency, payments, saved_cards, sessions, subscriptions};
+use crate::domain::{
+    DomainError, idempotency, links, payments, saved_cards, sessions, subscriptions,
+};
 use crate::state::AppState;
 
 /// One pass; returns (sessions expired, authorisations voided).
@@ -58,6 +60,10 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
             expired = expired_cards,
             "saved cards' expiry swept"
         );
+    }
+    let ended = links::sweep(ctx).await?;
+    if ended > 0 {
+        tracing::info!(links = ended, "payment links past their time expired");
     }
     let charged = subscriptions::sweep(ctx).await?;
     if charged > 0 {

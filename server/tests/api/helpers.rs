@@ -82,6 +82,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
             ..WebhookConfig::default()
         },
         vault: Some(Vault::from_keys(TEST_VAULT_KEY).unwrap()),
+        mail: None,
     };
     adjust(&mut config);
     let database_url = config.database_url.clone();

@@ -2,8 +2,15 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 54] = [
+const OPERATIONS: [(&str, &str); 61] = [
     ("get", "/healthz"),
+    ("get", "/v1/payment_links"),
+    ("post", "/v1/payment_links"),
+    ("get", "/v1/payment_links/{id}"),
+    ("post", "/v1/payment_links/{id}"),
+    ("post", "/v1/payment_links/{id}/cancel"),
+    ("post", "/v1/payment_links/{id}/send"),
+    ("get", "/v1/payment_links/{id}/notifications"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),
     ("post", "/v1/checkout/sessions/{id}/expire"),

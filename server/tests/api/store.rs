@@ -138,6 +138,7 @@ async fn session(store: &dyn Store, merchant: &Merchant, expires_at: i64) -> Ses
             max_amount: Some(5000),
             frequency: Some("month".into()),
         }),
+        payment_link_id: None,
     };
     store.insert_session(&session).await.unwrap();
     session
@@ -155,7 +156,7 @@ async fn confirmed(store: &dyn Store, p: &Payment, events: &[NewEvent]) {
     );
     assert!(
         store
-            .finish_confirm(p, p.status.completes_session(), events)
+            .finish_confirm(p, p.status.completes_session(), events, None)
             .await
             .unwrap()
     );
@@ -343,7 +344,7 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     };
     assert!(
         store
-            .finish_confirm(&declined, declined.status.completes_session(), &[])
+            .finish_confirm(&declined, declined.status.completes_session(), &[], None)
             .await
             .unwrap()
     );
@@ -367,7 +368,8 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
             .finish_confirm(
                 &paid,
                 paid.status.completes_session(),
-                &[event(&m, "payment.succeeded", START)]
+                &[event(&m, "payment.succeeded", START)],
+                None
             )
             .await
             .unwrap()
@@ -380,7 +382,7 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     };
     assert!(
         !store
-            .finish_confirm(&late, late.status.completes_session(), &[])
+            .finish_confirm(&late, late.status.completes_session(), &[], None)
             .await
             .unwrap()
     );
@@ -423,7 +425,7 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
         .unwrap();
     assert!(
         store
-            .finish_confirm(&second, second.status.completes_session(), &[])
+            .finish_confirm(&second, second.status.completes_session(), &[], None)
             .await
             .unwrap()
     );
@@ -433,7 +435,7 @@ async fn one_confirm_holds_a_session_at_a_time(store: Arc<dyn Store>) {
     };
     assert!(
         !store
-            .finish_confirm(&first, first.status.completes_session(), &[])
+            .finish_confirm(&first, first.status.completes_session(), &[], None)
             .await
             .unwrap()
     );
@@ -447,7 +449,7 @@ async fn a_payment_change_applies_only_from_the_state_it_expects(store: Arc<dyn 
     let m = merchant(store.as_ref()).await;
     let p = payment(&m, None, PaymentStatus::Succeeded);
     store
-        .finish_confirm(&p, p.status.completes_session(), &[])
+        .finish_confirm(&p, p.status.completes_session(), &[], None)
         .await
         .unwrap();
 
@@ -541,7 +543,7 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
         .unwrap();
     assert!(
         store
-            .finish_confirm(&p, p.status.completes_session(), &[])
+            .finish_confirm(&p, p.status.completes_session(), &[], None)
             .await
             .unwrap()
     );
@@ -570,7 +572,7 @@ async fn a_three_d_secure_outcome_is_written_once(store: Arc<dyn Store>) {
             };
             let events = [event(&m, "payment.succeeded", START + 9)];
             store
-                .finish_action(&after, to.completes_session(), START + 9, &events)
+                .finish_action(&after, to.completes_session(), START + 9, &events, None)
                 .await
                 .unwrap()
         }
@@ -786,13 +788,18 @@ async fn lists_are_newest_first_with_stable_cursors(store: Arc<dyn Store>) {
             ..payment(&m, None, status)
         };
         store
-            .finish_confirm(&p, p.status.completes_session(), &[])
+            .finish_confirm(&p, p.status.completes_session(), &[], None)
             .await
             .unwrap();
         ids.push(p.id);
     }
     store
-        .finish_confirm(&payment(&other, None, PaymentStatus::Succeeded), false, &[])
+        .finish_confirm(
+            &payment(&other, None, PaymentStatus::Succeeded),
+            false,
+            &[],
+            None,
+        )
         .await
         .unwrap();
     let newest_first: Vec<String> = ids.iter().rev().cloned().collect();

@@ -9,6 +9,7 @@ mod customers;
 mod dialect;
 mod idempotency;
 mod limits;
+mod links;
 mod merchants;
 mod outbox;
 mod payments;

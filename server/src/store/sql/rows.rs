@@ -300,6 +300,7 @@ pub(super) fn session_from_row(row: &AnyRow, sealer: &Sealer) -> StoreResult<Ses
             FutureUsage::parse(&v).ok_or_else(|| corrupt("session future_usage", &v))?
         },
         mandate_options: json_column(row, "mandate_options")?,
+        payment_link_id: row.try_get("payment_link_id")?,
     })
 }
 

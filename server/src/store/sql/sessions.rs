@@ -1,6 +1,7 @@
 //! Checkout sessions, and the lease one confirm holds on a session.
 
 use super::*;
+use crate::store::LinkPayment;
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -69,8 +70,11 @@ impl SessionStore for SqlStore {
         p: &Payment,
         completes: bool,
         events: &[NewEvent],
+        link: Option<&LinkPayment>,
     ) -> StoreResult<bool> {
-        let (p, events, dialect) = (p.clone(), events.to_vec(), self.dialect);
+        let (p, mut events, dialect) = (p.clone(), events.to_vec(), self.dialect);
+        let link = link.filter(|_| completes).cloned();
+        events.extend(link.iter().flat_map(|l| l.events.clone()));
         let lease = self.fresh_lease();
         self.atomic_handing_over(move |c| {
             Box::pin(async move {
@@ -101,6 +105,11 @@ impl SessionStore for SqlStore {
                     if updated.rows_affected() != 1 {
                         return Ok(Done::Undone((false, Vec::new())));
                     }
+                }
+                if let Some(link) = &link
+                    && !super::links::pay_link(c, link, &p.id).await?
+                {
+                    return Ok(Done::Undone((false, Vec::new())));
                 }
                 payment_insert(&p).execute(&mut *c).await?;
                 let leased = insert_events(dialect, c, &events, lease).await?;
@@ -179,9 +188,9 @@ pub(crate) fn session_insert(s: &Session, sealer: &Sealer) -> Owned {
         "INSERT INTO checkout_sessions (id, merchant_id, client_secret, status, amount, currency,
             success_url, cancel_url, fail_url, order_reference, customer_name, customer_email,
             metadata, payment_id, created, expires_at, capture_method, notification_url, appearance, locale, surface, card_rules,
-            customer_id, save_card, future_usage, mandate_options)
+            customer_id, save_card, future_usage, mandate_options, payment_link_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-            $23, $24, $25, $26)",
+            $23, $24, $25, $26, $27)",
     )
     .bind(s.id.clone())
     .bind(s.merchant_id.clone())
@@ -217,6 +226,7 @@ pub(crate) fn session_insert(s: &Session, sealer: &Sealer) -> Owned {
             .as_ref()
             .map(|o| serde_json::to_string(o).expect("options serialise")),
     )
+    .bind(s.payment_link_id.clone())
 }
 
 /// The insert of a payment attempt's record.
