@@ -16,8 +16,8 @@ use crate::ids::new_id;
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::store::{
-    LinkPayment, LinkStatus, NewEvent, Notification, NotificationStatus, Payment, PaymentLink,
-    Session,
+    Completion, LinkPayment, LinkStatus, NewEvent, Notification, NotificationStatus, Payment,
+    PaymentLink, Session,
 };
 
 /// One confirm may hold a single-use link this long.
@@ -182,15 +182,67 @@ pub async fn claim_for(
     })
 }
 
-/// What a payment that completes `session` does to its link, if it pays
-/// one: the link's new state, its events and the receipt.
+/// The receipt of `payment`, to `recipient`.
+fn receipt(
+    ctx: &AppState,
+    session: &Session,
+    payment: &Payment,
+    recipient: &str,
+    locale: &str,
+    still_due: i64,
+) -> Notification {
+    let id = new_id("ntf");
+    let now = ctx.clock.now();
+    Notification {
+        message_id: Mailer::message_id(&mail_domain(ctx), &id),
+        id,
+        merchant_id: session.merchant_id.clone(),
+        payment_link_id: session.payment_link_id.clone(),
+        payment_id: Some(payment.id.clone()),
+        template: "receipt".into(),
+        recipient: recipient.into(),
+        locale: locale.into(),
+        data: json!({
+            "amount": payment.amount,
+            "currency": payment.currency.code(),
+            "still_due": still_due,
+        }),
+        status: NotificationStatus::Queued,
+        send_at: now,
+        attempts: 0,
+        lease_until: None,
+        last_reply: None,
+        sent_at: None,
+        created: now,
+    }
+}
+
+/// What else a payment that completes `session` writes with it: the link
+/// it pays (its new state and events) and the customer's receipt, sent for
+/// a link that notifies by email, and for any other session with a
+/// `customer_email` when this Kasse sends mail.
 pub async fn completion(
     ctx: &AppState,
     session: &Session,
     payment: &Payment,
-) -> Result<Option<LinkPayment>, DomainError> {
+) -> Result<Option<Completion>, DomainError> {
     let Some(link_id) = &session.payment_link_id else {
-        return Ok(None);
+        let Some(email) = session
+            .customer_email
+            .as_deref()
+            .filter(|_| ctx.mail.is_some())
+        else {
+            return Ok(None);
+        };
+        let locale = match session.locale {
+            kasse_core::RequestedLocale::Fixed(locale) => locale,
+            kasse_core::RequestedLocale::Auto => Locale::default(),
+        };
+        return Ok(Some(Completion {
+            link: None,
+            events: Vec::new(),
+            notifications: vec![receipt(ctx, session, payment, email, locale.tag(), 0)],
+        }));
     };
     let link = find(ctx, &session.merchant_id, link_id).await?;
     let now = ctx.clock.now();
@@ -221,41 +273,24 @@ pub async fn completion(
         }
         _ => Vec::new(),
     };
-    let notifications = match link.customer_email.as_deref().filter(|_| link.notify_email) {
-        Some(email) => {
-            let id = new_id("ntf");
-            vec![Notification {
-                message_id: Mailer::message_id(&mail_domain(ctx), &id),
-                id,
-                merchant_id: link.merchant_id.clone(),
-                payment_link_id: Some(link.id.clone()),
-                payment_id: Some(payment.id.clone()),
-                template: "receipt".into(),
-                recipient: email.into(),
-                locale: link.locale.clone(),
-                data: json!({
-                    "amount": payment.amount,
-                    "still_due": if link.reusable { 0 } else { link.amount - paid },
-                }),
-                status: NotificationStatus::Queued,
-                send_at: now,
-                attempts: 0,
-                lease_until: None,
-                last_reply: None,
-                sent_at: None,
-                created: now,
-            }]
-        }
-        None => Vec::new(),
-    };
-    Ok(Some(LinkPayment {
-        link_id: link.id.clone(),
-        exact,
-        amount: payment.amount,
-        paid_before: link.amount_paid,
-        completions_before: link.completions,
-        status_after,
-        now,
+    let still_due = if link.reusable { 0 } else { link.amount - paid };
+    let notifications = link
+        .customer_email
+        .as_deref()
+        .filter(|_| link.notify_email)
+        .map(|email| receipt(ctx, session, payment, email, &link.locale, still_due))
+        .into_iter()
+        .collect();
+    Ok(Some(Completion {
+        link: Some(LinkPayment {
+            link_id: link.id.clone(),
+            exact,
+            amount: payment.amount,
+            paid_before: link.amount_paid,
+            completions_before: link.completions,
+            status_after,
+            now,
+        }),
         events,
         notifications,
     }))

@@ -616,6 +616,32 @@ pub async fn cancel(
     Ok(canceled)
 }
 
+/// Gives the link a new URL: the old one stops working at once (it was
+/// forwarded, or leaked), and emails not yet sent carry the new one.
+pub async fn new_url(
+    ctx: &AppState,
+    merchant_id: &str,
+    id: &str,
+) -> Result<PaymentLink, DomainError> {
+    let link = find(ctx, merchant_id, id).await?;
+    let now = ctx.clock.now();
+    if !link.status_at(now).is_open() {
+        return Err(not_open(&link, now));
+    }
+    let token = new_secret("");
+    let changed = PaymentLink {
+        token_hash: ctx.secret.page_secret_hash(&token),
+        token,
+        updated: now.max(link.updated + 1),
+        ..link
+    };
+    if !ctx.store.replace_link_token(&changed).await? {
+        return Err(not_open(&find(ctx, merchant_id, id).await?, now));
+    }
+    tracing::info!(link = %id, "payment link given a new URL");
+    Ok(changed)
+}
+
 /// Emails the link to its customer again now.
 pub async fn send(
     ctx: &AppState,
@@ -767,10 +793,6 @@ pub enum Composed {
 /// Writes notification `n` as it should read now; a reminder for a link
 /// no longer open is cancelled instead.
 pub async fn compose(ctx: &AppState, n: &Notification) -> Result<Composed, DomainError> {
-    let Some(link_id) = &n.payment_link_id else {
-        return Ok(Composed::Cancel("it belongs to no payment link".into()));
-    };
-    let link = find(ctx, &n.merchant_id, link_id).await?;
     let merchant =
         ctx.store
             .merchant(&n.merchant_id)
@@ -779,24 +801,40 @@ pub async fn compose(ctx: &AppState, n: &Notification) -> Result<Composed, Domai
                 kind: "merchant",
                 id: n.merchant_id.clone(),
             })?;
-    let now = ctx.clock.now();
+    let link = match &n.payment_link_id {
+        Some(id) => Some(find(ctx, &n.merchant_id, id).await?),
+        None => None,
+    };
     let locale = locale_of(Some(&n.locale));
-    let format = |amount: i64| locale.format_amount(amount, link.currency);
-    let link_url = url(ctx, &link);
     if n.template == "receipt" {
         let amount = n.data["amount"].as_i64().unwrap_or(0);
         let still_due = n.data["still_due"].as_i64().unwrap_or(0);
+        let currency = n.data["currency"]
+            .as_str()
+            .and_then(|c| Currency::parse(c).ok())
+            .or(link.as_ref().map(|l| l.currency))
+            .ok_or_else(|| {
+                crate::store::StoreError::Corrupt(format!("receipt {} names no currency", n.id))
+            })?;
+        let format = |amount: i64| locale.format_amount(amount, currency);
         let payment = n.payment_id.clone().unwrap_or_default();
+        let link_url = link.as_ref().map(|l| url(ctx, l));
         return Ok(Composed::Email(mail::receipt_email(&ReceiptEmail {
             locale,
             merchant: &merchant.name,
-            customer_name: link.customer_name.as_deref(),
+            customer_name: link.as_ref().and_then(|l| l.customer_name.as_deref()),
             paid: format(amount),
             payment_reference: &payment,
             still_due: (still_due > 0).then(|| format(still_due)),
-            url: Some(&link_url),
+            url: link_url.as_deref(),
         })));
     }
+    let Some(link) = link else {
+        return Ok(Composed::Cancel("it belongs to no payment link".into()));
+    };
+    let now = ctx.clock.now();
+    let format = |amount: i64| locale.format_amount(amount, link.currency);
+    let link_url = url(ctx, &link);
     let status = link.status_at(now);
     if !status.is_open() {
         return Ok(Composed::Cancel(format!("the link is {}", status.as_str())));

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retrieve, update))
         .routes(routes!(cancel))
         .routes(routes!(send))
+        .routes(routes!(new_url))
         .routes(routes!(notifications))
 }
 
@@ -215,6 +216,30 @@ async fn send(
 ) -> Result<(StatusCode, Json<api::Notification>), ApiError> {
     let n = links::send(&ctx, &merchant.id, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(links::notification_view(&n))))
+}
+
+/// Give a payment link a new URL
+///
+/// The old URL stops working at once (it was forwarded, or leaked); emails
+/// not yet sent carry the new one.
+#[utoipa::path(
+    post, path = "/v1/payment_links/{id}/new_url", tag = "Payment links",
+    params(("id" = String, Path, description = "The link's id, `plink_…`"), IdempotencyKey),
+    responses(
+        (status = 200, description = "The link with its new url", body = api::PaymentLink),
+        (status = 404, description = "No such link", body = ErrorBody),
+        (status = 409, description = "Paid, expired or canceled", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("operator")))
+)]
+async fn new_url(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::PaymentLink>, ApiError> {
+    let link = links::new_url(&ctx, &merchant.id, &id).await?;
+    Ok(Json(links::view(&ctx, &link)))
 }
 
 /// A payment link's emails

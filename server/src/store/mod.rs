@@ -108,14 +108,14 @@ pub trait SessionStore {
     /// ran out and another confirm took it (a slow acquirer), so that one
     /// session never records two authorisations. A payment without a
     /// session is always recorded.
-    /// With `link`, the session is a payment link's, and completing it
-    /// changes the link as `link` says, or nothing is written.
+    /// If the session completes, `also` is written with it; if it pays a
+    /// payment link the link must be as `also` says, or nothing is written.
     async fn finish_confirm(
         &self,
         payment: &Payment,
         completes_session: bool,
         events: &[NewEvent],
-        link: Option<&LinkPayment>,
+        also: Option<&Completion>,
     ) -> StoreResult<bool>;
     /// Lets go of a session this confirm holds without recording anything
     /// (it was refused after taking the lease).
@@ -160,7 +160,7 @@ pub trait PaymentStore {
         completes_session: bool,
         now: i64,
         events: &[NewEvent],
-        link: Option<&LinkPayment>,
+        also: Option<&Completion>,
     ) -> StoreResult<bool>;
     /// Records the first validation; false if it had been validated before.
     async fn mark_validated(&self, payment_id: &str, now: i64) -> StoreResult<bool>;
@@ -559,6 +559,8 @@ pub trait LinkStore {
         now: i64,
         events: &[NewEvent],
     ) -> StoreResult<bool>;
+    /// Gives an open link a new token; the old one stops opening it.
+    async fn replace_link_token(&self, link: &PaymentLink) -> StoreResult<bool>;
     /// Open links whose time is up.
     async fn due_links(&self, now: i64) -> StoreResult<Vec<PaymentLink>>;
     /// Takes a single-use link for one payment of `amount` until

@@ -884,9 +884,18 @@ pub struct LinkQuery {
     pub limit: u32,
 }
 
-/// What a payment that completes a link's session does to the link, in the
-/// same transaction: written only if the link is still as the payment found
-/// it (`paid_before`, `completions_before`) and open.
+/// What else a payment that completes its session writes, in the same
+/// transaction: the payment link it pays, events, and the receipt.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Completion {
+    pub link: Option<LinkPayment>,
+    pub events: Vec<NewEvent>,
+    pub notifications: Vec<Notification>,
+}
+
+/// What a payment that completes a link's session does to the link:
+/// written only if the link is still as the payment found it
+/// (`paid_before`, `completions_before`) and open.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkPayment {
     pub link_id: String,
@@ -898,8 +907,6 @@ pub struct LinkPayment {
     pub completions_before: u32,
     pub status_after: LinkStatus,
     pub now: i64,
-    pub events: Vec<NewEvent>,
-    pub notifications: Vec<Notification>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

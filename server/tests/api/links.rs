@@ -721,3 +721,86 @@ async fn emails_queued_when_kasse_is_killed_are_each_sent_once_after_it_restarts
 async fn kasse_testkit_count(database: &str, sql: &str) -> i64 {
     crate::helpers::count_in(database, sql).await
 }
+
+#[tokio::test]
+async fn any_checkout_with_a_customer_email_sends_a_receipt_when_kasse_has_mail() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with(mail_to(&sink)).await;
+    let payment = app.paid_payment(1250, false).await;
+    let mails = sink.wait_for(PATIENCE, |m| !m.is_empty()).await;
+    assert_eq!(mails[0].to, ["ada@example.com"]);
+    let text = mails[0].text();
+    assert!(
+        text.contains("$12.50") && text.contains(&payment.id),
+        "{text}"
+    );
+    assert!(text.contains("Nothing more is due."), "{text}");
+    // A decline sends nothing.
+    let session = app.create_session().await;
+    let declined = app.confirm(&session, &good_card("4000000000000002")).await;
+    assert_eq!(declined.status(), 402);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.received().len(), 1);
+    assert_eq!(app.count("SELECT count(*) FROM notifications").await, 1);
+}
+
+#[tokio::test]
+async fn a_link_given_a_new_url_no_longer_opens_at_the_old_one() {
+    let app = spawn_app().await;
+    let made = create_link(
+        &app,
+        json!({"amount": 700, "currency": "usd", "description": "Lamp"}),
+    )
+    .await;
+    let renewed: PaymentLink = app
+        .post(
+            &format!("/v1/payment_links/{}/new_url", made.id),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(renewed.url, made.url);
+    assert_eq!(app.http.get(&made.url).send().await.unwrap().status(), 404);
+    let page = app
+        .http
+        .get(&renewed.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Lamp") && page.contains("Pay $7.00"),
+        "{page}"
+    );
+    // Nor does the stored token give it away: only its hash and a sealed copy.
+    let token = renewed.url.rsplit('/').next().unwrap();
+    assert!(!app.stored_text().await.contains(token));
+    // Updated while open: what it shows changes, what it asks does not.
+    let updated: PaymentLink = app
+        .post(
+            &format!("/v1/payment_links/{}", made.id),
+            &json!({"description": "Brass lamp"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.description.as_deref(), updated.amount),
+        (Some("Brass lamp"), 700)
+    );
+    expect_error(
+        app.post(
+            &format!("/v1/payment_links/{}", made.id),
+            &json!({"amount": 5}),
+        )
+        .await,
+        400,
+        "parameter_unknown",
+    )
+    .await;
+}

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 61] = [
+const OPERATIONS: [(&str, &str); 62] = [
     ("get", "/healthz"),
     ("get", "/v1/payment_links"),
     ("post", "/v1/payment_links"),
@@ -10,6 +10,7 @@ const OPERATIONS: [(&str, &str); 61] = [
     ("post", "/v1/payment_links/{id}"),
     ("post", "/v1/payment_links/{id}/cancel"),
     ("post", "/v1/payment_links/{id}/send"),
+    ("post", "/v1/payment_links/{id}/new_url"),
     ("get", "/v1/payment_links/{id}/notifications"),
     ("post", "/v1/checkout/sessions"),
     ("get", "/v1/checkout/sessions/{id}"),

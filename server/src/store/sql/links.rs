@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::store::{
-    LinkPayment, LinkQuery, LinkStatus, LinkStore, LinkWrites, Notification, NotificationStatus,
-    PaymentLink, Sent,
+    Completion, LinkPayment, LinkQuery, LinkStatus, LinkStore, LinkWrites, Notification,
+    NotificationStatus, PaymentLink, Sent,
 };
 
 pub(super) const LINK_TOKEN: &str = "payment_links.token";
@@ -120,13 +120,24 @@ async fn cancel_reminders(c: &mut AnyConnection, link_id: &str, why: &str) -> St
     Ok(())
 }
 
-/// The link's side of a payment that completed its session, on `c`: false
-/// if the link is no longer as the payment found it, or not open.
-pub(super) async fn pay_link(
+/// What else a payment that completed its session writes, on `c`: false if
+/// the link it pays is no longer as the payment found it, or not open.
+pub(super) async fn complete(
     c: &mut AnyConnection,
-    lp: &LinkPayment,
+    also: &Completion,
     owner: &str,
 ) -> StoreResult<bool> {
+    if let Some(lp) = &also.link
+        && !pay_link(c, lp, owner).await?
+    {
+        return Ok(false);
+    }
+    insert_notifications_on(c, &also.notifications).await?;
+    Ok(true)
+}
+
+/// The link's side of a payment that completed its session.
+async fn pay_link(c: &mut AnyConnection, lp: &LinkPayment, owner: &str) -> StoreResult<bool> {
     let query = if lp.exact {
         sqlx::query(
             "UPDATE payment_links SET amount_paid = amount_paid + $1, completions = completions + 1,
@@ -166,7 +177,6 @@ pub(super) async fn pay_link(
     if !lp.status_after.is_open() {
         cancel_reminders(c, &lp.link_id, "the link was paid").await?;
     }
-    insert_notifications_on(c, &lp.notifications).await?;
     Ok(true)
 }
 
@@ -384,6 +394,23 @@ impl LinkStore for SqlStore {
             })
         })
         .await
+    }
+
+    async fn replace_link_token(&self, link: &PaymentLink) -> StoreResult<bool> {
+        let changed = self
+            .exec(
+                sqlx::query(
+                    "UPDATE payment_links SET token_hash = $1, token_sealed = $2, updated = $3
+                     WHERE id = $4 AND merchant_id = $5 AND status IN ('open', 'partially_paid')",
+                )
+                .bind(link.token_hash.clone())
+                .bind(self.sealer.seal_str(LINK_TOKEN, &link.token))
+                .bind(link.updated)
+                .bind(link.id.clone())
+                .bind(link.merchant_id.clone()),
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn due_links(&self, now: i64) -> StoreResult<Vec<PaymentLink>> {

@@ -1,7 +1,7 @@
 //! Payments and their refunds: guarded changes, lookups and lists.
 
 use super::*;
-use crate::store::LinkPayment;
+use crate::store::Completion;
 
 #[async_trait]
 impl PaymentStore for SqlStore {
@@ -134,13 +134,13 @@ impl PaymentStore for SqlStore {
         completes_session: bool,
         now: i64,
         events: &[NewEvent],
-        link: Option<&LinkPayment>,
+        also: Option<&Completion>,
     ) -> StoreResult<bool> {
         // The guarded write comes first: it decides which of two racing
         // finishes wins, and SQLite never has to upgrade a read to a write.
         let (after, mut events, dialect) = (after.clone(), events.to_vec(), self.dialect);
-        let link = link.filter(|_| completes_session).cloned();
-        events.extend(link.iter().flat_map(|l| l.events.clone()));
+        let also = also.filter(|_| completes_session).cloned();
+        events.extend(also.iter().flat_map(|a| a.events.clone()));
         let lease = self.fresh_lease();
         self.atomic_handing_over(move |c| {
             Box::pin(async move {
@@ -176,8 +176,8 @@ impl PaymentStore for SqlStore {
                         // The payment stays as it was.
                         return Ok(Done::Undone((false, Vec::new())));
                     }
-                    if let Some(link) = &link
-                        && !super::links::pay_link(c, link, &after.id).await?
+                    if let Some(also) = &also
+                        && !super::links::complete(c, also, &after.id).await?
                     {
                         return Ok(Done::Undone((false, Vec::new())));
                     }

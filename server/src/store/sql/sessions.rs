@@ -1,7 +1,7 @@
 //! Checkout sessions, and the lease one confirm holds on a session.
 
 use super::*;
-use crate::store::LinkPayment;
+use crate::store::Completion;
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -70,11 +70,11 @@ impl SessionStore for SqlStore {
         p: &Payment,
         completes: bool,
         events: &[NewEvent],
-        link: Option<&LinkPayment>,
+        also: Option<&Completion>,
     ) -> StoreResult<bool> {
         let (p, mut events, dialect) = (p.clone(), events.to_vec(), self.dialect);
-        let link = link.filter(|_| completes).cloned();
-        events.extend(link.iter().flat_map(|l| l.events.clone()));
+        let also = also.filter(|_| completes).cloned();
+        events.extend(also.iter().flat_map(|a| a.events.clone()));
         let lease = self.fresh_lease();
         self.atomic_handing_over(move |c| {
             Box::pin(async move {
@@ -106,8 +106,8 @@ impl SessionStore for SqlStore {
                         return Ok(Done::Undone((false, Vec::new())));
                     }
                 }
-                if let Some(link) = &link
-                    && !super::links::pay_link(c, link, &p.id).await?
+                if let Some(also) = &also
+                    && !super::links::complete(c, also, &p.id).await?
                 {
                     return Ok(Done::Undone((false, Vec::new())));
                 }
