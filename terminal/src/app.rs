@@ -1,7 +1,10 @@
 //! The console on the page: a scrollback, one prompt, and the keys a
 //! terminal has (Enter, ↑/↓, Tab, Ctrl+L, Ctrl+C).
 
-use kasse_core::api::{CaptureMethod, CardInput, CreateCheckoutSession, CreatePayment, Payment};
+use kasse_core::api::{
+    CaptureMethod, CardInput, CreateCustomer, CreatePayment, CreatePaymentLink, LineItem,
+    LinkNotify, PartialPayments, Payment,
+};
 use kasse_core::{PaymentStatus, Sensitive};
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -405,40 +408,64 @@ fn execute(term: Term, command: Command) {
         Command::Find { reference } => list_payments(term, flow::find_query(&reference)),
         Command::Link {
             money,
+            items,
             reference,
             expires,
+            email,
+            partial,
         } => {
-            let origin = term
-                .session
-                .with_untracked(|s| s.as_ref().and_then(|s| s.merchant_origins.first().cloned()));
-            let Some(origin) = origin else {
-                term.say(
-                    "bad",
-                    "error: this merchant has no website origin for customers to return to.",
-                );
-                return;
-            };
             let csrf = term.csrf();
             term.run(async move {
-                let body = CreateCheckoutSession {
-                    amount: money.amount(),
+                let now = (js_sys::Date::now() / 1000.0) as i64;
+                let body = CreatePaymentLink {
+                    amount: items.is_empty().then(|| money.amount()),
+                    line_items: (!items.is_empty()).then(|| {
+                        items
+                            .iter()
+                            .map(|i| LineItem {
+                                name: i.name.clone(),
+                                quantity: i.quantity,
+                                unit_amount: i.unit.amount(),
+                            })
+                            .collect()
+                    }),
                     currency: money.currency().code().to_string(),
-                    success_url: format!("{origin}/"),
-                    cancel_url: format!("{origin}/"),
-                    order_reference: reference,
-                    expires_in_seconds: Some(expires),
-                    ..CreateCheckoutSession::default()
+                    customer_data: email.clone().map(|email| CreateCustomer {
+                        email: Some(email),
+                        ..CreateCustomer::default()
+                    }),
+                    merchant_reference: reference,
+                    expires_at: Some(now + expires),
+                    partial: partial.then_some(PartialPayments {
+                        enabled: true,
+                        minimum_first_amount: None,
+                    }),
+                    notify: email.is_some().then_some(LinkNotify { email: true }),
+                    ..CreatePaymentLink::default()
                 };
-                let session = calls::payment_link(&csrf, &body).await?;
+                let link = calls::create_link(&csrf, &body).await?;
+                term.remember([link.id.clone()]);
                 term.say(
                     "ok",
                     format!(
-                        "Payment link for {money}, payable until {}:",
-                        format::utc(session.expires_at)
+                        "Payment link {} for {money}{}, payable until {}:",
+                        link.id,
+                        if partial {
+                            ", in parts if the customer likes"
+                        } else {
+                            ""
+                        },
+                        format::utc(link.expires_at)
                     ),
                 );
-                term.push("", vec![Span::styled(session.url.clone(), "link")]);
-                if let Some(qr) = format::qr_lines(&session.url) {
+                term.push("", vec![Span::styled(link.url.clone(), "link")]);
+                if let Some(email) = &email {
+                    term.say(
+                        "info",
+                        format!("Emailed to {email}; a receipt follows each payment."),
+                    );
+                }
+                if let Some(qr) = format::qr_lines(&link.url) {
                     for line in qr {
                         term.say("qr", line);
                     }
@@ -446,6 +473,43 @@ fn execute(term: Term, command: Command) {
                 Ok(())
             });
         }
+        Command::Links { status } => term.run(async move {
+            let list = calls::links(status.as_deref()).await?;
+            if list.data.is_empty() {
+                term.say("dim", "No payment links.");
+            } else {
+                term.remember(list.data.iter().map(|l| l.id.clone()));
+                term.lines_of("", format::link_table(&list.data));
+            }
+            Ok(())
+        }),
+        Command::LinkDetails { link } => term.run(async move {
+            let (l, payments, emails) = calls::link_details(&link).await?;
+            term.remember(payments.iter().map(|p| p.id.clone()));
+            term.lines_of("", format::link_details(&l, &payments, &emails));
+            Ok(())
+        }),
+        Command::Send { link } => {
+            let csrf = term.csrf();
+            term.run(async move {
+                let n = calls::send_link(&csrf, &link).await?;
+                term.push(
+                    "",
+                    vec![
+                        Span::styled("queued ", "ok"),
+                        Span::styled(n.id, "id"),
+                        Span::plain(format!(" to {}", n.recipient)),
+                    ],
+                );
+                Ok(())
+            });
+        }
+        Command::CancelLink { link } => term.run(async move {
+            let l = calls::link(&link).await?;
+            let (question, pending) = flow::cancel_link_question(&l);
+            term.mode.set(Mode::Confirm { question, pending });
+            Ok(())
+        }),
         Command::Events { kind } => term.run(async move {
             let events = calls::events(kind.as_deref()).await?;
             if events.data.is_empty() {
@@ -589,6 +653,20 @@ async fn apply(term: Term, pending: Pending) -> Result<(), Failure> {
                 );
                 term.push("", vec![Span::styled(url.clone(), "link")]);
             }
+        }
+        Pending::CancelLink { link } => {
+            let l = calls::cancel_link(&csrf, &link).await?;
+            term.push(
+                "",
+                vec![
+                    Span::styled("canceled ", "dim"),
+                    Span::styled(l.id, "id"),
+                    Span::plain(format!(
+                        " with {} paid",
+                        format::amount(l.amount_paid, &l.currency)
+                    )),
+                ],
+            );
         }
         Pending::CancelSubscription { subscription } => {
             let s = calls::cancel_subscription(&csrf, &subscription).await?;

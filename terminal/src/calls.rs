@@ -3,10 +3,10 @@
 //! what to call and how to show the answer.
 
 use kasse_core::api::{
-    CapturePayment, CheckoutSession, CreateCheckoutSession, CreatePayment, CreateRefund, Customer,
-    CustomerList, Event, EventDetail, EventList, Mandate, MandateList, Payment, PaymentList,
-    PaymentMethod, PaymentMethodList, Refund, RefundList, SslcommerzCredentials, Subscription,
-    SubscriptionList,
+    CapturePayment, CreatePayment, CreatePaymentLink, CreateRefund, Customer, CustomerList, Event,
+    EventDetail, EventList, Mandate, MandateList, Notification, NotificationList, Payment,
+    PaymentLink, PaymentLinkList, PaymentList, PaymentMethod, PaymentMethodList, Refund,
+    RefundList, SslcommerzCredentials, Subscription, SubscriptionList,
 };
 
 use crate::api::{self, Failure};
@@ -61,12 +61,40 @@ pub async fn charge(csrf: &str, body: &CreatePayment) -> Result<Payment, Failure
     api::post("/v1/payments", csrf, Some(body)).await
 }
 
-/// A checkout session whose URL is the payment link.
-pub async fn payment_link(
-    csrf: &str,
-    body: &CreateCheckoutSession,
-) -> Result<CheckoutSession, Failure> {
-    api::post("/v1/checkout/sessions", csrf, Some(body)).await
+pub async fn create_link(csrf: &str, body: &CreatePaymentLink) -> Result<PaymentLink, Failure> {
+    api::post("/v1/payment_links", csrf, Some(body)).await
+}
+
+pub async fn links(status: Option<&str>) -> Result<PaymentLinkList, Failure> {
+    let query = match status {
+        Some(status) => format!("limit=50&status={status}"),
+        None => "limit=50".into(),
+    };
+    api::get(&format!("/v1/payment_links?{query}")).await
+}
+
+/// A link, the payments made through it, and its emails.
+pub async fn link_details(
+    id: &str,
+) -> Result<(PaymentLink, Vec<Payment>, Vec<Notification>), Failure> {
+    let link: PaymentLink = api::get(&format!("/v1/payment_links/{id}")).await?;
+    let payments: PaymentList =
+        api::get(&format!("/v1/payments?payment_link={id}&limit=100")).await?;
+    let emails: NotificationList =
+        api::get(&format!("/v1/payment_links/{id}/notifications")).await?;
+    Ok((link, payments.data, emails.data))
+}
+
+pub async fn link(id: &str) -> Result<PaymentLink, Failure> {
+    api::get(&format!("/v1/payment_links/{id}")).await
+}
+
+pub async fn send_link(csrf: &str, id: &str) -> Result<Notification, Failure> {
+    api::post(&format!("/v1/payment_links/{id}/send"), csrf, None::<&()>).await
+}
+
+pub async fn cancel_link(csrf: &str, id: &str) -> Result<PaymentLink, Failure> {
+    api::post(&format!("/v1/payment_links/{id}/cancel"), csrf, None::<&()>).await
 }
 
 /// The latest twenty events, of one type if named.

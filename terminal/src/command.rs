@@ -2,7 +2,6 @@
 //! keep spaces), `--flag value` or `--flag=value`, and a usage line for
 //! every mistake. Pure, so every command is tested natively.
 
-use kasse_core::api::{SESSION_TTL_MAX_SECONDS, SESSION_TTL_MIN_SECONDS};
 use kasse_core::{Currency, Money, PaymentStatus};
 
 /// One command a member of staff typed, checked and ready to run.
@@ -45,11 +44,30 @@ pub enum Command {
     Find {
         reference: String,
     },
+    /// A payment link: an amount, or line items that add up to one.
     Link {
         money: Money,
+        items: Vec<LinkItem>,
         reference: Option<String>,
         /// Seconds the link stays payable.
         expires: i64,
+        /// Emailed to this customer, with a receipt after each payment.
+        email: Option<String>,
+        /// May be paid in parts.
+        partial: bool,
+    },
+    Links {
+        status: Option<String>,
+    },
+    /// One link, its payments and its emails.
+    LinkDetails {
+        link: String,
+    },
+    Send {
+        link: String,
+    },
+    CancelLink {
+        link: String,
     },
     Events {
         kind: Option<String>,
@@ -76,6 +94,19 @@ pub enum Command {
     Logout,
     Clear,
 }
+
+/// One line of a payment link: `--item "Name:qty:12.50"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkItem {
+    pub name: String,
+    pub quantity: u32,
+    pub unit: Money,
+}
+
+/// A link lives from an hour to 180 days; 30 days unless told.
+pub const LINK_EXPIRES_MIN: i64 = 3600;
+pub const LINK_EXPIRES_MAX: i64 = 180 * 86_400;
+pub const LINK_EXPIRES_DEFAULT: i64 = 30 * 86_400;
 
 /// A command's name, how to call it, and what it does.
 #[derive(Debug, PartialEq, Eq)]
@@ -135,10 +166,31 @@ pub const COMMANDS: &[Spec] = &[
     },
     Spec {
         name: "link",
-        usage: "link <amount> <currency> [--ref R] [--expires 24h]",
-        summary: "a payment link, with a QR code to scan",
-        details: "Creates a checkout session the customer pays on Kasse's page. \
-                  --expires is 30m to 24h (24h).",
+        usage: "link <amount> <currency> | link <currency> --item \"Name:qty:12.50\"… [--email E] [--partial] [--expires 30d] [--ref R] | link <plink_…>",
+        summary: "a payment link with a QR code, emailed if asked; or one link's payments and emails",
+        details: "The customer pays on Kasse's page until the link expires (--expires 1h to 180d, 30d). \
+                  --item may be given several times; the amount is their sum. --email sends the link \
+                  to that address, and a receipt after each payment. --partial lets it be paid in parts. \
+                  Example: link USD --item \"Tea:2:12.50\" --item \"Pot:1:40\" --email ada@example.com --partial. \
+                  link plink_… shows a link, its payments and its emails.",
+    },
+    Spec {
+        name: "links",
+        usage: "links [--status S]",
+        summary: "payment links, newest first",
+        details: "S is open, partially_paid, paid, expired or canceled.",
+    },
+    Spec {
+        name: "send",
+        usage: "send <plink_…>",
+        summary: "email a payment link to its customer again",
+        details: "",
+    },
+    Spec {
+        name: "cancel-link",
+        usage: "cancel-link <plink_…>",
+        summary: "cancel a payment link: it takes no more payments",
+        details: "Its reminders are not sent. Asks y/N first.",
     },
     Spec {
         name: "events",
@@ -301,7 +353,7 @@ impl Args {
                 Some((name, value)) => (name, Some(value.to_string())),
                 None => (flag, None),
             };
-            if options.iter().any(|(n, _)| n == name) {
+            if name != "item" && options.iter().any(|(n, _)| n == name) {
                 return Err(ParseError::new(spec, format!("--{name} is given twice")));
             }
             if takes_value.contains(&name) {
@@ -342,6 +394,15 @@ impl Args {
             .and_then(|(_, v)| v.clone())
     }
 
+    /// Every value of an option that may be given several times.
+    fn values(&self, name: &str) -> Vec<String> {
+        self.options
+            .iter()
+            .filter(|(n, _)| n == name)
+            .filter_map(|(_, v)| v.clone())
+            .collect()
+    }
+
     fn switch(&self, name: &str) -> bool {
         self.options.iter().any(|(n, _)| n == name)
     }
@@ -357,6 +418,7 @@ impl Args {
                 "resend" => "an event id",
                 "customer" => "a customer id",
                 "cancel-subscription" => "a subscription id",
+                "send" | "cancel-link" => "a payment link id",
                 _ => "a payment id",
             };
             return Err(ParseError::new(self.spec, format!("missing {missing}")));
@@ -438,6 +500,34 @@ fn checked_id(
             format!("`{id}` is not {what} id ({prefix}…)"),
         ))
     }
+}
+
+/// `Name:qty:12.50`: the name may hold colons; the last two fields are the
+/// quantity and the unit price.
+fn link_item(spec: &'static Spec, text: &str, currency: Currency) -> Result<LinkItem, ParseError> {
+    let bad = || {
+        ParseError::new(
+            spec,
+            format!("--item `{text}` is not Name:quantity:price, like \"Tea:2:12.50\""),
+        )
+    };
+    let mut parts = text.rsplitn(3, ':');
+    let (Some(price), Some(quantity), Some(name)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let name = name.trim();
+    let quantity: u32 = quantity.trim().parse().map_err(|_| bad())?;
+    if name.is_empty() || quantity == 0 {
+        return Err(bad());
+    }
+    let unit = Money::parse_decimal(price.trim(), currency)
+        .map_err(|e| ParseError::new(spec, format!("--item `{text}`: {e}")))?;
+    Ok(LinkItem {
+        name: name.to_string(),
+        quantity,
+        unit,
+    })
 }
 
 /// `30m`, `12h`, `1d`, `2w` as seconds.
@@ -595,20 +685,107 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             }
         }
         "link" => {
-            let args = Args::split(spec, rest, &["ref", "expires"], &[])?;
-            args.count(2, 2)?;
+            let args = Args::split(
+                spec,
+                rest,
+                &["ref", "expires", "email", "item"],
+                &["partial"],
+            )?;
+            if let Some(id) = args.positional.first().filter(|p| p.starts_with("plink_")) {
+                if args.positional.len() > 1 || !args.options.is_empty() {
+                    return Err(ParseError::new(
+                        spec,
+                        "link plink_… takes nothing more: it shows that link",
+                    ));
+                }
+                return Ok(Some(Command::LinkDetails {
+                    link: checked_id(spec, id, "plink_", "a payment link")?,
+                }));
+            }
+            let item_texts = args.values("item");
+            let (money, items) = if item_texts.is_empty() {
+                args.count(2, 2)?;
+                (args.money()?, Vec::new())
+            } else {
+                args.count(1, 1).map_err(|_| {
+                    ParseError::new(
+                        spec,
+                        "with --item, give only the currency: the amount is the items' sum",
+                    )
+                })?;
+                let currency = Currency::parse(&args.positional[0]).map_err(|e| {
+                    ParseError::new(spec, format!("{e}; use a code such as USD, BDT or MNT"))
+                })?;
+                let items = item_texts
+                    .iter()
+                    .map(|text| link_item(spec, text, currency))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let total = items.iter().try_fold(0i64, |sum, item| {
+                    item.unit
+                        .amount()
+                        .checked_mul(i64::from(item.quantity))
+                        .and_then(|line| sum.checked_add(line))
+                });
+                let money = total
+                    .and_then(|t| Money::new(t, currency).ok())
+                    .ok_or_else(|| ParseError::new(spec, "the items add up to too much"))?;
+                (money, items)
+            };
             let expires = match args.value("expires") {
-                None => SESSION_TTL_MAX_SECONDS,
+                None => LINK_EXPIRES_DEFAULT,
                 Some(text) => parse_duration(&text)
-                    .filter(|s| (SESSION_TTL_MIN_SECONDS..=SESSION_TTL_MAX_SECONDS).contains(s))
+                    .filter(|s| (LINK_EXPIRES_MIN..=LINK_EXPIRES_MAX).contains(s))
                     .ok_or_else(|| {
-                        ParseError::new(spec, format!("--expires is 30m to 24h, not `{text}`"))
+                        ParseError::new(spec, format!("--expires is 1h to 180d, not `{text}`"))
                     })?,
             };
+            let email = args.text("email", 254)?;
+            if let Some(email) = &email
+                && !(email.contains('@') && !email.contains(char::is_whitespace))
+            {
+                return Err(ParseError::new(
+                    spec,
+                    format!("`{email}` is not an email address"),
+                ));
+            }
             Command::Link {
-                money: args.money()?,
-                reference: args.text("ref", 128)?,
+                money,
+                items,
+                reference: args.text("ref", 100)?,
                 expires,
+                email,
+                partial: args.switch("partial"),
+            }
+        }
+        "links" => {
+            let args = Args::split(spec, rest, &["status"], &[])?;
+            args.count(0, 0)?;
+            let status = args.value("status");
+            if let Some(status) = &status
+                && !["open", "partially_paid", "paid", "expired", "canceled"]
+                    .contains(&status.as_str())
+            {
+                return Err(ParseError::new(
+                    spec,
+                    format!(
+                        "unknown status `{status}`; use open, partially_paid, paid, expired or canceled"
+                    ),
+                ));
+            }
+            Command::Links { status }
+        }
+        "send" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::Send {
+                link: args.id(0, "plink_", "a payment link")?,
+            }
+        }
+        "cancel-link" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            Command::CancelLink {
+                link: args.id(0, "plink_", "a payment link")?,
             }
         }
         "events" => {

@@ -59,6 +59,9 @@ pub enum Pending {
     CancelSubscription {
         subscription: String,
     },
+    CancelLink {
+        link: String,
+    },
 }
 
 /// What the prompt is asking for.
@@ -278,6 +281,16 @@ pub fn cancel_subscription_question(s: &kasse_core::api::Subscription) -> (Strin
             subscription: s.id.clone(),
         },
     )
+}
+
+pub fn cancel_link_question(l: &kasse_core::api::PaymentLink) -> (String, Pending) {
+    let question = format!(
+        "Cancel {} ({} paid of {})? It takes no more payments and its reminders are not sent.",
+        l.id,
+        format::amount(l.amount_paid, &l.currency),
+        format::amount(l.amount, &l.currency),
+    );
+    (question, Pending::CancelLink { link: l.id.clone() })
 }
 
 /// The query of `ls`: the newest `limit`, of a status, since a while ago.

@@ -1,7 +1,10 @@
 //! How the terminal writes payments, events and times: aligned tables,
 //! amounts in their currency, statuses with a colour class.
 
-use kasse_core::api::{Customer, Event, Mandate, Payment, PaymentMethod, Refund, Subscription};
+use kasse_core::api::{
+    Customer, Event, Mandate, Notification, Payment, PaymentLink, PaymentMethod, Refund,
+    Subscription,
+};
 use kasse_core::{Currency, PaymentStatus};
 
 /// A piece of a line and the CSS class that colours it.
@@ -358,5 +361,112 @@ pub fn customer_details(
     } else {
         lines.extend(subscription_table(subscriptions));
     }
+    lines
+}
+
+fn link_class(status: &str) -> &'static str {
+    match status {
+        "paid" => "ok",
+        "open" | "partially_paid" => "wait",
+        _ => "dim",
+    }
+}
+
+/// `links`: one row per payment link.
+pub fn link_table(links: &[PaymentLink]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&[
+        "ID", "STATUS", "AMOUNT", "PAID", "DUE", "CUSTOMER", "EXPIRES",
+    ])];
+    for l in links {
+        rows.push(vec![
+            Span::styled(l.id.clone(), "id"),
+            Span::styled(l.status.clone(), link_class(&l.status)),
+            Span::plain(amount(l.amount, &l.currency)),
+            Span::plain(amount(l.amount_paid, &l.currency)),
+            Span::plain(amount(l.amount_due, &l.currency)),
+            Span::plain(l.customer_email.clone().unwrap_or_else(|| "-".into())),
+            Span::plain(utc(l.expires_at)),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `link plink_…`: the link, its payments and its emails.
+pub fn link_details(
+    l: &PaymentLink,
+    payments: &[Payment],
+    emails: &[Notification],
+) -> Vec<Vec<Span>> {
+    let mut lines = vec![vec![
+        Span::styled(l.id.clone(), "id"),
+        Span::plain("  "),
+        Span::styled(l.status.clone(), link_class(&l.status)),
+    ]];
+    let mut facts = vec![
+        ("amount", amount(l.amount, &l.currency)),
+        ("paid", amount(l.amount_paid, &l.currency)),
+        ("due", amount(l.amount_due, &l.currency)),
+        ("expires", utc(l.expires_at)),
+        ("url", l.url.clone()),
+    ];
+    if let Some(invoice) = &l.invoice {
+        facts.push(("invoice", invoice.number.clone()));
+    }
+    if let Some(email) = &l.customer_email {
+        facts.push(("email", email.clone()));
+    }
+    if l.partial.enabled {
+        facts.push(("partial", "yes".into()));
+    }
+    for (label, value) in facts {
+        lines.push(vec![
+            Span::styled(format!("{label:<10}"), "dim"),
+            Span::plain(value),
+        ]);
+    }
+    for item in &l.line_items {
+        lines.push(vec![
+            Span::styled(format!("{:<10}", "item"), "dim"),
+            Span::plain(format!(
+                "{} × {} at {}",
+                item.quantity,
+                item.name,
+                amount(item.unit_amount, &l.currency)
+            )),
+        ]);
+    }
+    lines.push(vec![Span::styled("payments", "head")]);
+    if payments.is_empty() {
+        lines.push(vec![Span::styled("  none", "dim")]);
+    } else {
+        lines.extend(payment_table(payments));
+    }
+    lines.push(vec![Span::styled("emails", "head")]);
+    if emails.is_empty() {
+        lines.push(vec![Span::styled("  none", "dim")]);
+    }
+    let mut rows = Vec::new();
+    for n in emails {
+        rows.push(vec![
+            Span::styled(format!("  {}", n.id), "id"),
+            Span::plain(n.template.clone()),
+            Span::styled(
+                n.status.clone(),
+                match n.status.as_str() {
+                    "sent" => "ok",
+                    "failed" => "bad",
+                    "canceled" => "dim",
+                    _ => "wait",
+                },
+            ),
+            Span::plain(
+                n.sent_at
+                    .map_or_else(|| format!("at {}", utc(n.send_at)), utc),
+            ),
+            Span::plain(format!("{} tries", n.attempts)),
+            Span::plain(n.last_reply.clone().unwrap_or_default()),
+        ]);
+    }
+    lines.extend(table(&rows));
     lines
 }

@@ -1,7 +1,9 @@
 //! The terminal's command language, history, completion and formatting.
 
 use kasse_core::{Currency, Money, PaymentStatus};
-use kasse_terminal::command::{COMMANDS, Command, parse, parse_duration, spec, split_words};
+use kasse_terminal::command::{
+    COMMANDS, Command, LinkItem, parse, parse_duration, spec, split_words,
+};
 use kasse_terminal::complete::{Completion, complete};
 use kasse_terminal::history::{History, holds_card_number};
 
@@ -173,25 +175,102 @@ fn find_link_events_and_resend() {
         ok("link 10 usd"),
         Command::Link {
             money: usd("10"),
+            items: vec![],
             reference: None,
-            expires: 86_400
+            expires: 30 * 86_400,
+            email: None,
+            partial: false,
         }
     );
     assert_eq!(
-        ok("link 10 usd --ref r1 --expires 45m"),
+        ok("link 10 usd --ref r1 --expires 45d --email ada@example.com --partial"),
         Command::Link {
             money: usd("10"),
+            items: vec![],
             reference: Some("r1".into()),
-            expires: 2700
+            expires: 45 * 86_400,
+            email: Some("ada@example.com".into()),
+            partial: true,
+        }
+    );
+    // Items add up; a name may hold a colon.
+    assert_eq!(
+        ok("link usd --item \"Tea: green:2:12.50\" --item Pot:1:40"),
+        Command::Link {
+            money: usd("65"),
+            items: vec![
+                LinkItem {
+                    name: "Tea: green".into(),
+                    quantity: 2,
+                    unit: usd("12.50"),
+                },
+                LinkItem {
+                    name: "Pot".into(),
+                    quantity: 1,
+                    unit: usd("40"),
+                },
+            ],
+            reference: None,
+            expires: 30 * 86_400,
+            email: None,
+            partial: false,
         }
     );
     assert_eq!(
-        bad("link 10 usd --expires 10m"),
-        "--expires is 30m to 24h, not `10m`"
+        bad("link 10 usd --item Tea:1:10"),
+        "with --item, give only the currency: the amount is the items' sum"
     );
     assert_eq!(
-        bad("link 10 usd --expires 2d"),
-        "--expires is 30m to 24h, not `2d`"
+        bad("link usd --item Tea:0:10"),
+        "--item `Tea:0:10` is not Name:quantity:price, like \"Tea:2:12.50\""
+    );
+    assert!(bad("link usd --item Tea:1:10.005").contains("2 decimal places"));
+    assert_eq!(
+        bad("link 10 usd --expires 10m"),
+        "--expires is 1h to 180d, not `10m`"
+    );
+    assert_eq!(
+        bad("link 10 usd --expires 181d"),
+        "--expires is 1h to 180d, not `181d`"
+    );
+    assert_eq!(
+        bad("link 10 usd --email nobody"),
+        "`nobody` is not an email address"
+    );
+    assert_eq!(
+        ok("link plink_Abc123"),
+        Command::LinkDetails {
+            link: "plink_Abc123".into()
+        }
+    );
+    assert_eq!(
+        bad("link plink_Abc123 --partial"),
+        "link plink_… takes nothing more: it shows that link"
+    );
+    assert_eq!(ok("links"), Command::Links { status: None });
+    assert_eq!(
+        ok("links --status partially_paid"),
+        Command::Links {
+            status: Some("partially_paid".into())
+        }
+    );
+    assert!(bad("links --status late").starts_with("unknown status `late`"));
+    assert_eq!(
+        ok("send plink_Abc123"),
+        Command::Send {
+            link: "plink_Abc123".into()
+        }
+    );
+    assert_eq!(bad("send"), "missing a payment link id");
+    assert_eq!(
+        ok("cancel-link plink_Abc123"),
+        Command::CancelLink {
+            link: "plink_Abc123".into()
+        }
+    );
+    assert_eq!(
+        bad("cancel-link pay_123"),
+        "`pay_123` is not a payment link id (plink_…)"
     );
     assert_eq!(bad("link 10"), "missing a currency");
     assert_eq!(ok("events"), Command::Events { kind: None });
@@ -297,6 +376,7 @@ fn tab_completes_commands_then_payment_ids() {
         Completion::Choices(vec![
             "charge".into(),
             "capture".into(),
+            "cancel-link".into(),
             "customers".into(),
             "customer".into(),
             "cancel-subscription".into(),
@@ -305,7 +385,11 @@ fn tab_completes_commands_then_payment_ids() {
     );
     assert_eq!(
         complete("ca", &ids),
-        Completion::Choices(vec!["capture".into(), "cancel-subscription".into()])
+        Completion::Choices(vec![
+            "capture".into(),
+            "cancel-link".into(),
+            "cancel-subscription".into()
+        ])
     );
     assert_eq!(complete("cap", &ids), Completion::Line("capture ".into()));
     assert_eq!(complete("zz", &ids), Completion::None);

@@ -50,6 +50,8 @@ struct ListParams {
     created_gte: Option<i64>,
     /// Created before this Unix time.
     created_lt: Option<i64>,
+    /// Only the attempts made through this payment link (`plink_…`).
+    payment_link: Option<String>,
     /// The last id of the previous page.
     starting_after: Option<String>,
     /// 1 to 100, default 10.
@@ -95,6 +97,7 @@ async fn list(
         order_reference: params.order_reference,
         created_gte: params.created_gte,
         created_lt: params.created_lt,
+        payment_link: params.payment_link,
         starting_after: params.starting_after,
         limit,
     };

@@ -267,6 +267,8 @@ pub struct PaymentQuery {
     pub order_reference: Option<String>,
     pub created_gte: Option<i64>,
     pub created_lt: Option<i64>,
+    /// Only the payments made through this payment link's sessions.
+    pub payment_link: Option<String>,
     /// The id of the last payment of the previous page.
     pub starting_after: Option<String>,
     pub limit: u32,

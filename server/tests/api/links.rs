@@ -216,6 +216,19 @@ async fn a_partial_link_is_emailed_paid_in_two_parts_and_its_reminders_stop_once
         (paid.status.as_str(), paid.amount_paid, paid.amount_due),
         ("paid", 10000, 0)
     );
+    let payments: Value = app
+        .get(&format!("/v1/payments?payment_link={}", made.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let amounts: Vec<i64> = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [6000, 4000], "newest first");
     let all = sink.wait_for(PATIENCE, |m| m.len() >= 3).await;
     assert!(
         all[2].text().contains("Nothing more is due."),

@@ -52,6 +52,11 @@ impl PaymentStore for SqlStore {
         if q.created_lt.is_some() {
             sql.push_str(" AND created < ?");
         }
+        if q.payment_link.is_some() {
+            sql.push_str(
+                " AND session_id IN (SELECT id FROM checkout_sessions WHERE payment_link_id = ?)",
+            );
+        }
         if q.starting_after.is_some() {
             sql.push_str(
                 " AND (created, rowid) < (SELECT created, rowid FROM payments WHERE id = ? AND merchant_id = ?)",
@@ -71,6 +76,9 @@ impl PaymentStore for SqlStore {
         }
         if let Some(t) = q.created_lt {
             query = query.bind(t);
+        }
+        if let Some(link) = &q.payment_link {
+            query = query.bind(link);
         }
         if let Some(after) = &q.starting_after {
             query = query.bind(after).bind(merchant_id);
