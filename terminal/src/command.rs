@@ -741,7 +741,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             };
             let email = args.text("email", 254)?;
             if let Some(email) = &email
-                && !(email.contains('@') && !email.contains(char::is_whitespace))
+                && (!email.contains('@') || email.contains(char::is_whitespace))
             {
                 return Err(ParseError::new(
                     spec,
