@@ -224,8 +224,16 @@ fn dist_dir() -> anyhow::Result<PathBuf> {
 
 impl Harness {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}, Arc::new(SystemClock)).await
+    }
+
+    /// A harness whose configuration `adjust` may change, on `clock`.
+    pub async fn start_with(
+        adjust: impl FnOnce(&mut Config),
+        clock: Arc<dyn kasse_server::clock::Clock>,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let config = Config {
+        let mut config = Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             database_url: dir.path().join("kasse.db").display().to_string(),
@@ -244,7 +252,8 @@ impl Harness {
             )?),
             mail: None,
         };
-        let app = Application::build_with_clock(config, Arc::new(SystemClock)).await?;
+        adjust(&mut config);
+        let app = Application::build_with_clock(config, clock).await?;
         let base = app.base_url().clone();
         let demo = app.demo.clone().context("demo mode makes a merchant")?;
         let store = app.store.clone();

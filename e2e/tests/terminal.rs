@@ -165,10 +165,10 @@ async fn staff_charge_refund_list_and_are_held_to_their_roles() -> anyhow::Resul
         "{screen}"
     );
     command(&h, "link 15 USD --ref link-1 --expires 2h").await?;
-    let screen = shows(&h, "Payment link for $15.00").await?;
-    assert!(screen.contains("payable until"), "{screen}");
+    let screen = shows(&h, "for $15.00, payable until").await?;
+    assert!(screen.contains("Payment link plink_"), "{screen}");
     let link = h.find(".line span.link").await?.text().await?;
-    assert!(link.starts_with(&h.url("/pay/cs_")), "{link}");
+    assert!(link.starts_with(&h.url("/l/")), "{link}");
     let qr = h.browser.find_all(Locator::Css(".line.qr")).await?;
     assert!(qr.len() >= 15, "a QR code of {} lines", qr.len());
 
@@ -351,5 +351,95 @@ async fn staff_see_customers_charge_a_saved_card_and_cancel_a_subscription() -> 
     answer(&h, "[y/N]", "y").await?;
     shows(&h, &format!("canceled {subscription}")).await?;
     h.screenshot("terminal-customers").await?;
+    h.close().await
+}
+
+#[tokio::test]
+async fn staff_bill_by_email_follow_the_link_and_cancel_it() -> anyhow::Result<()> {
+    use kasse_server::mail::MailConfig;
+    use kasse_testkit::smtp::SmtpSink;
+    let sink = SmtpSink::start();
+    let (url, ca) = (sink.url(), sink.ca_file());
+    let h = Harness::start_with(
+        move |c| {
+            c.mail = Some(MailConfig {
+                ca_file: Some(ca),
+                poll_interval: std::time::Duration::from_millis(100),
+                ..MailConfig::new(url, "billing@demo.test".into())
+            })
+        },
+        std::sync::Arc::new(kasse_server::clock::SystemClock),
+    )
+    .await?;
+    staff::create_user(
+        h.store.as_ref(),
+        &h.demo.merchant_id,
+        "clerk@demo.test",
+        StaffRole::Operator,
+        PASSWORD,
+        0,
+    )
+    .await?;
+    h.browser.goto(&h.url("/terminal")).await?;
+    log_in(&h, "clerk@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as clerk@demo.test (operator)").await?;
+    command(
+        &h,
+        "link USD --item \"Beans, 1 kg:2:12.50\" --item Filter:1:5 --email ada@example.com --partial --expires 14d",
+    )
+    .await?;
+    let screen = shows(&h, "Emailed to ada@example.com").await?;
+    assert!(screen.contains("for $30.00, in parts"), "{screen}");
+    let link = word_after(&screen, "Payment link ").to_string();
+    assert!(link.starts_with("plink_"), "{link}");
+    let url = h.find(".line span.link").await?.text().await?;
+    let mails = sink.wait_for(kasse_e2e::PATIENCE, |m| m.len() == 1).await;
+    assert!(mails[0].text().contains(&url), "{}", mails[0].text());
+
+    command(&h, "links").await?;
+    let screen = shows(&h, &link).await?;
+    assert!(screen.contains("ada@example.com"), "{screen}");
+    command(&h, &format!("send {link}")).await?;
+    shows(&h, "queued ntf_").await?;
+    sink.wait_for(kasse_e2e::PATIENCE, |m| m.len() == 2).await;
+
+    // The customer pays part of it (here through the link's page).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let to_pay = http.post(&url).form(&[("amount", "10")]).send().await?;
+    let location = to_pay.headers()["location"].to_str()?.to_string();
+    let (path, secret) = location.split_once('#').unwrap();
+    let session = path.rsplit('/').next().unwrap();
+    let paid = http
+        .post(h.url(&format!("/v1/pay/{session}/confirm")))
+        .header(kasse_core::api::CLIENT_SECRET_HEADER, secret)
+        .json(&serde_json::json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}))
+        .send()
+        .await?;
+    assert_eq!(paid.status(), 200);
+    sink.wait_for(kasse_e2e::PATIENCE, |m| m.len() == 3).await;
+
+    command(&h, &format!("link {link}")).await?;
+    let screen = h
+        .wait_for_text("#kasse-screen", |t| {
+            t.lines()
+                .any(|l| l.trim_start().starts_with("ntf_") && l.contains("receipt"))
+        })
+        .await?;
+    for shown in [
+        "partially_paid",
+        "$10.00",
+        "$20.00",
+        "2 × Beans, 1 kg",
+        "payment_link",
+        "sent",
+    ] {
+        assert!(screen.contains(shown), "{shown} in {screen}");
+    }
+    command(&h, &format!("cancel-link {link}")).await?;
+    answer(&h, "[y/N]", "y").await?;
+    shows(&h, &format!("canceled {link} with $10.00 paid")).await?;
+    h.screenshot("terminal-links").await?;
     h.close().await
 }

@@ -463,7 +463,10 @@ pub fn link_details(
                 n.sent_at
                     .map_or_else(|| format!("at {}", utc(n.send_at)), utc),
             ),
-            Span::plain(format!("{} tries", n.attempts)),
+            Span::plain(match n.attempts {
+                1 => "1 try".to_string(),
+                n => format!("{n} tries"),
+            }),
             Span::plain(n.last_reply.clone().unwrap_or_default()),
         ]);
     }
