@@ -16,16 +16,28 @@ DATABASE ?= data/kasse.db
 # The card vault's key for the demo: kept outside the database's folder,
 # as Kasse insists, and made on the first run.
 VAULT_KEY_FILE ?= $(HOME)/.config/kasse/demo-vault.key
+# The demo's mail server: a local SMTP sink (STARTTLS, its own CA) that
+# keeps every email Kasse sends as a file in MAIL_DIR.
+MAIL_ADDR ?= 127.0.0.1:2525
+MAIL_DIR ?= data/demo-mail
 
 .PHONY: run test bench bench-page setup services frontend build lint test-native test-api-fuzz test-wasm test-e2e clean
 
 run: setup frontend
-	@echo "==> Building the kasse server (release)"
-	cargo build --release -p kasse-server
+	@echo "==> Building the kasse server and the demo's mail sink (release)"
+	cargo build --release -p kasse-server -p kasse-testkit --bin kasse --bin kasse-mail-sink
 	@mkdir -p "$(dir $(VAULT_KEY_FILE))"
 	@test -s "$(VAULT_KEY_FILE)" || (umask 077 && ./target/release/kasse vault generate-key > "$(VAULT_KEY_FILE)")
+	@rm -f "$(MAIL_DIR)/ca.pem"
 	@echo "==> Starting Kasse with the demo shop on http://$(ADDR)/ (Ctrl-C stops it); card vault key: $(VAULT_KEY_FILE)"
-	KASSE_VAULT_KEY_FILE="$(VAULT_KEY_FILE)" ./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist --webhook-allow-private
+	@echo "==> Email (payment links, reminders, receipts) goes to a local SMTP sink on $(MAIL_ADDR): read it in $(MAIL_DIR)/*.eml"
+	@./target/release/kasse-mail-sink $(MAIL_ADDR) $(MAIL_DIR) & sink=$$!; trap "kill $$sink 2>/dev/null" EXIT; \
+	for _ in $$(seq 100); do test -s "$(MAIL_DIR)/ca.pem" && break; sleep 0.1; done; \
+	KASSE_VAULT_KEY_FILE="$(VAULT_KEY_FILE)" \
+	KASSE_SMTP_URL="smtp://localhost:$(lastword $(subst :, ,$(MAIL_ADDR)))" \
+	KASSE_SMTP_CA_FILE="$(MAIL_DIR)/ca.pem" \
+	KASSE_MAIL_FROM="Kasse Demo Coffee <billing@demo.test>" \
+	./target/release/kasse --database $(DATABASE) serve --addr $(ADDR) --demo --static-dir dist --webhook-allow-private
 
 test: setup services frontend lint test-native test-api-fuzz test-wasm test-e2e
 	@echo "==> All tests passed"

@@ -1030,15 +1030,17 @@ pub struct LinkNotify {
     pub email: bool,
 }
 
-/// Reminder emails, each at an offset from the link's expiry.
+/// Reminder emails, each at an offset from the invoice's due date (09:00
+/// that day in the link's `time_zone`) or, for a link that is no invoice,
+/// from its expiry.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkReminders {
     /// Like `"-3d"`, `"-1d"`, `"+1d"` or `"-12h"`: days (calendar days in
-    /// the link's `time_zone`) or hours before (`-`) or after (`+`) expiry.
-    /// A reminder after expiry goes out only while the link is open, so
-    /// only if the link's expiry is later moved.
+    /// the link's `time_zone`) or hours before (`-`) or after (`+`). Only
+    /// those before the link expires are sent, and only while it is unpaid:
+    /// `+1d` reminds of an invoice overdue whose link is still open.
     pub offsets: Vec<String>,
     /// At most this many are sent; default all of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

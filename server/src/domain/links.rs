@@ -109,6 +109,17 @@ pub fn reminder_time(offset: &str, expires_at: i64, tz: &TimeZone) -> Option<i64
     )
 }
 
+/// What reminders count from: an invoice's due date (at 09:00 in the
+/// link's zone), else the link's expiry. An invoice due before its link
+/// expires may so be reminded of after it is due.
+fn reminder_base(link: &PaymentLink, tz: &TimeZone) -> i64 {
+    link.invoice
+        .as_ref()
+        .and_then(|i| i.due_date.parse::<jiff::civil::Date>().ok())
+        .and_then(|date| date.at(9, 0, 0, 0).to_zoned(tz.clone()).ok())
+        .map_or(link.expires_at, |at| at.timestamp().as_second())
+}
+
 /// Sums the line items, each checked.
 fn total_of(items: &[LineItem]) -> Result<i64, DomainError> {
     if items.is_empty() || items.len() > MAX_LINE_ITEMS {
@@ -231,12 +242,13 @@ fn scheduled_emails(ctx: &AppState, link: &PaymentLink, now: i64) -> Vec<Notific
         &domain,
     )];
     let tz = TimeZone::get(&link.time_zone).unwrap_or(TimeZone::UTC);
+    let base = reminder_base(link, &tz);
     let mut times: Vec<i64> = link
         .reminders
         .offsets
         .iter()
-        .filter_map(|o| reminder_time(o, link.expires_at, &tz))
-        .filter(|at| *at > now)
+        .filter_map(|o| reminder_time(o, base, &tz))
+        .filter(|at| *at > now && *at < link.expires_at)
         .collect();
     times.sort_unstable();
     times.dedup();
@@ -247,6 +259,14 @@ fn scheduled_emails(ctx: &AppState, link: &PaymentLink, now: i64) -> Vec<Notific
             .map(|at| link_notification(link, email, "reminder", at, now, &domain)),
     );
     out
+}
+
+fn reference_taken(reference: &str) -> DomainError {
+    invalid(
+        ErrorCode::ParameterInvalid,
+        "merchant_reference",
+        format!("Another payment link of yours has the merchant_reference '{reference}'."),
+    )
 }
 
 /// Makes a payment link for `merchant`, every field checked, with its
@@ -362,7 +382,7 @@ pub async fn create(
                 ErrorCode::ParameterInvalid,
                 &format!("reminders.offsets[{i}]"),
                 format!(
-                    "'{offset}' is not an offset like -3d, +1d or -12h (days or hours before or after expiry)."
+                    "'{offset}' is not an offset like -3d, +1d or -12h (days or hours before or after the due date or expiry)."
                 ),
             ));
         }
@@ -383,6 +403,22 @@ pub async fn create(
         .map(|u| input::merchant_url(merchant, "success_url", &u))
         .transpose()?;
     let metadata = input::metadata(req.metadata.unwrap_or_default())?;
+    if let Some(reference) = &merchant_reference
+        && !ctx
+            .store
+            .list_payment_links(
+                &merchant.id,
+                &LinkQuery {
+                    merchant_reference: Some(reference.clone()),
+                    limit: 1,
+                    ..LinkQuery::default()
+                },
+            )
+            .await?
+            .is_empty()
+    {
+        return Err(reference_taken(reference));
+    }
     let customer = match (req.customer, req.customer_data) {
         (Some(_), Some(_)) => {
             return Err(invalid(
@@ -444,6 +480,16 @@ pub async fn create(
                     .to_string(),
                 None => zoned(expires_at, &tz).date().to_string(),
             };
+            if due_date > zoned(expires_at, &tz).date().to_string() {
+                return Err(invalid(
+                    ErrorCode::ParameterOutOfRange,
+                    "invoice.due_date",
+                    format!(
+                        "The due date {due_date} is after the link expires ({}); move expires_at later.",
+                        zoned(expires_at, &tz).date()
+                    ),
+                ));
+            }
             Ok::<_, DomainError>(Invoice {
                 number: String::new(),
                 issue_date: zoned(now, &tz).date().to_string(),
@@ -505,16 +551,7 @@ pub async fn create(
             }),
         )
         .await?
-        .ok_or_else(|| {
-            invalid(
-                ErrorCode::ParameterInvalid,
-                "merchant_reference",
-                format!(
-                    "Another payment link of yours has the merchant_reference '{}'.",
-                    link.merchant_reference.as_deref().unwrap_or("")
-                ),
-            )
-        })?;
+        .ok_or_else(|| reference_taken(link.merchant_reference.as_deref().unwrap_or("")))?;
     ctx.wake_mail.notify_one();
     tracing::info!(link = %made.id, merchant = %merchant.id, "payment link created");
     Ok(made)

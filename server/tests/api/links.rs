@@ -817,3 +817,36 @@ async fn a_link_given_a_new_url_no_longer_opens_at_the_old_one() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_invoices_reminders_count_from_its_due_date_and_may_follow_it() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with(mail_to(&sink)).await;
+    let body = |due: &str| {
+        json!({"amount": 9900, "currency": "usd", "customer_data": {"email": "dee@example.com"},
+               "notify": {"email": true}, "reminders": {"offsets": ["-1d", "+1d", "+30d"]},
+               "time_zone": "Asia/Dhaka", "invoice": {"due_date": due},
+               "expires_at": crate::helpers::START + 10 * DAY})
+    };
+    let made = create_link(&app, body("2026-11-25")).await;
+    let at = |local: &str| {
+        local
+            .parse::<jiff::civil::DateTime>()
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Dhaka").unwrap())
+            .unwrap()
+            .timestamp()
+            .as_second()
+    };
+    let reminders: Vec<i64> = notifications(&app, &made.id)
+        .await
+        .iter()
+        .filter(|n| n.template == "reminder")
+        .map(|n| n.send_at)
+        .collect();
+    // +30d falls after the link expires: not scheduled.
+    assert_eq!(reminders, [at("2026-11-24T09:00"), at("2026-11-26T09:00")]);
+    let late = app.post("/v1/payment_links", &body("2026-12-30")).await;
+    let error = expect_error(late, 400, "parameter_out_of_range").await;
+    assert_eq!(error.error.param.as_deref(), Some("invoice.due_date"));
+}
