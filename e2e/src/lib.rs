@@ -273,6 +273,22 @@ impl Harness {
         })
     }
 
+    /// Calls the merchant API with the demo merchant's secret key: a POST
+    /// of `body`, or a GET without one; the status and the JSON answer.
+    pub async fn api(
+        &self,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let http = reqwest::Client::new();
+        let request = match body {
+            Some(body) => http.post(self.url(path)).json(&body),
+            None => http.get(self.url(path)),
+        };
+        let response = request.bearer_auth(&self.demo.secret_key).send().await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    }
+
     pub fn url(&self, path: &str) -> String {
         self.base.join(path).expect("valid path").into()
     }

@@ -14,16 +14,6 @@ use kasse_testkit::Receiver;
 use kasse_testkit::smtp::SmtpSink;
 use serde_json::{Value, json};
 
-async fn api(h: &Harness, path: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
-    let http = reqwest::Client::new();
-    let request = match body {
-        Some(body) => http.post(h.url(path)).json(&body),
-        None => http.get(h.url(path)),
-    };
-    let response = request.bearer_auth(&h.demo.secret_key).send().await?;
-    Ok((response.status().as_u16(), response.json().await?))
-}
-
 /// Pays what the link's page asks on the payment page, and waits to be
 /// back on the link's page.
 async fn pay_on_the_page(h: &Harness) -> anyhow::Result<()> {
@@ -54,28 +44,27 @@ async fn a_customer_pays_an_emailed_link_in_two_parts_and_no_reminder_follows() 
     )
     .await?;
     let hooks = Receiver::start().await;
-    let (status, _) = api(
-        &h,
+    let (status, _) = h.api(
         "/v1/webhook_endpoints",
         Some(json!({"url": hooks.url("/hooks"), "enabled_events": ["payment_link.partially_paid", "payment_link.paid"]})),
     )
     .await?;
     anyhow::ensure!(status == 201);
-    let (status, link) = api(
-        &h,
-        "/v1/payment_links",
-        Some(json!({
-            "line_items": [{"name": "Beans, 1 kg", "quantity": 2, "unit_amount": 2500},
-                           {"name": "Grinder", "quantity": 1, "unit_amount": 5000}],
-            "currency": "usd",
-            "customer_data": {"name": "Ada", "email": "ada@example.com"},
-            "partial": {"enabled": true, "minimum_first_amount": 2000},
-            "notify": {"email": true},
-            "reminders": {"offsets": ["-3d", "-1d"]},
-            "expires_at": now + 7 * 86_400,
-        })),
-    )
-    .await?;
+    let (status, link) = h
+        .api(
+            "/v1/payment_links",
+            Some(json!({
+                "line_items": [{"name": "Beans, 1 kg", "quantity": 2, "unit_amount": 2500},
+                               {"name": "Grinder", "quantity": 1, "unit_amount": 5000}],
+                "currency": "usd",
+                "customer_data": {"name": "Ada", "email": "ada@example.com"},
+                "partial": {"enabled": true, "minimum_first_amount": 2000},
+                "notify": {"email": true},
+                "reminders": {"offsets": ["-3d", "-1d"]},
+                "expires_at": now + 7 * 86_400,
+            })),
+        )
+        .await?;
     anyhow::ensure!(status == 201, "{link}");
     let id = link["id"].as_str().unwrap().to_string();
 
@@ -141,7 +130,9 @@ async fn a_customer_pays_an_emailed_link_in_two_parts_and_no_reminder_follows() 
     clock.advance(9 * 86_400);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(sink.received().len(), 3);
-    let (_, emails) = api(&h, &format!("/v1/payment_links/{id}/notifications"), None).await?;
+    let (_, emails) = h
+        .api(&format!("/v1/payment_links/{id}/notifications"), None)
+        .await?;
     let reminders: Vec<&Value> = emails["data"]
         .as_array()
         .unwrap()
@@ -160,15 +151,15 @@ async fn a_customer_pays_an_emailed_link_in_two_parts_and_no_reminder_follows() 
 async fn the_link_page_speaks_bangla_and_mongolian_and_an_expired_link_says_so()
 -> anyhow::Result<()> {
     let h = Harness::start().await?;
-    let (_, link) = api(
-        &h,
-        "/v1/payment_links",
-        Some(
-            json!({"amount": 150000, "currency": "bdt", "description": "চা",
+    let (_, link) = h
+        .api(
+            "/v1/payment_links",
+            Some(
+                json!({"amount": 150000, "currency": "bdt", "description": "চা",
                     "customer_data": {"locale": "bn"}, "partial": {"enabled": true}}),
-        ),
-    )
-    .await?;
+            ),
+        )
+        .await?;
     let url = link["url"].as_str().unwrap();
     h.browser.goto(url).await?;
     let page = h.find("main").await?.text().await?;
@@ -182,12 +173,12 @@ async fn the_link_page_speaks_bangla_and_mongolian_and_an_expired_link_says_so()
     let page = h.find("main").await?.text().await?;
     assert!(page.contains("Одоо төлөх дүн"), "{page}");
     // Canceled meanwhile: its own screen, and nothing to pay.
-    let (status, _) = api(
-        &h,
-        &format!("/v1/payment_links/{}/cancel", link["id"].as_str().unwrap()),
-        Some(json!({})),
-    )
-    .await?;
+    let (status, _) = h
+        .api(
+            &format!("/v1/payment_links/{}/cancel", link["id"].as_str().unwrap()),
+            Some(json!({})),
+        )
+        .await?;
     anyhow::ensure!(status == 200);
     h.browser.goto(url).await?;
     let page = h.find("main").await?.text().await?;

@@ -6,29 +6,16 @@
 use kasse_e2e::Harness;
 use serde_json::{Value, json};
 
-async fn api(h: &Harness, path: &str, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
-    let http = reqwest::Client::new();
-    let request = match body {
-        Some(body) => http.post(h.url(path)).json(&body),
-        None => http.get(h.url(path)),
-    };
-    let response = request.bearer_auth(&h.demo.secret_key).send().await?;
-    Ok((response.status().as_u16(), response.json().await?))
-}
-
 async fn new_customer(h: &Harness) -> anyhow::Result<String> {
-    let (status, customer) = api(h, "/v1/customers", Some(json!({"name": "Ada"}))).await?;
+    let (status, customer) = h.api("/v1/customers", Some(json!({"name": "Ada"}))).await?;
     anyhow::ensure!(status == 201, "{customer}");
     Ok(customer["id"].as_str().unwrap().to_string())
 }
 
 async fn saved_cards(h: &Harness, customer: &str) -> anyhow::Result<Vec<Value>> {
-    let (_, list) = api(
-        h,
-        &format!("/v1/customers/{customer}/payment_methods"),
-        None,
-    )
-    .await?;
+    let (_, list) = h
+        .api(&format!("/v1/customers/{customer}/payment_methods"), None)
+        .await?;
     Ok(list["data"].as_array().cloned().unwrap_or_default())
 }
 
@@ -93,7 +80,7 @@ async fn a_card_saved_with_consent_pays_the_next_time_with_its_cvc() -> anyhow::
     h.screenshot("payment-page-saved-card").await?;
     h.find("#pay-saved").await?.click().await?;
     assert_back_at_the_shop(&h).await?;
-    let (_, payments) = api(&h, "/v1/payments?limit=1", None).await?;
+    let (_, payments) = h.api("/v1/payments?limit=1", None).await?;
     assert_eq!(payments["data"][0]["payment_method"], pm.as_str());
     assert_eq!(saved_cards(&h, &customer).await?.len(), 1);
 
@@ -130,16 +117,16 @@ async fn a_recovery_link_completes_an_authentication_required_charge_through_3ds
         .to_string();
 
     // The merchant charges it off-session: the bank wants the customer.
-    let (status, failed) = api(
-        &h,
-        "/v1/payments",
-        Some(
-            json!({"amount": 990, "currency": "USD", "off_session": true,
+    let (status, failed) = h
+        .api(
+            "/v1/payments",
+            Some(
+                json!({"amount": 990, "currency": "USD", "off_session": true,
                     "customer": customer, "payment_method": pm,
                     "return_url": h.url("/shop/success")}),
-        ),
-    )
-    .await?;
+            ),
+        )
+        .await?;
     assert_eq!(status, 402, "{failed}");
     assert_eq!(failed["decline_code"], "authentication_required");
     let recovery = failed["recovery_url"].as_str().unwrap().to_string();
@@ -153,15 +140,15 @@ async fn a_recovery_link_completes_an_authentication_required_charge_through_3ds
     h.find("#acs-complete").await?.click().await?;
     h.wait_for_text("#kasse-paid", |t| t == "Payment successful")
         .await?;
-    let (_, session) = api(
-        &h,
-        &format!(
-            "/v1/checkout/sessions/{}",
-            failed["recovery_session"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await?;
+    let (_, session) = h
+        .api(
+            &format!(
+                "/v1/checkout/sessions/{}",
+                failed["recovery_session"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await?;
     assert_eq!(session["status"], "complete");
     h.close().await
 }
@@ -184,12 +171,12 @@ async fn the_update_link_replaces_an_expired_card() -> anyhow::Result<()> {
     // Its expiry passes, as the sweeper marks it.
     assert!(h.store.expire_card(&pm, 0, &[]).await?);
 
-    let (status, link) = api(
-        &h,
-        &format!("/v1/payment_methods/{pm}/update_link"),
-        Some(json!({"return_url": h.url("/shop/success")})),
-    )
-    .await?;
+    let (status, link) = h
+        .api(
+            &format!("/v1/payment_methods/{pm}/update_link"),
+            Some(json!({"return_url": h.url("/shop/success")})),
+        )
+        .await?;
     assert_eq!(status, 201, "{link}");
     h.browser.goto(link["url"].as_str().unwrap()).await?;
     let old = h.find("#kasse-update-old").await?.text().await?;
@@ -205,7 +192,7 @@ async fn the_update_link_replaces_an_expired_card() -> anyhow::Result<()> {
         .await?;
     let shown = h.find("#kasse-update-new").await?.text().await?;
     assert!(shown.contains("Mastercard •••• 4444"), "{shown}");
-    let (_, card) = api(&h, &format!("/v1/payment_methods/{pm}"), None).await?;
+    let (_, card) = h.api(&format!("/v1/payment_methods/{pm}"), None).await?;
     assert_eq!(card["status"], "active");
     assert_eq!(card["card"]["last4"], "4444");
     // The link is spent: opened again (a new load, not a jump within

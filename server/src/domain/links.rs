@@ -586,11 +586,7 @@ pub async fn update(
     id: &str,
     req: UpdatePaymentLink,
 ) -> Result<PaymentLink, DomainError> {
-    let link = find(ctx, &merchant.id, id).await?;
-    let now = ctx.clock.now();
-    if !link.status_at(now).is_open() {
-        return Err(not_open(&link, now));
-    }
+    let (link, now) = open_link(ctx, &merchant.id, id).await?;
     let changed = PaymentLink {
         description: match req.description {
             Some(d) => input::text_field("description", Some(d), 500)?,
@@ -618,17 +614,27 @@ pub async fn update(
     Ok(changed)
 }
 
+/// A link of the merchant's that is still open, and the time it was found so.
+async fn open_link(
+    ctx: &AppState,
+    merchant_id: &str,
+    id: &str,
+) -> Result<(PaymentLink, i64), DomainError> {
+    let link = find(ctx, merchant_id, id).await?;
+    let now = ctx.clock.now();
+    if !link.status_at(now).is_open() {
+        return Err(not_open(&link, now));
+    }
+    Ok((link, now))
+}
+
 /// Ends an open link at once; its reminders are cancelled with it.
 pub async fn cancel(
     ctx: &AppState,
     merchant_id: &str,
     id: &str,
 ) -> Result<PaymentLink, DomainError> {
-    let link = find(ctx, merchant_id, id).await?;
-    let now = ctx.clock.now();
-    if !link.status_at(now).is_open() {
-        return Err(not_open(&link, now));
-    }
+    let (link, now) = open_link(ctx, merchant_id, id).await?;
     let canceled = PaymentLink {
         status: LinkStatus::Canceled,
         updated: now,
@@ -660,11 +666,7 @@ pub async fn new_url(
     merchant_id: &str,
     id: &str,
 ) -> Result<PaymentLink, DomainError> {
-    let link = find(ctx, merchant_id, id).await?;
-    let now = ctx.clock.now();
-    if !link.status_at(now).is_open() {
-        return Err(not_open(&link, now));
-    }
+    let (link, now) = open_link(ctx, merchant_id, id).await?;
     let token = new_secret("");
     let changed = PaymentLink {
         token_hash: ctx.secret.page_secret_hash(&token),
@@ -685,11 +687,7 @@ pub async fn send(
     merchant_id: &str,
     id: &str,
 ) -> Result<Notification, DomainError> {
-    let link = find(ctx, merchant_id, id).await?;
-    let now = ctx.clock.now();
-    if !link.status_at(now).is_open() {
-        return Err(not_open(&link, now));
-    }
+    let (link, now) = open_link(ctx, merchant_id, id).await?;
     require_mail(ctx)?;
     let Some(email) = link.customer_email.as_deref() else {
         return Err(DomainError::Unprocessable {
