@@ -129,6 +129,9 @@ struct Shared {
     attempts: Vec<(u16, Mail)>,
     /// Where accepted messages are also written, one `.eml` file each.
     spool: Option<PathBuf>,
+    /// Answers every greeting with `421` and hangs up, as a server that is
+    /// down for maintenance does.
+    down: bool,
 }
 
 #[derive(Clone)]
@@ -141,6 +144,11 @@ struct Sink {
 
 impl Handler for Sink {
     fn helo(&mut self, _ip: IpAddr, _domain: &str) -> Response {
+        if self.shared.lock().expect("not poisoned").down {
+            let mut response = Response::custom(421, "4.3.2 Down for maintenance".into());
+            response.action = mailin_embedded::Action::Close;
+            return response;
+        }
         mailin_embedded::response::OK
     }
 
@@ -284,6 +292,11 @@ impl SmtpSink {
             .expect("not poisoned")
             .answers
             .extend(codes.iter().copied());
+    }
+
+    /// While down, every connection is refused with `421` after its greeting.
+    pub fn set_down(&self, down: bool) {
+        self.shared.lock().expect("not poisoned").down = down;
     }
 
     /// Every end of data so far, with the code it got.

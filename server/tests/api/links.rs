@@ -658,10 +658,9 @@ async fn emails_queued_when_kasse_is_killed_are_each_sent_once_after_it_restarts
     )
     .unwrap();
     // The mail server is down at first: every email is deferred.
-    let port = kasse_testkit::free_addr().port();
-    let smtp = format!("smtp://localhost:{port}");
-    let pki_holder = SmtpSink::start();
-    let ca = pki_holder.ca_file().display().to_string();
+    let sink = SmtpSink::start();
+    sink.set_down(true);
+    let (smtp, ca) = (sink.url(), sink.ca_file().display().to_string());
     let kasse = serve(&database, &log, &smtp, &ca).await;
     let http = reqwest::Client::new();
     let mut ids = Vec::new();
@@ -696,18 +695,9 @@ async fn emails_queued_when_kasse_is_killed_are_each_sent_once_after_it_restarts
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     kasse.kill_9();
-    // The mail server comes up where Kasse was told it is.
-    let sink = SmtpSink::start_on(
-        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(),
-        None,
-    );
-    let kasse = serve(
-        &database,
-        &log,
-        &smtp,
-        &sink.ca_file().display().to_string(),
-    )
-    .await;
+    // The mail server is back; so is Kasse.
+    sink.set_down(false);
+    let kasse = serve(&database, &log, &smtp, &ca).await;
     let mails = sink.wait_for(PATIENCE, |m| m.len() >= 3).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mails_after = sink.received();
