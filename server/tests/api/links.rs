@@ -836,6 +836,28 @@ async fn an_invoices_reminders_count_from_its_due_date_and_may_follow_it() {
         .collect();
     // +30d falls after the link expires: not scheduled.
     assert_eq!(reminders, [at("2026-11-24T09:00"), at("2026-11-26T09:00")]);
+    // The email names the invoice, its total and the link.
+    let mail = &sink.wait_for(PATIENCE, |m| m.len() == 1).await[0];
+    let text = mail.text();
+    for shown in ["INV-2026-0001", "$99.00", made.url.as_str(), "/invoice"] {
+        assert!(text.contains(shown), "{shown} in {text}");
+    }
+    assert!(mail.header("Subject").unwrap().contains("INV-2026-0001"));
+    // Sent again on request, a few times a minute at most.
+    for _ in 0..3 {
+        let queued = app
+            .post(&format!("/v1/payment_links/{}/send", made.id), &json!({}))
+            .await;
+        assert_eq!(queued.status(), 202);
+    }
+    expect_error(
+        app.post(&format!("/v1/payment_links/{}/send", made.id), &json!({}))
+            .await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    sink.wait_for(PATIENCE, |m| m.len() == 4).await;
     let late = app.post("/v1/payment_links", &body("2026-12-30")).await;
     let error = expect_error(late, 400, "parameter_out_of_range").await;
     assert_eq!(error.error.param.as_deref(), Some("invoice.due_date"));
