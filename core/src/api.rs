@@ -1219,3 +1219,59 @@ pub struct PayLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
+
+/// An amount in one currency.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrencyAmount {
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// `GET /v1/balance`: what Kasse holds for the merchant, per currency.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub object: String,
+    /// Captured, less fees and refunds, and past its delay: what can be paid out.
+    pub available: Vec<CurrencyAmount>,
+    /// Captured, less fees, not yet available.
+    pub pending: Vec<CurrencyAmount>,
+    /// Held for payouts on their way.
+    pub reserved: Vec<CurrencyAmount>,
+}
+
+/// One movement of the merchant's money.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceTransaction {
+    pub id: String,
+    pub object: String,
+    /// `charge` (a capture) or `refund`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Minor units: positive in, negative out.
+    pub amount: i64,
+    pub fee: i64,
+    /// `amount - fee`: what the balance moved by.
+    pub net: i64,
+    pub currency: String,
+    /// The payment (`pay_…`) or refund (`re_…`) that moved it.
+    pub source: String,
+    pub payment: String,
+    /// `pending` or `available`.
+    pub status: String,
+    /// When it is (or was) available, Unix seconds.
+    pub available_on: i64,
+    pub settlement: Option<String>,
+    pub payout: Option<String>,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceTransactionList {
+    pub object: String,
+    pub data: Vec<BalanceTransaction>,
+    pub has_more: bool,
+}

@@ -75,10 +75,12 @@ pub enum EventType {
     NotificationSent,
     #[serde(rename = "notification.failed")]
     NotificationFailed,
+    #[serde(rename = "balance.available")]
+    BalanceAvailable,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 34] = [
+    pub const ALL: [EventType; 35] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -113,6 +115,7 @@ impl EventType {
         EventType::PaymentLinkCanceled,
         EventType::NotificationSent,
         EventType::NotificationFailed,
+        EventType::BalanceAvailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +154,7 @@ impl EventType {
             EventType::PaymentLinkCanceled => "payment_link.canceled",
             EventType::NotificationSent => "notification.sent",
             EventType::NotificationFailed => "notification.failed",
+            EventType::BalanceAvailable => "balance.available",
         }
     }
 

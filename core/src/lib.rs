@@ -9,6 +9,7 @@ pub mod card;
 pub mod consent;
 pub mod error;
 pub mod event;
+pub mod fees;
 pub mod locale;
 pub mod money;
 pub mod origin;

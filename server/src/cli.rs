@@ -241,6 +241,41 @@ pub enum MerchantCommand {
         #[arg(long)]
         url: String,
     },
+    /// Set what a merchant pays per captured payment in one currency (or
+    /// `*`, any other): a percentage in basis points plus a fixed amount in
+    /// minor units, rounded half up per payment.
+    Fees {
+        /// The merchant's id, `mer_…`.
+        #[arg(long)]
+        merchant: String,
+        /// An ISO 4217 code, or `*` for every currency without its own plan.
+        #[arg(long, default_value = "*")]
+        currency: String,
+        /// Hundredths of a percent: 290 is 2.9 %.
+        #[arg(long, default_value_t = 0)]
+        percent_bps: u32,
+        /// Minor units per payment, e.g. 30 for 0.30 USD.
+        #[arg(long, default_value_t = 0)]
+        fixed: i64,
+        /// Refunds give back their share of the fee.
+        #[arg(long)]
+        refund_fees: bool,
+    },
+    /// Set when a merchant's money settles: the day's cut-off in its time
+    /// zone, and how many days after a capture its money becomes available.
+    Settlement {
+        /// The merchant's id, `mer_…`.
+        #[arg(long)]
+        merchant: String,
+        /// An IANA zone, e.g. Asia/Dhaka.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// HH:MM, local.
+        #[arg(long, default_value = "00:00")]
+        cutoff: String,
+        #[arg(long, default_value_t = 2)]
+        delay_days: i64,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -341,6 +376,88 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "No merchant {merchant}: create it first with `kasse merchant create`."
             );
             println!("The simple checkout API now takes client_base_url = {base} for {merchant}.");
+            Ok(())
+        }
+        Command::Merchant(MerchantCommand::Fees {
+            merchant,
+            currency,
+            percent_bps,
+            fixed,
+            refund_fees,
+        }) => {
+            let currency = match currency.trim() {
+                "*" => "*".to_string(),
+                code => kasse_core::Currency::parse(code)
+                    .map_err(|e| anyhow::anyhow!("--currency: {e}"))?
+                    .code()
+                    .to_string(),
+            };
+            anyhow::ensure!(
+                percent_bps <= 10_000,
+                "--percent-bps is at most 10000 (100 %); got {percent_bps}"
+            );
+            anyhow::ensure!(fixed >= 0, "--fixed may not be negative; got {fixed}");
+            let store = store::connect(&url, &secret).await?;
+            anyhow::ensure!(
+                store.merchant(&merchant).await?.is_some(),
+                "No merchant {merchant}: create it first with `kasse merchant create`."
+            );
+            let plan = kasse_core::fees::FeePlan {
+                percent_bps,
+                fixed,
+                refund_fees,
+            };
+            store
+                .set_fee_plan(&merchant, &currency, &plan, SystemClock.now())
+                .await?;
+            println!(
+                "{merchant} pays {}.{:02} % + {fixed} minor units per captured payment in {currency}; refunds {} the fee.",
+                percent_bps / 100,
+                percent_bps % 100,
+                if refund_fees {
+                    "give back their share of"
+                } else {
+                    "keep"
+                }
+            );
+            Ok(())
+        }
+        Command::Merchant(MerchantCommand::Settlement {
+            merchant,
+            time_zone,
+            cutoff,
+            delay_days,
+        }) => {
+            jiff::tz::TimeZone::get(&time_zone).map_err(|_| {
+                anyhow::anyhow!("--time-zone '{time_zone}' is not an IANA zone such as Asia/Dhaka")
+            })?;
+            anyhow::ensure!(
+                cutoff.parse::<jiff::civil::Time>().is_ok() && cutoff.len() == 5,
+                "--cutoff is HH:MM, e.g. 18:00; got '{cutoff}'"
+            );
+            anyhow::ensure!(
+                (0..=30).contains(&delay_days),
+                "--delay-days is 0 to 30; got {delay_days}"
+            );
+            let store = store::connect(&url, &secret).await?;
+            anyhow::ensure!(
+                store.merchant(&merchant).await?.is_some(),
+                "No merchant {merchant}: create it first with `kasse merchant create`."
+            );
+            store
+                .set_settlement_settings(
+                    &crate::store::SettlementSettings {
+                        merchant_id: merchant.clone(),
+                        time_zone: time_zone.clone(),
+                        cutoff: cutoff.clone(),
+                        delay_days,
+                    },
+                    SystemClock.now(),
+                )
+                .await?;
+            println!(
+                "{merchant} settles at {cutoff} {time_zone}; captures are available {delay_days} day(s) after."
+            );
             Ok(())
         }
         Command::User(UserCommand::Create {

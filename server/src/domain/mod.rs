@@ -12,6 +12,7 @@ pub mod events;
 pub mod idempotency;
 pub mod input;
 pub mod keyed;
+pub mod ledger;
 pub mod limits;
 pub mod link_payments;
 pub mod links;

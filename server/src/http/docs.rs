@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "Payments", description = "Look up, capture, void and validate payments"),
         (name = "Refunds", description = "Money back, in full or in parts"),
         (name = "Subscriptions", description = "A customer's saved card charged on a calendar kept in a time zone, each cycle exactly once across instances"),
+        (name = "Balance", description = "What Kasse holds for the merchant, and the ledger of captures, fees and refunds that explains it"),
         (name = "Payment links", description = "Links and invoices a customer pays, in parts if allowed, until they expire; emailed with reminders and receipts"),
         (name = "Customers", description = "Customers, their saved cards (numbers only in the encrypted vault) and the mandates under which a merchant charges a card with its customer absent"),
         (name = "Webhooks", description = "Signed events to the merchant's server, retried until delivered"),

@@ -2,6 +2,7 @@
 
 mod acs;
 mod appearance;
+mod balance;
 mod customers;
 mod docs;
 mod error;
@@ -65,6 +66,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
         .merge(customers::router())
         .merge(subscriptions::router())
         .merge(links::router())
+        .merge(balance::router())
         .merge(webhooks::router())
         .merge(appearance::router())
         .merge(surfaces.merchant)

@@ -50,6 +50,7 @@ pub trait Store:
     + CardStore
     + SubscriptionStore
     + LinkStore
+    + LedgerStore
     + Send
     + Sync
     + 'static
@@ -516,6 +517,43 @@ pub trait SubscriptionStore {
         now: i64,
     ) -> StoreResult<()>;
     async fn sandbox_authorization(&self, reference: &str) -> StoreResult<Option<String>>;
+}
+
+/// The ledger and the balances it explains.
+#[async_trait]
+pub trait LedgerStore {
+    async fn balances(&self, merchant_id: &str) -> StoreResult<Vec<BalanceRow>>;
+    async fn balance_transactions(
+        &self,
+        merchant_id: &str,
+        query: &TxnQuery,
+    ) -> StoreResult<Vec<BalanceTransaction>>;
+    async fn balance_transaction(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<BalanceTransaction>>;
+    /// Pending money whose day has come, by merchant and currency.
+    async fn due_releases(&self, now: i64) -> StoreResult<Vec<Release>>;
+    /// Makes a merchant's pending money in `currency` whose day has come
+    /// available, with `events`; how much (0, and no events, if another
+    /// instance did it first).
+    async fn release(
+        &self,
+        merchant_id: &str,
+        currency: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<i64>;
+    /// The merchant's fee plan for a currency (`*`: any other).
+    async fn set_fee_plan(
+        &self,
+        merchant_id: &str,
+        currency: &str,
+        plan: &kasse_core::fees::FeePlan,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn set_settlement_settings(&self, s: &SettlementSettings, now: i64) -> StoreResult<()>;
 }
 
 /// What a link's writes also do, made once the link's final values (its

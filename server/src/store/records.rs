@@ -984,3 +984,66 @@ pub enum Sent {
     /// for a paid link).
     Canceled { reason: String },
 }
+
+/// A merchant's money in one currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BalanceRow {
+    pub currency: Currency,
+    pub available: i64,
+    pub pending: i64,
+    pub reserved: i64,
+}
+
+/// One movement of a merchant's money, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BalanceTransaction {
+    pub id: String,
+    pub merchant_id: String,
+    /// `charge` or `refund`.
+    pub kind: String,
+    pub source_id: String,
+    pub payment_id: String,
+    pub currency: Currency,
+    pub amount: i64,
+    pub fee: i64,
+    pub net: i64,
+    /// `pending` or `available`.
+    pub status: String,
+    pub available_on: i64,
+    pub settlement_id: Option<String>,
+    pub payout_id: Option<String>,
+    pub created: i64,
+}
+
+/// Filters and a cursor for the ledger, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct TxnQuery {
+    pub kind: Option<String>,
+    /// A payment or refund: its movements.
+    pub source: Option<String>,
+    pub payout: Option<String>,
+    pub settlement: Option<String>,
+    pub created_gte: Option<i64>,
+    pub created_lt: Option<i64>,
+    pub starting_after: Option<String>,
+    pub limit: u32,
+}
+
+/// Pending money of one merchant and currency whose day has come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Release {
+    pub merchant_id: String,
+    pub currency: Currency,
+    pub amount: i64,
+}
+
+/// When a merchant's money settles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettlementSettings {
+    pub merchant_id: String,
+    /// IANA.
+    pub time_zone: String,
+    /// `HH:MM` local.
+    pub cutoff: String,
+    pub delay_days: i64,
+}

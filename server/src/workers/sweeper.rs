@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
 use crate::domain::{
-    DomainError, idempotency, links, payments, saved_cards, sessions, subscriptions,
+    DomainError, idempotency, ledger, links, payments, saved_cards, sessions, subscriptions,
 };
 use crate::state::AppState;
 
@@ -64,6 +64,10 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
     let ended = links::sweep(ctx).await?;
     if ended > 0 {
         tracing::info!(links = ended, "payment links past their time expired");
+    }
+    let released = ledger::sweep(ctx).await?;
+    if released > 0 {
+        tracing::info!(balances = released, "pending money made available");
     }
     let charged = subscriptions::sweep(ctx).await?;
     if charged > 0 {

@@ -457,6 +457,7 @@ async fn an_sslcommerz_integration_pays_validates_queries_and_refunds() {
         "{again}"
     );
     assert_eq!(again["GatewayPageURL"], "", "every field present");
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]

@@ -249,6 +249,55 @@ impl TestApp {
             .collect()
     }
 
+    /// The ledger's invariant: for every merchant and currency, the sum of
+    /// the ledger's `net` by status equals the balance row, and every
+    /// captured or refunded amount is in the ledger exactly once.
+    pub async fn assert_ledger_balances(&self) {
+        let pool = self.database().await;
+        let rows = sqlx::query(
+            "SELECT b.merchant_id, b.currency, b.available, b.pending,
+                CAST((SELECT coalesce(sum(net), 0) FROM balance_transactions t
+                  WHERE t.merchant_id = b.merchant_id AND t.currency = b.currency
+                    AND t.status = 'available') AS BIGINT) AS ledger_available,
+                CAST((SELECT coalesce(sum(net), 0) FROM balance_transactions t
+                  WHERE t.merchant_id = b.merchant_id AND t.currency = b.currency
+                    AND t.status = 'pending') AS BIGINT) AS ledger_pending
+             FROM balances b",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        use sqlx::Row;
+        for row in &rows {
+            let who: (String, String) = (row.get("merchant_id"), row.get("currency"));
+            assert_eq!(
+                (row.get::<i64, _>("available"), row.get::<i64, _>("pending")),
+                (
+                    row.get::<i64, _>("ledger_available"),
+                    row.get::<i64, _>("ledger_pending")
+                ),
+                "the balance of {who:?} is not what its ledger adds up to"
+            );
+        }
+        let unexplained: i64 = sqlx::query_scalar(
+            "SELECT CAST(count(*) AS BIGINT) FROM payments p WHERE p.amount_captured <> CAST(coalesce(
+                (SELECT sum(amount) FROM balance_transactions t WHERE t.type = 'charge' AND t.source_id = p.id), 0) AS BIGINT)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(unexplained, 0, "captures missing from the ledger");
+        let unexplained: i64 = sqlx::query_scalar(
+            "SELECT CAST(count(*) AS BIGINT) FROM refunds r WHERE r.status = 'succeeded' AND NOT EXISTS
+                (SELECT 1 FROM balance_transactions t WHERE t.type = 'refund' AND t.source_id = r.id AND t.amount = -r.amount)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(unexplained, 0, "refunds missing from the ledger");
+        pool.close().await;
+    }
+
     /// Runs a counting query on the test's own database.
     pub async fn count(&self, sql: &str) -> i64 {
         count_in(&self.database_url, sql).await

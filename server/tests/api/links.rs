@@ -275,6 +275,7 @@ async fn a_partial_link_is_emailed_paid_in_two_parts_and_its_reminders_stop_once
     // And it takes nothing more.
     let again = no_redirects().post(&url).send().await.unwrap();
     assert_eq!(again.status(), 409);
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -500,6 +501,7 @@ async fn two_customers_paying_the_last_part_at_once_only_one_is_charged() {
     if after.status == "partially_paid" {
         assert_eq!(after.amount_due, 1);
     }
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod headers;
 mod helpers;
 mod idempotency;
 mod instances;
+mod ledger;
 mod links;
 mod migrations;
 mod modules;

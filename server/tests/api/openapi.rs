@@ -2,8 +2,11 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 62] = [
+const OPERATIONS: [(&str, &str); 65] = [
     ("get", "/healthz"),
+    ("get", "/v1/balance"),
+    ("get", "/v1/balance_transactions"),
+    ("get", "/v1/balance_transactions/{id}"),
     ("get", "/v1/payment_links"),
     ("post", "/v1/payment_links"),
     ("get", "/v1/payment_links/{id}"),

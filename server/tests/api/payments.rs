@@ -62,6 +62,7 @@ async fn manual_capture_authorises_then_captures_part_and_releases_the_rest() {
         )
         .await;
     expect_error(over, 409, "amount_exceeds_refundable").await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -233,6 +234,7 @@ async fn twenty_concurrent_partial_refunds_stop_at_what_was_captured() {
         1200,
         "the refund rows agree with the payment"
     );
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -259,6 +261,7 @@ async fn fifty_concurrent_confirms_charge_exactly_once() {
     }
     assert_eq!(charged, 1);
     assert_eq!(app.count("SELECT count(*) FROM payments").await, 1);
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]

@@ -138,6 +138,7 @@ async fn a_monthly_subscription_on_the_31st_keeps_its_calendar_in_its_time_zone(
         let detail = expect_error(app.post("/v1/subscriptions", &body).await, 400, code).await;
         assert_eq!(detail.error.param.as_deref(), Some(param), "{change}");
     }
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -260,6 +261,7 @@ async fn a_declined_cycle_is_retried_after_one_three_and_five_days_then_halts() 
         1
     );
     assert_eq!(kinds.iter().filter(|k| **k == "payment.failed").count(), 4);
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]

@@ -118,6 +118,7 @@ async fn a_passed_challenge_pays_and_returns_to_the_page() {
     // The challenge cannot be answered twice.
     let replay = app.http.get(&acs).send().await.unwrap();
     assert_eq!(replay.status(), 404);
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]

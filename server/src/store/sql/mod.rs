@@ -8,6 +8,7 @@ mod compat;
 mod customers;
 mod dialect;
 mod idempotency;
+mod ledger;
 mod limits;
 mod links;
 mod merchants;

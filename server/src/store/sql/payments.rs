@@ -129,7 +129,8 @@ impl PaymentStore for SqlStore {
                     .execute(&mut *conn)
                     .await?;
                 }
-                let leased = insert_events(dialect, conn, &c.events, lease).await?;
+                super::ledger::sync(conn, &c.payment_id, c.now).await?;
+        let leased = insert_events(dialect, conn, &c.events, lease).await?;
                 Ok(Done::Kept((true, leased)))
             })
         })
@@ -190,6 +191,7 @@ impl PaymentStore for SqlStore {
                         return Ok(Done::Undone((false, Vec::new())));
                     }
                 }
+                super::ledger::sync(c, &after.id, now).await?;
                 let leased = insert_events(dialect, c, &events, lease).await?;
                 Ok(Done::Kept((true, leased)))
             })

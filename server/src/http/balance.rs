@@ -1,0 +1,130 @@
+//! `/v1/balance` and `/v1/balance_transactions`: what Kasse holds for the
+//! merchant, and the movements that explain every figure.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use kasse_core::api::{self, BalanceTransactionList, ErrorBody};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, AppState, MerchantAuth, page_limit, query_params};
+use crate::domain::{DomainError, ledger};
+use crate::store::TxnQuery;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(balance))
+        .routes(routes!(list))
+        .routes(routes!(retrieve))
+}
+
+/// The balance
+///
+/// Per currency: `available` (captured, less fees and refunds, past the
+/// merchant's delay), `pending` (not yet available) and `reserved`. The sum
+/// of the ledger's `net` always equals these.
+#[utoipa::path(
+    get, path = "/v1/balance", tag = "Balance",
+    responses((status = 200, description = "The balance", body = api::Balance)),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn balance(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+) -> Result<Json<api::Balance>, ApiError> {
+    Ok(Json(ledger::balance(&ctx, &merchant.id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ListParams {
+    /// `charge` or `refund`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// A payment (its capture and refunds) or a refund.
+    source: Option<String>,
+    payout: Option<String>,
+    settlement: Option<String>,
+    /// Created at or after this Unix time.
+    created_gte: Option<i64>,
+    /// Created before this Unix time.
+    created_lt: Option<i64>,
+    /// The last id of the previous page.
+    starting_after: Option<String>,
+    /// 1 to 100, default 10.
+    limit: Option<u32>,
+}
+
+/// List balance transactions
+///
+/// The ledger, newest first: one row per capture (`charge`: amount, fee,
+/// net) and per refund.
+#[utoipa::path(
+    get, path = "/v1/balance_transactions", tag = "Balance",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page", body = BalanceTransactionList),
+        (status = 400, description = "A bad filter", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn list(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<BalanceTransactionList>, ApiError> {
+    let params = query_params(params)?;
+    let (found, has_more) = ledger::transactions(
+        &ctx,
+        &merchant.id,
+        TxnQuery {
+            kind: params.kind,
+            source: params.source,
+            payout: params.payout,
+            settlement: params.settlement,
+            created_gte: params.created_gte,
+            created_lt: params.created_lt,
+            starting_after: params.starting_after,
+            limit: page_limit(params.limit)?,
+        },
+    )
+    .await?;
+    Ok(Json(BalanceTransactionList {
+        object: "list".into(),
+        data: found.iter().map(ledger::transaction_view).collect(),
+        has_more,
+    }))
+}
+
+/// Retrieve a balance transaction
+#[utoipa::path(
+    get, path = "/v1/balance_transactions/{id}", tag = "Balance",
+    params(("id" = String, Path, description = "The transaction's id, `txn_…`")),
+    responses(
+        (status = 200, description = "The transaction", body = api::BalanceTransaction),
+        (status = 404, description = "No such transaction of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn retrieve(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::BalanceTransaction>, ApiError> {
+    let found = ctx
+        .store
+        .balance_transaction(&merchant.id, &id)
+        .await?
+        .ok_or(DomainError::NotFound {
+            kind: "balance transaction",
+            id,
+        })?;
+    Ok(Json(ledger::transaction_view(&found)))
+}

@@ -1,0 +1,434 @@
+//! The ledger: each capture and refund written once, as a balance
+//! transaction, in the transaction that records it, with the balance it
+//! moves; pending money released when its day comes.
+
+use kasse_core::fees::FeePlan;
+
+use super::*;
+use crate::store::{
+    BalanceRow, BalanceTransaction, LedgerStore, Release, SettlementSettings, TxnQuery,
+};
+
+const DAY: i64 = 24 * 3600;
+
+fn txn_from_row(row: &AnyRow) -> StoreResult<BalanceTransaction> {
+    Ok(BalanceTransaction {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        kind: row.try_get("type")?,
+        source_id: row.try_get("source_id")?,
+        payment_id: row.try_get("payment_id")?,
+        currency: currency(row)?,
+        amount: row.try_get("amount")?,
+        fee: row.try_get("fee")?,
+        net: row.try_get("net")?,
+        status: row.try_get("status")?,
+        available_on: row.try_get("available_on")?,
+        settlement_id: row.try_get("settlement_id")?,
+        payout_id: row.try_get("payout_id")?,
+        created: row.try_get("created")?,
+    })
+}
+
+/// The merchant's plan for `currency`: its own, else its `*` one, else none.
+async fn fee_plan_on(
+    c: &mut AnyConnection,
+    merchant_id: &str,
+    currency: &str,
+) -> StoreResult<FeePlan> {
+    let row = sqlx::query(
+        "SELECT percent_bps, fixed, refund_fees FROM fee_plans
+         WHERE merchant_id = $1 AND currency IN ($2, '*')
+         ORDER BY CASE WHEN currency = '*' THEN 1 ELSE 0 END LIMIT 1",
+    )
+    .bind(merchant_id)
+    .bind(currency)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(match row {
+        Some(row) => FeePlan {
+            percent_bps: row.try_get::<i64, _>("percent_bps")? as u32,
+            fixed: row.try_get("fixed")?,
+            refund_fees: row.try_get::<i64, _>("refund_fees")? != 0,
+        },
+        None => FeePlan::default(),
+    })
+}
+
+/// Moves a merchant's balance in one currency, making its row if need be.
+async fn move_balance(
+    c: &mut AnyConnection,
+    merchant_id: &str,
+    currency: &str,
+    available: i64,
+    pending: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO balances (merchant_id, currency, available, pending, reserved, updated)
+         VALUES ($1, $2, $3, $4, 0, $5)
+         ON CONFLICT (merchant_id, currency) DO UPDATE SET
+            available = balances.available + $6, pending = balances.pending + $7, updated = $8",
+    )
+    .bind(merchant_id)
+    .bind(currency)
+    .bind(available)
+    .bind(pending)
+    .bind(now)
+    .bind(available)
+    .bind(pending)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_txn(
+    c: &mut AnyConnection,
+    merchant_id: &str,
+    kind: &str,
+    source_id: &str,
+    payment_id: &str,
+    currency: &str,
+    amount: i64,
+    fee: i64,
+    status: &str,
+    available_on: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO balance_transactions (id, merchant_id, type, source_id, payment_id, currency,
+            amount, fee, net, status, available_on, created)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(new_id("txn"))
+    .bind(merchant_id)
+    .bind(kind)
+    .bind(source_id)
+    .bind(payment_id)
+    .bind(currency)
+    .bind(amount)
+    .bind(fee)
+    .bind(amount - fee)
+    .bind(status)
+    .bind(available_on)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Brings the ledger up to date with payment `payment_id` on `c`, inside
+/// the transaction that changed it: its capture, once, as a pending charge
+/// (less the fee) available after the merchant's delay; each succeeded
+/// refund, once, out of the available balance (with its share of the fee
+/// back, if the plan says so).
+pub(super) async fn sync(c: &mut AnyConnection, payment_id: &str, now: i64) -> StoreResult<()> {
+    let Some(p) =
+        sqlx::query("SELECT merchant_id, currency, amount_captured FROM payments WHERE id = $1")
+            .bind(payment_id)
+            .fetch_optional(&mut *c)
+            .await?
+    else {
+        return Ok(());
+    };
+    let merchant_id: String = p.try_get("merchant_id")?;
+    let currency: String = p.try_get("currency")?;
+    let captured: i64 = p.try_get("amount_captured")?;
+    if captured <= 0 {
+        return Ok(());
+    }
+    let plan = fee_plan_on(c, &merchant_id, &currency).await?;
+    let charge = sqlx::query(
+        "SELECT amount, fee FROM balance_transactions WHERE type = 'charge' AND source_id = $1",
+    )
+    .bind(payment_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let charge_fee = match charge {
+        Some(row) => row.try_get::<i64, _>("fee")?,
+        None => {
+            let delay: i64 = sqlx::query_scalar(
+                "SELECT delay_days FROM settlement_settings WHERE merchant_id = $1",
+            )
+            .bind(&merchant_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .unwrap_or(DEFAULT_DELAY_DAYS);
+            let fee = plan.fee(captured);
+            insert_txn(
+                c,
+                &merchant_id,
+                "charge",
+                payment_id,
+                payment_id,
+                &currency,
+                captured,
+                fee,
+                "pending",
+                now + delay * DAY,
+                now,
+            )
+            .await?;
+            move_balance(c, &merchant_id, &currency, 0, captured - fee, now).await?;
+            fee
+        }
+    };
+    // Refunds not yet in the ledger, oldest first; each gives back the
+    // difference its total makes to the fee share, so they add up exactly.
+    let refunds = sqlx::query(
+        "SELECT r.id, r.amount FROM refunds r
+         WHERE r.payment_id = $1 AND r.status = 'succeeded'
+           AND NOT EXISTS (SELECT 1 FROM balance_transactions t
+                           WHERE t.type = 'refund' AND t.source_id = r.id)
+         ORDER BY r.created, r.id",
+    )
+    .bind(payment_id)
+    .fetch_all(&mut *c)
+    .await?;
+    if refunds.is_empty() {
+        return Ok(());
+    }
+    let row = sqlx::query(
+        "SELECT CAST(coalesce(sum(-amount), 0) AS BIGINT) AS refunded,
+                CAST(coalesce(sum(-fee), 0) AS BIGINT) AS fee_back
+         FROM balance_transactions WHERE type = 'refund' AND payment_id = $1",
+    )
+    .bind(payment_id)
+    .fetch_one(&mut *c)
+    .await?;
+    let (mut refunded, mut fee_back): (i64, i64) =
+        (row.try_get("refunded")?, row.try_get("fee_back")?);
+    for refund in refunds {
+        let id: String = refund.try_get("id")?;
+        let amount: i64 = refund.try_get("amount")?;
+        refunded += amount;
+        let share = plan.refunded_fee(charge_fee, captured, refunded) - fee_back;
+        fee_back += share;
+        insert_txn(
+            c,
+            &merchant_id,
+            "refund",
+            &id,
+            payment_id,
+            &currency,
+            -amount,
+            -share,
+            "available",
+            now,
+            now,
+        )
+        .await?;
+        move_balance(c, &merchant_id, &currency, -(amount - share), 0, now).await?;
+    }
+    Ok(())
+}
+
+/// Days after a capture its money is available, unless the merchant's
+/// settlement settings say otherwise.
+pub const DEFAULT_DELAY_DAYS: i64 = 2;
+
+#[async_trait]
+impl LedgerStore for SqlStore {
+    async fn balances(&self, merchant_id: &str) -> StoreResult<Vec<BalanceRow>> {
+        sqlx::query("SELECT * FROM balances WHERE merchant_id = $1 ORDER BY currency")
+            .bind(merchant_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(BalanceRow {
+                    currency: currency(row)?,
+                    available: row.try_get("available")?,
+                    pending: row.try_get("pending")?,
+                    reserved: row.try_get("reserved")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn balance_transactions(
+        &self,
+        merchant_id: &str,
+        q: &TxnQuery,
+    ) -> StoreResult<Vec<BalanceTransaction>> {
+        let mut sql = String::from("SELECT * FROM balance_transactions WHERE merchant_id = ?");
+        let mut binds: Vec<String> = Vec::new();
+        for (value, clause) in [
+            (&q.kind, " AND type = ?"),
+            (&q.source, " AND (source_id = ? OR payment_id = ?)"),
+            (&q.payout, " AND payout_id = ?"),
+            (&q.settlement, " AND settlement_id = ?"),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(clause);
+                binds.extend(std::iter::repeat_n(
+                    value.clone(),
+                    clause.matches('?').count(),
+                ));
+            }
+        }
+        if q.created_gte.is_some() {
+            sql.push_str(" AND created >= ?");
+        }
+        if q.created_lt.is_some() {
+            sql.push_str(" AND created < ?");
+        }
+        if q.starting_after.is_some() {
+            sql.push_str(
+                " AND (created, rowid) < (SELECT created, rowid FROM balance_transactions WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY created DESC, rowid DESC LIMIT ?");
+        let sql = numbered(&sql);
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        for value in binds {
+            query = query.bind(value);
+        }
+        if let Some(t) = q.created_gte {
+            query = query.bind(t);
+        }
+        if let Some(t) = q.created_lt {
+            query = query.bind(t);
+        }
+        if let Some(after) = &q.starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(txn_from_row)
+            .collect()
+    }
+
+    async fn balance_transaction(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<BalanceTransaction>> {
+        self.find_owned(
+            "SELECT * FROM balance_transactions WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            txn_from_row,
+        )
+        .await
+    }
+
+    async fn due_releases(&self, now: i64) -> StoreResult<Vec<Release>> {
+        sqlx::query(
+            "SELECT merchant_id, currency, CAST(sum(net) AS BIGINT) AS amount
+             FROM balance_transactions WHERE status = 'pending' AND available_on <= $1
+             GROUP BY merchant_id, currency",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Release {
+                merchant_id: row.try_get("merchant_id")?,
+                currency: currency(row)?,
+                amount: row.try_get("amount")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn release(
+        &self,
+        merchant_id: &str,
+        currency_code: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<i64> {
+        let (merchant_id, currency_code) = (merchant_id.to_owned(), currency_code.to_owned());
+        let (events, dialect) = (events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let out = released.clone();
+        self.atomic_handing_over(move |c| {
+            Box::pin(async move {
+                // Each row moves once: whichever instance flips it.
+                let rows = sqlx::query(
+                    "UPDATE balance_transactions SET status = 'available'
+                     WHERE merchant_id = $1 AND currency = $2 AND status = 'pending'
+                       AND available_on <= $3
+                     RETURNING net",
+                )
+                .bind(&merchant_id)
+                .bind(&currency_code)
+                .bind(now)
+                .fetch_all(&mut *c)
+                .await?;
+                let mut amount = 0i64;
+                for row in &rows {
+                    amount += row.try_get::<i64, _>("net")?;
+                }
+                if rows.is_empty() {
+                    return Ok(Done::Kept((false, Vec::new())));
+                }
+                move_balance(c, &merchant_id, &currency_code, amount, -amount, now).await?;
+                out.store(amount, std::sync::atomic::Ordering::SeqCst);
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await?;
+        Ok(released.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    async fn set_fee_plan(
+        &self,
+        merchant_id: &str,
+        currency_code: &str,
+        plan: &FeePlan,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.exec(
+            sqlx::query(
+                "INSERT INTO fee_plans (merchant_id, currency, percent_bps, fixed, refund_fees, updated)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (merchant_id, currency) DO UPDATE SET percent_bps = $7, fixed = $8,
+                    refund_fees = $9, updated = $10",
+            )
+            .bind(merchant_id.to_owned())
+            .bind(currency_code.to_owned())
+            .bind(i64::from(plan.percent_bps))
+            .bind(plan.fixed)
+            .bind(i64::from(plan.refund_fees))
+            .bind(now)
+            .bind(i64::from(plan.percent_bps))
+            .bind(plan.fixed)
+            .bind(i64::from(plan.refund_fees))
+            .bind(now),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_settlement_settings(&self, s: &SettlementSettings, now: i64) -> StoreResult<()> {
+        self.exec(
+            sqlx::query(
+                "INSERT INTO settlement_settings (merchant_id, time_zone, cutoff, delay_days, updated)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (merchant_id) DO UPDATE SET time_zone = $6, cutoff = $7,
+                    delay_days = $8, updated = $9",
+            )
+            .bind(s.merchant_id.clone())
+            .bind(s.time_zone.clone())
+            .bind(s.cutoff.clone())
+            .bind(s.delay_days)
+            .bind(now)
+            .bind(s.time_zone.clone())
+            .bind(s.cutoff.clone())
+            .bind(s.delay_days)
+            .bind(now),
+        )
+        .await?;
+        Ok(())
+    }
+}
