@@ -351,3 +351,110 @@ async fn a_store_password_in_a_query_string_never_reaches_the_log() {
     );
     assert!(!logged.contains(password), "{logged}");
 }
+
+#[test]
+fn fee_plans_and_settlement_settings_are_set_per_merchant_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let merchant = new_merchant(dir.path());
+    let set = |args: &[&str]| {
+        let mut all = vec!["merchant"];
+        all.extend_from_slice(args);
+        kasse(dir.path(), &all)
+    };
+    let out = set(&[
+        "fees",
+        "--merchant",
+        &merchant,
+        "--currency",
+        "usd",
+        "--percent-bps",
+        "290",
+        "--fixed",
+        "30",
+        "--refund-fees",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("2.90 % + 30 minor units") && said.contains("USD"),
+        "{said}"
+    );
+    // Set again: replaced, not added.
+    assert!(
+        set(&[
+            "fees",
+            "--merchant",
+            &merchant,
+            "--currency",
+            "USD",
+            "--percent-bps",
+            "150"
+        ])
+        .status
+        .success()
+    );
+    let out = set(&[
+        "settlement",
+        "--merchant",
+        &merchant,
+        "--time-zone",
+        "Asia/Dhaka",
+        "--cutoff",
+        "18:00",
+        "--delay-days",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (args, reason) in [
+        (
+            vec!["fees", "--merchant", &merchant, "--percent-bps", "10001"],
+            "at most 10000",
+        ),
+        (
+            vec!["fees", "--merchant", &merchant, "--currency", "XYZ"],
+            "--currency",
+        ),
+        (
+            vec!["fees", "--merchant", "mer_nobody"],
+            "No merchant mer_nobody",
+        ),
+        (
+            vec![
+                "settlement",
+                "--merchant",
+                &merchant,
+                "--time-zone",
+                "Mars/Base",
+            ],
+            "not an IANA zone",
+        ),
+        (
+            vec!["settlement", "--merchant", &merchant, "--cutoff", "6pm"],
+            "HH:MM",
+        ),
+        (
+            vec!["settlement", "--merchant", &merchant, "--delay-days", "31"],
+            "0 to 30",
+        ),
+    ] {
+        let out = set(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(error.contains(reason), "{args:?}: {error}");
+    }
+    let database = format!("sqlite://{}", dir.path().join("data/kasse.db").display());
+    let plans = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        crate::helpers::count_in(&database, "SELECT count(*) FROM fee_plans WHERE percent_bps = 150 AND fixed = 0 AND refund_fees = 0").await
+            * 10
+            + crate::helpers::count_in(&database, "SELECT count(*) FROM settlement_settings WHERE delay_days = 1 AND time_zone = 'Asia/Dhaka'").await
+    });
+    assert_eq!(plans, 11);
+}
