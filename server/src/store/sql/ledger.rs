@@ -30,29 +30,84 @@ fn txn_from_row(row: &AnyRow) -> StoreResult<BalanceTransaction> {
     })
 }
 
-/// The merchant's plan for `currency`: its own, else its `*` one, else none.
-async fn fee_plan_on(
+/// The merchant's plan for `currency` (its own, else its `*` one, else
+/// none) and its delay in days, in one statement.
+async fn terms_on(
     c: &mut AnyConnection,
     merchant_id: &str,
     currency: &str,
-) -> StoreResult<FeePlan> {
+) -> StoreResult<(FeePlan, i64)> {
     let row = sqlx::query(
-        "SELECT percent_bps, fixed, refund_fees FROM fee_plans
-         WHERE merchant_id = $1 AND currency IN ($2, '*')
-         ORDER BY CASE WHEN currency = '*' THEN 1 ELSE 0 END LIMIT 1",
+        "SELECT f.percent_bps, f.fixed, f.refund_fees,
+            (SELECT s.delay_days FROM settlement_settings s WHERE s.merchant_id = $1) AS delay_days
+         FROM (SELECT 1 AS one) o
+         LEFT JOIN fee_plans f ON f.merchant_id = $2 AND f.currency IN ($3, '*')
+         ORDER BY CASE WHEN f.currency = '*' THEN 1 ELSE 0 END LIMIT 1",
     )
     .bind(merchant_id)
+    .bind(merchant_id)
     .bind(currency)
-    .fetch_optional(&mut *c)
+    .fetch_one(&mut *c)
     .await?;
-    Ok(match row {
-        Some(row) => FeePlan {
-            percent_bps: row.try_get::<i64, _>("percent_bps")? as u32,
+    let plan = match row.try_get::<Option<i64>, _>("percent_bps")? {
+        Some(bps) => FeePlan {
+            percent_bps: bps as u32,
             fixed: row.try_get("fixed")?,
             refund_fees: row.try_get::<i64, _>("refund_fees")? != 0,
         },
         None => FeePlan::default(),
-    })
+    };
+    let delay = row
+        .try_get::<Option<i64>, _>("delay_days")?
+        .unwrap_or(DEFAULT_DELAY_DAYS);
+    Ok((plan, delay))
+}
+
+/// The pending charge of a capture, and its balance move.
+async fn charge(
+    c: &mut AnyConnection,
+    p: (&str, &str, &str, i64),
+    plan: &FeePlan,
+    delay: i64,
+    now: i64,
+) -> StoreResult<i64> {
+    let (merchant_id, currency, payment_id, captured) = p;
+    let fee = plan.fee(captured);
+    insert_txn(
+        c,
+        merchant_id,
+        "charge",
+        payment_id,
+        payment_id,
+        currency,
+        captured,
+        fee,
+        "pending",
+        now + delay * DAY,
+        now,
+    )
+    .await?;
+    move_balance(c, merchant_id, currency, 0, captured - fee, now).await?;
+    Ok(fee)
+}
+
+/// The ledger's side of a payment just recorded (it has no refunds and no
+/// ledger rows yet): its capture, if it captured anything.
+pub(super) async fn new_payment(c: &mut AnyConnection, p: &Payment, now: i64) -> StoreResult<()> {
+    if p.amount_captured <= 0 {
+        return Ok(());
+    }
+    let currency = p.currency.code();
+    let (plan, delay) = terms_on(c, &p.merchant_id, currency).await?;
+    charge(
+        c,
+        (&p.merchant_id, currency, &p.id, p.amount_captured),
+        &plan,
+        delay,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Moves a merchant's balance in one currency, making its row if need be.
@@ -139,40 +194,24 @@ pub(super) async fn sync(c: &mut AnyConnection, payment_id: &str, now: i64) -> S
     if captured <= 0 {
         return Ok(());
     }
-    let plan = fee_plan_on(c, &merchant_id, &currency).await?;
-    let charge = sqlx::query(
-        "SELECT amount, fee FROM balance_transactions WHERE type = 'charge' AND source_id = $1",
+    let (plan, delay) = terms_on(c, &merchant_id, &currency).await?;
+    let recorded = sqlx::query(
+        "SELECT fee FROM balance_transactions WHERE type = 'charge' AND source_id = $1",
     )
     .bind(payment_id)
     .fetch_optional(&mut *c)
     .await?;
-    let charge_fee = match charge {
+    let charge_fee = match recorded {
         Some(row) => row.try_get::<i64, _>("fee")?,
         None => {
-            let delay: i64 = sqlx::query_scalar(
-                "SELECT delay_days FROM settlement_settings WHERE merchant_id = $1",
-            )
-            .bind(&merchant_id)
-            .fetch_optional(&mut *c)
-            .await?
-            .unwrap_or(DEFAULT_DELAY_DAYS);
-            let fee = plan.fee(captured);
-            insert_txn(
+            charge(
                 c,
-                &merchant_id,
-                "charge",
-                payment_id,
-                payment_id,
-                &currency,
-                captured,
-                fee,
-                "pending",
-                now + delay * DAY,
+                (&merchant_id, &currency, payment_id, captured),
+                &plan,
+                delay,
                 now,
             )
-            .await?;
-            move_balance(c, &merchant_id, &currency, 0, captured - fee, now).await?;
-            fee
+            .await?
         }
     };
     // Refunds not yet in the ledger, oldest first; each gives back the

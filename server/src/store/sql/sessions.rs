@@ -112,7 +112,7 @@ impl SessionStore for SqlStore {
                     return Ok(Done::Undone((false, Vec::new())));
                 }
                 payment_insert(&p).execute(&mut *c).await?;
-                super::ledger::sync(c, &p.id, p.updated).await?;
+                super::ledger::new_payment(c, &p, p.updated).await?;
                 let leased = insert_events(dialect, c, &events, lease).await?;
                 Ok(Done::Kept((true, leased)))
             })

@@ -238,7 +238,7 @@ impl SubscriptionStore for SqlStore {
                     super::sessions::payment_insert(payment)
                         .execute(&mut *c)
                         .await?;
-                    super::ledger::sync(c, &payment.id, o.now).await?;
+                    super::ledger::new_payment(c, payment, o.now).await?;
                 }
                 sqlx::query(
                     "UPDATE subscriptions SET status = $1, next_cycle = $2, next_attempt_at = $3,
