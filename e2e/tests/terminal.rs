@@ -172,6 +172,18 @@ async fn staff_charge_refund_list_and_are_held_to_their_roles() -> anyhow::Resul
     let qr = h.browser.find_all(Locator::Css(".line.qr")).await?;
     assert!(qr.len() >= 15, "a QR code of {} lines", qr.len());
 
+    // The balance, and the ledger rows of the payments above.
+    command(&h, "balance").await?;
+    let screen = shows(&h, "latest movements").await?;
+    assert!(
+        screen.contains("AVAILABLE") && screen.contains("refund"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("charge  ") && screen.contains(&paid),
+        "{screen}"
+    );
+
     // Tab completes a command, then a payment id.
     h.wait_for_text("#kasse-prompt", |p| p.contains('$'))
         .await?;

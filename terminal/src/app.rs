@@ -473,6 +473,12 @@ fn execute(term: Term, command: Command) {
                 Ok(())
             });
         }
+        Command::Balance => term.run(async move {
+            let (balance, rows) = calls::balance().await?;
+            term.remember(rows.iter().map(|t| t.source.clone()));
+            term.lines_of("", format::balance(&balance, &rows));
+            Ok(())
+        }),
         Command::Links { status } => term.run(async move {
             let list = calls::links(status.as_deref()).await?;
             if list.data.is_empty() {

@@ -3,10 +3,11 @@
 //! what to call and how to show the answer.
 
 use kasse_core::api::{
-    CapturePayment, CreatePayment, CreatePaymentLink, CreateRefund, Customer, CustomerList, Event,
-    EventDetail, EventList, Mandate, MandateList, Notification, NotificationList, Payment,
-    PaymentLink, PaymentLinkList, PaymentList, PaymentMethod, PaymentMethodList, Refund,
-    RefundList, SslcommerzCredentials, Subscription, SubscriptionList,
+    Balance, BalanceTransaction, BalanceTransactionList, CapturePayment, CreatePayment,
+    CreatePaymentLink, CreateRefund, Customer, CustomerList, Event, EventDetail, EventList,
+    Mandate, MandateList, Notification, NotificationList, Payment, PaymentLink, PaymentLinkList,
+    PaymentList, PaymentMethod, PaymentMethodList, Refund, RefundList, SslcommerzCredentials,
+    Subscription, SubscriptionList,
 };
 
 use crate::api::{self, Failure};
@@ -59,6 +60,13 @@ pub async fn refund(
 /// A keyed card payment.
 pub async fn charge(csrf: &str, body: &CreatePayment) -> Result<Payment, Failure> {
     api::post("/v1/payments", csrf, Some(body)).await
+}
+
+/// The balance and the latest twenty ledger rows.
+pub async fn balance() -> Result<(Balance, Vec<BalanceTransaction>), Failure> {
+    let balance: Balance = api::get("/v1/balance").await?;
+    let rows: BalanceTransactionList = api::get("/v1/balance_transactions?limit=20").await?;
+    Ok((balance, rows.data))
 }
 
 pub async fn create_link(csrf: &str, body: &CreatePaymentLink) -> Result<PaymentLink, Failure> {

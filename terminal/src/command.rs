@@ -59,6 +59,8 @@ pub enum Command {
     Links {
         status: Option<String>,
     },
+    /// The balance per currency, and the latest movements.
+    Balance,
     /// One link, its payments and its emails.
     LinkDetails {
         link: String,
@@ -173,6 +175,13 @@ pub const COMMANDS: &[Spec] = &[
                   to that address, and a receipt after each payment. --partial lets it be paid in parts. \
                   Example: link USD --item \"Tea:2:12.50\" --item \"Pot:1:40\" --email ada@example.com --partial. \
                   link plink_… shows a link, its payments and its emails.",
+    },
+    Spec {
+        name: "balance",
+        usage: "balance",
+        summary: "what Kasse holds for the merchant, and the latest ledger rows",
+        details: "Available is captured money, less fees and refunds, past the merchant's delay; \
+                  pending is not yet available.",
     },
     Spec {
         name: "links",
@@ -861,6 +870,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             args.count(0, 0)?;
             match name {
                 "whoami" => Command::Whoami,
+                "balance" => Command::Balance,
                 "logout" => Command::Logout,
                 _ => Command::Clear,
             }

@@ -2,8 +2,8 @@
 //! amounts in their currency, statuses with a colour class.
 
 use kasse_core::api::{
-    Customer, Event, Mandate, Notification, Payment, PaymentLink, PaymentMethod, Refund,
-    Subscription,
+    Balance, BalanceTransaction, Customer, Event, Mandate, Notification, Payment, PaymentLink,
+    PaymentMethod, Refund, Subscription,
 };
 use kasse_core::{Currency, PaymentStatus};
 
@@ -471,5 +471,62 @@ pub fn link_details(
         ]);
     }
     lines.extend(table(&rows));
+    lines
+}
+
+/// `balance`: per currency, then the latest ledger rows.
+pub fn balance(b: &Balance, rows: &[BalanceTransaction]) -> Vec<Vec<Span>> {
+    if b.available.is_empty() {
+        return vec![vec![Span::styled("Nothing captured yet.", "dim")]];
+    }
+    let mut lines = Vec::new();
+    let mut table_rows = vec![header(&["CURRENCY", "AVAILABLE", "PENDING", "RESERVED"])];
+    for (i, available) in b.available.iter().enumerate() {
+        let of = |list: &[kasse_core::api::CurrencyAmount]| {
+            list.get(i)
+                .map_or_else(|| "-".into(), |a| amount(a.amount, &a.currency))
+        };
+        table_rows.push(vec![
+            Span::plain(available.currency.clone()),
+            Span::styled(
+                amount(available.amount, &available.currency),
+                if available.amount < 0 { "bad" } else { "ok" },
+            ),
+            Span::plain(of(&b.pending)),
+            Span::plain(of(&b.reserved)),
+        ]);
+    }
+    lines.extend(table(&table_rows));
+    lines.push(vec![Span::styled("latest movements", "head")]);
+    let mut txns = vec![header(&[
+        "ID",
+        "TYPE",
+        "AMOUNT",
+        "FEE",
+        "NET",
+        "SOURCE",
+        "STATUS",
+        "AVAILABLE ON",
+    ])];
+    for t in rows {
+        txns.push(vec![
+            Span::styled(t.id.clone(), "id"),
+            Span::plain(t.kind.clone()),
+            Span::plain(amount(t.amount, &t.currency)),
+            Span::plain(amount(t.fee, &t.currency)),
+            Span::plain(amount(t.net, &t.currency)),
+            Span::plain(t.source.clone()),
+            Span::styled(
+                t.status.clone(),
+                if t.status == "available" {
+                    "ok"
+                } else {
+                    "wait"
+                },
+            ),
+            Span::plain(utc(t.available_on)),
+        ]);
+    }
+    lines.extend(table(&txns));
     lines
 }

@@ -248,6 +248,8 @@ fn find_link_events_and_resend() {
         "link plink_… takes nothing more: it shows that link"
     );
     assert_eq!(ok("links"), Command::Links { status: None });
+    assert_eq!(ok("balance"), Command::Balance);
+    assert_eq!(bad("balance usd"), "unexpected `usd`");
     assert_eq!(
         ok("links --status partially_paid"),
         Command::Links {
