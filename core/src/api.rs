@@ -1275,3 +1275,41 @@ pub struct BalanceTransactionList {
     pub data: Vec<BalanceTransaction>,
     pub has_more: bool,
 }
+
+/// A merchant's business day in one currency, closed at its cut-off.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    pub id: String,
+    pub object: String,
+    pub currency: String,
+    /// `YYYY-MM-DD`, the business day in `time_zone`.
+    pub local_date: String,
+    pub time_zone: String,
+    /// Unix seconds: from this cut-off (inclusive) to the next (exclusive).
+    pub period_start: i64,
+    pub period_end: i64,
+    pub charge_count: i64,
+    pub refund_count: i64,
+    /// Captured.
+    pub gross: i64,
+    /// Refunded, as a positive amount.
+    pub refunded: i64,
+    /// Fees less fees given back.
+    pub fees: i64,
+    /// A negative net of the settlement before, carried in.
+    pub carried: i64,
+    /// `gross − refunded − fees + carried`.
+    pub net: i64,
+    /// `closed` (then `paid_out` or `payout_failed`).
+    pub status: String,
+    pub created: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementList {
+    pub object: String,
+    pub data: Vec<Settlement>,
+    pub has_more: bool,
+}

@@ -77,10 +77,12 @@ pub enum EventType {
     NotificationFailed,
     #[serde(rename = "balance.available")]
     BalanceAvailable,
+    #[serde(rename = "settlement.closed")]
+    SettlementClosed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 35] = [
+    pub const ALL: [EventType; 36] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -116,6 +118,7 @@ impl EventType {
         EventType::NotificationSent,
         EventType::NotificationFailed,
         EventType::BalanceAvailable,
+        EventType::SettlementClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +158,7 @@ impl EventType {
             EventType::NotificationSent => "notification.sent",
             EventType::NotificationFailed => "notification.failed",
             EventType::BalanceAvailable => "balance.available",
+            EventType::SettlementClosed => "settlement.closed",
         }
     }
 

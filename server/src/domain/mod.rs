@@ -21,6 +21,7 @@ pub mod payments;
 pub mod saved_cards;
 pub mod schedule;
 pub mod sessions;
+pub mod settlements;
 pub mod subscriptions;
 pub mod threeds;
 pub mod views;

@@ -3,14 +3,14 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use kasse_core::api::{self, BalanceTransactionList, ErrorBody};
+use kasse_core::api::{self, BalanceTransactionList, ErrorBody, SettlementList};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, AppState, MerchantAuth, page_limit, query_params};
-use crate::domain::{DomainError, ledger};
+use crate::domain::{DomainError, ledger, settlements};
 use crate::store::TxnQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -18,6 +18,125 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(balance))
         .routes(routes!(list))
         .routes(routes!(retrieve))
+        .routes(routes!(settlements))
+        .routes(routes!(settlement))
+        .routes(routes!(settlement_transactions))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PageParams {
+    /// The last id of the previous page.
+    starting_after: Option<String>,
+    /// 1 to 100, default 10.
+    limit: Option<u32>,
+}
+
+/// List settlements
+///
+/// Newest first: each a business day (from one cut-off in the merchant's
+/// zone to the next) in one currency.
+#[utoipa::path(
+    get, path = "/v1/settlements", tag = "Balance",
+    params(PageParams),
+    responses(
+        (status = 200, description = "One page", body = SettlementList),
+        (status = 400, description = "A bad cursor or limit", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn settlements(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SettlementList>, ApiError> {
+    let params = query_params(params)?;
+    let limit = page_limit(params.limit)?;
+    if let Some(after) = &params.starting_after {
+        settlements::find(&ctx, &merchant.id, after)
+            .await
+            .map_err(|_| {
+                ApiError::invalid(
+                    kasse_core::error::ErrorCode::ParameterInvalid,
+                    "starting_after",
+                    format!("starting_after names no settlement of yours: '{after}'."),
+                )
+            })?;
+    }
+    let mut found = ctx
+        .store
+        .settlements(&merchant.id, params.starting_after.as_deref(), limit + 1)
+        .await?;
+    let has_more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    Ok(Json(SettlementList {
+        object: "list".into(),
+        data: found.iter().map(settlements::view).collect(),
+        has_more,
+    }))
+}
+
+/// Retrieve a settlement
+#[utoipa::path(
+    get, path = "/v1/settlements/{id}", tag = "Balance",
+    params(("id" = String, Path, description = "The settlement's id, `stl_…`")),
+    responses(
+        (status = 200, description = "The settlement", body = api::Settlement),
+        (status = 404, description = "No such settlement of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn settlement(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<api::Settlement>, ApiError> {
+    Ok(Json(settlements::view(
+        &settlements::find(&ctx, &merchant.id, &id).await?,
+    )))
+}
+
+/// A settlement's transactions
+///
+/// The ledger rows it holds, newest first; they add up to its totals.
+#[utoipa::path(
+    get, path = "/v1/settlements/{id}/transactions", tag = "Balance",
+    params(("id" = String, Path, description = "The settlement's id, `stl_…`"), PageParams),
+    responses(
+        (status = 200, description = "One page", body = BalanceTransactionList),
+        (status = 400, description = "A bad cursor or limit", body = ErrorBody),
+        (status = 404, description = "No such settlement of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn settlement_transactions(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+    params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<BalanceTransactionList>, ApiError> {
+    let params = query_params(params)?;
+    let found = settlements::find(&ctx, &merchant.id, &id).await?;
+    let (rows, has_more) = ledger::transactions(
+        &ctx,
+        &merchant.id,
+        TxnQuery {
+            settlement: Some(found.id),
+            starting_after: params.starting_after,
+            limit: page_limit(params.limit)?,
+            ..TxnQuery::default()
+        },
+    )
+    .await?;
+    Ok(Json(BalanceTransactionList {
+        object: "list".into(),
+        data: rows.iter().map(ledger::transaction_view).collect(),
+        has_more,
+    }))
 }
 
 /// The balance

@@ -51,6 +51,7 @@ pub trait Store:
     + SubscriptionStore
     + LinkStore
     + LedgerStore
+    + SettlementStore
     + Send
     + Sync
     + 'static
@@ -554,6 +555,51 @@ pub trait LedgerStore {
         now: i64,
     ) -> StoreResult<()>;
     async fn set_settlement_settings(&self, s: &SettlementSettings, now: i64) -> StoreResult<()>;
+}
+
+/// Settlements: each merchant's business day closed at its cut-off.
+#[async_trait]
+pub trait SettlementStore {
+    /// A merchant's settlement settings, if the operator set them.
+    async fn settlement_settings(
+        &self,
+        merchant_id: &str,
+    ) -> StoreResult<Option<SettlementSettings>>;
+    /// Merchants and currencies with ledger rows made before `before` that
+    /// no settlement holds.
+    async fn unsettled(&self, before: i64) -> StoreResult<Vec<Unsettled>>;
+    /// The sums of a merchant's rows in `currency` made before `before`
+    /// that no settlement holds, as a settlement would show them (its id,
+    /// dates, carried amount and status left for the caller).
+    async fn unsettled_sums(
+        &self,
+        merchant_id: &str,
+        currency: &str,
+        before: i64,
+    ) -> StoreResult<Settlement>;
+    /// The merchant's latest settlement in a currency.
+    async fn last_settlement(
+        &self,
+        merchant_id: &str,
+        currency: &str,
+    ) -> StoreResult<Option<Settlement>>;
+    /// Writes `s` and marks its rows (those made before its `period_end`
+    /// that none holds, exactly `rows` of them), with `events`, at once;
+    /// false, and nothing written, if another instance closed that period
+    /// first or the rows changed.
+    async fn close_settlement(
+        &self,
+        s: &Settlement,
+        rows: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    async fn settlement(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Settlement>>;
+    async fn settlements(
+        &self,
+        merchant_id: &str,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Settlement>>;
 }
 
 /// What a link's writes also do, made once the link's final values (its

@@ -1047,3 +1047,34 @@ pub struct SettlementSettings {
     pub cutoff: String,
     pub delay_days: i64,
 }
+
+/// One business day of a merchant's money in one currency, closed at its
+/// cut-off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settlement {
+    pub id: String,
+    pub merchant_id: String,
+    pub currency: Currency,
+    pub local_date: String,
+    pub time_zone: String,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub charge_count: i64,
+    pub refund_count: i64,
+    pub gross: i64,
+    pub refunded: i64,
+    pub fees: i64,
+    pub carried: i64,
+    pub net: i64,
+    pub status: String,
+    pub created: i64,
+}
+
+/// Money of a merchant and currency no settlement holds yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsettled {
+    pub merchant_id: String,
+    pub currency: Currency,
+    /// When its oldest row was made.
+    pub since: i64,
+}

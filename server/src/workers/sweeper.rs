@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
 use crate::domain::{
-    DomainError, idempotency, ledger, links, payments, saved_cards, sessions, subscriptions,
+    DomainError, idempotency, ledger, links, payments, saved_cards, sessions, settlements,
+    subscriptions,
 };
 use crate::state::AppState;
 
@@ -64,6 +65,10 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
     let ended = links::sweep(ctx).await?;
     if ended > 0 {
         tracing::info!(links = ended, "payment links past their time expired");
+    }
+    let settled = settlements::sweep(ctx).await?;
+    if settled > 0 {
+        tracing::info!(settlements = settled, "business days settled");
     }
     let released = ledger::sweep(ctx).await?;
     if released > 0 {

@@ -162,3 +162,200 @@ async fn without_a_fee_plan_the_whole_capture_is_the_merchants() {
     assert_eq!(rows[0].available_on, START + 2 * DAY);
     app.assert_ledger_balances().await;
 }
+
+fn local(zone: &str, text: &str) -> i64 {
+    text.parse::<jiff::civil::DateTime>()
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get(zone).unwrap())
+        .unwrap()
+        .timestamp()
+        .as_second()
+}
+
+async fn settle(app: &TestApp, merchant: &str, zone: &str, cutoff: &str) {
+    app.store
+        .set_settlement_settings(
+            &SettlementSettings {
+                merchant_id: merchant.into(),
+                time_zone: zone.into(),
+                cutoff: cutoff.into(),
+                delay_days: 1,
+            },
+            START,
+        )
+        .await
+        .unwrap();
+}
+
+/// A payment of `amount` by the merchant whose key is `key`, paid now.
+async fn pay_as(app: &TestApp, who: &kasse_server::merchants::Credentials, amount: i64) -> String {
+    let (key, origin) = (&who.secret_key, who.origins[0].as_str());
+    let mut body = crate::helpers::session_body();
+    body["amount"] = json!(amount);
+    body["success_url"] = json!(format!("{origin}/ok"));
+    body["cancel_url"] = json!(format!("{origin}/no"));
+    let made = app.post_as(key, "/v1/checkout/sessions", &body).await;
+    let text = made.text().await.unwrap();
+    let session: kasse_core::api::CheckoutSession =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
+    let paid: serde_json::Value = app
+        .confirm(&session, &crate::helpers::good_card("4242424242424242"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    paid["payment_id"].as_str().unwrap().to_string()
+}
+
+async fn settlements_of(app: &TestApp, key: &str) -> Vec<kasse_core::api::Settlement> {
+    let list: kasse_core::api::SettlementList = app
+        .http
+        .get(app.url("/v1/settlements?limit=100"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.data.into_iter().rev().collect()
+}
+
+#[tokio::test]
+async fn each_business_day_settles_once_at_its_cut_off_in_the_merchants_zone() {
+    let app = spawn_app().await;
+    let berlin = app.merchant.clone();
+    settle(&app, &berlin.merchant_id, "Europe/Berlin", "00:00").await;
+    let dhaka = app
+        .other_merchant("Dhaka Tea", &["https://other.example"])
+        .await;
+    settle(&app, &dhaka.merchant_id, "Asia/Dhaka", "18:00").await;
+
+    // Berlin: a capture at 23:59:59 on the last day of summer time, a
+    // refund one second after midnight, a capture at 23:59:59 the next day.
+    app.clock.set(local("Europe/Berlin", "2026-10-24T23:59:59"));
+    let late = pay_as(&app, &berlin, 1000).await;
+    // Dhaka: just before and exactly at its cut-off.
+    app.clock.set(local("Asia/Dhaka", "2026-10-25T17:59:59"));
+    pay_as(&app, &dhaka, 700).await;
+    app.clock.set(local("Asia/Dhaka", "2026-10-25T18:00:00"));
+    pay_as(&app, &dhaka, 900).await;
+    app.clock.set(local("Europe/Berlin", "2026-10-25T00:00:00"));
+    let refund = app
+        .post_as(
+            &berlin.secret_key,
+            "/v1/refunds",
+            &json!({"payment_id": late, "amount": 300}),
+        )
+        .await;
+    assert_eq!(refund.status(), 201);
+    app.clock.set(local("Europe/Berlin", "2026-10-25T23:59:59"));
+    pay_as(&app, &berlin, 500).await;
+
+    // Just past Berlin's second midnight; Dhaka's 26th has not ended.
+    app.clock.set(local("Europe/Berlin", "2026-10-26T00:00:01"));
+    let closed = kasse_server::domain::settlements::sweep(&app.ctx)
+        .await
+        .unwrap();
+    assert_eq!(closed, 3);
+    // A second sweep (another instance) closes nothing more.
+    assert_eq!(
+        kasse_server::domain::settlements::sweep(&app.ctx)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let theirs = settlements_of(&app, &berlin.secret_key).await;
+    let summary: Vec<(&str, i64, i64, i64, i64, i64)> = theirs
+        .iter()
+        .map(|s| {
+            (
+                s.local_date.as_str(),
+                s.charge_count,
+                s.refund_count,
+                s.gross,
+                s.refunded,
+                s.net,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("2026-10-24", 1, 0, 1000, 0, 1000),
+            ("2026-10-25", 1, 1, 500, 300, 200)
+        ]
+    );
+    // The day clocks went back is 25 hours long.
+    assert_eq!(theirs[1].period_end - theirs[1].period_start, 25 * 3600);
+    assert_eq!(
+        theirs[1].period_end,
+        local("Europe/Berlin", "2026-10-26T00:00")
+    );
+    let dhaka_days = settlements_of(&app, &dhaka.secret_key).await;
+    assert_eq!(dhaka_days.len(), 1);
+    assert_eq!(
+        (dhaka_days[0].local_date.as_str(), dhaka_days[0].gross),
+        ("2026-10-25", 700)
+    );
+
+    // Each settlement's rows add up to it.
+    for s in &theirs {
+        let rows: BalanceTransactionList = app
+            .http
+            .get(app.url(&format!("/v1/settlements/{}/transactions?limit=100", s.id)))
+            .bearer_auth(&berlin.secret_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let net: i64 = rows.data.iter().map(|t| t.net).sum();
+        let fees: i64 = rows.data.iter().map(|t| t.fee).sum();
+        assert_eq!((net, fees), (s.net - s.carried, s.fees), "{s:?}");
+        assert!(
+            rows.data
+                .iter()
+                .all(|t| t.settlement.as_deref() == Some(s.id.as_str()))
+        );
+    }
+    // Another merchant's settlement is not found.
+    let missing = app
+        .get(&format!("/v1/settlements/{}", dhaka_days[0].id))
+        .await;
+    expect_error(missing, 404, "resource_missing").await;
+    assert!(
+        app.event_kinds(30)
+            .await
+            .iter()
+            .any(|k| k == "settlement.closed")
+    );
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn a_negative_day_carries_into_the_next() {
+    let app = spawn_app().await;
+    settle(&app, &app.merchant.merchant_id, "UTC", "00:00").await;
+    app.clock.set(local("UTC", "2026-11-01T10:00:00"));
+    let paid = app.paid_payment(1000, false).await;
+    app.clock.set(local("UTC", "2026-11-02T10:00:00"));
+    let refund = app
+        .post(
+            "/v1/refunds",
+            &json!({"payment_id": paid.id, "amount": 1000}),
+        )
+        .await;
+    assert_eq!(refund.status(), 201);
+    app.clock.set(local("UTC", "2026-11-03T10:00:00"));
+    app.paid_payment(400, false).await;
+    app.clock.set(local("UTC", "2026-11-04T00:00:00"));
+    kasse_server::domain::settlements::sweep(&app.ctx)
+        .await
+        .unwrap();
+    let days = settlements_of(&app, &app.merchant.secret_key).await;
+    let nets: Vec<(i64, i64)> = days.iter().map(|s| (s.carried, s.net)).collect();
+    assert_eq!(nets, [(0, 1000), (0, -1000), (-1000, -600)]);
+}

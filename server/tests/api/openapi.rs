@@ -2,8 +2,11 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 65] = [
+const OPERATIONS: [(&str, &str); 68] = [
     ("get", "/healthz"),
+    ("get", "/v1/settlements"),
+    ("get", "/v1/settlements/{id}"),
+    ("get", "/v1/settlements/{id}/transactions"),
     ("get", "/v1/balance"),
     ("get", "/v1/balance_transactions"),
     ("get", "/v1/balance_transactions/{id}"),

@@ -6,7 +6,8 @@ use kasse_core::fees::FeePlan;
 
 use super::*;
 use crate::store::{
-    BalanceRow, BalanceTransaction, LedgerStore, Release, SettlementSettings, TxnQuery,
+    BalanceRow, BalanceTransaction, LedgerStore, Release, Settlement, SettlementSettings,
+    SettlementStore, TxnQuery, Unsettled,
 };
 
 const DAY: i64 = 24 * 3600;
@@ -469,5 +470,228 @@ impl LedgerStore for SqlStore {
         )
         .await?;
         Ok(())
+    }
+}
+
+fn settlement_from_row(row: &AnyRow) -> StoreResult<Settlement> {
+    Ok(Settlement {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        currency: currency(row)?,
+        local_date: row.try_get("local_date")?,
+        time_zone: row.try_get("time_zone")?,
+        period_start: row.try_get("period_start")?,
+        period_end: row.try_get("period_end")?,
+        charge_count: row.try_get("charge_count")?,
+        refund_count: row.try_get("refund_count")?,
+        gross: row.try_get("gross")?,
+        refunded: row.try_get("refunded")?,
+        fees: row.try_get("fees")?,
+        carried: row.try_get("carried")?,
+        net: row.try_get("net")?,
+        status: row.try_get("status")?,
+        created: row.try_get("created")?,
+    })
+}
+
+#[async_trait]
+impl SettlementStore for SqlStore {
+    async fn settlement_settings(
+        &self,
+        merchant_id: &str,
+    ) -> StoreResult<Option<SettlementSettings>> {
+        self.find_one(
+            "SELECT * FROM settlement_settings WHERE merchant_id = $1",
+            merchant_id,
+            |row| {
+                Ok(SettlementSettings {
+                    merchant_id: row.try_get("merchant_id")?,
+                    time_zone: row.try_get("time_zone")?,
+                    cutoff: row.try_get("cutoff")?,
+                    delay_days: row.try_get("delay_days")?,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn unsettled(&self, before: i64) -> StoreResult<Vec<Unsettled>> {
+        sqlx::query(
+            "SELECT merchant_id, currency, CAST(min(created) AS BIGINT) AS since
+             FROM balance_transactions WHERE settlement_id IS NULL AND created < $1
+             GROUP BY merchant_id, currency",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Unsettled {
+                merchant_id: row.try_get("merchant_id")?,
+                currency: currency(row)?,
+                since: row.try_get("since")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn unsettled_sums(
+        &self,
+        merchant_id: &str,
+        currency_code: &str,
+        before: i64,
+    ) -> StoreResult<Settlement> {
+        let row = sqlx::query(
+            "SELECT
+                CAST(coalesce(sum(CASE WHEN type = 'charge' THEN 1 ELSE 0 END), 0) AS BIGINT) AS charge_count,
+                CAST(coalesce(sum(CASE WHEN type = 'refund' THEN 1 ELSE 0 END), 0) AS BIGINT) AS refund_count,
+                CAST(coalesce(sum(CASE WHEN type = 'charge' THEN amount ELSE 0 END), 0) AS BIGINT) AS gross,
+                CAST(coalesce(sum(CASE WHEN type = 'refund' THEN -amount ELSE 0 END), 0) AS BIGINT) AS refunded,
+                CAST(coalesce(sum(fee), 0) AS BIGINT) AS fees,
+                CAST(coalesce(sum(net), 0) AS BIGINT) AS net,
+                CAST(coalesce(min(created), 0) AS BIGINT) AS first
+             FROM balance_transactions
+             WHERE merchant_id = $1 AND currency = $2 AND settlement_id IS NULL AND created < $3",
+        )
+        .bind(merchant_id)
+        .bind(currency_code)
+        .bind(before)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Settlement {
+            id: String::new(),
+            merchant_id: merchant_id.to_string(),
+            currency: kasse_core::Currency::parse(currency_code)
+                .map_err(|_| corrupt("currency", currency_code))?,
+            local_date: String::new(),
+            time_zone: String::new(),
+            period_start: row.try_get("first")?,
+            period_end: before,
+            charge_count: row.try_get("charge_count")?,
+            refund_count: row.try_get("refund_count")?,
+            gross: row.try_get("gross")?,
+            refunded: row.try_get("refunded")?,
+            fees: row.try_get("fees")?,
+            carried: 0,
+            net: row.try_get("net")?,
+            status: "closed".into(),
+            created: 0,
+        })
+    }
+
+    async fn last_settlement(
+        &self,
+        merchant_id: &str,
+        currency_code: &str,
+    ) -> StoreResult<Option<Settlement>> {
+        sqlx::query(
+            "SELECT * FROM settlements WHERE merchant_id = $1 AND currency = $2
+             ORDER BY period_end DESC LIMIT 1",
+        )
+        .bind(merchant_id)
+        .bind(currency_code)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(settlement_from_row)
+        .transpose()
+    }
+
+    async fn close_settlement(
+        &self,
+        s: &Settlement,
+        rows: i64,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let (s, events, dialect) = (s.clone(), events.to_vec(), self.dialect);
+        let lease = self.fresh_lease();
+        self.atomic_handing_over(move |c| {
+            Box::pin(async move {
+                let inserted = sqlx::query(
+                    "INSERT INTO settlements (id, merchant_id, currency, local_date, time_zone,
+                        period_start, period_end, charge_count, refund_count, gross, refunded, fees,
+                        carried, net, status, created)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&s.id)
+                .bind(&s.merchant_id)
+                .bind(s.currency.code())
+                .bind(&s.local_date)
+                .bind(&s.time_zone)
+                .bind(s.period_start)
+                .bind(s.period_end)
+                .bind(s.charge_count)
+                .bind(s.refund_count)
+                .bind(s.gross)
+                .bind(s.refunded)
+                .bind(s.fees)
+                .bind(s.carried)
+                .bind(s.net)
+                .bind(&s.status)
+                .bind(s.created)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if inserted != 1 {
+                    return Ok(Done::Undone((false, Vec::new())));
+                }
+                let marked = sqlx::query(
+                    "UPDATE balance_transactions SET settlement_id = $1
+                     WHERE merchant_id = $2 AND currency = $3 AND settlement_id IS NULL
+                       AND created < $4",
+                )
+                .bind(&s.id)
+                .bind(&s.merchant_id)
+                .bind(s.currency.code())
+                .bind(s.period_end)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+                if marked as i64 != rows {
+                    return Ok(Done::Undone((false, Vec::new())));
+                }
+                let leased = insert_events(dialect, c, &events, lease).await?;
+                Ok(Done::Kept((true, leased)))
+            })
+        })
+        .await
+    }
+
+    async fn settlement(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Settlement>> {
+        self.find_owned(
+            "SELECT * FROM settlements WHERE id = $1 AND merchant_id = $2",
+            merchant_id,
+            id,
+            settlement_from_row,
+        )
+        .await
+    }
+
+    async fn settlements(
+        &self,
+        merchant_id: &str,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Settlement>> {
+        let mut sql = String::from("SELECT * FROM settlements WHERE merchant_id = ?");
+        if starting_after.is_some() {
+            sql.push_str(
+                " AND (period_end, rowid) < (SELECT period_end, rowid FROM settlements WHERE id = ? AND merchant_id = ?)",
+            );
+        }
+        sql.push_str(" ORDER BY period_end DESC, rowid DESC LIMIT ?");
+        let sql = numbered(&sql);
+        let mut query = sqlx::query(&sql).bind(merchant_id);
+        if let Some(after) = starting_after {
+            query = query.bind(after).bind(merchant_id);
+        }
+        query
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(settlement_from_row)
+            .collect()
     }
 }
