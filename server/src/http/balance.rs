@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, AppState, MerchantAuth, page_limit, query_params};
-use crate::domain::{DomainError, ledger, settlements};
+use crate::domain::{DomainError, ledger, reports, settlements};
 use crate::store::TxnQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,6 +21,70 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(settlements))
         .routes(routes!(settlement))
         .routes(routes!(settlement_transactions))
+        .routes(routes!(settlement_report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ReportParams {
+    /// `csv` (default) or `json`.
+    format: Option<String>,
+}
+
+/// A settlement's report
+///
+/// Version 1: one row per ledger row, each amount as integer minor units
+/// and as an exact decimal, each time in UTC and in the merchant's zone
+/// with its offset; RFC 4180 CSV (free-text cells that a spreadsheet would
+/// run as a formula start with `'`), or JSON with the totals. The same
+/// settlement always gives the same bytes; `Kasse-Report-Sha256` is their
+/// SHA-256.
+#[utoipa::path(
+    get, path = "/v1/settlements/{id}/report", tag = "Balance",
+    params(("id" = String, Path, description = "The settlement's id, `stl_…`"), ReportParams),
+    responses(
+        (status = 200, description = "The report",
+            content((String = "text/csv"), (serde_json::Value = "application/json")),
+            headers(("Kasse-Report-Sha256" = String, description = "The SHA-256 of the body, in hex"))),
+        (status = 400, description = "An unknown format", body = ErrorBody),
+        (status = 404, description = "No such settlement of this merchant", body = ErrorBody),
+    ),
+    security(("secret_key" = [])),
+    extensions(("x-kasse-role" = json!("viewer")))
+)]
+async fn settlement_report(
+    State(ctx): State<AppState>,
+    MerchantAuth(merchant): MerchantAuth,
+    Path(id): Path<String>,
+    params: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let params = query_params(params)?;
+    let report = reports::settlement_report(
+        &ctx,
+        &merchant.id,
+        &id,
+        params.format.as_deref().unwrap_or("csv"),
+    )
+    .await?;
+    let mut response = report.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(report.content_type),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", report.file_name))
+            .expect("ids and dates are ASCII"),
+    );
+    headers.insert(
+        "kasse-report-sha256",
+        HeaderValue::from_str(&report.sha256).expect("hex"),
+    );
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -594,6 +594,12 @@ pub trait SettlementStore {
         events: &[NewEvent],
     ) -> StoreResult<bool>;
     async fn settlement(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Settlement>>;
+    /// Every ledger row of a settlement, oldest first (by time, then as
+    /// written), with its payment's order reference.
+    async fn settlement_rows(
+        &self,
+        settlement_id: &str,
+    ) -> StoreResult<Vec<(BalanceTransaction, Option<String>)>>;
     async fn settlements(
         &self,
         merchant_id: &str,

@@ -189,9 +189,19 @@ async fn settle(app: &TestApp, merchant: &str, zone: &str, cutoff: &str) {
 
 /// A payment of `amount` by the merchant whose key is `key`, paid now.
 async fn pay_as(app: &TestApp, who: &kasse_server::merchants::Credentials, amount: i64) -> String {
+    pay_for(app, who, amount, "order-1001").await
+}
+
+async fn pay_for(
+    app: &TestApp,
+    who: &kasse_server::merchants::Credentials,
+    amount: i64,
+    reference: &str,
+) -> String {
     let (key, origin) = (&who.secret_key, who.origins[0].as_str());
     let mut body = crate::helpers::session_body();
     body["amount"] = json!(amount);
+    body["order_reference"] = json!(reference);
     body["success_url"] = json!(format!("{origin}/ok"));
     body["cancel_url"] = json!(format!("{origin}/no"));
     let made = app.post_as(key, "/v1/checkout/sessions", &body).await;
@@ -250,7 +260,7 @@ async fn each_business_day_settles_once_at_its_cut_off_in_the_merchants_zone() {
         .await;
     assert_eq!(refund.status(), 201);
     app.clock.set(local("Europe/Berlin", "2026-10-25T23:59:59"));
-    pay_as(&app, &berlin, 500).await;
+    let last = pay_for(&app, &berlin, 500, "=HYPERLINK(\"http://x\",\"y\")").await;
 
     // Just past Berlin's second midnight; Dhaka's 26th has not ended.
     app.clock.set(local("Europe/Berlin", "2026-10-26T00:00:01"));
@@ -332,6 +342,56 @@ async fn each_business_day_settles_once_at_its_cut_off_in_the_merchants_zone() {
             .iter()
             .any(|k| k == "settlement.closed")
     );
+
+    // The second day's report: the golden file, byte for byte, with its ids.
+    let report = |format: &str| {
+        app.http
+            .get(app.url(&format!(
+                "/v1/settlements/{}/report?format={format}",
+                theirs[1].id
+            )))
+            .bearer_auth(&berlin.secret_key)
+            .send()
+    };
+    let first = report("csv").await.unwrap();
+    assert_eq!(first.headers()["content-type"], "text/csv; charset=utf-8");
+    let sha = first.headers()["kasse-report-sha256"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let bytes = first.bytes().await.unwrap();
+    let rows: BalanceTransactionList = app
+        .get(&format!("/v1/settlements/{}/transactions", theirs[1].id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (charge, refunded) = (&rows.data[0], &rows.data[1]);
+    let expected = include_str!("golden/settlement-report-v1.csv")
+        .replace("{settlement}", &theirs[1].id)
+        .replace("{refund_txn}", &refunded.id)
+        .replace("{refund}", &refunded.source)
+        .replace("{late}", &late)
+        .replace("{charge_txn}", &charge.id)
+        .replace("{payment}", &last);
+    assert_eq!(String::from_utf8(bytes.to_vec()).unwrap(), expected);
+    use sha2::Digest;
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(&bytes)));
+    // Made again, the same bytes.
+    let again = report("csv").await.unwrap().bytes().await.unwrap();
+    assert_eq!(again, bytes);
+    let json: serde_json::Value = report("json").await.unwrap().json().await.unwrap();
+    assert_eq!(json["totals"]["net_minor"], 200);
+    assert_eq!(json["totals"]["net"], "2.00");
+    assert_eq!(json["period_end_local"], "2026-10-26T00:00:00+01:00");
+    let summed: i64 = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["net_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(summed, theirs[1].net);
+    expect_error(report("xlsx").await.unwrap(), 400, "parameter_invalid").await;
     app.assert_ledger_balances().await;
 }
 

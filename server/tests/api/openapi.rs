@@ -2,8 +2,9 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 68] = [
+const OPERATIONS: [(&str, &str); 69] = [
     ("get", "/healthz"),
+    ("get", "/v1/settlements/{id}/report"),
     ("get", "/v1/settlements"),
     ("get", "/v1/settlements/{id}"),
     ("get", "/v1/settlements/{id}/transactions"),

@@ -658,6 +658,23 @@ impl SettlementStore for SqlStore {
         .await
     }
 
+    async fn settlement_rows(
+        &self,
+        settlement_id: &str,
+    ) -> StoreResult<Vec<(BalanceTransaction, Option<String>)>> {
+        sqlx::query(
+            "SELECT t.*, p.order_reference FROM balance_transactions t
+             LEFT JOIN payments p ON p.id = t.payment_id
+             WHERE t.settlement_id = $1 ORDER BY t.created, t.rowid",
+        )
+        .bind(settlement_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((txn_from_row(row)?, row.try_get("order_reference")?)))
+        .collect()
+    }
+
     async fn settlement(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Settlement>> {
         self.find_owned(
             "SELECT * FROM settlements WHERE id = $1 AND merchant_id = $2",
