@@ -455,3 +455,77 @@ async fn staff_bill_by_email_follow_the_link_and_cancel_it() -> anyhow::Result<(
     h.screenshot("terminal-links").await?;
     h.close().await
 }
+
+#[tokio::test]
+async fn staff_see_settlements_and_download_a_report() -> anyhow::Result<()> {
+    use kasse_server::clock::ManualClock;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let clock = ManualClock::new(now);
+    let h = Harness::start_with(
+        |c| c.limits.sweep_interval = std::time::Duration::from_millis(100),
+        Arc::new(clock.clone()),
+    )
+    .await?;
+    staff::create_user(
+        h.store.as_ref(),
+        &h.demo.merchant_id,
+        "clerk@demo.test",
+        StaffRole::Viewer,
+        PASSWORD,
+        0,
+    )
+    .await?;
+    let session = merchant_api(
+        &h,
+        "/v1/checkout/sessions",
+        serde_json::json!({"amount": 4200, "currency": "USD", "order_reference": "=1+2",
+               "success_url": h.url("/shop/success"), "cancel_url": h.url("/shop/cancel")}),
+    )
+    .await?;
+    let paid = reqwest::Client::new()
+        .post(h.url(&format!("/v1/pay/{}/confirm", session["id"].as_str().unwrap())))
+        .header(
+            kasse_core::api::CLIENT_SECRET_HEADER,
+            session["client_secret"].as_str().unwrap(),
+        )
+        .json(&serde_json::json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}))
+        .send()
+        .await?;
+    assert_eq!(paid.status(), 200);
+    // A day later the day has settled (at midnight UTC, by default).
+    clock.advance(86_400);
+    let deadline = std::time::Instant::now() + kasse_e2e::PATIENCE;
+    let settlement = loop {
+        let (_, list) = h.api("/v1/settlements", None).await?;
+        if let Some(id) = list["data"][0]["id"].as_str() {
+            break id.to_string();
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "nothing settled");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let from_api = reqwest::Client::new()
+        .get(h.url(&format!("/v1/settlements/{settlement}/report")))
+        .bearer_auth(&h.demo.secret_key)
+        .send()
+        .await?;
+    let sha = from_api.headers()["kasse-report-sha256"]
+        .to_str()?
+        .to_string();
+
+    h.browser.goto(&h.url("/terminal")).await?;
+    log_in(&h, "clerk@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as clerk@demo.test (viewer)").await?;
+    command(&h, "settlements").await?;
+    let screen = shows(&h, &settlement).await?;
+    assert!(screen.contains("$42.00"), "{screen}");
+    command(&h, &format!("report settlement {settlement}")).await?;
+    let screen = shows(&h, "saved settlement-").await?;
+    assert!(
+        screen.contains(&sha),
+        "the same bytes as from the API: {screen}"
+    );
+    assert!(screen.contains(".csv"), "{screen}");
+    h.close().await
+}

@@ -75,6 +75,22 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
     read(send(Request::get(path), None).await?).await
 }
 
+/// A file the API serves (a report): its bytes and the headers named.
+pub async fn download(path: &str, headers: &[&str]) -> Result<(Vec<u8>, Vec<String>), Failure> {
+    let response = send(Request::get(path), None).await?;
+    if !response.ok() {
+        return read::<serde_json::Value>(response)
+            .await
+            .map(|_| (Vec::new(), Vec::new()));
+    }
+    let values = headers
+        .iter()
+        .map(|h| response.headers().get(h).unwrap_or_default())
+        .collect();
+    let bytes = response.binary().await.map_err(Failure::unreachable)?;
+    Ok((bytes, values))
+}
+
 /// A change: with the CSRF token, and an idempotency key so that a retry
 /// never charges twice.
 pub async fn post<T: DeserializeOwned>(

@@ -473,6 +473,36 @@ fn execute(term: Term, command: Command) {
                 Ok(())
             });
         }
+        Command::Settlements => term.run(async move {
+            let list = calls::settlements().await?;
+            if list.data.is_empty() {
+                term.say(
+                    "dim",
+                    "No settlements yet: a business day settles at its cut-off.",
+                );
+            } else {
+                term.remember(list.data.iter().map(|s| s.id.clone()));
+                term.lines_of("", format::settlement_table(&list.data));
+            }
+            Ok(())
+        }),
+        Command::Report { settlement, json } => term.run(async move {
+            let (bytes, name, sha) = calls::settlement_report(&settlement, json).await?;
+            save_file(
+                &bytes,
+                &name,
+                if json { "application/json" } else { "text/csv" },
+            );
+            term.push(
+                "",
+                vec![
+                    Span::styled("saved ", "ok"),
+                    Span::plain(format!("{name} ({} bytes), sha256 ", bytes.len())),
+                    Span::styled(sha, "dim"),
+                ],
+            );
+            Ok(())
+        }),
         Command::Balance => term.run(async move {
             let (balance, rows) = calls::balance().await?;
             term.remember(rows.iter().map(|t| t.source.clone()));
@@ -768,4 +798,28 @@ fn charge(term: Term, draft: Draft, name: Option<String>) {
         }
         Ok(())
     });
+}
+
+/// Hands `bytes` to the browser to save as `name`.
+fn save_file(bytes: &[u8], name: &str, kind: &str) {
+    use wasm_bindgen::JsCast;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(kind);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let anchor = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(anchor) = anchor {
+        anchor.set_href(&url);
+        anchor.set_download(name);
+        anchor.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
 }

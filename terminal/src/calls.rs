@@ -6,8 +6,8 @@ use kasse_core::api::{
     Balance, BalanceTransaction, BalanceTransactionList, CapturePayment, CreatePayment,
     CreatePaymentLink, CreateRefund, Customer, CustomerList, Event, EventDetail, EventList,
     Mandate, MandateList, Notification, NotificationList, Payment, PaymentLink, PaymentLinkList,
-    PaymentList, PaymentMethod, PaymentMethodList, Refund, RefundList, SslcommerzCredentials,
-    Subscription, SubscriptionList,
+    PaymentList, PaymentMethod, PaymentMethodList, Refund, RefundList, SettlementList,
+    SslcommerzCredentials, Subscription, SubscriptionList,
 };
 
 use crate::api::{self, Failure};
@@ -67,6 +67,27 @@ pub async fn balance() -> Result<(Balance, Vec<BalanceTransaction>), Failure> {
     let balance: Balance = api::get("/v1/balance").await?;
     let rows: BalanceTransactionList = api::get("/v1/balance_transactions?limit=20").await?;
     Ok((balance, rows.data))
+}
+
+pub async fn settlements() -> Result<SettlementList, Failure> {
+    api::get("/v1/settlements?limit=30").await
+}
+
+/// A settlement's report: its bytes, file name and SHA-256.
+pub async fn settlement_report(id: &str, json: bool) -> Result<(Vec<u8>, String, String), Failure> {
+    let format = if json { "json" } else { "csv" };
+    let (bytes, headers) = api::download(
+        &format!("/v1/settlements/{id}/report?format={format}"),
+        &["content-disposition", "kasse-report-sha256"],
+    )
+    .await?;
+    let name = headers[0]
+        .split("filename=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("report")
+        .to_string();
+    Ok((bytes, name, headers[1].clone()))
 }
 
 pub async fn create_link(csrf: &str, body: &CreatePaymentLink) -> Result<PaymentLink, Failure> {

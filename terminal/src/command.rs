@@ -61,6 +61,12 @@ pub enum Command {
     },
     /// The balance per currency, and the latest movements.
     Balance,
+    Settlements,
+    /// A settlement's report, saved by the browser.
+    Report {
+        settlement: String,
+        json: bool,
+    },
     /// One link, its payments and its emails.
     LinkDetails {
         link: String,
@@ -182,6 +188,18 @@ pub const COMMANDS: &[Spec] = &[
         summary: "what Kasse holds for the merchant, and the latest ledger rows",
         details: "Available is captured money, less fees and refunds, past the merchant's delay; \
                   pending is not yet available.",
+    },
+    Spec {
+        name: "settlements",
+        usage: "settlements",
+        summary: "the merchant's closed business days, newest first",
+        details: "",
+    },
+    Spec {
+        name: "report",
+        usage: "report settlement <stl_…> [--json]",
+        summary: "download a settlement's report (CSV, or JSON)",
+        details: "The browser saves it; its SHA-256 is shown, the same every time it is made.",
     },
     Spec {
         name: "links",
@@ -428,6 +446,7 @@ impl Args {
                 "customer" => "a customer id",
                 "cancel-subscription" => "a subscription id",
                 "send" | "cancel-link" => "a payment link id",
+                "report" => "what to report: settlement stl_…",
                 _ => "a payment id",
             };
             return Err(ParseError::new(self.spec, format!("missing {missing}")));
@@ -766,6 +785,23 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
                 partial: args.switch("partial"),
             }
         }
+        "report" => {
+            let args = Args::split(spec, rest, &[], &["json"])?;
+            args.count(2, 2)?;
+            if args.positional[0] != "settlement" {
+                return Err(ParseError::new(
+                    spec,
+                    format!(
+                        "unknown report `{}`; use report settlement stl_…",
+                        args.positional[0]
+                    ),
+                ));
+            }
+            Command::Report {
+                settlement: args.id(1, "stl_", "a settlement")?,
+                json: args.switch("json"),
+            }
+        }
         "links" => {
             let args = Args::split(spec, rest, &["status"], &[])?;
             args.count(0, 0)?;
@@ -871,6 +907,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             match name {
                 "whoami" => Command::Whoami,
                 "balance" => Command::Balance,
+                "settlements" => Command::Settlements,
                 "logout" => Command::Logout,
                 _ => Command::Clear,
             }

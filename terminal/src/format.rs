@@ -530,3 +530,27 @@ pub fn balance(b: &Balance, rows: &[BalanceTransaction]) -> Vec<Vec<Span>> {
     lines.extend(table(&txns));
     lines
 }
+
+/// `settlements`: one row per business day and currency.
+pub fn settlement_table(settlements: &[kasse_core::api::Settlement]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&[
+        "ID", "DAY", "CURRENCY", "CHARGES", "REFUNDS", "GROSS", "FEES", "NET", "STATUS",
+    ])];
+    for s in settlements {
+        rows.push(vec![
+            Span::styled(s.id.clone(), "id"),
+            Span::plain(s.local_date.clone()),
+            Span::plain(s.currency.clone()),
+            Span::plain(s.charge_count.to_string()),
+            Span::plain(s.refund_count.to_string()),
+            Span::plain(amount(s.gross, &s.currency)),
+            Span::plain(amount(s.fees, &s.currency)),
+            Span::styled(
+                amount(s.net, &s.currency),
+                if s.net < 0 { "bad" } else { "ok" },
+            ),
+            Span::plain(s.status.clone()),
+        ]);
+    }
+    table(&rows)
+}

@@ -249,6 +249,22 @@ fn find_link_events_and_resend() {
     );
     assert_eq!(ok("links"), Command::Links { status: None });
     assert_eq!(ok("balance"), Command::Balance);
+    assert_eq!(ok("settlements"), Command::Settlements);
+    assert_eq!(
+        ok("report settlement stl_Abc1 --json"),
+        Command::Report {
+            settlement: "stl_Abc1".into(),
+            json: true
+        }
+    );
+    assert_eq!(
+        bad("report payout po_1"),
+        "unknown report `payout`; use report settlement stl_…"
+    );
+    assert_eq!(
+        bad("report settlement"),
+        "missing what to report: settlement stl_…"
+    );
     assert_eq!(bad("balance usd"), "unexpected `usd`");
     assert_eq!(
         ok("links --status partially_paid"),
