@@ -130,7 +130,7 @@ impl PaymentStore for SqlStore {
                     .await?;
                 }
                 super::ledger::sync(conn, &c.payment_id, c.now).await?;
-        let leased = insert_events(dialect, conn, &c.events, lease).await?;
+                let leased = insert_events(dialect, conn, &c.events, lease).await?;
                 Ok(Done::Kept((true, leased)))
             })
         })
