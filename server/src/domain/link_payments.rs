@@ -182,6 +182,38 @@ pub async fn claim_for(
     })
 }
 
+/// An email to `recipient`, queued for `send_at`, about nothing yet (the
+/// caller names the link, the payment and the template's data).
+pub fn queued_email(
+    domain: &str,
+    merchant_id: &str,
+    template: &str,
+    recipient: &str,
+    locale: &str,
+    send_at: i64,
+    now: i64,
+) -> Notification {
+    let id = new_id("ntf");
+    Notification {
+        message_id: Mailer::message_id(domain, &id),
+        id,
+        merchant_id: merchant_id.into(),
+        payment_link_id: None,
+        payment_id: None,
+        template: template.into(),
+        recipient: recipient.into(),
+        locale: locale.into(),
+        data: json!({}),
+        status: NotificationStatus::Queued,
+        send_at,
+        attempts: 0,
+        lease_until: None,
+        last_reply: None,
+        sent_at: None,
+        created: now,
+    }
+}
+
 /// The receipt of `payment`, to `recipient`.
 fn receipt(
     ctx: &AppState,
@@ -191,29 +223,24 @@ fn receipt(
     locale: &str,
     still_due: i64,
 ) -> Notification {
-    let id = new_id("ntf");
     let now = ctx.clock.now();
     Notification {
-        message_id: Mailer::message_id(&mail_domain(ctx), &id),
-        id,
-        merchant_id: session.merchant_id.clone(),
         payment_link_id: session.payment_link_id.clone(),
         payment_id: Some(payment.id.clone()),
-        template: "receipt".into(),
-        recipient: recipient.into(),
-        locale: locale.into(),
         data: json!({
             "amount": payment.amount,
             "currency": payment.currency.code(),
             "still_due": still_due,
         }),
-        status: NotificationStatus::Queued,
-        send_at: now,
-        attempts: 0,
-        lease_until: None,
-        last_reply: None,
-        sent_at: None,
-        created: now,
+        ..queued_email(
+            &mail_domain(ctx),
+            &session.merchant_id,
+            "receipt",
+            recipient,
+            locale,
+            now,
+            now,
+        )
     }
 }
 

@@ -13,7 +13,6 @@ use kasse_core::api::{
 };
 use kasse_core::error::ErrorCode;
 use kasse_core::{Currency, Locale, Money, RequestedLocale, SessionStatus};
-use serde_json::json;
 
 use super::DomainError;
 use super::customers;
@@ -22,10 +21,10 @@ use super::input;
 use super::limits::{self, Limit};
 pub use super::link_payments::{
     PAY_LEASE, claim_for, completion, event_view, find, link_event, locale_of, mail_domain,
-    not_open, payable_range, release, url, view,
+    not_open, payable_range, queued_email, release, url, view,
 };
 use crate::ids::{new_id, new_secret};
-use crate::mail::{self, Email, LinkEmail, Mailer, ReceiptEmail};
+use crate::mail::{self, Email, LinkEmail, ReceiptEmail};
 use crate::state::AppState;
 use crate::store::{
     LinkQuery, LinkStatus, Merchant, NewEvent, Notification, NotificationStatus, PaymentLink, Sent,
@@ -195,24 +194,17 @@ fn link_notification(
     now: i64,
     domain: &str,
 ) -> Notification {
-    let id = new_id("ntf");
     Notification {
-        message_id: Mailer::message_id(domain, &id),
-        id,
-        merchant_id: link.merchant_id.clone(),
         payment_link_id: Some(link.id.clone()),
-        payment_id: None,
-        template: template.into(),
-        recipient: recipient.into(),
-        locale: link.locale.clone(),
-        data: json!({}),
-        status: NotificationStatus::Queued,
-        send_at,
-        attempts: 0,
-        lease_until: None,
-        last_reply: None,
-        sent_at: None,
-        created: now,
+        ..queued_email(
+            domain,
+            &link.merchant_id,
+            template,
+            recipient,
+            &link.locale,
+            send_at,
+            now,
+        )
     }
 }
 
@@ -755,15 +747,15 @@ pub async fn by_token(ctx: &AppState, token: &str) -> Result<(PaymentLink, Merch
 /// (default all that is due), or the open one already made for that.
 pub async fn session_for(
     ctx: &AppState,
-    token: &str,
+    link: &PaymentLink,
+    merchant: &Merchant,
     amount: Option<i64>,
 ) -> Result<Session, DomainError> {
-    let (link, merchant) = by_token(ctx, token).await?;
     let now = ctx.clock.now();
     if !link.status_at(now).is_open() || link.amount_due() <= 0 {
-        return Err(not_open(&link, now));
+        return Err(not_open(link, now));
     }
-    let (min, max) = payable_range(&link);
+    let (min, max) = payable_range(link);
     let amount = amount.unwrap_or(max);
     if amount < min || amount > max {
         let format = |a| locale_of(Some(&link.locale)).format_amount(a, link.currency);
@@ -781,7 +773,7 @@ pub async fn session_for(
         return Ok(open);
     }
     let id = new_id("cs");
-    let page = url(ctx, &link);
+    let page = url(ctx, link);
     let session = Session {
         client_secret: format!("{id}_secret_{}", &new_id("x")[2..]),
         id,

@@ -438,7 +438,7 @@ async fn pay(
             }
         },
     };
-    match links::session_for(&ctx, &token, amount).await {
+    match links::session_for(&ctx, &link, &merchant, amount).await {
         Ok(session) => Redirect::to(&views::hosted_page_url(&ctx, &session)).into_response(),
         Err(DomainError::Conflict { .. }) => {
             // Ended meanwhile: its screen says how.
