@@ -671,6 +671,15 @@ pub struct Payment {
     /// That session's page, in the answer to the charge only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_url: Option<String>,
+    /// The settlement its capture closed in (`stl_…`), when one has; in
+    /// answers to `GET /v1/payments` and `GET /v1/payments/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<String>,
+    /// Where its captured money is: `unsettled` (not yet in a closed
+    /// settlement), `settled`, `paid_out` or `payout_failed`; absent when
+    /// nothing was captured, and outside the two answers above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement_status: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -1247,7 +1256,9 @@ pub struct Balance {
 pub struct BalanceTransaction {
     pub id: String,
     pub object: String,
-    /// `charge` (a capture) or `refund`.
+    /// `charge` (a capture), `refund`, `payout` (money reserved for a
+    /// payout), `payout_failure` and `payout_cancel` (that money back),
+    /// `payout_return` (a paid payout that came back), `top_up` (sandbox).
     #[serde(rename = "type")]
     pub kind: String,
     /// Minor units: positive in, negative out.
@@ -1256,9 +1267,11 @@ pub struct BalanceTransaction {
     /// `amount - fee`: what the balance moved by.
     pub net: i64,
     pub currency: String,
-    /// The payment (`pay_…`) or refund (`re_…`) that moved it.
+    /// The payment (`pay_…`), refund (`re_…`), payout (`po_…`) or
+    /// top-up (`tu_…`) that moved it.
     pub source: String,
-    pub payment: String,
+    /// The payment, for a charge or a refund.
+    pub payment: Option<String>,
     /// `pending` or `available`.
     pub status: String,
     /// When it is (or was) available, Unix seconds.
@@ -1303,6 +1316,8 @@ pub struct Settlement {
     pub net: i64,
     /// `closed` (then `paid_out` or `payout_failed`).
     pub status: String,
+    /// The payout that pays it out (`po_…`), once one was made.
+    pub payout: Option<String>,
     pub created: i64,
 }
 
@@ -1312,4 +1327,195 @@ pub struct SettlementList {
     pub object: String,
     pub data: Vec<Settlement>,
     pub has_more: bool,
+}
+
+/// A card to pay out to, typed in: no security code, as a credit needs none.
+/// `Debug` redacts the number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutCardInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "4242 4242 4242 4242"))]
+    pub number: Sensitive<String>,
+    pub exp_month: u8,
+    /// Four digits, or two.
+    pub exp_year: u16,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A bank account to pay out to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountInput {
+    /// 4 to 34 letters and digits (an IBAN or a local number); spaces are
+    /// ignored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "000123450000"))]
+    pub account_number: Sensitive<String>,
+    /// The bank's routing code or SWIFT/BIC, 2 to 20 letters and digits.
+    pub bank_code: String,
+    /// The name on the account.
+    pub account_holder: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+/// Where a payout goes: exactly one of a saved card, a card typed in or a
+/// bank account.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutDestinationInput {
+    /// A saved card, `pm_…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<PayoutCardInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account: Option<BankAccountInput>,
+}
+
+/// `POST /v1/payouts`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayoutRequest {
+    /// Minor units; with `settlement`, its net (and may be left out).
+    #[serde(default)]
+    pub amount: Option<i64>,
+    /// With `settlement`, its currency (and may be left out).
+    #[serde(default)]
+    pub currency: Option<String>,
+    pub destination: PayoutDestinationInput,
+    /// Your reference, unique among your payouts forever: a payout retried
+    /// with it days later is refused rather than paid twice.
+    pub merchant_reference: String,
+    /// What the money is for, as the recipient's statement may show it:
+    /// up to 140 characters.
+    pub purpose: String,
+    /// Pays out a closed settlement's net (`stl_…`); its status follows the
+    /// payout's.
+    #[serde(default)]
+    pub settlement: Option<String>,
+}
+
+/// Where a payout goes, as Kasse keeps it: never a full number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutDestination {
+    /// `card` or `bank_account`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The saved card it pays, if it was one.
+    pub payment_method: Option<String>,
+    /// A card's brand.
+    pub brand: Option<String>,
+    pub last4: String,
+    pub bank_code: Option<String>,
+    pub account_holder: Option<String>,
+    pub country: Option<String>,
+}
+
+/// Money sent from the merchant's balance to a card or a bank account.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub id: String,
+    pub object: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `requires_approval`, `pending`, `in_transit`, `paid`, `failed`,
+    /// `canceled` or `returned`.
+    pub status: String,
+    pub destination: PayoutDestination,
+    pub merchant_reference: String,
+    pub purpose: String,
+    pub settlement: Option<String>,
+    /// `api` (a secret key) or the member of staff (`usr_…`) who made it.
+    pub created_by: String,
+    /// The admin (`usr_…`) who approved it, if it needed approval.
+    pub approved_by: Option<String>,
+    /// Why it failed or came back: `account_closed`, `card_not_eligible`,
+    /// `account_frozen`, …
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    /// Unix seconds: when the money is expected, once sent.
+    pub arrival_date: Option<i64>,
+    pub paid_at: Option<i64>,
+    pub returned_at: Option<i64>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutList {
+    pub object: String,
+    pub data: Vec<Payout>,
+    pub has_more: bool,
+}
+
+/// `POST /v1/sandbox/top_ups`: money added to the available balance, for
+/// testing payouts; refused by a Kasse that handles real money.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopUpRequest {
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUp {
+    pub id: String,
+    pub object: String,
+    pub amount: i64,
+    pub currency: String,
+    /// The ledger row it wrote.
+    pub balance_transaction: String,
+    pub created: i64,
+}
+
+/// `POST /v1/reports`: a report over an interval.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReportRequest {
+    /// `itemised_settlement` (each ledger row of the settlements that
+    /// closed in the interval), `balance_summary` (per currency: opening
+    /// balance, each kind of movement, closing balance) or `payouts`
+    /// (payouts made in the interval).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds, inclusive; at most now.
+    pub interval_start: i64,
+    /// Unix seconds, exclusive; at most now, within 366 days of the start.
+    pub interval_end: i64,
+    /// `csv` (default) or `json`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// A report made once and kept: its file is the same bytes every time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRun {
+    pub id: String,
+    pub object: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub report_version: u32,
+    pub interval_start: i64,
+    pub interval_end: i64,
+    pub format: String,
+    /// The time zone its local times are in (the merchant's settlement zone).
+    pub time_zone: String,
+    /// The SHA-256 of the file, in hex.
+    pub sha256: String,
+    pub size: i64,
+    /// Where to download it, with the same key.
+    pub url: String,
+    pub created: i64,
 }

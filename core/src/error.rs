@@ -145,13 +145,25 @@ pub enum ErrorCode {
     PaymentLinkNotOpen,
     /// This Kasse has no mail server (`KASSE_SMTP_URL`), so it sends no email.
     MailUnavailable,
+    /// The merchant's available balance in that currency is less than the payout.
+    BalanceInsufficient,
+    /// This call moves money out and must carry an `Idempotency-Key`.
+    IdempotencyKeyRequired,
+    /// A payout with this `merchant_reference` exists already (references are never reused).
+    PayoutReferenceReused,
+    /// The payout's status does not allow this.
+    PayoutInvalidStatus,
+    /// A payout must be approved by a person (an admin logged in to the terminal) other than the one who made it.
+    ApprovalNotAllowed,
+    /// A sandbox tool, refused by a Kasse that handles real money.
+    SandboxOnly,
     /// A code from a newer Kasse than this build knows.
     #[serde(other)]
     Unknown,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 56] = [
+    pub const ALL: [ErrorCode; 62] = [
         ErrorCode::ParameterInvalid,
         ErrorCode::ParameterMissing,
         ErrorCode::ParameterUnknown,
@@ -208,6 +220,12 @@ impl ErrorCode {
         ErrorCode::CardDeclined,
         ErrorCode::PaymentLinkNotOpen,
         ErrorCode::MailUnavailable,
+        ErrorCode::BalanceInsufficient,
+        ErrorCode::IdempotencyKeyRequired,
+        ErrorCode::PayoutReferenceReused,
+        ErrorCode::PayoutInvalidStatus,
+        ErrorCode::ApprovalNotAllowed,
+        ErrorCode::SandboxOnly,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -270,6 +288,12 @@ impl ErrorCode {
             ErrorCode::CardDeclined => "card_declined",
             ErrorCode::PaymentLinkNotOpen => "payment_link_not_open",
             ErrorCode::MailUnavailable => "mail_unavailable",
+            ErrorCode::BalanceInsufficient => "balance_insufficient",
+            ErrorCode::IdempotencyKeyRequired => "idempotency_key_required",
+            ErrorCode::PayoutReferenceReused => "payout_reference_reused",
+            ErrorCode::PayoutInvalidStatus => "payout_invalid_status",
+            ErrorCode::ApprovalNotAllowed => "approval_not_allowed",
+            ErrorCode::SandboxOnly => "sandbox_only",
             ErrorCode::Unknown => "unknown",
         }
     }

@@ -79,10 +79,28 @@ pub enum EventType {
     BalanceAvailable,
     #[serde(rename = "settlement.closed")]
     SettlementClosed,
+    #[serde(rename = "payout.created")]
+    PayoutCreated,
+    #[serde(rename = "payout.approved")]
+    PayoutApproved,
+    #[serde(rename = "payout.in_transit")]
+    PayoutInTransit,
+    #[serde(rename = "payout.paid")]
+    PayoutPaid,
+    #[serde(rename = "payout.failed")]
+    PayoutFailed,
+    #[serde(rename = "payout.canceled")]
+    PayoutCanceled,
+    #[serde(rename = "payout.returned")]
+    PayoutReturned,
+    #[serde(rename = "settlement.paid_out")]
+    SettlementPaidOut,
+    #[serde(rename = "settlement.payout_failed")]
+    SettlementPayoutFailed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 36] = [
+    pub const ALL: [EventType; 45] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::PaymentSucceeded,
@@ -119,6 +137,15 @@ impl EventType {
         EventType::NotificationFailed,
         EventType::BalanceAvailable,
         EventType::SettlementClosed,
+        EventType::PayoutCreated,
+        EventType::PayoutApproved,
+        EventType::PayoutInTransit,
+        EventType::PayoutPaid,
+        EventType::PayoutFailed,
+        EventType::PayoutCanceled,
+        EventType::PayoutReturned,
+        EventType::SettlementPaidOut,
+        EventType::SettlementPayoutFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -159,6 +186,15 @@ impl EventType {
             EventType::NotificationFailed => "notification.failed",
             EventType::BalanceAvailable => "balance.available",
             EventType::SettlementClosed => "settlement.closed",
+            EventType::PayoutCreated => "payout.created",
+            EventType::PayoutApproved => "payout.approved",
+            EventType::PayoutInTransit => "payout.in_transit",
+            EventType::PayoutPaid => "payout.paid",
+            EventType::PayoutFailed => "payout.failed",
+            EventType::PayoutCanceled => "payout.canceled",
+            EventType::PayoutReturned => "payout.returned",
+            EventType::SettlementPaidOut => "settlement.paid_out",
+            EventType::SettlementPayoutFailed => "settlement.payout_failed",
         }
     }
 

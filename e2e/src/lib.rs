@@ -241,6 +241,7 @@ impl Harness {
             secret: secret(),
             demo: true,
             sandbox_latency: Duration::ZERO,
+            live: false,
             limits: Limits::default(),
             // The tests' receivers listen on loopback.
             webhooks: WebhookConfig {

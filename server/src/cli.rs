@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// Simulated acquirer latency in milliseconds, for load tests.
     #[arg(long, env = "KASSE_SANDBOX_LATENCY_MS", default_value_t = 0)]
     pub sandbox_latency_ms: u64,
+    /// This Kasse handles real money: refuse the sandbox's tools (balance
+    /// top-ups).
+    #[arg(long, env = "KASSE_LIVE")]
+    pub live: bool,
     /// A session refuses to confirm after this many declined attempts.
     #[arg(long, env = "KASSE_MAX_DECLINED_ATTEMPTS", default_value_t = 5)]
     pub max_declined_attempts: u32,
@@ -275,6 +279,22 @@ pub enum MerchantCommand {
         cutoff: String,
         #[arg(long, default_value_t = 2)]
         delay_days: i64,
+    },
+    /// Set the amount at or above which a merchant's payouts in one
+    /// currency wait for an admin's approval in the terminal.
+    Payouts {
+        /// The merchant's id, `mer_…`.
+        #[arg(long)]
+        merchant: String,
+        /// An ISO 4217 code.
+        #[arg(long)]
+        currency: String,
+        /// Minor units, e.g. 50000 for 500.00 USD.
+        #[arg(long, conflicts_with = "no_approval")]
+        approval_threshold: Option<i64>,
+        /// No payout in this currency waits for approval.
+        #[arg(long)]
+        no_approval: bool,
     },
 }
 
@@ -460,6 +480,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Merchant(MerchantCommand::Payouts {
+            merchant,
+            currency,
+            approval_threshold,
+            no_approval,
+        }) => {
+            let currency = kasse_core::Currency::parse(&currency)
+                .map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
+            anyhow::ensure!(
+                approval_threshold.is_some() || no_approval,
+                "give --approval-threshold AMOUNT, or --no-approval"
+            );
+            anyhow::ensure!(
+                approval_threshold.is_none_or(|t| t > 0),
+                "--approval-threshold is a positive amount in minor units"
+            );
+            let store = store::connect(&url, &secret).await?;
+            anyhow::ensure!(
+                store.merchant(&merchant).await?.is_some(),
+                "No merchant {merchant}: create it first with `kasse merchant create`."
+            );
+            store
+                .set_payout_threshold(
+                    &merchant,
+                    currency.code(),
+                    approval_threshold,
+                    SystemClock.now(),
+                )
+                .await?;
+            match approval_threshold {
+                Some(t) => println!(
+                    "{merchant}'s payouts of {} {} or more wait for an admin's approval.",
+                    crate::domain::reports::decimal(t, currency),
+                    currency.code()
+                ),
+                None => println!(
+                    "{merchant}'s payouts in {} need no approval.",
+                    currency.code()
+                ),
+            }
+            Ok(())
+        }
         Command::User(UserCommand::Create {
             merchant,
             email,
@@ -525,6 +587,7 @@ async fn serve(
         secret,
         demo: args.demo,
         sandbox_latency: Duration::from_millis(args.sandbox_latency_ms),
+        live: args.live,
         limits: Limits {
             max_declined_attempts: args.max_declined_attempts,
             confirms_per_minute: args.confirms_per_minute,

@@ -21,6 +21,9 @@ pub struct Config {
     pub demo: bool,
     /// Extra latency of the sandbox acquirer, for load tests.
     pub sandbox_latency: Duration,
+    /// This Kasse handles real money (`--live`): sandbox tools, such as
+    /// balance top-ups, are refused.
+    pub live: bool,
     pub limits: Limits,
     pub webhooks: WebhookConfig,
     /// The card vault's keys; without them, cards cannot be saved.

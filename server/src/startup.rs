@@ -54,6 +54,10 @@ impl Application {
         let ctx = AppState {
             store: store.clone(),
             processor,
+            rail: Arc::new(crate::processor::SandboxRail {
+                books: store.clone(),
+            }),
+            live: config.live,
             clock: clock.clone(),
             secret: config.secret.clone(),
             public_url: base_url.clone(),

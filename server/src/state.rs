@@ -19,6 +19,10 @@ use crate::vault::Vault;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub processor: Arc<dyn Processor>,
+    /// Where payouts go.
+    pub rail: Arc<dyn crate::processor::PayoutRail>,
+    /// Handles real money: sandbox tools are refused.
+    pub live: bool,
     pub clock: Arc<dyn Clock>,
     pub secret: ServerSecret,
     /// Where customers reach Kasse: the base of every hosted page URL.

@@ -457,6 +457,8 @@ mod tests {
             off_session: false,
             recovery_session: None,
             recovery_url: None,
+            settlement: None,
+            settlement_status: None,
         };
         let (question, pending) = capture_question(&p, Some(500));
         assert!(question.starts_with("Capture $5.00 of pay_1"), "{question}");

@@ -30,6 +30,9 @@ pub enum DomainError {
     /// The payment's status does not allow this operation.
     #[error("This payment cannot be changed that way: {0}.")]
     Transition(#[from] TransitionError),
+    /// Not open to whoever asked, whatever the request says.
+    #[error("{message}")]
+    Forbidden { code: ErrorCode, message: String },
     /// A rule the request's own content cannot fix.
     #[error("{message}")]
     Unprocessable { code: ErrorCode, message: String },

@@ -11,6 +11,17 @@ use super::events::new_event;
 use crate::state::AppState;
 use crate::store::{BalanceTransaction, TxnQuery};
 
+/// The kinds of ledger row.
+pub const KINDS: [&str; 7] = [
+    "charge",
+    "refund",
+    "payout",
+    "payout_failure",
+    "payout_cancel",
+    "payout_return",
+    "top_up",
+];
+
 pub fn transaction_view(t: &BalanceTransaction) -> api::BalanceTransaction {
     api::BalanceTransaction {
         id: t.id.clone(),
@@ -28,6 +39,31 @@ pub fn transaction_view(t: &BalanceTransaction) -> api::BalanceTransaction {
         payout: t.payout_id.clone(),
         created: t.created,
     }
+}
+
+/// Fills in where each payment's captured money is: its settlement and
+/// that settlement's status, or `unsettled`.
+pub async fn with_settlements(
+    ctx: &AppState,
+    payments: &mut [api::Payment],
+) -> Result<(), DomainError> {
+    let ids: Vec<String> = payments
+        .iter()
+        .filter(|p| p.amount_captured > 0)
+        .map(|p| p.id.clone())
+        .collect();
+    let found = ctx.store.payment_settlements(&ids).await?;
+    for p in payments.iter_mut() {
+        if let Some((settlement, status)) = found.get(&p.id) {
+            p.settlement = settlement.clone();
+            p.settlement_status = Some(match status.as_deref() {
+                None => "unsettled".into(),
+                Some("closed") => "settled".into(),
+                Some(other) => other.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The merchant's balance, per currency.
@@ -56,12 +92,12 @@ pub async fn transactions(
     mut query: TxnQuery,
 ) -> Result<(Vec<BalanceTransaction>, bool), DomainError> {
     if let Some(kind) = &query.kind
-        && !["charge", "refund"].contains(&kind.as_str())
+        && !KINDS.contains(&kind.as_str())
     {
         return Err(DomainError::invalid(
             ErrorCode::ParameterInvalid,
             "type",
-            format!("type must be charge or refund; got '{kind}'."),
+            format!("type must be one of {}; got '{kind}'.", KINDS.join(", ")),
         ));
     }
     if let Some(after) = &query.starting_after

@@ -18,6 +18,7 @@ pub mod link_payments;
 pub mod links;
 pub mod offsession;
 pub mod payments;
+pub mod payouts;
 pub mod reports;
 pub mod saved_cards;
 pub mod schedule;

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::DomainError;
 use super::settlements;
 use crate::state::AppState;
-use crate::store::{BalanceTransaction, Settlement};
+use crate::store::{BalanceTransaction, ReportRecord, Settlement};
 
 pub const VERSION: u32 = 1;
 
@@ -129,7 +129,7 @@ fn row(t: &BalanceTransaction, reference: Option<&str>, tz: &TimeZone) -> Row {
         balance_transaction: t.id.clone(),
         kind: t.kind.clone(),
         source: t.source_id.clone(),
-        payment: t.payment_id.clone(),
+        payment: t.payment_id.clone().unwrap_or_default(),
         order_reference: reference.map(str::to_string),
         created_utc: utc(t.created),
         created_local: local(t.created, tz),
@@ -146,32 +146,31 @@ fn row(t: &BalanceTransaction, reference: Option<&str>, tz: &TimeZone) -> Row {
 const CSV_HEADER: &str = "report_version,settlement,local_date,balance_transaction,type,source,payment,order_reference,created_utc,created_local,currency,amount_minor,amount,fee_minor,fee,net_minor,net";
 
 fn csv(s: &Settlement, rows: &[Row]) -> String {
-    let mut out = format!("{CSV_HEADER}\r\n");
-    for r in rows {
-        let cells = [
-            VERSION.to_string(),
-            s.id.clone(),
-            s.local_date.clone(),
-            r.balance_transaction.clone(),
-            r.kind.clone(),
-            r.source.clone(),
-            r.payment.clone(),
-            defused(r.order_reference.as_deref().unwrap_or("")),
-            r.created_utc.clone(),
-            r.created_local.clone(),
-            r.currency.clone(),
-            r.amount_minor.to_string(),
-            r.amount.clone(),
-            r.fee_minor.to_string(),
-            r.fee.clone(),
-            r.net_minor.to_string(),
-            r.net.clone(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
-    out
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                VERSION.to_string(),
+                s.id.clone(),
+                s.local_date.clone(),
+                r.balance_transaction.clone(),
+                r.kind.clone(),
+                r.source.clone(),
+                r.payment.clone(),
+                defused(r.order_reference.as_deref().unwrap_or("")),
+                r.created_utc.clone(),
+                r.created_local.clone(),
+                r.currency.clone(),
+                r.amount_minor.to_string(),
+                r.amount.clone(),
+                r.fee_minor.to_string(),
+                r.fee.clone(),
+                r.net_minor.to_string(),
+                r.net.clone(),
+            ]
+        })
+        .collect();
+    csv_table(CSV_HEADER, &cells)
 }
 
 /// The report of settlement `id` of `merchant_id`, as `format` (`csv` or
@@ -240,6 +239,290 @@ pub async fn settlement_report(
         content_type,
         sha256,
     })
+}
+
+/// The kinds of report `POST /v1/reports` makes.
+pub const KINDS: [&str; 3] = ["itemised_settlement", "balance_summary", "payouts"];
+
+/// Up to this long an interval.
+const MAX_INTERVAL: i64 = 366 * 24 * 3600;
+
+/// Rows of cells as RFC 4180 CSV under `header`, each line ending CRLF.
+fn csv_table(header: &str, rows: &[Vec<String>]) -> String {
+    let mut out = format!("{header}\r\n");
+    for cells in rows {
+        let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The merchant's zone for local times: its settlement zone, else UTC.
+async fn merchant_zone(ctx: &AppState, merchant_id: &str) -> Result<String, DomainError> {
+    Ok(ctx
+        .store
+        .settlement_settings(merchant_id)
+        .await?
+        .map_or_else(|| "UTC".to_string(), |s| s.time_zone))
+}
+
+fn bad(param: &str, message: impl Into<String>) -> DomainError {
+    DomainError::invalid(
+        kasse_core::error::ErrorCode::ParameterInvalid,
+        param,
+        message,
+    )
+}
+
+const ITEMISED_HEADER: &str = "report_version,settlement,balance_transaction,type,source,payment,order_reference,created_utc,created_local,currency,amount_minor,amount,fee_minor,fee,net_minor,net";
+const SUMMARY_HEADER: &str =
+    "report_version,currency,category,count,amount_minor,amount,fee_minor,fee,net_minor,net";
+const PAYOUTS_HEADER: &str = "report_version,payout,status,destination_type,last4,merchant_reference,purpose,settlement,created_utc,created_local,paid_utc,paid_local,currency,amount_minor,amount,failure_code";
+
+/// One report's rows as cells, and as JSON objects keyed by the header.
+fn rows_json(
+    header: &str,
+    rows: &[Vec<String>],
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let names: Vec<&str> = header.split(',').collect();
+    rows.iter()
+        .map(|cells| {
+            names
+                .iter()
+                .zip(cells)
+                .skip(1)
+                .map(|(name, cell)| {
+                    let value = match cell.parse::<i64>() {
+                        Ok(n) if name.ends_with("_minor") || *name == "count" => n.into(),
+                        _ => serde_json::Value::String(cell.clone()),
+                    };
+                    (name.to_string(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Makes, and keeps, a report over an interval.
+pub async fn interval_report(
+    ctx: &AppState,
+    merchant_id: &str,
+    req: &kasse_core::api::CreateReportRequest,
+) -> Result<ReportRecord, DomainError> {
+    if !KINDS.contains(&req.kind.as_str()) {
+        return Err(bad(
+            "type",
+            format!(
+                "type must be one of {}; got '{}'.",
+                KINDS.join(", "),
+                req.kind
+            ),
+        ));
+    }
+    let format = req.format.clone().unwrap_or_else(|| "csv".into());
+    if !["csv", "json"].contains(&format.as_str()) {
+        return Err(bad(
+            "format",
+            format!("format must be csv or json; got '{format}'."),
+        ));
+    }
+    let now = ctx.clock.now();
+    let (start, end) = (req.interval_start, req.interval_end);
+    if start >= end {
+        return Err(bad(
+            "interval_end",
+            "interval_end must come after interval_start.",
+        ));
+    }
+    if end > now {
+        return Err(bad(
+            "interval_end",
+            "interval_end must not be in the future: a report is kept as made, so it covers only what is over.",
+        ));
+    }
+    if end - start > MAX_INTERVAL {
+        return Err(bad("interval_end", "An interval is at most 366 days."));
+    }
+    let zone = merchant_zone(ctx, merchant_id).await?;
+    let tz = TimeZone::get(&zone).unwrap_or(TimeZone::UTC);
+    let v = VERSION.to_string();
+    let (header, rows): (&str, Vec<Vec<String>>) = match req.kind.as_str() {
+        "itemised_settlement" => (
+            ITEMISED_HEADER,
+            ctx.store
+                .settled_rows_between(merchant_id, start, end)
+                .await?
+                .iter()
+                .map(|(t, reference)| {
+                    let r = row(t, reference.as_deref(), &tz);
+                    vec![
+                        v.clone(),
+                        t.settlement_id.clone().unwrap_or_default(),
+                        r.balance_transaction,
+                        r.kind,
+                        r.source,
+                        r.payment,
+                        defused(r.order_reference.as_deref().unwrap_or("")),
+                        r.created_utc,
+                        r.created_local,
+                        r.currency,
+                        r.amount_minor.to_string(),
+                        r.amount,
+                        r.fee_minor.to_string(),
+                        r.fee,
+                        r.net_minor.to_string(),
+                        r.net,
+                    ]
+                })
+                .collect(),
+        ),
+        "balance_summary" => {
+            let sums = ctx.store.ledger_summary(merchant_id, start, end).await?;
+            let mut rows = Vec::new();
+            let mut currencies: Vec<Currency> = sums.iter().map(|s| s.currency).collect();
+            currencies.dedup();
+            for c in currencies {
+                let line = |category: &str, count: i64, amount: i64, fee: i64, net: i64| {
+                    vec![
+                        v.clone(),
+                        c.code().to_string(),
+                        category.to_string(),
+                        count.to_string(),
+                        amount.to_string(),
+                        decimal(amount, c),
+                        fee.to_string(),
+                        decimal(fee, c),
+                        net.to_string(),
+                        decimal(net, c),
+                    ]
+                };
+                let of_currency: Vec<_> = sums.iter().filter(|s| s.currency == c).collect();
+                let opening = of_currency
+                    .iter()
+                    .find(|s| s.kind == "opening")
+                    .map_or(0, |s| s.net);
+                rows.push(line("opening_balance", 0, opening, 0, opening));
+                let mut closing = opening;
+                for s in of_currency.iter().filter(|s| s.kind != "opening") {
+                    closing += s.net;
+                    rows.push(line(&s.kind, s.count, s.amount, s.fee, s.net));
+                }
+                rows.push(line("closing_balance", 0, closing, 0, closing));
+            }
+            (SUMMARY_HEADER, rows)
+        }
+        _ => (
+            PAYOUTS_HEADER,
+            ctx.store
+                .payouts_between(merchant_id, start, end)
+                .await?
+                .iter()
+                .map(|p| {
+                    vec![
+                        v.clone(),
+                        p.id.clone(),
+                        p.status.clone(),
+                        p.method.clone(),
+                        p.last4.clone(),
+                        defused(&p.merchant_reference),
+                        defused(&p.purpose),
+                        p.settlement_id.clone().unwrap_or_default(),
+                        utc(p.created),
+                        local(p.created, &tz),
+                        p.paid_at.map(utc).unwrap_or_default(),
+                        p.paid_at.map(|t| local(t, &tz)).unwrap_or_default(),
+                        p.currency.code().to_string(),
+                        p.amount.to_string(),
+                        decimal(p.amount, p.currency),
+                        p.failure_code.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        ),
+    };
+    let body = if format == "csv" {
+        csv_table(header, &rows)
+    } else {
+        let report = serde_json::json!({
+            "report_version": VERSION,
+            "type": req.kind,
+            "time_zone": zone,
+            "interval_start_utc": utc(start),
+            "interval_start_local": local(start, &tz),
+            "interval_end_utc": utc(end),
+            "interval_end_local": local(end, &tz),
+            "rows": rows_json(header, &rows),
+        });
+        serde_json::to_string_pretty(&report).expect("a report serialises")
+    };
+    let record = ReportRecord {
+        id: crate::ids::new_id("rep"),
+        merchant_id: merchant_id.to_string(),
+        kind: req.kind.clone(),
+        version: VERSION,
+        interval_start: start,
+        interval_end: end,
+        format,
+        time_zone: zone,
+        sha256: hex::encode(Sha256::digest(body.as_bytes())),
+        body,
+        created: now,
+    };
+    ctx.store.insert_report(&record).await?;
+    Ok(record)
+}
+
+pub async fn find(
+    ctx: &AppState,
+    merchant_id: &str,
+    id: &str,
+) -> Result<ReportRecord, DomainError> {
+    ctx.store
+        .report(merchant_id, id)
+        .await?
+        .ok_or_else(|| DomainError::NotFound {
+            kind: "report",
+            id: id.to_string(),
+        })
+}
+
+pub fn run_view(r: &ReportRecord) -> kasse_core::api::ReportRun {
+    kasse_core::api::ReportRun {
+        id: r.id.clone(),
+        object: "report".into(),
+        kind: r.kind.clone(),
+        report_version: r.version,
+        interval_start: r.interval_start,
+        interval_end: r.interval_end,
+        format: r.format.clone(),
+        time_zone: r.time_zone.clone(),
+        sha256: r.sha256.clone(),
+        size: r.body.len() as i64,
+        url: format!("/v1/reports/{}/file", r.id),
+        created: r.created,
+    }
+}
+
+/// A kept report's file: the bytes it was made with.
+pub fn file(r: &ReportRecord) -> Report {
+    Report {
+        body: r.body.clone().into_bytes(),
+        content_type: if r.format == "csv" {
+            "text/csv; charset=utf-8"
+        } else {
+            "application/json"
+        },
+        file_name: format!(
+            "{}-{}-{}-v{}.{}",
+            r.kind.replace('_', "-"),
+            utc(r.interval_start).get(..10).unwrap_or(""),
+            r.id,
+            r.version,
+            r.format
+        ),
+        sha256: r.sha256.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -86,6 +86,7 @@ pub fn view(s: &Settlement) -> api::Settlement {
         carried: s.carried,
         net: s.net,
         status: s.status.clone(),
+        payout: s.payout_id.clone(),
         created: s.created,
     }
 }

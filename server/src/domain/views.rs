@@ -102,6 +102,8 @@ pub fn payment(p: &Payment) -> api::Payment {
         off_session: p.off_session,
         recovery_session: p.recovery_session_id.clone(),
         recovery_url: None,
+        settlement: None,
+        settlement_status: None,
     }
 }
 

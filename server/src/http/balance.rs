@@ -59,8 +59,6 @@ async fn settlement_report(
     Path(id): Path<String>,
     params: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
     let params = query_params(params)?;
     let report = reports::settlement_report(
         &ctx,
@@ -69,6 +67,13 @@ async fn settlement_report(
         params.format.as_deref().unwrap_or("csv"),
     )
     .await?;
+    Ok(report_response(report))
+}
+
+/// A report as a download, with its SHA-256 in `Kasse-Report-Sha256`.
+pub(super) fn report_response(report: reports::Report) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
     let mut response = report.body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -84,7 +89,7 @@ async fn settlement_report(
         "kasse-report-sha256",
         HeaderValue::from_str(&report.sha256).expect("hex"),
     );
-    Ok(response)
+    response
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -225,7 +230,8 @@ async fn balance(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct ListParams {
-    /// `charge` or `refund`.
+    /// `charge`, `refund`, `payout`, `payout_failure`, `payout_cancel`,
+    /// `payout_return` or `top_up`.
     #[serde(rename = "type")]
     #[param(rename = "type")]
     kind: Option<String>,

@@ -86,6 +86,7 @@ impl From<DomainError> for ApiError {
             },
             DomainError::NotFound { kind, id } => ApiError::NotFound { kind, id },
             DomainError::Conflict { code, message } => ApiError::Conflict { code, message },
+            DomainError::Forbidden { code, message } => ApiError::Forbidden { code, message },
             DomainError::Transition(e) => ApiError::Transition(e),
             DomainError::Unprocessable { code, message } => {
                 ApiError::Unprocessable { code, message }

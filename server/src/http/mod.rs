@@ -13,6 +13,7 @@ mod links;
 pub(crate) mod pages;
 mod pay;
 mod payments;
+mod payouts;
 mod sessions;
 mod staff_auth;
 mod subscriptions;
@@ -67,6 +68,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
         .merge(subscriptions::router())
         .merge(links::router())
         .merge(balance::router())
+        .merge(payouts::router())
         .merge(webhooks::router())
         .merge(appearance::router())
         .merge(surfaces.merchant)

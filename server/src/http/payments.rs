@@ -24,7 +24,7 @@ use super::{
     ApiError, ApiJson, AppState, IdempotencyKey, MerchantAuth, OptionalJson, page_limit,
     query_params,
 };
-use crate::domain::{checkout, input, keyed, offsession, payments, views};
+use crate::domain::{checkout, input, keyed, ledger, offsession, payments, views};
 use crate::store::{PaymentQuery, StaffUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -102,9 +102,11 @@ async fn list(
         limit,
     };
     let (payments, has_more) = payments::list(&ctx, &merchant.id, query).await?;
+    let mut data: Vec<api::Payment> = payments.iter().map(views::payment).collect();
+    ledger::with_settlements(&ctx, &mut data).await?;
     Ok(Json(PaymentList {
         object: "list".into(),
-        data: payments.iter().map(views::payment).collect(),
+        data,
         has_more,
     }))
 }
@@ -125,9 +127,12 @@ async fn retrieve(
     MerchantAuth(merchant): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<api::Payment>, ApiError> {
-    Ok(Json(views::payment(
+    let mut view = [views::payment(
         &payments::find(&ctx, &merchant.id, &id).await?,
-    )))
+    )];
+    ledger::with_settlements(&ctx, &mut view).await?;
+    let [view] = view;
+    Ok(Json(view))
 }
 
 /// Charge a keyed card, or a saved card off-session

@@ -1,11 +1,13 @@
 //! Acquirers behind one trait. Kasse ships a deterministic sandbox.
 
+pub mod rails;
 mod sandbox;
 
 use async_trait::async_trait;
 use kasse_core::error::DeclineCode;
 use kasse_core::{CardNumber, Cvc, Expiry, Money};
 
+pub use rails::{PayoutRail, SandboxRail};
 pub use sandbox::SandboxAcquirer;
 
 /// What Kasse asks an acquirer to authorise.

@@ -5,6 +5,7 @@
 mod records;
 mod sql;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -52,6 +53,7 @@ pub trait Store:
     + LinkStore
     + LedgerStore
     + SettlementStore
+    + PayoutStore
     + Send
     + Sync
     + 'static
@@ -606,6 +608,112 @@ pub trait SettlementStore {
         starting_after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<Settlement>>;
+}
+
+/// Payouts, the reservations that back them, and what the sandbox's rail
+/// received.
+#[async_trait]
+pub trait PayoutStore {
+    /// Writes payout `p` (`requires_approval` or `pending`), moving its
+    /// amount from the available balance to the reserved one with a
+    /// `payout` ledger row, claiming its settlement if it names one, with
+    /// `events`, at once; or writes nothing and says why.
+    async fn create_payout(
+        &self,
+        p: &Payout,
+        events: &[NewEvent],
+    ) -> StoreResult<Result<(), PayoutRefused>>;
+    async fn payout(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Payout>>;
+    async fn payout_by_reference(
+        &self,
+        merchant_id: &str,
+        reference: &str,
+    ) -> StoreResult<Option<Payout>>;
+    /// Newest first, optionally of one status.
+    async fn payouts(
+        &self,
+        merchant_id: &str,
+        status: Option<&str>,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<Payout>>;
+    /// Writes `new` over `old` if the payout is still as `old` was (its
+    /// status and rail state), with `events`; the balances and the ledger
+    /// follow the change of status (paid: the reservation is spent;
+    /// failed or canceled: it is released, with a ledger row; returned:
+    /// the money comes back, with a ledger row), and so does its
+    /// settlement's status. False, and nothing written, if it changed.
+    async fn change_payout(
+        &self,
+        old: &Payout,
+        new: &Payout,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// Payouts whose `check_after` has come, oldest first.
+    async fn due_payouts(&self, now: i64, limit: u32) -> StoreResult<Vec<Payout>>;
+    /// The amount at or above which a payout in `currency` waits for approval.
+    async fn payout_threshold(&self, merchant_id: &str, currency: &str)
+    -> StoreResult<Option<i64>>;
+    async fn set_payout_threshold(
+        &self,
+        merchant_id: &str,
+        currency: &str,
+        threshold: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Adds `amount` to the available balance with a `top_up` ledger row
+    /// (sourced `id`); the row's id.
+    async fn top_up(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        currency: &str,
+        amount: i64,
+        now: i64,
+    ) -> StoreResult<String>;
+    /// The sandbox rail's books: a transfer received.
+    async fn record_sandbox_transfer(
+        &self,
+        reference: &str,
+        last4: &str,
+        amount: i64,
+        currency: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Each transfer with `reference` the sandbox rail received, oldest
+    /// first: what it kept of the destination, and when.
+    async fn sandbox_transfers(&self, reference: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// For each of `payment_ids` that captured money: its settlement, if
+    /// one holds its charge, and that settlement's status.
+    async fn payment_settlements(
+        &self,
+        payment_ids: &[String],
+    ) -> StoreResult<HashMap<String, (Option<String>, Option<String>)>>;
+    async fn insert_report(&self, r: &ReportRecord) -> StoreResult<()>;
+    async fn report(&self, merchant_id: &str, id: &str) -> StoreResult<Option<ReportRecord>>;
+    /// Every payout of a merchant made in `[start, end)`, oldest first.
+    async fn payouts_between(
+        &self,
+        merchant_id: &str,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<Vec<Payout>>;
+    /// Every ledger row of the settlements of a merchant that closed in
+    /// `[start, end)` (by their period end), with its payment's reference.
+    async fn settled_rows_between(
+        &self,
+        merchant_id: &str,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<Vec<(BalanceTransaction, Option<String>)>>;
+    /// Per currency and type: count, amount, fee and net of the ledger
+    /// rows made in `[start, end)`, and the sum of `net` before `start`.
+    async fn ledger_summary(
+        &self,
+        merchant_id: &str,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<Vec<LedgerSum>>;
 }
 
 /// What a link's writes also do, made once the link's final values (its

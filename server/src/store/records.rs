@@ -999,10 +999,12 @@ pub struct BalanceRow {
 pub struct BalanceTransaction {
     pub id: String,
     pub merchant_id: String,
-    /// `charge` or `refund`.
+    /// `charge`, `refund`, `payout`, `payout_failure`, `payout_cancel`,
+    /// `payout_return` or `top_up`.
     pub kind: String,
     pub source_id: String,
-    pub payment_id: String,
+    /// For a charge or a refund.
+    pub payment_id: Option<String>,
     pub currency: Currency,
     pub amount: i64,
     pub fee: i64,
@@ -1067,6 +1069,8 @@ pub struct Settlement {
     pub carried: i64,
     pub net: i64,
     pub status: String,
+    /// The payout that pays it out, once one was made.
+    pub payout_id: Option<String>,
     pub created: i64,
 }
 
@@ -1077,4 +1081,83 @@ pub struct Unsettled {
     pub currency: Currency,
     /// When its oldest row was made.
     pub since: i64,
+}
+
+/// Money sent from a merchant's balance to a card or a bank account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payout {
+    pub id: String,
+    pub merchant_id: String,
+    pub amount: i64,
+    pub currency: Currency,
+    /// `requires_approval`, `pending`, `in_transit`, `paid`, `failed`,
+    /// `canceled`, `returned`.
+    pub status: String,
+    /// `card` or `bank_account`.
+    pub method: String,
+    pub payment_method_id: Option<String>,
+    pub brand: Option<String>,
+    pub last4: String,
+    pub exp_month: Option<i64>,
+    pub exp_year: Option<i64>,
+    /// A card typed in, or a bank account's number, sealed in the vault.
+    pub sealed: Option<String>,
+    pub bank_code: Option<String>,
+    pub account_holder: Option<String>,
+    pub country: Option<String>,
+    pub merchant_reference: String,
+    pub purpose: String,
+    pub settlement_id: Option<String>,
+    pub created_by: String,
+    pub approved_by: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    /// `sending`, `accepted` or `unknown`, once it was given to the rail.
+    pub rail_state: Option<String>,
+    /// When the sweeper looks at it next; `None` once nothing more happens.
+    pub check_after: Option<i64>,
+    pub arrival_date: Option<i64>,
+    pub paid_at: Option<i64>,
+    pub returned_at: Option<i64>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// Why a payout was not made; nothing was written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PayoutRefused {
+    /// The available balance is less than the amount.
+    Insufficient { available: i64 },
+    /// The merchant used this reference before, for this payout.
+    ReferenceTaken(String),
+    /// The settlement is not closed or failed, or is paid out already.
+    SettlementTaken,
+}
+
+/// A report made over an interval, kept as made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRecord {
+    pub id: String,
+    pub merchant_id: String,
+    pub kind: String,
+    pub version: u32,
+    pub interval_start: i64,
+    pub interval_end: i64,
+    pub format: String,
+    pub time_zone: String,
+    pub sha256: String,
+    pub body: String,
+    pub created: i64,
+}
+
+/// What `ledger_summary` gives per currency and type; `kind` is `opening`
+/// for what came before the interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerSum {
+    pub currency: Currency,
+    pub kind: String,
+    pub count: i64,
+    pub amount: i64,
+    pub fee: i64,
+    pub net: i64,
 }

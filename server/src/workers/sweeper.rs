@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::domain::limits::WINDOW;
 use crate::domain::{
-    DomainError, idempotency, ledger, links, payments, saved_cards, sessions, settlements,
+    DomainError, idempotency, ledger, links, payments, payouts, saved_cards, sessions, settlements,
     subscriptions,
 };
 use crate::state::AppState;
@@ -73,6 +73,10 @@ pub async fn sweep(ctx: &AppState) -> anyhow::Result<(u64, u64)> {
     let released = ledger::sweep(ctx).await?;
     if released > 0 {
         tracing::info!(balances = released, "pending money made available");
+    }
+    let paid_out = payouts::sweep(ctx).await?;
+    if paid_out > 0 {
+        tracing::info!(payouts = paid_out, "payouts moved on");
     }
     let charged = subscriptions::sweep(ctx).await?;
     if charged > 0 {

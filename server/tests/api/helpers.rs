@@ -60,6 +60,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         secret: secret.clone(),
         demo: false,
         sandbox_latency: Duration::ZERO,
+        live: false,
         limits: Limits {
             // Tests confirm, decline, key cards in and log in many times from
             // one address, on a clock that stands still; each limit has its
@@ -295,6 +296,32 @@ impl TestApp {
         .await
         .unwrap();
         assert_eq!(unexplained, 0, "refunds missing from the ledger");
+        let unreserved: i64 = sqlx::query_scalar(
+            "SELECT CAST(count(*) AS BIGINT) FROM balances b WHERE b.reserved <> CAST(coalesce(
+                (SELECT sum(amount) FROM payouts p WHERE p.merchant_id = b.merchant_id
+                   AND p.currency = b.currency
+                   AND p.status IN ('requires_approval', 'pending', 'in_transit')), 0) AS BIGINT)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            unreserved, 0,
+            "reserved balances differ from the payouts on their way"
+        );
+        // Each payout's ledger: out once; back once if it failed, was
+        // canceled or came back; nothing else.
+        let unexplained: i64 = sqlx::query_scalar(
+            "SELECT CAST(count(*) AS BIGINT) FROM payouts p WHERE CAST(coalesce(
+                (SELECT sum(net) FROM balance_transactions t WHERE t.payout_id = p.id
+                   AND t.type LIKE 'payout%'), 0) AS BIGINT)
+                <> CASE WHEN p.status IN ('failed', 'canceled', 'returned') THEN 0 ELSE -p.amount END
+                OR (SELECT count(*) FROM balance_transactions t WHERE t.type = 'payout' AND t.source_id = p.id) <> 1",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(unexplained, 0, "payouts whose ledger rows do not add up");
         pool.close().await;
     }
 

@@ -112,7 +112,7 @@ async fn captures_fees_and_refunds_move_the_balance_and_the_ledger_explains_it()
     assert_eq!(ledger(&app, "type=refund").await.data.len(), 2);
     assert!(ledger(&app, "type=charge&limit=1").await.has_more);
     expect_error(
-        app.get("/v1/balance_transactions?type=payout").await,
+        app.get("/v1/balance_transactions?type=transfer").await,
         400,
         "parameter_invalid",
     )
@@ -192,7 +192,7 @@ async fn pay_as(app: &TestApp, who: &kasse_server::merchants::Credentials, amoun
     pay_for(app, who, amount, "order-1001").await
 }
 
-async fn pay_for(
+pub(crate) async fn pay_for(
     app: &TestApp,
     who: &kasse_server::merchants::Credentials,
     amount: i64,

@@ -18,6 +18,7 @@ mod openapi;
 mod outbound;
 mod pay;
 mod payments;
+mod payouts;
 mod readme;
 mod saved_cards;
 mod sessions;

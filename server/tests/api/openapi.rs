@@ -2,8 +2,17 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 69] = [
+const OPERATIONS: [(&str, &str); 78] = [
     ("get", "/healthz"),
+    ("get", "/v1/payouts"),
+    ("post", "/v1/payouts"),
+    ("get", "/v1/payouts/{id}"),
+    ("post", "/v1/payouts/{id}/approve"),
+    ("post", "/v1/payouts/{id}/cancel"),
+    ("post", "/v1/sandbox/top_ups"),
+    ("post", "/v1/reports"),
+    ("get", "/v1/reports/{id}"),
+    ("get", "/v1/reports/{id}/file"),
     ("get", "/v1/settlements/{id}/report"),
     ("get", "/v1/settlements"),
     ("get", "/v1/settlements/{id}"),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SHOP, TestApp, expect_error, good_card, session_body, spawn_app};
 
-async fn new_customer(app: &TestApp, body: Value) -> Customer {
+pub(crate) async fn new_customer(app: &TestApp, body: Value) -> Customer {
     let response = app.post("/v1/customers", &body).await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
@@ -43,7 +43,7 @@ async fn pay(app: &TestApp, session: &CheckoutSession, number: &str, extra: Valu
 }
 
 /// Saves `number` for `customer` by paying a session that requires it.
-async fn save(app: &TestApp, customer: &str, number: &str) -> Payment {
+pub(crate) async fn save(app: &TestApp, customer: &str, number: &str) -> Payment {
     let session = saving_session(app, customer, json!({})).await;
     pay(app, &session, number, json!({})).await
 }

@@ -776,5 +776,5 @@ async fn every_operation_declares_its_role_and_a_lower_one_is_refused() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 58, "every merchant API operation was tried");
+    assert_eq!(checked, 67, "every merchant API operation was tried");
 }

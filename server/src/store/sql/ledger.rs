@@ -12,7 +12,7 @@ use crate::store::{
 
 const DAY: i64 = 24 * 3600;
 
-fn txn_from_row(row: &AnyRow) -> StoreResult<BalanceTransaction> {
+pub(super) fn txn_from_row(row: &AnyRow) -> StoreResult<BalanceTransaction> {
     Ok(BalanceTransaction {
         id: row.try_get("id")?,
         merchant_id: row.try_get("merchant_id")?,
@@ -79,7 +79,7 @@ async fn charge(
         merchant_id,
         "charge",
         payment_id,
-        payment_id,
+        Some(payment_id),
         currency,
         captured,
         fee,
@@ -112,7 +112,7 @@ pub(super) async fn new_payment(c: &mut AnyConnection, p: &Payment, now: i64) ->
 }
 
 /// Moves a merchant's balance in one currency, making its row if need be.
-async fn move_balance(
+pub(super) async fn move_balance(
     c: &mut AnyConnection,
     merchant_id: &str,
     currency: &str,
@@ -140,25 +140,28 @@ async fn move_balance(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_txn(
+pub(super) async fn insert_txn(
     c: &mut AnyConnection,
     merchant_id: &str,
     kind: &str,
     source_id: &str,
-    payment_id: &str,
+    payment_id: Option<&str>,
     currency: &str,
     amount: i64,
     fee: i64,
     status: &str,
     available_on: i64,
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<String> {
+    let id = new_id("txn");
+    // A payout's own rows name it.
+    let payout_id = kind.starts_with("payout").then_some(source_id);
     sqlx::query(
         "INSERT INTO balance_transactions (id, merchant_id, type, source_id, payment_id, currency,
-            amount, fee, net, status, available_on, created)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            amount, fee, net, status, available_on, payout_id, created)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(new_id("txn"))
+    .bind(&id)
     .bind(merchant_id)
     .bind(kind)
     .bind(source_id)
@@ -169,10 +172,11 @@ async fn insert_txn(
     .bind(amount - fee)
     .bind(status)
     .bind(available_on)
+    .bind(payout_id)
     .bind(now)
     .execute(&mut *c)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Brings the ledger up to date with payment `payment_id` on `c`, inside
@@ -251,7 +255,7 @@ pub(super) async fn sync(c: &mut AnyConnection, payment_id: &str, now: i64) -> S
             &merchant_id,
             "refund",
             &id,
-            payment_id,
+            Some(payment_id),
             &currency,
             -amount,
             -share,
@@ -490,6 +494,7 @@ fn settlement_from_row(row: &AnyRow) -> StoreResult<Settlement> {
         carried: row.try_get("carried")?,
         net: row.try_get("net")?,
         status: row.try_get("status")?,
+        payout_id: row.try_get("payout_id")?,
         created: row.try_get("created")?,
     })
 }
@@ -519,6 +524,7 @@ impl SettlementStore for SqlStore {
         sqlx::query(
             "SELECT merchant_id, currency, CAST(min(created) AS BIGINT) AS since
              FROM balance_transactions WHERE settlement_id IS NULL AND created < $1
+               AND type IN ('charge', 'refund')
              GROUP BY merchant_id, currency",
         )
         .bind(before)
@@ -551,7 +557,8 @@ impl SettlementStore for SqlStore {
                 CAST(coalesce(sum(net), 0) AS BIGINT) AS net,
                 CAST(coalesce(min(created), 0) AS BIGINT) AS first
              FROM balance_transactions
-             WHERE merchant_id = $1 AND currency = $2 AND settlement_id IS NULL AND created < $3",
+             WHERE merchant_id = $1 AND currency = $2 AND settlement_id IS NULL AND created < $3
+               AND type IN ('charge', 'refund')",
         )
         .bind(merchant_id)
         .bind(currency_code)
@@ -575,6 +582,7 @@ impl SettlementStore for SqlStore {
             carried: 0,
             net: row.try_get("net")?,
             status: "closed".into(),
+            payout_id: None,
             created: 0,
         })
     }
@@ -639,7 +647,7 @@ impl SettlementStore for SqlStore {
                 let marked = sqlx::query(
                     "UPDATE balance_transactions SET settlement_id = $1
                      WHERE merchant_id = $2 AND currency = $3 AND settlement_id IS NULL
-                       AND created < $4",
+                       AND created < $4 AND type IN ('charge', 'refund')",
                 )
                 .bind(&s.id)
                 .bind(&s.merchant_id)

@@ -14,6 +14,7 @@ mod links;
 mod merchants;
 mod outbox;
 mod payments;
+mod payouts;
 mod rows;
 mod sessions;
 mod staff;
