@@ -45,7 +45,8 @@ pub async fn start_on(
         "--webhook-allow-private",
     ];
     args.extend_from_slice(extra);
-    let mut env = vec![];
+    // A vault, for saved cards and payouts' destinations.
+    let mut env = vec![("KASSE_VAULT_KEY", crate::helpers::TEST_VAULT_KEY)];
     if !extra.contains(&"--static-dir") {
         env.push(("KASSE_STATIC_DIR", "nowhere"));
     }

@@ -183,6 +183,88 @@ async fn confirms_refunds_and_idempotency_keys_hold_across_instances() {
     assert_eq!(reused.status(), 422);
 }
 
+/// Fifty payouts at once through two instances, worth more than the
+/// balance: those accepted never add up to more than was available.
+#[tokio::test]
+async fn concurrent_payouts_never_take_more_than_is_available() {
+    let pair = two_instances(&[]).await;
+    let top_up = pair
+        .post(
+            0,
+            "/v1/sandbox/top_ups",
+            &json!({"amount": 10_000, "currency": "USD"}),
+        )
+        .await;
+    assert_eq!(top_up.status(), 201);
+    let payout = |i: usize| {
+        // Cards are paid at once; bank payouts stay reserved in transit.
+        let destination = if i % 3 == 0 {
+            json!({"bank_account": {"account_number": format!("0001{i:04}0000"),
+                "bank_code": "SANDBDDH", "account_holder": "Supplier", "country": "BD"}})
+        } else {
+            json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034}})
+        };
+        pair.http
+            .post(format!("{}/v1/payouts", pair.base(i)))
+            .bearer_auth(&pair.key)
+            .header("Idempotency-Key", format!("payout-{i}"))
+            .json(
+                &json!({"amount": 300, "currency": "USD", "destination": destination,
+                "merchant_reference": format!("ref-{i}"), "purpose": "Supplier"}),
+            )
+            .send()
+    };
+    let answers = join_all((0..50).map(payout)).await;
+    let mut accepted = 0;
+    for answer in answers {
+        let answer = answer.unwrap();
+        match answer.status().as_u16() {
+            201 => accepted += 1,
+            409 => {
+                let error: ErrorBody = answer.json().await.unwrap();
+                assert_eq!(error.error.code.as_str(), "balance_insufficient", "{error:?}");
+            }
+            other => panic!(
+                "a payout answered {other}: {}",
+                answer.text().await.unwrap()
+            ),
+        }
+    }
+    assert_eq!(
+        accepted,
+        10_000 / 300,
+        "every payout that fits, and no more"
+    );
+    let balance: Value = pair.get(1, "/v1/balance").await;
+    let available = balance["available"][0]["amount"].as_i64().unwrap();
+    let reserved = balance["reserved"][0]["amount"].as_i64().unwrap();
+    assert_eq!(available, 10_000 - accepted * 300);
+    assert!(available >= 0);
+    let count = |sql: &'static str| crate::helpers::count_in(&pair.database, sql);
+    assert_eq!(
+        count("SELECT CAST(count(*) AS BIGINT) FROM payouts").await,
+        accepted
+    );
+    assert_eq!(
+        reserved,
+        count("SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM payouts WHERE status = 'in_transit'")
+            .await
+    );
+    // The ledger equals the balance, and each payout went to the rail once.
+    assert_eq!(
+        count("SELECT CAST(sum(net) AS BIGINT) FROM balance_transactions").await,
+        available
+    );
+    assert_eq!(
+        count("SELECT CAST(count(*) AS BIGINT) FROM sandbox_transfers").await,
+        accepted
+    );
+    assert_eq!(
+        count("SELECT CAST(count(DISTINCT reference) AS BIGINT) FROM sandbox_transfers").await,
+        accepted
+    );
+}
+
 #[tokio::test]
 async fn each_delivery_attempt_is_made_by_one_instance_and_sweeps_happen_once() {
     let pair = two_instances(&["--sweep-interval-ms", "100"]).await;

@@ -349,10 +349,7 @@ async fn big_payouts_wait_for_another_person_and_cancels_give_the_money_back() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        made.status, "paid",
-        "below the threshold, it went at once"
-    );
+    assert_eq!(made.status, "paid", "below the threshold, it went at once");
     let mut waiting = serde_json::from_value::<kasse_core::api::CreatePayoutRequest>(to_bank(
         50_000,
         "000123450000",
@@ -536,11 +533,7 @@ async fn a_settlement_is_paid_out_and_reports_over_an_interval_add_up() {
         .map(|l| l.split(',').rev().nth(1).unwrap().parse::<i64>().unwrap())
         .sum();
     assert_eq!(net, 3250);
-    assert!(
-        files[0].contains(",'=cmd|' /C calc'!A0,"),
-        "{}",
-        files[0]
-    );
+    assert!(files[0].contains(",'=cmd|' /C calc'!A0,"), "{}", files[0]);
     // The summary: opening 0, the day's charges and the payout, closing 0.
     assert!(
         files[1].contains("1,USD,opening_balance,0,0,0.00,0,0.00,0,0.00\r\n"),
