@@ -529,3 +529,105 @@ async fn staff_see_settlements_and_download_a_report() -> anyhow::Result<()> {
     assert!(screen.contains(".csv"), "{screen}");
     h.close().await
 }
+
+#[tokio::test]
+async fn a_payout_above_the_threshold_waits_for_another_admin() -> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    for (email, role) in [
+        ("clerk@demo.test", StaffRole::Operator),
+        ("boss@demo.test", StaffRole::Admin),
+    ] {
+        staff::create_user(
+            h.store.as_ref(),
+            &h.demo.merchant_id,
+            email,
+            role,
+            PASSWORD,
+            0,
+        )
+        .await?;
+    }
+    h.store
+        .set_payout_threshold(&h.demo.merchant_id, "USD", Some(20_000), 0)
+        .await?;
+    let (status, _) = h
+        .api(
+            "/v1/sandbox/top_ups",
+            Some(serde_json::json!({"amount": 100_000, "currency": "USD"})),
+        )
+        .await?;
+    assert_eq!(status, 201);
+
+    // The operator pays a supplier; it is over the threshold, so it waits.
+    h.browser.goto(&h.url("/terminal")).await?;
+    log_in(&h, "clerk@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as clerk@demo.test (operator)").await?;
+    command(
+        &h,
+        "payout 250.00 USD --account 000123450000 --bank-code SANDBDDH --holder \"Rahima Akter\" --country BD --ref supplier-17",
+    )
+    .await?;
+    let screen = shows(&h, "another admin").await?;
+    let payout = word_after(&screen, "requires_approval ").to_string();
+    assert!(payout.starts_with("po_"), "{screen}");
+    // An operator cannot approve it.
+    command(&h, &format!("approve {payout}")).await?;
+    answer(&h, "[y/N]", "y").await?;
+    shows(
+        &h,
+        "error: Your role, operator, cannot do this; it takes an admin.",
+    )
+    .await?;
+
+    // An admin can, after reading what it is.
+    command(&h, "logout").await?;
+    log_in(&h, "boss@demo.test", PASSWORD).await?;
+    shows(&h, "Logged in as boss@demo.test (admin)").await?;
+    command(&h, &format!("approve {payout}")).await?;
+    let screen = shows(&h, "[y/N]").await?;
+    assert!(
+        screen.contains("$250.00 to bank …0000 (SANDBDDH) (Rahima Akter)"),
+        "{screen}"
+    );
+    answer(&h, "[y/N]", "y").await?;
+    shows(
+        &h,
+        &format!("approved {payout} $250.00 to bank …0000 (SANDBDDH): in_transit"),
+    )
+    .await?;
+    // The admin's own big payout needs someone else.
+    command(
+        &h,
+        "payout 300.00 USD --account 000123450000 --bank-code SANDBDDH --holder \"Rahima Akter\" --country BD --ref supplier-18",
+    )
+    .await?;
+    h.wait_for_text("#kasse-screen", |t| t.contains("waits for another admin"))
+        .await?;
+    let (_, list) = h.api("/v1/payouts?status=requires_approval", None).await?;
+    let own = list["data"][0]["id"].as_str().unwrap().to_string();
+    command(&h, &format!("approve {own}")).await?;
+    answer(&h, "[y/N]", "y").await?;
+    shows(
+        &h,
+        "error: You made this payout; another admin must approve it.",
+    )
+    .await?;
+    command(&h, "payouts").await?;
+    h.wait_for_text("#kasse-screen", |t| {
+        t.contains("in_transit") && t.contains("supplier-18")
+    })
+    .await?;
+
+    let (_, approved) = h.api(&format!("/v1/payouts/{payout}"), None).await?;
+    let boss = h
+        .store
+        .staff_user_by_email("boss@demo.test")
+        .await?
+        .expect("the admin exists");
+    assert_eq!(approved["approved_by"], boss.id.as_str());
+    assert_eq!(approved["status"], "in_transit");
+    let (_, balance) = h.api("/v1/balance", None).await?;
+    assert_eq!(balance["reserved"][0]["amount"], 55_000);
+    assert_eq!(balance["available"][0]["amount"], 45_000);
+    h.close().await
+}

@@ -2,8 +2,8 @@
 //! terminal has (Enter, ↑/↓, Tab, Ctrl+L, Ctrl+C).
 
 use kasse_core::api::{
-    CaptureMethod, CardInput, CreateCustomer, CreatePayment, CreatePaymentLink, LineItem,
-    LinkNotify, PartialPayments, Payment,
+    BankAccountInput, CaptureMethod, CardInput, CreateCustomer, CreatePayment, CreatePaymentLink,
+    CreatePayoutRequest, LineItem, LinkNotify, PartialPayments, Payment, PayoutDestinationInput,
 };
 use kasse_core::{PaymentStatus, Sensitive};
 use leptos::html::Div;
@@ -540,6 +540,82 @@ fn execute(term: Term, command: Command) {
                 Ok(())
             });
         }
+        Command::Payouts { status } => term.run(async move {
+            let list = calls::payouts(status.as_deref()).await?;
+            if list.data.is_empty() {
+                term.say("dim", "No payouts.");
+            } else {
+                term.remember(list.data.iter().map(|p| p.id.clone()));
+                term.lines_of("", format::payout_table(&list.data));
+            }
+            Ok(())
+        }),
+        Command::PayoutDetails { payout } => term.run(async move {
+            let p = calls::payout(&payout).await?;
+            term.lines_of("", format::payout_details(&p));
+            Ok(())
+        }),
+        Command::PayOut {
+            money,
+            account,
+            bank_code,
+            holder,
+            country,
+            reference,
+            purpose,
+        } => {
+            let csrf = term.csrf();
+            term.run(async move {
+                let body = CreatePayoutRequest {
+                    amount: Some(money.amount()),
+                    currency: Some(money.currency().code().to_string()),
+                    destination: PayoutDestinationInput {
+                        bank_account: Some(BankAccountInput {
+                            account_number: account.into(),
+                            bank_code,
+                            account_holder: holder,
+                            country,
+                        }),
+                        ..PayoutDestinationInput::default()
+                    },
+                    merchant_reference: reference,
+                    purpose,
+                    settlement: None,
+                };
+                let p = calls::create_payout(&csrf, &body).await?;
+                term.remember([p.id.clone()]);
+                let note = match p.status.as_str() {
+                    "requires_approval" => ": it waits for another admin to approve it",
+                    "in_transit" => ": on its way",
+                    _ => "",
+                };
+                term.push(
+                    "",
+                    vec![
+                        Span::styled(format!("{} ", p.status), "ok"),
+                        Span::styled(p.id.clone(), "id"),
+                        Span::plain(format!(
+                            " {} to {}{note}",
+                            format::amount(p.amount, &p.currency),
+                            format::payout_destination(&p)
+                        )),
+                    ],
+                );
+                Ok(())
+            });
+        }
+        Command::Approve { payout } => term.run(async move {
+            let p = calls::payout(&payout).await?;
+            let (question, pending) = flow::approve_question(&p);
+            term.mode.set(Mode::Confirm { question, pending });
+            Ok(())
+        }),
+        Command::CancelPayout { payout } => term.run(async move {
+            let p = calls::payout(&payout).await?;
+            let (question, pending) = flow::cancel_payout_question(&p);
+            term.mode.set(Mode::Confirm { question, pending });
+            Ok(())
+        }),
         Command::CancelLink { link } => term.run(async move {
             let l = calls::link(&link).await?;
             let (question, pending) = flow::cancel_link_question(&l);
@@ -689,6 +765,36 @@ async fn apply(term: Term, pending: Pending) -> Result<(), Failure> {
                 );
                 term.push("", vec![Span::styled(url.clone(), "link")]);
             }
+        }
+        Pending::ApprovePayout { payout } => {
+            let p = calls::approve_payout(&csrf, &payout).await?;
+            term.push(
+                "",
+                vec![
+                    Span::styled("approved ", "ok"),
+                    Span::styled(p.id.clone(), "id"),
+                    Span::plain(format!(
+                        " {} to {}: {}",
+                        format::amount(p.amount, &p.currency),
+                        format::payout_destination(&p),
+                        p.status
+                    )),
+                ],
+            );
+        }
+        Pending::CancelPayout { payout } => {
+            let p = calls::cancel_payout(&csrf, &payout).await?;
+            term.push(
+                "",
+                vec![
+                    Span::styled("canceled ", "dim"),
+                    Span::styled(p.id.clone(), "id"),
+                    Span::plain(format!(
+                        " {} is available again",
+                        format::amount(p.amount, &p.currency)
+                    )),
+                ],
+            );
         }
         Pending::CancelLink { link } => {
             let l = calls::cancel_link(&csrf, &link).await?;

@@ -4,10 +4,11 @@
 
 use kasse_core::api::{
     Balance, BalanceTransaction, BalanceTransactionList, CapturePayment, CreatePayment,
-    CreatePaymentLink, CreateRefund, Customer, CustomerList, Event, EventDetail, EventList,
-    Mandate, MandateList, Notification, NotificationList, Payment, PaymentLink, PaymentLinkList,
-    PaymentList, PaymentMethod, PaymentMethodList, Refund, RefundList, SettlementList,
-    SslcommerzCredentials, Subscription, SubscriptionList,
+    CreatePaymentLink, CreatePayoutRequest, CreateRefund, Customer, CustomerList, Event,
+    EventDetail, EventList, Mandate, MandateList, Notification, NotificationList, Payment,
+    PaymentLink, PaymentLinkList, PaymentList, PaymentMethod, PaymentMethodList, Payout,
+    PayoutList, Refund, RefundList, SettlementList, SslcommerzCredentials, Subscription,
+    SubscriptionList,
 };
 
 use crate::api::{self, Failure};
@@ -88,6 +89,30 @@ pub async fn settlement_report(id: &str, json: bool) -> Result<(Vec<u8>, String,
         .unwrap_or("report")
         .to_string();
     Ok((bytes, name, headers[1].clone()))
+}
+
+pub async fn payouts(status: Option<&str>) -> Result<PayoutList, Failure> {
+    let query = match status {
+        Some(status) => format!("limit=50&status={status}"),
+        None => "limit=50".into(),
+    };
+    api::get(&format!("/v1/payouts?{query}")).await
+}
+
+pub async fn payout(id: &str) -> Result<Payout, Failure> {
+    api::get(&format!("/v1/payouts/{id}")).await
+}
+
+pub async fn create_payout(csrf: &str, body: &CreatePayoutRequest) -> Result<Payout, Failure> {
+    api::post("/v1/payouts", csrf, Some(body)).await
+}
+
+pub async fn approve_payout(csrf: &str, id: &str) -> Result<Payout, Failure> {
+    api::post(&format!("/v1/payouts/{id}/approve"), csrf, None::<&()>).await
+}
+
+pub async fn cancel_payout(csrf: &str, id: &str) -> Result<Payout, Failure> {
+    api::post(&format!("/v1/payouts/{id}/cancel"), csrf, None::<&()>).await
 }
 
 pub async fn create_link(csrf: &str, body: &CreatePaymentLink) -> Result<PaymentLink, Failure> {

@@ -67,6 +67,28 @@ pub enum Command {
         settlement: String,
         json: bool,
     },
+    Payouts {
+        status: Option<String>,
+    },
+    /// Money sent to a bank account.
+    PayOut {
+        money: Money,
+        account: String,
+        bank_code: String,
+        holder: String,
+        country: String,
+        reference: String,
+        purpose: String,
+    },
+    PayoutDetails {
+        payout: String,
+    },
+    Approve {
+        payout: String,
+    },
+    CancelPayout {
+        payout: String,
+    },
     /// One link, its payments and its emails.
     LinkDetails {
         link: String,
@@ -200,6 +222,30 @@ pub const COMMANDS: &[Spec] = &[
         usage: "report settlement <stl_…> [--json]",
         summary: "download a settlement's report (CSV, or JSON)",
         details: "The browser saves it; its SHA-256 is shown, the same every time it is made.",
+    },
+    Spec {
+        name: "payouts",
+        usage: "payouts [--status S]",
+        summary: "payouts to cards and bank accounts, newest first",
+        details: "S is requires_approval, pending, in_transit, paid, failed, canceled or returned.",
+    },
+    Spec {
+        name: "payout",
+        usage: "payout <amount> <currency> --account N --bank-code B --holder H --country CC --ref R [--purpose P] | payout <po_…>",
+        summary: "pay money out to a bank account, or show a payout",
+        details: "The amount is reserved from the available balance at once. --ref is your reference,                   never used twice. A payout at or above the merchant's threshold waits for another                   admin's approve. Example: payout 250.00 USD --account 000123450000 --bank-code SANDBDDH                   --holder \"Rahima Akter\" --country BD --ref supplier-17",
+    },
+    Spec {
+        name: "approve",
+        usage: "approve <po_…>",
+        summary: "approve a payout that waits for it (admins; not its maker)",
+        details: "Asks y/N, then sends the money.",
+    },
+    Spec {
+        name: "cancel-payout",
+        usage: "cancel-payout <po_…>",
+        summary: "cancel a payout before it is sent; its money is available again",
+        details: "",
     },
     Spec {
         name: "links",
@@ -447,6 +493,8 @@ impl Args {
                 "cancel-subscription" => "a subscription id",
                 "send" | "cancel-link" => "a payment link id",
                 "report" => "what to report: settlement stl_…",
+                "payout" => "an amount and a currency, or a payout id",
+                "approve" | "cancel-payout" => "a payout id",
                 _ => "a payment id",
             };
             return Err(ParseError::new(self.spec, format!("missing {missing}")));
@@ -800,6 +848,83 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             Command::Report {
                 settlement: args.id(1, "stl_", "a settlement")?,
                 json: args.switch("json"),
+            }
+        }
+        "payouts" => {
+            let args = Args::split(spec, rest, &["status"], &[])?;
+            args.count(0, 0)?;
+            let status = args.value("status");
+            const STATUSES: [&str; 7] = [
+                "requires_approval",
+                "pending",
+                "in_transit",
+                "paid",
+                "failed",
+                "canceled",
+                "returned",
+            ];
+            if let Some(status) = &status
+                && !STATUSES.contains(&status.as_str())
+            {
+                return Err(ParseError::new(
+                    spec,
+                    format!("unknown status `{status}`; use {}", STATUSES.join(", ")),
+                ));
+            }
+            Command::Payouts { status }
+        }
+        "payout" => {
+            let args = Args::split(
+                spec,
+                rest,
+                &[
+                    "account",
+                    "bank-code",
+                    "holder",
+                    "country",
+                    "ref",
+                    "purpose",
+                ],
+                &[],
+            )?;
+            if args
+                .positional
+                .first()
+                .is_some_and(|p| p.starts_with("po_"))
+            {
+                args.count(1, 1)?;
+                Command::PayoutDetails {
+                    payout: args.id(0, "po_", "a payout")?,
+                }
+            } else {
+                args.count(2, 2)?;
+                let money = args.money()?;
+                let needed = |name: &str, max: usize| -> Result<String, ParseError> {
+                    args.text(name, max)?
+                        .filter(|v| !v.is_empty())
+                        .ok_or_else(|| ParseError::new(spec, format!("missing --{name}")))
+                };
+                Command::PayOut {
+                    money,
+                    account: needed("account", 40)?,
+                    bank_code: needed("bank-code", 20)?,
+                    holder: needed("holder", 100)?,
+                    country: needed("country", 2)?,
+                    reference: needed("ref", 64)?,
+                    purpose: args
+                        .text("purpose", 140)?
+                        .unwrap_or_else(|| "Payout".to_string()),
+                }
+            }
+        }
+        "approve" | "cancel-payout" => {
+            let args = Args::split(spec, rest, &[], &[])?;
+            args.count(1, 1)?;
+            let payout = args.id(0, "po_", "a payout")?;
+            if spec.name == "approve" {
+                Command::Approve { payout }
+            } else {
+                Command::CancelPayout { payout }
             }
         }
         "links" => {

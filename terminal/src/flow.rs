@@ -62,6 +62,12 @@ pub enum Pending {
     CancelLink {
         link: String,
     },
+    ApprovePayout {
+        payout: String,
+    },
+    CancelPayout {
+        payout: String,
+    },
 }
 
 /// What the prompt is asking for.
@@ -279,6 +285,42 @@ pub fn cancel_subscription_question(s: &kasse_core::api::Subscription) -> (Strin
         question,
         Pending::CancelSubscription {
             subscription: s.id.clone(),
+        },
+    )
+}
+
+pub fn approve_question(p: &kasse_core::api::Payout) -> (String, Pending) {
+    let question = format!(
+        "Approve {} of {} to {}{}, made by {}? The money is sent at once.",
+        p.id,
+        format::amount(p.amount, &p.currency),
+        format::payout_destination(p),
+        p.destination
+            .account_holder
+            .as_deref()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default(),
+        p.created_by
+    );
+    (
+        question,
+        Pending::ApprovePayout {
+            payout: p.id.clone(),
+        },
+    )
+}
+
+pub fn cancel_payout_question(p: &kasse_core::api::Payout) -> (String, Pending) {
+    let question = format!(
+        "Cancel {} of {} to {}? Its money is available again.",
+        p.id,
+        format::amount(p.amount, &p.currency),
+        format::payout_destination(p),
+    );
+    (
+        question,
+        Pending::CancelPayout {
+            payout: p.id.clone(),
         },
     )
 }

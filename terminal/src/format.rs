@@ -531,6 +531,93 @@ pub fn balance(b: &Balance, rows: &[BalanceTransaction]) -> Vec<Vec<Span>> {
     lines
 }
 
+fn payout_class(status: &str) -> &'static str {
+    match status {
+        "paid" => "ok",
+        "failed" | "returned" => "bad",
+        "canceled" => "dim",
+        _ => "wait",
+    }
+}
+
+/// Where a payout goes, in a few words: `bank …0000 (SANDBDDH)`, `visa …4242`.
+pub fn payout_destination(p: &kasse_core::api::Payout) -> String {
+    let d = &p.destination;
+    match (d.kind.as_str(), &d.bank_code, &d.brand) {
+        ("bank_account", Some(code), _) => format!("bank …{} ({code})", d.last4),
+        (_, _, Some(brand)) => format!("{brand} …{}", d.last4),
+        _ => format!("…{}", d.last4),
+    }
+}
+
+/// `payouts`: one row each, newest first.
+pub fn payout_table(payouts: &[kasse_core::api::Payout]) -> Vec<Vec<Span>> {
+    let mut rows = vec![header(&[
+        "ID",
+        "STATUS",
+        "AMOUNT",
+        "TO",
+        "REFERENCE",
+        "CREATED",
+    ])];
+    for p in payouts {
+        rows.push(vec![
+            Span::styled(p.id.clone(), "id"),
+            Span::styled(p.status.clone(), payout_class(&p.status)),
+            Span::plain(amount(p.amount, &p.currency)),
+            Span::plain(payout_destination(p)),
+            Span::plain(p.merchant_reference.clone()),
+            Span::plain(utc(p.created)),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `payout po_…`: what it is, where it goes, who made and approved it.
+pub fn payout_details(p: &kasse_core::api::Payout) -> Vec<Vec<Span>> {
+    let mut lines = vec![vec![
+        Span::styled(p.id.clone(), "id"),
+        Span::plain("  "),
+        Span::styled(p.status.clone(), payout_class(&p.status)),
+    ]];
+    let mut facts = vec![
+        ("amount", amount(p.amount, &p.currency)),
+        ("to", payout_destination(p)),
+        ("reference", p.merchant_reference.clone()),
+        ("purpose", p.purpose.clone()),
+        ("made by", p.created_by.clone()),
+        ("created", utc(p.created)),
+    ];
+    if let Some(holder) = &p.destination.account_holder {
+        facts.push(("holder", holder.clone()));
+    }
+    if let Some(by) = &p.approved_by {
+        facts.push(("approved", by.clone()));
+    }
+    if let Some(at) = p.arrival_date {
+        facts.push(("arrives", utc(at)));
+    }
+    if let Some(at) = p.paid_at {
+        facts.push(("paid", utc(at)));
+    }
+    if let Some(code) = &p.failure_code {
+        facts.push((
+            "failure",
+            format!("{code}: {}", p.failure_message.clone().unwrap_or_default()),
+        ));
+    }
+    if let Some(s) = &p.settlement {
+        facts.push(("settlement", s.clone()));
+    }
+    for (label, value) in facts {
+        lines.push(vec![
+            Span::styled(format!("{label:<11}"), "dim"),
+            Span::plain(value),
+        ]);
+    }
+    lines
+}
+
 /// `settlements`: one row per business day and currency.
 pub fn settlement_table(settlements: &[kasse_core::api::Settlement]) -> Vec<Vec<Span>> {
     let mut rows = vec![header(&[

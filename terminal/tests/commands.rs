@@ -291,6 +291,57 @@ fn find_link_events_and_resend() {
         "`pay_123` is not a payment link id (plink_…)"
     );
     assert_eq!(bad("link 10"), "missing a currency");
+    assert_eq!(
+        ok("payouts --status requires_approval"),
+        Command::Payouts {
+            status: Some("requires_approval".into())
+        }
+    );
+    assert!(bad("payouts --status lost").starts_with("unknown status `lost`"));
+    assert_eq!(
+        ok("payout po_Abc123"),
+        Command::PayoutDetails {
+            payout: "po_Abc123".into()
+        }
+    );
+    assert_eq!(
+        ok(
+            "payout 250.00 USD --account 000123450000 --bank-code SANDBDDH --holder \"Rahima Akter\" --country BD --ref supplier-17"
+        ),
+        Command::PayOut {
+            money: Money::parse_decimal("250.00", Currency::parse("USD").unwrap()).unwrap(),
+            account: "000123450000".into(),
+            bank_code: "SANDBDDH".into(),
+            holder: "Rahima Akter".into(),
+            country: "BD".into(),
+            reference: "supplier-17".into(),
+            purpose: "Payout".into(),
+        }
+    );
+    assert_eq!(
+        bad("payout 250.00 USD --account 000123450000 --holder H --country BD --ref r"),
+        "missing --bank-code"
+    );
+    assert_eq!(
+        bad("payout"),
+        "missing an amount and a currency, or a payout id"
+    );
+    assert_eq!(
+        ok("approve po_Abc123"),
+        Command::Approve {
+            payout: "po_Abc123".into()
+        }
+    );
+    assert_eq!(
+        bad("approve pay_123"),
+        "`pay_123` is not a payout id (po_…)"
+    );
+    assert_eq!(
+        ok("cancel-payout po_Abc123"),
+        Command::CancelPayout {
+            payout: "po_Abc123".into()
+        }
+    );
     assert_eq!(ok("events"), Command::Events { kind: None });
     assert_eq!(
         ok("events --type refund.succeeded"),
@@ -394,6 +445,7 @@ fn tab_completes_commands_then_payment_ids() {
         Completion::Choices(vec![
             "charge".into(),
             "capture".into(),
+            "cancel-payout".into(),
             "cancel-link".into(),
             "customers".into(),
             "customer".into(),
@@ -405,6 +457,7 @@ fn tab_completes_commands_then_payment_ids() {
         complete("ca", &ids),
         Completion::Choices(vec![
             "capture".into(),
+            "cancel-payout".into(),
             "cancel-link".into(),
             "cancel-subscription".into()
         ])

@@ -222,7 +222,11 @@ async fn concurrent_payouts_never_take_more_than_is_available() {
             201 => accepted += 1,
             409 => {
                 let error: ErrorBody = answer.json().await.unwrap();
-                assert_eq!(error.error.code.as_str(), "balance_insufficient", "{error:?}");
+                assert_eq!(
+                    error.error.code.as_str(),
+                    "balance_insufficient",
+                    "{error:?}"
+                );
             }
             other => panic!(
                 "a payout answered {other}: {}",
