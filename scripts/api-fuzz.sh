@@ -37,10 +37,13 @@ for _ in $(seq 100); do
 done
 
 status=0
+# One worker: with two threads, CPython 3.11's compile() inside Hypothesis
+# once failed with "AST constructor recursion depth mismatch", a fault of
+# the tool, not of Kasse; one worker takes 80 s and gives the same answer.
 "$venv/bin/st" --no-color run "http://127.0.0.1:$port/openapi.json" \
     --header "Authorization: Bearer $key" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-    --max-examples "$examples" --workers 2 --seed 1 || status=$?
+    --max-examples "$examples" --workers 1 --seed 1 || status=$?
 if [ "$status" -ne 0 ]; then
     echo "==> Kasse's log of the run:"
     tail -n 50 "$work/kasse.log"
