@@ -198,7 +198,7 @@ async fn concurrent_payouts_never_take_more_than_is_available() {
     assert_eq!(top_up.status(), 201);
     let payout = |i: usize| {
         // Cards are paid at once; bank payouts stay reserved in transit.
-        let destination = if i % 3 == 0 {
+        let destination = if i.is_multiple_of(3) {
             json!({"bank_account": {"account_number": format!("0001{i:04}0000"),
                 "bank_code": "SANDBDDH", "account_holder": "Supplier", "country": "BD"}})
         } else {
