@@ -670,7 +670,12 @@ async fn record(ctx: &AppState, p: Payout, status: RailStatus) -> Result<Payout,
                     status: "in_transit".into(),
                     rail_state: accepted,
                     arrival_date: Some(arrival),
-                    check_after: Some(arrival.max(now)),
+                    // Past its arrival and still on its way: asked again soon.
+                    check_after: Some(if arrival > now {
+                        arrival
+                    } else {
+                        now + ASK_AGAIN_SECONDS
+                    }),
                     ..p.clone()
                 },
                 first.then_some(EventType::PayoutInTransit),

@@ -638,7 +638,8 @@ pub trait PayoutStore {
         limit: u32,
     ) -> StoreResult<Vec<Payout>>;
     /// Writes `new` over `old` if the payout is still as `old` was (its
-    /// status and rail state), with `events`; the balances and the ledger
+    /// status, rail state and next check: so that of two instances that
+    /// claim the same payout, one wins), with `events`; the balances and the ledger
     /// follow the change of status (paid: the reservation is spent;
     /// failed or canceled: it is released, with a ledger row; returned:
     /// the money comes back, with a ledger row), and so does its

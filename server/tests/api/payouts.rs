@@ -639,3 +639,36 @@ async fn a_saved_card_receives_a_payout() {
     expect_error(unknown, 404, "resource_missing").await;
     app.assert_ledger_balances().await;
 }
+
+/// A Kasse that died after claiming a payout, before sending it: two
+/// sweepers find it at once, ask the rail (which never received it), and
+/// exactly one of them sends it.
+#[tokio::test]
+async fn an_abandoned_claim_is_sent_once_however_many_sweep() {
+    let app = spawn_app().await;
+    let merchant = app.merchant.merchant_id.clone();
+    top_up(&app, 10_000).await;
+    app.store
+        .set_payout_threshold(&merchant, "USD", Some(1), START)
+        .await
+        .unwrap();
+    let p = pay_out(&app, &to_bank(4_000, "000123450000", "died-1")).await;
+    assert_eq!(p.status, "requires_approval");
+    app.execute(&format!(
+        "UPDATE payouts SET status = 'in_transit', rail_state = 'sending', check_after = {}
+         WHERE id = '{}'",
+        START - 1,
+        p.id
+    ))
+    .await;
+    for _ in 0..3 {
+        tokio::join!(sweep(&app), sweep(&app));
+    }
+    assert_eq!(app.store.sandbox_transfers(&p.id).await.unwrap().len(), 1);
+    let now = app.clock.now();
+    app.clock.set((now / HOUR + 1) * HOUR);
+    tokio::join!(sweep(&app), sweep(&app));
+    assert_eq!(payout(&app, &p.id).await.status, "paid");
+    assert_eq!(app.store.sandbox_transfers(&p.id).await.unwrap().len(), 1);
+    app.assert_ledger_balances().await;
+}

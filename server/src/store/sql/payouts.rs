@@ -347,7 +347,8 @@ impl PayoutStore for SqlStore {
                     "UPDATE payouts SET status = $1, approved_by = $2, failure_code = $3,
                         failure_message = $4, rail_state = $5, check_after = $6,
                         arrival_date = $7, paid_at = $8, returned_at = $9, updated = $10
-                     WHERE id = $11 AND status = $12 AND coalesce(rail_state, '') = $13",
+                     WHERE id = $11 AND status = $12 AND coalesce(rail_state, '') = $13
+                       AND coalesce(check_after, -1) = $14",
                 )
                 .bind(&new.status)
                 .bind(&new.approved_by)
@@ -362,6 +363,7 @@ impl PayoutStore for SqlStore {
                 .bind(&old.id)
                 .bind(&old.status)
                 .bind(old.rail_state.as_deref().unwrap_or(""))
+                .bind(old.check_after.unwrap_or(-1))
                 .execute(&mut *c)
                 .await?
                 .rows_affected();
