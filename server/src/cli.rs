@@ -60,6 +60,13 @@ pub enum Command {
     /// The card vault's keys (KASSE_VAULT_KEY or KASSE_VAULT_KEY_FILE).
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Copy a SQLite database consistently while Kasse serves it (without
+    /// the server secret or the vault key). For PostgreSQL, use pg_dump.
+    Backup {
+        /// Where to write the copy; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,13 +311,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let url = database_url(&cli.db.database);
+    if let Command::Backup { to } = &cli.command {
+        // Before the secret: a backup makes nothing, not even a secret.
+        let backup = crate::backup::sqlite(&url, to).await?;
+        println!(
+            "Backed up {} payments ({} bytes) to {}.",
+            backup.payments,
+            backup.bytes,
+            backup.database.display()
+        );
+        println!(
+            "Neither KASSE_SECRET (or kasse.secret) nor the vault key is in it, by design: \
+             restore it with the same ones, kept apart."
+        );
+        return Ok(());
+    }
     let secret = server_secret(&url)?;
     match cli.command {
         Command::Serve(args) => {
             let vault = Vault::from_env(sqlite_dir(&url).as_deref())?;
             serve(*args, url, secret, vault).await
         }
-        Command::Vault(VaultCommand::GenerateKey) => unreachable!("answered above"),
+        Command::Vault(VaultCommand::GenerateKey) | Command::Backup { .. } => {
+            unreachable!("answered above")
+        }
         Command::Vault(VaultCommand::Rotate) => {
             let vault = Vault::from_env(sqlite_dir(&url).as_deref())?.context(
                 "set KASSE_VAULT_KEY (or KASSE_VAULT_KEY_FILE) to the new key, a comma, and the old key",

@@ -1,6 +1,7 @@
 //! Kasse's server: the merchant API, the payment page's API, the sandbox
 //! acquirer, the demo shop and the CLI behind the `kasse` binary.
 
+pub mod backup;
 pub mod built;
 pub mod cli;
 pub mod clock;

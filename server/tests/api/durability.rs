@@ -16,12 +16,12 @@ use crate::receiver::Receiver;
 pub use kasse_testkit::{Kasse, any_port, free_addr};
 
 /// The `kasse` binary these tests run.
-fn binary() -> &'static Path {
+pub fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_kasse"))
 }
 
 /// Serves a SQLite file in `dir`, without `KASSE_SECRET`.
-async fn start(dir: &Path, addr: SocketAddr) -> Kasse {
+pub async fn start(dir: &Path, addr: SocketAddr) -> Kasse {
     let database = dir.join("kasse.db").display().to_string();
     start_on(dir, addr, &database, None, &[]).await
 }
@@ -75,7 +75,7 @@ pub async fn start_on(
     .unwrap()
 }
 
-fn merchant(dir: &Path) -> String {
+pub fn merchant(dir: &Path) -> String {
     merchant_on(&dir.join("kasse.db").display().to_string(), None)
 }
 

@@ -1,6 +1,7 @@
 mod appearance;
 mod assets;
 mod at_rest;
+mod backup;
 mod cli;
 mod compat;
 mod deploy;
