@@ -28,6 +28,16 @@ use crate::vault::Vault;
 pub struct Cli {
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// `text` for people, or `json`: one object per line (timestamp, level,
+    /// target, message and fields, and the request's span with its id).
+    #[arg(
+        long,
+        env = "KASSE_LOG_FORMAT",
+        default_value = "text",
+        value_parser = ["text", "json"],
+        global = true
+    )]
+    pub log_format: String,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod merchants;
 pub mod outbound;
 pub mod processor;
+pub mod request_id;
 pub mod secrets;
 pub mod staff;
 pub mod startup;

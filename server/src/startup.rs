@@ -126,7 +126,11 @@ impl Application {
             .layer(axum::middleware::from_fn(move |request, next| {
                 security_headers(hsts, request, next)
             }))
-            .layer(TraceLayer::new_for_http().make_span_with(request_span));
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(axum::middleware::from_fn({
+                let trusted = Arc::new(config.limits.trusted_proxies.clone());
+                move |request, next| crate::request_id::assign(trusted.clone(), request, next)
+            }));
         Ok(Self {
             listener,
             router,
@@ -192,10 +196,15 @@ async fn shutdown_signal() {
 /// What every answer carries, pages and static files included: `nosniff`;
 /// under https, HSTS; on the API, `no-store`, so no cache keeps a payment,
 /// a key or a client secret.
-/// A request's span names its method and path, never its query string:
-/// SSLCOMMERZ's clients send `store_passwd` there.
+/// A request's span names its id, method and path, never its query
+/// string: SSLCOMMERZ's clients send `store_passwd` there.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+    let id = request
+        .headers()
+        .get(&crate::request_id::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
 }
 
 async fn security_headers(

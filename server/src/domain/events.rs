@@ -35,5 +35,6 @@ pub fn new_event(
         data: json!({ "object": object }),
         notification_url: notification_url.map(str::to_string),
         due_ms: now_ms(),
+        request_id: crate::request_id::current(),
     }
 }

@@ -300,6 +300,8 @@ pub struct NewEvent {
     pub notification_url: Option<String>,
     /// When its deliveries are first due (Unix milliseconds).
     pub due_ms: i64,
+    /// The request that caused it (`x-request-id`), if a request did.
+    pub request_id: Option<String>,
 }
 
 impl NewEvent {
@@ -324,6 +326,8 @@ pub struct Event {
     pub created: i64,
     pub data: serde_json::Value,
     pub notification_url: Option<String>,
+    /// The request that caused it, if a request did.
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

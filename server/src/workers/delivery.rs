@@ -487,7 +487,8 @@ async fn deliver(
         error: error.clone(),
     };
     tracing::info!(
-        event = %event.id, url = %delivery.url, status = ?http_status, latency_ms,
+        event = %event.id, request_id = event.request_id.as_deref().unwrap_or(""),
+        url = %delivery.url, status = ?http_status, latency_ms,
         error = error.as_deref().unwrap_or(""), result = ?result, "webhook attempt"
     );
     (attempt, result)

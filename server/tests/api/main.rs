@@ -13,6 +13,7 @@ mod idempotency;
 mod instances;
 mod ledger;
 mod links;
+mod logs;
 mod migrations;
 mod modules;
 mod openapi;

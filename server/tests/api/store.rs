@@ -210,6 +210,7 @@ fn event(merchant: &Merchant, kind: &str, created: i64) -> NewEvent {
         data: json!({"object": {"kind": kind}}),
         notification_url: None,
         due_ms: created * 1000,
+        request_id: None,
     }
 }
 

@@ -114,7 +114,7 @@ pub(super) async fn insert_events(
     let mut leased = Vec::new();
     for e in events {
         sqlx::query(
-            "INSERT INTO events (id, merchant_id, type, created, data, notification_url, payment_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO events (id, merchant_id, type, created, data, notification_url, payment_id, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&e.id)
         .bind(&e.merchant_id)
@@ -123,6 +123,7 @@ pub(super) async fn insert_events(
         .bind(e.data.to_string())
         .bind(&e.notification_url)
         .bind(e.payment_id())
+        .bind(&e.request_id)
         .execute(&mut *conn)
         .await?;
         let until = lease
@@ -147,6 +148,7 @@ pub(super) async fn insert_events(
                 created: e.created,
                 data: e.data.clone(),
                 notification_url: e.notification_url.clone(),
+                request_id: e.request_id.clone(),
             };
             leased.extend(deliveries.into_iter().map(|d| (d, event.clone())));
         }
@@ -207,6 +209,7 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
         created: row.try_get("created")?,
         data: serde_json::from_str(&data).map_err(|_| corrupt("event data", &data))?,
         notification_url: row.try_get("notification_url")?,
+        request_id: row.try_get("request_id")?,
     })
 }
 
