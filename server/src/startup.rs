@@ -89,6 +89,7 @@ impl Application {
                 })
                 .transpose()?,
             wake_mail: Arc::new(tokio::sync::Notify::new()),
+            heartbeats: Arc::default(),
         };
         let background = ctx.clone();
 

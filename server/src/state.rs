@@ -45,4 +45,20 @@ pub struct AppState {
     pub mail: Option<crate::mail::Mailer>,
     /// Tells the mail worker that new emails are due.
     pub wake_mail: Arc<tokio::sync::Notify>,
+    /// When each background worker last went round its loop.
+    pub heartbeats: Arc<Heartbeats>,
+}
+
+/// Unix milliseconds of each worker's last turn (0: not yet).
+#[derive(Debug, Default)]
+pub struct Heartbeats {
+    pub sweeper: std::sync::atomic::AtomicI64,
+    pub deliveries: std::sync::atomic::AtomicI64,
+    pub mail: std::sync::atomic::AtomicI64,
+}
+
+impl Heartbeats {
+    pub fn beat(which: &std::sync::atomic::AtomicI64) {
+        which.store(crate::clock::now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
 }

@@ -82,6 +82,7 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
         .layer(axum::Extension(roles));
     let (public, mut doc) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .merge(pay::router())
         .merge(update::router())
         .merge(surfaces.public)
@@ -115,4 +116,96 @@ pub fn api_router(ctx: AppState, surfaces: Surfaces) -> Router {
     responses((status = 200, description = "Serving", body = serde_json::Value)))]
 async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// Readiness
+///
+/// 200 when the database answers within two seconds, holds every migration
+/// of this build, and the background workers (the sweeper, the webhook
+/// worker and, with a mail server, the mail worker) went round their loops
+/// lately; otherwise 503, with each check's answer and the first reason.
+/// A load balancer sends customers only to a ready instance.
+#[utoipa::path(get, path = "/readyz", tag = "Operations",
+    responses(
+        (status = 200, description = "Ready", body = serde_json::Value),
+        (status = 503, description = "Not ready, and why", body = serde_json::Value),
+    ))]
+async fn readyz(
+    axum::extract::State(ctx): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    use std::sync::atomic::Ordering;
+    let mut checks = serde_json::Map::new();
+    let mut reasons = Vec::new();
+    let mut check = |name: &str, problem: Option<String>| {
+        checks.insert(
+            name.to_string(),
+            problem.clone().unwrap_or_else(|| "ok".into()).into(),
+        );
+        reasons.extend(problem.map(|p| format!("{name}: {p}")));
+    };
+    let asked = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        ctx.store.unapplied_migrations(),
+    )
+    .await;
+    match asked {
+        Ok(Ok(0)) => {
+            check("database", None);
+            check("migrations", None);
+        }
+        Ok(Ok(n)) => {
+            check("database", None);
+            check(
+                "migrations",
+                Some(format!(
+                    "{n} of this build's migrations are not applied; run `kasse migrate`"
+                )),
+            );
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database failed");
+            check("database", Some("the database does not answer".into()));
+        }
+        Err(_) => check("database", Some("no answer within 2 s".into())),
+    }
+    let now = crate::clock::now_ms();
+    let stale = |beat: &std::sync::atomic::AtomicI64, every: std::time::Duration| {
+        let last = beat.load(Ordering::Relaxed);
+        let allowed = 3 * every.as_millis() as i64 + 10_000;
+        if last == 0 {
+            Some("not started".to_string())
+        } else if now - last > allowed {
+            Some(format!("last went round {} s ago", (now - last) / 1000))
+        } else {
+            None
+        }
+    };
+    check(
+        "sweeper",
+        stale(&ctx.heartbeats.sweeper, ctx.limits.sweep_interval),
+    );
+    check(
+        "webhooks",
+        stale(&ctx.heartbeats.deliveries, ctx.webhooks.poll_interval),
+    );
+    if let Some(mail) = &ctx.mail {
+        check(
+            "mail",
+            stale(&ctx.heartbeats.mail, mail.config.poll_interval),
+        );
+    }
+    let ready = reasons.is_empty();
+    let mut body = serde_json::json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "checks": checks,
+    });
+    if let Some(reason) = reasons.first() {
+        body["reason"] = reason.clone().into();
+    }
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body))
 }

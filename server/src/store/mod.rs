@@ -60,6 +60,9 @@ pub trait Store:
 {
     /// Brings the schema up to date.
     async fn migrate(&self) -> StoreResult<()>;
+    /// How many of this build's migrations the database has not applied
+    /// (a query, so it also says whether the database answers).
+    async fn unapplied_migrations(&self) -> StoreResult<usize>;
 }
 
 /// Merchants, their API keys and their webhook secret.

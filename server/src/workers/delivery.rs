@@ -297,6 +297,7 @@ struct Claimer {
 async fn claim_from_outbox(c: Claimer) {
     let config = &c.ctx.webhooks;
     loop {
+        crate::state::Heartbeats::beat(&c.ctx.heartbeats.deliveries);
         let room = MAX_WAITING.saturating_sub(c.waiting.load(Ordering::Relaxed));
         if room > 0 {
             let claim = {

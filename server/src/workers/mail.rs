@@ -29,6 +29,7 @@ pub async fn run(ctx: AppState) {
         return;
     };
     loop {
+        crate::state::Heartbeats::beat(&ctx.heartbeats.mail);
         match tick(&ctx, &mailer).await {
             // There may be more: take them at once.
             Ok(sent) if sent as u32 == CLAIM_AT_ONCE => continue,

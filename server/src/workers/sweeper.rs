@@ -91,6 +91,7 @@ pub async fn run(ctx: AppState, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        crate::state::Heartbeats::beat(&ctx.heartbeats.sweeper);
         if let Err(error) = sweep(&ctx).await {
             tracing::error!(%error, "sweep failed");
         }

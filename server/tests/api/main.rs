@@ -17,6 +17,7 @@ mod logs;
 mod migrations;
 mod modules;
 mod openapi;
+mod operations;
 mod outbound;
 mod pay;
 mod payments;

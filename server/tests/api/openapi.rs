@@ -2,8 +2,9 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str); 78] = [
+const OPERATIONS: [(&str, &str); 79] = [
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/v1/payouts"),
     ("post", "/v1/payouts"),
     ("get", "/v1/payouts/{id}"),

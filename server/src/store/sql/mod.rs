@@ -458,6 +458,21 @@ impl Store for SqlStore {
         }
         Ok(())
     }
+
+    async fn unapplied_migrations(&self) -> StoreResult<usize> {
+        let migrator = match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(migrator
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
 }
 
 #[cfg(test)]
