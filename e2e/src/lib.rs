@@ -242,6 +242,7 @@ impl Harness {
             demo: true,
             sandbox_latency: Duration::ZERO,
             live: false,
+            metrics_token: None,
             limits: Limits::default(),
             // The tests' receivers listen on loopback.
             webhooks: WebhookConfig {

@@ -127,6 +127,9 @@ pub struct ServeArgs {
     /// top-ups).
     #[arg(long, env = "KASSE_LIVE")]
     pub live: bool,
+    /// Ask scrapers of /metrics for `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "KASSE_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
     /// A session refuses to confirm after this many declined attempts.
     #[arg(long, env = "KASSE_MAX_DECLINED_ATTEMPTS", default_value_t = 5)]
     pub max_declined_attempts: u32,
@@ -622,6 +625,7 @@ async fn serve(
         demo: args.demo,
         sandbox_latency: Duration::from_millis(args.sandbox_latency_ms),
         live: args.live,
+        metrics_token: args.metrics_token,
         limits: Limits {
             max_declined_attempts: args.max_declined_attempts,
             confirms_per_minute: args.confirms_per_minute,

@@ -24,6 +24,8 @@ pub struct Config {
     /// This Kasse handles real money (`--live`): sandbox tools, such as
     /// balance top-ups, are refused.
     pub live: bool,
+    /// `/metrics` asks for `Authorization: Bearer` this, if set.
+    pub metrics_token: Option<String>,
     pub limits: Limits,
     pub webhooks: WebhookConfig,
     /// The card vault's keys; without them, cards cannot be saved.

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod mail;
 pub mod merchants;
+pub mod metrics;
 pub mod outbound;
 pub mod processor;
 pub mod request_id;

@@ -90,6 +90,7 @@ impl Application {
                 .transpose()?,
             wake_mail: Arc::new(tokio::sync::Notify::new()),
             heartbeats: Arc::default(),
+            metrics: Arc::default(),
         };
         let background = ctx.clone();
 
@@ -122,8 +123,17 @@ impl Application {
             router = router.route("/", axum::routing::get(landing));
         }
         let hsts = base_url.scheme() == "https";
+        let metrics = background.metrics.clone();
         let router = router
+            .route(
+                "/metrics",
+                axum::routing::get(crate::http::metrics_page)
+                    .with_state((background.clone(), config.metrics_token.clone())),
+            )
             .fallback(not_found)
+            .layer(axum::middleware::from_fn(move |request, next| {
+                crate::metrics::count(metrics.clone(), request, next)
+            }))
             .layer(axum::middleware::from_fn(move |request, next| {
                 security_headers(hsts, request, next)
             }))

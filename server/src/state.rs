@@ -47,6 +47,8 @@ pub struct AppState {
     pub wake_mail: Arc<tokio::sync::Notify>,
     /// When each background worker last went round its loop.
     pub heartbeats: Arc<Heartbeats>,
+    /// What `/metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Unix milliseconds of each worker's last turn (0: not yet).

@@ -276,6 +276,8 @@ pub async fn confirm(
         session = %session.id, payment = %payment_id, card = %card.number,
         status = %status, decline = ?decline, "payment attempt"
     );
+    ctx.metrics
+        .payment(status.as_str(), decline.map(|d| d.as_str()));
 
     if let Some(token) = action_token {
         // The token rides in the fragment, which no server sees; the

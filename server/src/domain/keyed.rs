@@ -89,6 +89,8 @@ pub async fn charge(
     ctx.store
         .finish_confirm(&payment, false, &[event], None)
         .await?;
+    ctx.metrics
+        .payment(status.as_str(), decline.map(|d| d.as_str()));
     if decline.is_some() {
         limits::count(ctx, Limit::MerchantDeclines, merchant_id).await?;
     }

@@ -122,6 +122,7 @@ fn bucket(ctx: &AppState, limit: Limit, who: &str) -> String {
 pub async fn hit(ctx: &AppState, limit: Limit, who: &str) -> Result<(), DomainError> {
     let (now, counts) = record(ctx, limit, who).await?;
     judge(ctx, limit, now, counts, |count, most| count > most)
+        .inspect_err(|_| ctx.metrics.limited(limit.name()))
 }
 
 /// Counts one event (a decline) against `limit` for `who`, refusing nothing.

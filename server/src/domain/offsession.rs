@@ -88,6 +88,10 @@ pub async fn charge(
         payment = %payment_id, payment_method = %card.id, mandate = %mandate.id,
         status = %payment.status, decline = ?outcome.decline(), "off-session charge"
     );
+    ctx.metrics.payment(
+        payment.status.as_str(),
+        outcome.decline().map(|d| d.as_str()),
+    );
     Ok((
         payment,
         recovery.map(|session| views::hosted_page_url(ctx, &session)),

@@ -154,7 +154,7 @@ pub async fn capture(
     amount: Option<i64>,
 ) -> Result<Payment, DomainError> {
     let amount = amount.map(|a| positive_amount("amount", a)).transpose()?;
-    change(ctx, merchant_id, id, events::PAYMENT_CAPTURED, |p| {
+    let captured = change(ctx, merchant_id, id, events::PAYMENT_CAPTURED, |p| {
         let status = p.status.apply(PaymentAction::Capture)?;
         let capturable = p.amount - p.amount_captured;
         let amount = amount.unwrap_or(capturable);
@@ -176,12 +176,13 @@ pub async fn capture(
             None,
         ))
     })
-    .await
+    .await;
+    captured.inspect(|_| ctx.metrics.change("capture"))
 }
 
 /// Releases an authorisation.
 pub async fn void(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Payment, DomainError> {
-    change(ctx, merchant_id, id, events::PAYMENT_CANCELED, |p| {
+    let voided = change(ctx, merchant_id, id, events::PAYMENT_CANCELED, |p| {
         let status = p.status.apply(PaymentAction::Void)?;
         Ok((
             PaymentState {
@@ -191,7 +192,8 @@ pub async fn void(ctx: &AppState, merchant_id: &str, id: &str) -> Result<Payment
             None,
         ))
     })
-    .await
+    .await;
+    voided.inspect(|_| ctx.metrics.change("void"))
 }
 
 /// Refunds all of what is left, or `amount` of it.
@@ -202,7 +204,9 @@ pub async fn refund(
     amount: Option<i64>,
     reason: Option<String>,
 ) -> Result<Refund, DomainError> {
-    refund_as(ctx, merchant_id, payment_id, amount, reason, &new_id("re")).await
+    refund_as(ctx, merchant_id, payment_id, amount, reason, &new_id("re"))
+        .await
+        .inspect(|_| ctx.metrics.change("refund"))
 }
 
 /// [`refund`], the refund named `refund_id` (chosen by the caller, which

@@ -81,6 +81,7 @@ pub async fn idempotency(
                 HeaderValue::from_static("application/json"),
             );
             headers.insert("Idempotent-Replayed", HeaderValue::from_static("true"));
+            ctx.metrics.idempotent_replays.inc();
             return Ok(response);
         }
     }

@@ -118,6 +118,61 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
+/// `/metrics`: the Prometheus text format, behind a bearer token if the
+/// operator set one. The queues' and the pool's gauges are read now.
+pub async fn metrics_page(
+    axum::extract::State((ctx, token)): axum::extract::State<(AppState, Option<String>)>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    if let Some(token) = &token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !crate::secrets::constant_time_eq(sent, token) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "Send the metrics token as `Authorization: Bearer …`.\n",
+            )
+                .into_response();
+        }
+    }
+    let m = &ctx.metrics;
+    let now = crate::clock::now_ms();
+    match ctx.store.queue_stats(now).await {
+        Ok(queues) => {
+            for (queue, pending, since) in queues {
+                let labels = crate::metrics::QueueLabels {
+                    queue: queue.to_string(),
+                };
+                m.queue_pending.get_or_create(&labels).set(pending);
+                m.queue_oldest_seconds
+                    .get_or_create(&labels)
+                    .set((now - since).max(0) / 1000);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "/metrics could not read the queues"),
+    }
+    let (size, idle) = ctx.store.pool_connections();
+    m.pool_size.set(i64::from(size));
+    m.pool_idle.set(idle as i64);
+    if let Ok(waited) = ctx.store.acquire_time().await {
+        m.pool_acquire_seconds.observe(waited.as_secs_f64());
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        m.render(),
+    )
+        .into_response()
+}
+
 /// Readiness
 ///
 /// 200 when the database answers within two seconds, holds every migration

@@ -63,6 +63,13 @@ pub trait Store:
     /// How many of this build's migrations the database has not applied
     /// (a query, so it also says whether the database answers).
     async fn unapplied_migrations(&self) -> StoreResult<usize>;
+    /// Per queue (`webhooks`, `emails`): how many wait to be sent now, and
+    /// since when the oldest has (Unix milliseconds; `now_ms` if none).
+    async fn queue_stats(&self, now_ms: i64) -> StoreResult<Vec<(&'static str, i64, i64)>>;
+    /// Connections open, and of them idle.
+    fn pool_connections(&self) -> (u32, usize);
+    /// How long getting a connection takes now.
+    async fn acquire_time(&self) -> StoreResult<std::time::Duration>;
 }
 
 /// Merchants, their API keys and their webhook secret.

@@ -487,6 +487,15 @@ async fn deliver(
         latency_ms,
         error: error.clone(),
     };
+    ctx.metrics.attempt(
+        "webhooks",
+        match result {
+            AttemptResult::Delivered => "delivered",
+            AttemptResult::GiveUp => "gave_up",
+            AttemptResult::RetryAt(_) => "retry",
+        },
+        crate::metrics::failure_reason(error.as_deref(), http_status),
+    );
     tracing::info!(
         event = %event.id, request_id = event.request_id.as_deref().unwrap_or(""),
         url = %delivery.url, status = ?http_status, latency_ms,

@@ -91,6 +91,13 @@ async fn attempt(ctx: &AppState, mailer: &Mailer, n: Notification) {
             return;
         }
     };
+    let (result, reason) = match &outcome {
+        Sent::Accepted { .. } => ("delivered", "none"),
+        Sent::Deferred { .. } => ("retry", "smtp_4xx"),
+        Sent::Failed { .. } => ("gave_up", "smtp_5xx"),
+        Sent::Canceled { .. } => ("canceled", "none"),
+    };
+    ctx.metrics.attempt("emails", result, reason);
     let events = links::sent_events(ctx, &n, &outcome);
     match ctx
         .store

@@ -135,3 +135,194 @@ async fn readiness_names_missing_migrations() {
         "migrations: 1 of this build's migrations are not applied; run `kasse migrate`"
     );
 }
+
+/// Every sample of a scrape as (family, labels, value; a histogram's
+/// count), the whole output having been read by an OpenMetrics parser.
+fn scrape(text: &str) -> Vec<(String, std::collections::HashMap<String, String>, f64)> {
+    use openmetrics_parser::OpenMetricsValue;
+    let parsed = openmetrics_parser::openmetrics::parse_openmetrics(text)
+        .unwrap_or_else(|e| panic!("the exposition does not parse: {e:?}\n{text}"));
+    let mut out = Vec::new();
+    for family in parsed.families.values() {
+        for sample in family.iter_samples() {
+            let labels = sample
+                .get_labelset()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let value = match &sample.value {
+                OpenMetricsValue::Counter(c) => c.value.as_f64(),
+                OpenMetricsValue::Gauge(v) | OpenMetricsValue::Unknown(v) => v.as_f64(),
+                OpenMetricsValue::Histogram(h) => h.count.unwrap_or(0) as f64,
+                _ => f64::NAN,
+            };
+            out.push((family.family_name.clone(), labels, value));
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+fn sample(
+    samples: &[(String, std::collections::HashMap<String, String>, f64)],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
+    samples
+        .iter()
+        .filter(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|(_, _, v)| *v)
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_count_payments_webhooks_replays_and_refusals_without_ids() {
+    let app = spawn_app_with(|c| c.limits.keyed_payments_per_merchant_per_minute = 1).await;
+    let receiver = crate::receiver::Receiver::start().await;
+    receiver.answer(&[500; 20]);
+    let endpoint = app
+        .post(
+            "/v1/webhook_endpoints",
+            &serde_json::json!({"url": receiver.url("/hooks")}),
+        )
+        .await;
+    assert_eq!(endpoint.status(), 201);
+
+    let session = app.create_session().await;
+    let declined = app.confirm(&session, &good_card("4000000000000002")).await;
+    assert_eq!(declined.status(), 402);
+    let paid = app.confirm(&session, &good_card("4242424242424242")).await;
+    assert_eq!(paid.status(), 200);
+    let paid: Value = paid.json().await.unwrap();
+    let payment = paid["payment_id"].as_str().unwrap().to_string();
+    let refund = |key: &'static str| {
+        app.http
+            .post(app.url("/v1/refunds"))
+            .bearer_auth(&app.merchant.secret_key)
+            .header("Idempotency-Key", key)
+            .json(&serde_json::json!({"payment_id": payment, "amount": 100}))
+            .send()
+    };
+    assert_eq!(refund("refund-1").await.unwrap().status(), 201);
+    let replayed = refund("refund-1").await.unwrap();
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    let keyed = serde_json::json!({"amount": 500, "currency": "USD",
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}});
+    assert_eq!(app.post("/v1/payments", &keyed).await.status(), 201);
+    assert_eq!(app.post("/v1/payments", &keyed).await.status(), 429);
+    receiver
+        .wait_for(Duration::from_secs(10), |got| got.len() >= 2)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let samples = scrape(&text);
+    let s = |name: &str, labels: &[(&str, &str)]| sample(&samples, name, labels);
+    assert_eq!(
+        s(
+            "kasse_http_requests",
+            &[
+                ("route", "/v1/pay/{id}/confirm"),
+                ("method", "POST"),
+                ("status", "200")
+            ]
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        s(
+            "kasse_http_requests",
+            &[("route", "/v1/pay/{id}/confirm"), ("status", "402")]
+        ),
+        1.0
+    );
+    assert!(
+        s(
+            "kasse_http_request_duration_seconds",
+            &[("route", "/v1/refunds")]
+        ) >= 2.0
+    );
+    assert_eq!(
+        s(
+            "kasse_payments",
+            &[("outcome", "failed"), ("decline_code", "card_declined")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        s(
+            "kasse_payments",
+            &[("outcome", "succeeded"), ("decline_code", "none")]
+        ),
+        2.0,
+        "the page's payment and the keyed one"
+    );
+    assert_eq!(s("kasse_payment_changes", &[("kind", "refund")]), 1.0);
+    assert_eq!(s("kasse_idempotent_replays", &[]), 1.0);
+    assert_eq!(
+        s("kasse_rate_limited", &[("limit", "keyed-merchant")]),
+        1.0,
+        "{text}"
+    );
+    assert!(
+        s(
+            "kasse_outbox_attempts",
+            &[
+                ("queue", "webhooks"),
+                ("result", "retry"),
+                ("reason", "http_5xx")
+            ]
+        ) >= 2.0,
+        "{text}"
+    );
+    assert_eq!(
+        s(
+            "kasse_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
+    assert!(samples.iter().any(|(n, l, _)| n == "kasse_outbox_pending"
+        && l.get("queue").map(String::as_str) == Some("emails")));
+    assert!(s("kasse_db_pool_connections", &[]) >= 1.0);
+    // No label holds an id, an email or a card.
+    for (name, labels, _) in &samples {
+        for value in labels.values() {
+            for marker in ["pay_", "cs_", "re_", "evt_", "mer_", "@", "4242"] {
+                assert!(!value.contains(marker), "{name} has a label {value}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_ask_for_a_token() {
+    let app = spawn_app_with(|c| c.metrics_token = Some("scrape-token-1".into())).await;
+    let get = |token: Option<&str>| {
+        let mut request = app.http.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), 401);
+    assert_eq!(get(Some("scrape-token-2")).await.unwrap().status(), 401);
+    let ok = get(Some("scrape-token-1")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("kasse_build_info"));
+}

@@ -459,6 +459,49 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn queue_stats(&self, now_ms: i64) -> StoreResult<Vec<(&'static str, i64, i64)>> {
+        let webhooks = sqlx::query(
+            "SELECT CAST(count(*) AS BIGINT) AS n, CAST(coalesce(min(next_attempt_ms), $1) AS BIGINT) AS since
+             FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= $2",
+        )
+        .bind(now_ms)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        let now = now_ms / 1000;
+        let emails = sqlx::query(
+            "SELECT CAST(count(*) AS BIGINT) AS n, CAST(coalesce(min(send_at), $1) AS BIGINT) AS since
+             FROM notifications WHERE status = 'pending' AND send_at <= $2",
+        )
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(vec![
+            (
+                "webhooks",
+                webhooks.try_get("n")?,
+                webhooks.try_get("since")?,
+            ),
+            (
+                "emails",
+                emails.try_get("n")?,
+                emails.try_get::<i64, _>("since")? * 1000,
+            ),
+        ])
+    }
+
+    fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    async fn acquire_time(&self) -> StoreResult<std::time::Duration> {
+        let started = std::time::Instant::now();
+        let connection = self.pool.acquire().await?;
+        drop(connection);
+        Ok(started.elapsed())
+    }
+
     async fn unapplied_migrations(&self) -> StoreResult<usize> {
         let migrator = match self.dialect {
             Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
