@@ -243,6 +243,7 @@ impl Harness {
             sandbox_latency: Duration::ZERO,
             live: false,
             metrics_token: None,
+            shutdown_grace: Duration::from_secs(30),
             limits: Limits::default(),
             // The tests' receivers listen on loopback.
             webhooks: WebhookConfig {

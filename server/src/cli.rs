@@ -130,6 +130,10 @@ pub struct ServeArgs {
     /// Ask scrapers of /metrics for `Authorization: Bearer TOKEN`.
     #[arg(long, env = "KASSE_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
+    /// On SIGTERM or Ctrl-C, stop accepting and give the requests in
+    /// flight this long to finish, then exit.
+    #[arg(long, env = "KASSE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
     /// A session refuses to confirm after this many declined attempts.
     #[arg(long, env = "KASSE_MAX_DECLINED_ATTEMPTS", default_value_t = 5)]
     pub max_declined_attempts: u32,
@@ -626,6 +630,7 @@ async fn serve(
         sandbox_latency: Duration::from_millis(args.sandbox_latency_ms),
         live: args.live,
         metrics_token: args.metrics_token,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         limits: Limits {
             max_declined_attempts: args.max_declined_attempts,
             confirms_per_minute: args.confirms_per_minute,

@@ -26,6 +26,8 @@ pub struct Config {
     pub live: bool,
     /// `/metrics` asks for `Authorization: Bearer` this, if set.
     pub metrics_token: Option<String>,
+    /// On SIGTERM or Ctrl-C, requests in flight get this long to finish.
+    pub shutdown_grace: Duration,
     pub limits: Limits,
     pub webhooks: WebhookConfig,
     /// The card vault's keys; without them, cards cannot be saved.

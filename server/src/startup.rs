@@ -30,6 +30,8 @@ pub struct Application {
     pub store: Arc<dyn Store>,
     /// What the handlers share; the background workers run with it too.
     ctx: AppState,
+    /// How long requests in flight may take to finish once told to stop.
+    shutdown_grace: std::time::Duration,
 }
 
 impl Application {
@@ -150,6 +152,7 @@ impl Application {
             demo_staff,
             store,
             ctx: background,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
@@ -167,20 +170,39 @@ impl Application {
         self.ctx.clone()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight;
-    /// the webhook worker and the sweeper run alongside.
+    /// Serves until Ctrl-C or SIGTERM, then stops accepting and lets the
+    /// requests in flight finish, for the grace period at most; the webhook
+    /// worker and the sweeper run alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.ctx.limits.sweep_interval;
         let deliveries = crate::workers::delivery::start(self.ctx.clone());
         let mail = tokio::spawn(crate::workers::mail::run(self.ctx.clone()));
         let sweeper = tokio::spawn(crate::workers::sweeper::run(self.ctx, interval));
-        let served = axum::serve(
+        let (told, mut stopping) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: no new connections; finishing the requests in flight");
+            let _ = told.send(true);
+        };
+        let serving = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+        .with_graceful_shutdown(signal)
+        .into_future();
+        let grace = self.shutdown_grace;
+        let served = tokio::select! {
+            served = serving => served,
+            _ = async {
+                let _ = stopping.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "stopped with requests still in flight: the grace period ran out");
+                Ok(())
+            }
+        };
+        tracing::info!("stopped");
         sweeper.abort();
         mail.abort();
         drop(deliveries);

@@ -115,12 +115,13 @@ impl Kasse {
         Ok(kasse)
     }
 
-    /// SIGTERM, as a service manager stops it; waits until it has exited.
-    pub fn terminate(mut self) {
+    /// SIGTERM, as a service manager stops it; waits until it has exited,
+    /// and says how.
+    pub fn terminate(mut self) -> Option<std::process::ExitStatus> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let _ = self.child.wait();
+        self.child.wait().ok()
     }
 
     /// SIGKILL: gone at once, mid-whatever.

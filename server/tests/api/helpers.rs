@@ -62,6 +62,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         sandbox_latency: Duration::ZERO,
         live: false,
         metrics_token: None,
+        shutdown_grace: Duration::from_secs(30),
         limits: Limits {
             // Tests confirm, decline, key cards in and log in many times from
             // one address, on a clock that stands still; each limit has its

@@ -326,3 +326,129 @@ async fn metrics_can_ask_for_a_token() {
     assert_eq!(ok.status(), 200);
     assert!(ok.text().await.unwrap().contains("kasse_build_info"));
 }
+
+/// SIGTERM while confirms are in flight: each finishes and is recorded,
+/// and the process exits 0; with a short grace period it exits on time.
+#[tokio::test]
+async fn sigterm_lets_the_confirms_in_flight_finish_then_exits() {
+    use crate::durability::{any_port, merchant, start_on};
+    let dir = tempfile::tempdir().unwrap();
+    let key = merchant(dir.path());
+    let database = dir.path().join("kasse.db").display().to_string();
+    let extra = [
+        "--sandbox-latency-ms",
+        "500",
+        "--shutdown-grace-seconds",
+        "20",
+    ];
+    let kasse = start_on(dir.path(), any_port(), &database, None, &extra).await;
+    let http = reqwest::Client::new();
+    let mut sessions = Vec::new();
+    for _ in 0..20 {
+        let made = http
+            .post(format!("{}/v1/checkout/sessions", kasse.base))
+            .bearer_auth(&key)
+            .json(&crate::helpers::session_body())
+            .send()
+            .await
+            .unwrap();
+        sessions.push(
+            made.json::<kasse_core::api::CheckoutSession>()
+                .await
+                .unwrap(),
+        );
+    }
+    let confirms: Vec<_> = sessions
+        .iter()
+        .map(|s| {
+            let request = http
+                .post(format!("{}/v1/pay/{}/confirm", kasse.base, s.id))
+                .header("Kasse-Client-Secret", &s.client_secret)
+                .json(&good_card("4242424242424242"))
+                .send();
+            tokio::spawn(request)
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let exit = tokio::task::spawn_blocking(move || kasse.terminate())
+        .await
+        .unwrap()
+        .expect("it exited");
+    assert!(exit.success(), "{exit:?}");
+    let mut paid = Vec::new();
+    for confirm in confirms {
+        let answer = confirm
+            .await
+            .unwrap()
+            .expect("every confirm in flight was answered");
+        assert_eq!(answer.status(), 200);
+        let body: Value = answer.json().await.unwrap();
+        paid.push(body["payment_id"].as_str().unwrap().to_string());
+    }
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // Each acknowledged payment is in the database, whole.
+    let again = start_on(dir.path(), any_port(), &database, None, &[]).await;
+    for id in &paid {
+        let p: kasse_core::api::Payment = http
+            .get(format!("{}/v1/payments/{id}", again.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(p.status, kasse_core::PaymentStatus::Succeeded);
+    }
+    let url = format!("sqlite://{database}");
+    assert_eq!(
+        crate::helpers::count_in(
+            &url,
+            "SELECT count(*) FROM checkout_sessions WHERE status = 'complete'"
+        )
+        .await,
+        20
+    );
+    again.kill_9();
+
+    // A request slower than the grace period does not hold the exit up.
+    let slow = [
+        "--sandbox-latency-ms",
+        "5000",
+        "--shutdown-grace-seconds",
+        "1",
+    ];
+    let kasse = start_on(dir.path(), any_port(), &database, None, &slow).await;
+    let s = {
+        let made = http
+            .post(format!("{}/v1/checkout/sessions", kasse.base))
+            .bearer_auth(&key)
+            .json(&crate::helpers::session_body())
+            .send()
+            .await
+            .unwrap();
+        made.json::<kasse_core::api::CheckoutSession>()
+            .await
+            .unwrap()
+    };
+    let pending = tokio::spawn(
+        http.post(format!("{}/v1/pay/{}/confirm", kasse.base, s.id))
+            .header("Kasse-Client-Secret", &s.client_secret)
+            .json(&good_card("4242424242424242"))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let exit = tokio::task::spawn_blocking(move || kasse.terminate())
+        .await
+        .unwrap()
+        .expect("it exited");
+    let took = started.elapsed();
+    assert!(exit.success(), "{exit:?}");
+    assert!(took < Duration::from_secs(4), "it waited {took:?}");
+    assert!(
+        pending.await.unwrap().is_err(),
+        "the cut request got no answer"
+    );
+}
