@@ -727,6 +727,17 @@ fn sqlite_dir(database_url: &str) -> Option<std::path::PathBuf> {
 /// `KASSE_SECRET`, or for a SQLite file a `kasse.secret` beside it, made on
 /// first use. Keys hashed under one secret do not verify under another.
 fn server_secret(database_url: &str) -> anyhow::Result<ServerSecret> {
+    if let Ok(file) = std::env::var("KASSE_SECRET_FILE") {
+        // A file only its service may read, as systemd's credentials are.
+        let secret = std::fs::read_to_string(&file)
+            .with_context(|| format!("could not read KASSE_SECRET_FILE {file}"))?;
+        let secret = secret.trim();
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "the secret in {file} must have at least 32 characters"
+        );
+        return Ok(ServerSecret::new(secret.as_bytes().to_vec()));
+    }
     if let Ok(secret) = std::env::var("KASSE_SECRET") {
         anyhow::ensure!(
             secret.len() >= 32,

@@ -154,3 +154,103 @@ async fn customers_pay_through_nginx_in_front_of_two_instances() {
         .unwrap();
     assert_eq!(list.data.len(), 8);
 }
+
+/// deploy/kasse.service: restarted on failure, as its own user, hardened,
+/// and given the secret and the vault key as credential files, which the
+/// `kasse` binary reads as the unit tells it to.
+#[tokio::test]
+async fn the_systemd_unit_starts_kasse_from_its_credential_files() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/kasse.service"),
+    )
+    .unwrap();
+    for directive in [
+        "Restart=on-failure",
+        "User=kasse",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "LoadCredential=kasse-secret:/etc/kasse/secret",
+        "LoadCredential=kasse-vault-key:/etc/kasse/vault-key",
+        "Environment=KASSE_SECRET_FILE=%d/kasse-secret",
+        "Environment=KASSE_VAULT_KEY_FILE=%d/kasse-vault-key",
+        "KillSignal=SIGTERM",
+    ] {
+        assert!(
+            unit.lines().any(|l| l == directive),
+            "{directive} is missing"
+        );
+    }
+    assert!(
+        !unit.contains("Environment=KASSE_SECRET="),
+        "the secret is never in the environment"
+    );
+    // Run the binary as the unit does: its environment, with %d a folder
+    // of credential files, and its ExecStart arguments.
+    let credentials = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(
+        credentials.path().join("kasse-secret"),
+        "a secret of more than thirty-two characters, from a file\n",
+    )
+    .unwrap();
+    std::fs::write(
+        credentials.path().join("kasse-vault-key"),
+        format!("{}\n", crate::helpers::TEST_VAULT_KEY),
+    )
+    .unwrap();
+    let addr = free_addr();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kasse"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap());
+    for line in unit.lines() {
+        if let Some(pair) = line.strip_prefix("Environment=") {
+            let (name, value) = pair.split_once('=').unwrap();
+            let value = value
+                .replace("%d", credentials.path().to_str().unwrap())
+                .replace("/var/lib/kasse", state.path().to_str().unwrap())
+                .replace("/usr/local/share/kasse/dist", "nowhere");
+            command.env(name, value);
+        }
+    }
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .unwrap();
+    let mut args: Vec<String> = exec
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let at = args.iter().position(|a| a == "--addr").unwrap();
+    args[at + 1] = addr.to_string();
+    let log = std::fs::File::create(state.path().join("log")).unwrap();
+    let mut child = command
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ready = loop {
+        if let Ok(answer) = reqwest::get(format!("http://{addr}/readyz")).await {
+            break answer.status();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kasse did not start: {}",
+            std::fs::read_to_string(state.path().join("log")).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    // It kept no secret of its own: the credential file is the secret.
+    assert!(!state.path().join("kasse.secret").exists());
+    let logged = std::fs::read_to_string(state.path().join("log")).unwrap();
+    assert!(
+        logged.lines().all(|l| l.starts_with('{')),
+        "JSON logs: {logged}"
+    );
+}
