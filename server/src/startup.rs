@@ -202,10 +202,12 @@ impl Application {
                 Ok(())
             }
         };
-        tracing::info!("stopped");
         sweeper.abort();
         mail.abort();
-        drop(deliveries);
+        // The requests are done: hand back the deliveries not yet started,
+        // and finish those under way.
+        deliveries.stop(grace).await;
+        tracing::info!("stopped");
         served
     }
 }

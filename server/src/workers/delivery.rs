@@ -72,15 +72,33 @@ impl InFlight {
     }
 }
 
-/// The webhook worker, running on a thread of its own until dropped.
+/// The webhook worker, running on a thread of its own until stopped or
+/// dropped (dropped: at once, its leases left to run out).
 pub struct Running {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    done: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl Running {
+    /// Stops taking deliveries, hands those it holds but has not started
+    /// back to the outbox (another instance takes them at once), lets the
+    /// attempts under way finish and records them; `grace` at most.
+    pub async fn stop(mut self, grace: Duration) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(done) = self.done.take()
+            && tokio::time::timeout(grace, done).await.is_err()
+        {
+            tracing::warn!("the webhook worker did not stop within the grace period");
+        }
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
     }
 }
@@ -93,7 +111,8 @@ impl Drop for Running {
 /// server's runtime, which owns the connections.
 pub fn start(ctx: AppState) -> Running {
     let server = tokio::runtime::Handle::current();
-    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (finished, done) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("kasse-webhooks".into())
         .spawn(move || {
@@ -101,15 +120,14 @@ pub fn start(ctx: AppState) -> Running {
                 .enable_all()
                 .build()
                 .expect("a runtime for webhooks");
-            runtime.block_on(async move {
-                tokio::select! {
-                    _ = run(ctx, server) => {}
-                    _ = stopped => {}
-                }
-            });
+            runtime.block_on(run(ctx, server, stopped));
+            let _ = finished.send(());
         })
         .expect("a thread for webhooks");
-    Running { stop: Some(stop) }
+    Running {
+        stop: Some(stop),
+        done: Some(done),
+    }
 }
 
 /// Runs `work` on the server's runtime and waits for it.
@@ -135,7 +153,7 @@ type Ready = (Instant, Vec<ClaimedDelivery>);
 /// whatever another instance or a crash left behind. Either way they wait
 /// here, leased, for room at their URL and merchant. Two helpers fetch
 /// them, so that sending never waits for the database.
-async fn run(ctx: AppState, server: Handle) {
+async fn run(ctx: AppState, server: Handle, mut stopped: tokio::sync::watch::Receiver<bool>) {
     let config = ctx.webhooks.clone();
     let http = ctx.webhook_client.clone();
     let slots = Arc::new(Semaphore::new(config.concurrency));
@@ -169,7 +187,7 @@ async fn run(ctx: AppState, server: Handle) {
         lease,
         start_by,
     }));
-    let attempts = record_attempts(ctx.clone(), &server);
+    let (attempts, recorded) = record_attempts(ctx.clone(), &server);
     // Sends a delivery already counted in flight.
     let send = |delivery: ClaimedDelivery, permit: OwnedSemaphorePermit| {
         let (ctx, http, in_flight, attempts, server) = (
@@ -245,8 +263,28 @@ async fn run(ctx: AppState, server: Handle) {
             _ = tokio::time::sleep(config.poll_interval) => {}
             _ = ctx.wake_deliveries.notified() => {}
             Some(batch) = ready.recv() => take(batch, &mut waiting, &mut overflow),
+            _ = stopped.wait_for(|s| *s) => break,
         }
     }
+    // Stopping: what waits here goes back to the outbox at once…
+    while let Ok(batch) = ready.try_recv() {
+        take(batch, &mut waiting, &mut overflow);
+    }
+    let mut ids = std::mem::take(&mut overflow);
+    ids.extend(waiting.drain(..).map(|(_, d)| d.delivery.id));
+    if !ids.is_empty() {
+        let (store, count) = (ctx.store.clone(), ids.len());
+        match on_server(&server, async move { store.release_deliveries(&ids).await }).await {
+            Ok(()) => tracing::info!(deliveries = count, "stopping: deliveries handed back"),
+            Err(error) => {
+                tracing::warn!(%error, "stopping: deliveries wait for their lease to end")
+            }
+        }
+    }
+    // …the attempts under way finish, and every attempt is recorded.
+    let _ = slots.acquire_many(config.concurrency as u32).await;
+    drop(attempts);
+    let _ = recorded.await;
 }
 
 /// Resolves what signs the deliveries handed over at commit, every
@@ -343,9 +381,12 @@ async fn claim_from_outbox(c: Claimer) {
 fn record_attempts(
     ctx: AppState,
     server: &Handle,
-) -> mpsc::UnboundedSender<(Attempt, AttemptResult)> {
+) -> (
+    mpsc::UnboundedSender<(Attempt, AttemptResult)>,
+    tokio::task::JoinHandle<()>,
+) {
     let (send, mut receive) = mpsc::unbounded_channel();
-    server.spawn(async move {
+    let recorded = server.spawn(async move {
         let mut batch = Vec::new();
         while receive.recv_many(&mut batch, 256).await > 0 {
             if let Err(error) = ctx.store.record_attempts(&batch).await {
@@ -355,7 +396,7 @@ fn record_attempts(
             batch.clear();
         }
     });
-    send
+    (send, recorded)
 }
 
 /// What a delivery sends: a Standard Webhook, or an SSLCOMMERZ IPN when the

@@ -40,10 +40,11 @@ pub async fn start_on(
         "100",
         "--webhook-retry-max-ms",
         "300",
-        "--webhook-timeout-ms",
-        "1000",
         "--webhook-allow-private",
     ];
+    if !extra.contains(&"--webhook-timeout-ms") {
+        args.extend(["--webhook-timeout-ms", "1000"]);
+    }
     args.extend_from_slice(extra);
     // A vault, for saved cards and payouts' destinations.
     let mut env = vec![("KASSE_VAULT_KEY", crate::helpers::TEST_VAULT_KEY)];

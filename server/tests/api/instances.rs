@@ -183,6 +183,46 @@ async fn confirms_refunds_and_idempotency_keys_hold_across_instances() {
     assert_eq!(reused.status(), 422);
 }
 
+/// SIGTERM to one of two instances while it holds webhook deliveries: it
+/// hands back those it has not started, finishes those under way, and the
+/// other sends the rest long before their leases would have run out; each
+/// event arrives once.
+#[tokio::test]
+async fn a_stopping_instance_hands_its_deliveries_to_the_other() {
+    // Leases of 25 s: waiting them out would show.
+    let mut pair = two_instances(&["--webhook-timeout-ms", "10000"]).await;
+    let receiver = Receiver::start().await;
+    receiver.delay(Duration::from_millis(400));
+    add_endpoint(&pair.http, &pair.b.base, &pair.key, &receiver.url("/hooks")).await;
+    // Every payment through A, whose worker takes their events at commit.
+    let a = pair.a.take().unwrap();
+    let payments = 12;
+    for _ in 0..payments {
+        crate::durability::pay(&pair.http, &a.base, &pair.key).await;
+    }
+    let sent_before = receiver.received().len();
+    let exit = tokio::task::spawn_blocking(move || a.terminate())
+        .await
+        .unwrap()
+        .expect("A exited");
+    let stopped = Instant::now();
+    assert!(exit.success(), "{exit:?}");
+    let events = 2 * payments;
+    let got = receiver
+        .wait_for(Duration::from_secs(20), |got| ids(got).len() >= events)
+        .await;
+    let took = stopped.elapsed();
+    assert!(
+        sent_before < events,
+        "A had not sent everything before it was stopped ({sent_before})"
+    );
+    assert!(
+        took < Duration::from_secs(12),
+        "B took {took:?}: it waited for leases instead of taking what A handed back"
+    );
+    assert_eq!(got.len(), events, "each event arrived once");
+}
+
 /// Fifty payouts at once through two instances, worth more than the
 /// balance: those accepted never add up to more than was available.
 #[tokio::test]
