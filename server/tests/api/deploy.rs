@@ -155,6 +155,154 @@ async fn customers_pay_through_nginx_in_front_of_two_instances() {
     assert_eq!(list.data.len(), 8);
 }
 
+/// The upgrade README describes: behind nginx, each instance in turn is
+/// taken out of nginx (`down`, reload), stopped (SIGTERM), started again,
+/// and put back, while customers keep paying: no payment fails.
+#[tokio::test]
+async fn restarting_one_instance_at_a_time_fails_no_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::postgres::fresh_database().await;
+    let key = merchant_on(&database, Some(SECRET));
+    let public = free_addr().to_string();
+    let base = format!("http://{public}");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Kasse</title>",
+    )
+    .unwrap();
+    let dist = dist.display().to_string();
+    let extra = [
+        "--public-url",
+        &base,
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--static-dir",
+        &dist,
+    ];
+    let addrs = [free_addr(), free_addr()];
+    let mut instances = Vec::new();
+    for addr in addrs {
+        instances.push(Some(
+            start_on(dir.path(), addr, &database, Some(SECRET), &extra).await,
+        ));
+    }
+    let _nginx = nginx(
+        dir.path(),
+        &public,
+        [&addrs[0].to_string(), &addrs[1].to_string()],
+    )
+    .await;
+    let errors = dir.path().join("nginx-error.log");
+    let http = reqwest::Client::new();
+    try_pay(&http, &base, &key).await.unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}",
+            std::fs::read_to_string(&errors).unwrap_or_default()
+        )
+    });
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let customers: Vec<_> = (0..3)
+        .map(|_| {
+            let (stop, base, key) = (stop.clone(), base.clone(), key.clone());
+            tokio::spawn(async move {
+                // A connection per request: an nginx reload closes its idle
+                // client connections, a race between nginx and the client
+                // that Kasse has no part in.
+                let http = reqwest::Client::builder()
+                    .pool_max_idle_per_host(0)
+                    .build()
+                    .unwrap();
+                let (mut paid, mut failed) = (0, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    match try_pay(&http, &base, &key).await {
+                        Ok(()) => paid += 1,
+                        Err(why) => failed.push(why),
+                    }
+                }
+                (paid, failed)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let config = dir.path().join("nginx.conf");
+    let shipped = std::fs::read_to_string(&config).unwrap();
+    // Takes instance `i` out of nginx (or puts it back) and reloads it:
+    // nginx's old workers finish what they hold, its new ones skip it.
+    let take_out = |i: Option<usize>| {
+        let mut edited = shipped.clone();
+        if let Some(i) = i {
+            let line = format!("server {} ", addrs[i]);
+            edited = edited.replace(&line, &format!("server {} down ", addrs[i]));
+        }
+        std::fs::write(&config, edited).unwrap();
+        let pid = std::fs::read_to_string(dir.path().join("nginx.pid")).unwrap();
+        let reloaded = Command::new("kill")
+            .args(["-HUP", pid.trim()])
+            .status()
+            .unwrap();
+        assert!(reloaded.success());
+    };
+    for (i, addr) in addrs.into_iter().enumerate() {
+        take_out(Some(i));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let old = instances[i].take().unwrap();
+        let exit = tokio::task::spawn_blocking(move || old.terminate())
+            .await
+            .unwrap()
+            .expect("it exited");
+        assert!(exit.success());
+        let new = start_on(dir.path(), addr, &database, Some(SECRET), &extra).await;
+        let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+        assert_eq!(ready.status(), 200);
+        instances[i] = Some(new);
+        take_out(None);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (mut paid, mut failed) = (0, Vec::new());
+    for customer in customers {
+        let (p, f) = customer.await.unwrap();
+        paid += p;
+        failed.extend(f);
+    }
+    failed.truncate(5);
+    assert!(
+        failed.is_empty(),
+        "{failed:?}: {}",
+        std::fs::read_to_string(&errors).unwrap_or_default()
+    );
+    assert!(paid >= 10, "only {paid} payments went through");
+}
+
+/// One customer's payment through `base`: what went wrong, if anything.
+async fn try_pay(http: &reqwest::Client, base: &str, key: &str) -> Result<(), String> {
+    let created = http
+        .post(format!("{base}/v1/checkout/sessions"))
+        .bearer_auth(key)
+        .json(&session_body())
+        .send()
+        .await
+        .map_err(|e| format!("session: {e}"))?;
+    if created.status() != 201 {
+        return Err(format!("session: {}", created.status()));
+    }
+    let session: CheckoutSession = created.json().await.map_err(|e| e.to_string())?;
+    let paid = http
+        .post(format!("{base}/v1/pay/{}/confirm", session.id))
+        .header("Kasse-Client-Secret", &session.client_secret)
+        .json(&good_card("4242424242424242"))
+        .send()
+        .await
+        .map_err(|e| format!("confirm: {e}"))?;
+    if paid.status() != 200 {
+        return Err(format!("confirm: {}", paid.status()));
+    }
+    Ok(())
+}
+
 /// deploy/kasse.service: restarted on failure, as its own user, hardened,
 /// and given the secret and the vault key as credential files, which the
 /// `kasse` binary reads as the unit tells it to.
