@@ -327,7 +327,7 @@ async fn metrics_can_ask_for_a_token() {
     assert!(ok.text().await.unwrap().contains("kasse_build_info"));
 }
 
-/// SIGTERM while confirms are in flight: each finishes and is recorded,
+/// SIGTERM while fifty confirms are in flight: each finishes and is recorded,
 /// and the process exits 0; with a short grace period it exits on time.
 #[tokio::test]
 async fn sigterm_lets_the_confirms_in_flight_finish_then_exits() {
@@ -344,7 +344,7 @@ async fn sigterm_lets_the_confirms_in_flight_finish_then_exits() {
     let kasse = start_on(dir.path(), any_port(), &database, None, &extra).await;
     let http = reqwest::Client::new();
     let mut sessions = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..50 {
         let made = http
             .post(format!("{}/v1/checkout/sessions", kasse.base))
             .bearer_auth(&key)
@@ -408,7 +408,7 @@ async fn sigterm_lets_the_confirms_in_flight_finish_then_exits() {
             "SELECT count(*) FROM checkout_sessions WHERE status = 'complete'"
         )
         .await,
-        20
+        50
     );
     again.kill_9();
 
