@@ -176,7 +176,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.ctx.limits.sweep_interval;
         let deliveries = crate::workers::delivery::start(self.ctx.clone());
-        let mail = tokio::spawn(crate::workers::mail::run(self.ctx.clone()));
+        let (stop_mail, mail_stop) = tokio::sync::watch::channel(false);
+        let mail = tokio::spawn(crate::workers::mail::run(self.ctx.clone(), mail_stop));
         let sweeper = tokio::spawn(crate::workers::sweeper::run(self.ctx, interval));
         let (told, mut stopping) = tokio::sync::watch::channel(false);
         let signal = async move {
@@ -203,10 +204,14 @@ impl Application {
             }
         };
         sweeper.abort();
-        mail.abort();
-        // The requests are done: hand back the deliveries not yet started,
-        // and finish those under way.
-        deliveries.stop(grace).await;
+        // The requests are done: hand back the emails and the deliveries
+        // not yet started, and finish those under way.
+        let _ = stop_mail.send(true);
+        let (mail_stopped, ()) =
+            tokio::join!(tokio::time::timeout(grace, mail), deliveries.stop(grace));
+        if mail_stopped.is_err() {
+            tracing::warn!("the mail worker did not stop within the grace period");
+        }
         tracing::info!("stopped");
         served
     }

@@ -132,6 +132,8 @@ struct Shared {
     /// Answers every greeting with `421` and hangs up, as a server that is
     /// down for maintenance does.
     down: bool,
+    /// How long each message's end of data waits for its answer.
+    delay: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -165,6 +167,8 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
+        let delay = self.shared.lock().expect("not poisoned").delay;
+        std::thread::sleep(delay);
         let mail = Mail {
             from: self.from.clone(),
             to: self.to.clone(),
@@ -295,6 +299,11 @@ impl SmtpSink {
     }
 
     /// While down, every connection is refused with `421` after its greeting.
+    /// Answers each message only after `delay`, as a slow server does.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.shared.lock().expect("not poisoned").delay = delay;
+    }
+
     pub fn set_down(&self, down: bool) {
         self.shared.lock().expect("not poisoned").down = down;
     }

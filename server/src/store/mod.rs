@@ -807,6 +807,9 @@ pub trait LinkStore {
         lease_until: i64,
         limit: u32,
     ) -> StoreResult<Vec<Notification>>;
+    /// Hands claimed emails that were not attempted back to whoever claims
+    /// next (a stopping instance's), at once.
+    async fn release_notifications(&self, ids: &[String], now: i64) -> StoreResult<()>;
     /// Records how an attempt ended, if this attempt (its lease) still
     /// holds the email.
     async fn finish_notification(

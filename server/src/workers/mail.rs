@@ -23,14 +23,19 @@ pub fn backoff(base: Duration, max: Duration, attempts: u32) -> i64 {
     wait.as_secs().max(1) as i64
 }
 
-/// Sends due emails until the process ends; nothing without a mail server.
-pub async fn run(ctx: AppState) {
+/// Sends due emails until told to stop; nothing without a mail server.
+/// Stopping, it finishes the email under way and hands back the others it
+/// claimed, so that another instance sends them at once.
+pub async fn run(ctx: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let Some(mailer) = ctx.mail.clone() else {
         return;
     };
     loop {
         crate::state::Heartbeats::beat(&ctx.heartbeats.mail);
-        match tick(&ctx, &mailer).await {
+        if *stop.borrow() {
+            return;
+        }
+        match tick_until(&ctx, &mailer, &stop).await {
             // There may be more: take them at once.
             Ok(sent) if sent as u32 == CLAIM_AT_ONCE => continue,
             Ok(_) => {}
@@ -39,12 +44,23 @@ pub async fn run(ctx: AppState) {
         tokio::select! {
             _ = tokio::time::sleep(mailer.config.poll_interval) => {}
             _ = ctx.wake_mail.notified() => {}
+            _ = stop.wait_for(|s| *s) => return,
         }
     }
 }
 
 /// One pass: claims due emails and tries each once; how many it tried.
 pub async fn tick(ctx: &AppState, mailer: &Mailer) -> anyhow::Result<usize> {
+    let (_never, stop) = tokio::sync::watch::channel(false);
+    tick_until(ctx, mailer, &stop).await
+}
+
+/// [`tick`], handing back what it has not tried once `stop` is set.
+async fn tick_until(
+    ctx: &AppState,
+    mailer: &Mailer,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<usize> {
     let now = ctx.clock.now();
     let lease = (mailer.config.timeout.as_secs() * 2 + 5) as i64;
     let claimed = ctx
@@ -52,8 +68,19 @@ pub async fn tick(ctx: &AppState, mailer: &Mailer) -> anyhow::Result<usize> {
         .claim_notifications(now, now + lease, CLAIM_AT_ONCE)
         .await?;
     let tried = claimed.len();
-    for n in claimed {
+    let mut claimed = claimed.into_iter();
+    for n in claimed.by_ref() {
         attempt(ctx, mailer, n).await;
+        if *stop.borrow() {
+            break;
+        }
+    }
+    let left: Vec<String> = claimed.map(|n| n.id).collect();
+    if !left.is_empty() {
+        ctx.store
+            .release_notifications(&left, ctx.clock.now())
+            .await?;
+        tracing::info!(emails = left.len(), "stopping: emails handed back");
     }
     Ok(tried)
 }

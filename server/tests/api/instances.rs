@@ -223,6 +223,66 @@ async fn a_stopping_instance_hands_its_deliveries_to_the_other() {
     assert_eq!(got.len(), events, "each event arrived once");
 }
 
+/// SIGTERM to an instance in the middle of a batch of emails: it finishes
+/// the one under way and hands the rest back, which the other instance
+/// sends at once rather than after their leases; each email arrives once.
+#[tokio::test]
+async fn a_stopping_instance_hands_its_emails_to_the_other() {
+    let sink = kasse_testkit::smtp::SmtpSink::start();
+    sink.set_delay(Duration::from_millis(600));
+    let (url, ca) = (sink.url(), sink.ca_file().display().to_string());
+    let mail = [
+        "--smtp-url",
+        url.as_str(),
+        "--mail-from",
+        "Shop <billing@shop.example>",
+        "--smtp-ca-file",
+        ca.as_str(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::postgres::fresh_database().await;
+    let key = merchant_on(&database, Some(SECRET));
+    let a = start_on(dir.path(), any_port(), &database, Some(SECRET), &mail).await;
+    let http = reqwest::Client::new();
+    let emails = 8;
+    for i in 0..emails {
+        let made = http
+            .post(format!("{}/v1/payment_links", a.base))
+            .bearer_auth(&key)
+            .json(&json!({"amount": 1500, "currency": "usd",
+                "customer_data": {"email": format!("customer-{i}@example.com")},
+                "notify": {"email": true}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 201);
+    }
+    // A is under way with its batch; B starts; A is stopped.
+    sink.wait_for(Duration::from_secs(10), |got| !got.is_empty())
+        .await;
+    let b = start_on(dir.path(), any_port(), &database, Some(SECRET), &mail).await;
+    let held = emails - sink.received().len();
+    let exit = tokio::task::spawn_blocking(move || a.terminate())
+        .await
+        .unwrap()
+        .expect("A exited");
+    assert!(exit.success(), "{exit:?}");
+    let stopped = Instant::now();
+    let got = sink
+        .wait_for(Duration::from_secs(30), |got| got.len() >= emails)
+        .await;
+    let took = stopped.elapsed();
+    assert!(held > 2, "A held emails when it was stopped ({held})");
+    // Their leases are 25 s: B sent them long before.
+    assert!(took < Duration::from_secs(15), "B took {took:?}");
+    let ids: HashSet<String> = got
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!((ids.len(), got.len()), (emails, emails), "each email once");
+    b.kill_9();
+}
+
 /// Fifty payouts at once through two instances, worth more than the
 /// balance: those accepted never add up to more than was available.
 #[tokio::test]

@@ -520,6 +520,22 @@ impl LinkStore for SqlStore {
         .collect()
     }
 
+    async fn release_notifications(&self, ids: &[String], now: i64) -> StoreResult<()> {
+        for id in ids {
+            // Not attempted: the claim counted an attempt, which is taken back.
+            self.exec(
+                sqlx::query(
+                    "UPDATE notifications SET lease_until = $1, attempts = attempts - 1
+                     WHERE id = $2 AND status = 'sending'",
+                )
+                .bind(now)
+                .bind(id.clone()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn claim_notifications(
         &self,
         now: i64,
