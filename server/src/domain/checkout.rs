@@ -533,25 +533,47 @@ fn refuse_unless_open(status: SessionStatus) -> Result<(), DomainError> {
     }
 }
 
-/// The same checks the page runs, so a tampered page gains nothing.
-pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, DomainError> {
-    let card_error = |code: ErrorCode, param: &str, message: String| DomainError::Card {
+fn card_error(code: ErrorCode, param: String, message: String) -> DomainError {
+    DomainError::Card {
         code,
         message,
-        param: Some(param.to_string()),
-    };
-    let number = CardNumber::parse(input.number.expose())
-        .map_err(|e| card_error(e.code(), "card.number", e.to_string()))?;
-    let expiry = Expiry::new(input.exp_month, input.exp_year, today).map_err(|e| {
-        let param = if e.code() == ErrorCode::InvalidExpiryMonth {
-            "card.exp_month"
+        param: Some(param),
+    }
+}
+
+/// A card's number and expiry, checked, each refusal naming its field
+/// under `at` (`card`, `destination.card`).
+pub fn parse_number_and_expiry(
+    at: &str,
+    number: &str,
+    exp_month: u8,
+    exp_year: u16,
+    today: (u16, u8),
+) -> Result<(CardNumber, Expiry), DomainError> {
+    let number = CardNumber::parse(number)
+        .map_err(|e| card_error(e.code(), format!("{at}.number"), e.to_string()))?;
+    let expiry = Expiry::new(exp_month, exp_year, today).map_err(|e| {
+        let field = if e.code() == ErrorCode::InvalidExpiryMonth {
+            "exp_month"
         } else {
-            "card.exp_year"
+            "exp_year"
         };
-        card_error(e.code(), param, e.to_string())
+        card_error(e.code(), format!("{at}.{field}"), e.to_string())
     })?;
+    Ok((number, expiry))
+}
+
+/// The same checks the page runs, so a tampered page gains nothing.
+pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, DomainError> {
+    let (number, expiry) = parse_number_and_expiry(
+        "card",
+        input.number.expose(),
+        input.exp_month,
+        input.exp_year,
+        today,
+    )?;
     let cvc = Cvc::parse(input.cvc.expose(), Some(number.brand()))
-        .map_err(|e| card_error(e.code(), "card.cvc", e.to_string()))?;
+        .map_err(|e| card_error(e.code(), "card.cvc".into(), e.to_string()))?;
     let name = input
         .name
         .as_deref()
@@ -564,7 +586,7 @@ pub fn parse_card(input: &CardInput, today: (u16, u8)) -> Result<ParsedCard, Dom
     {
         return Err(card_error(
             ErrorCode::InvalidName,
-            "card.name",
+            "card.name".into(),
             "The cardholder name must be at most 100 characters.".into(),
         ));
     }

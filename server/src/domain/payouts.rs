@@ -8,7 +8,7 @@
 
 use kasse_core::api::{self, CreatePayoutRequest, EventType, PayoutDestinationInput};
 use kasse_core::error::ErrorCode;
-use kasse_core::{CardNumber, Expiry, Money};
+use kasse_core::{CardNumber, Money};
 use zeroize::Zeroizing;
 
 use super::DomainError;
@@ -20,7 +20,7 @@ use crate::ids::new_id;
 use crate::processor::rails::{RETURN_WINDOW, RailStatus, Transfer, TransferTo};
 use crate::state::AppState;
 use crate::store::{NewEvent, PaymentMethodStatus, Payout, PayoutRefused};
-use crate::vault::Vault;
+use crate::vault::{Vault, VaultError};
 
 /// A claim on a payout (`sending`) is taken to be abandoned after this
 /// long without an answer recorded (the process died): the rail is asked.
@@ -131,22 +131,13 @@ async fn destination(
         });
     }
     if let Some(card) = &input.card {
-        let card_error = |code: ErrorCode, param: &str, message: String| DomainError::Card {
-            code,
-            message,
-            param: Some(param.to_string()),
-        };
-        let number = CardNumber::parse(card.number.expose())
-            .map_err(|e| card_error(e.code(), "destination.card.number", e.to_string()))?;
-        let expiry =
-            Expiry::new(card.exp_month, card.exp_year, ctx.clock.year_month()).map_err(|e| {
-                let param = if e.code() == ErrorCode::InvalidExpiryMonth {
-                    "destination.card.exp_month"
-                } else {
-                    "destination.card.exp_year"
-                };
-                card_error(e.code(), param, e.to_string())
-            })?;
+        let (number, expiry) = super::checkout::parse_number_and_expiry(
+            "destination.card",
+            card.number.expose(),
+            card.exp_month,
+            card.exp_year,
+            ctx.clock.year_month(),
+        )?;
         text_field("destination.card.name", card.name.clone(), 100)?;
         return Ok(Destination {
             method: "card",
@@ -590,10 +581,8 @@ async fn send(ctx: &AppState, p: Payout) -> Result<Payout, DomainError> {
                 bank_code,
             },
             _ => {
-                card = CardNumber::parse(&secret).map_err(|_| DomainError::Unprocessable {
-                    code: ErrorCode::VaultUnavailable,
-                    message: "The payout's card could not be read from the vault.".into(),
-                })?;
+                card = CardNumber::parse(&secret)
+                    .map_err(|_| saved_cards::vault_failure(VaultError::Damaged))?;
                 TransferTo::Card(&card)
             }
         };
@@ -639,13 +628,8 @@ async fn open_destination(ctx: &AppState, p: &Payout) -> Result<Zeroizing<String
             message: format!("{} has no destination sealed.", p.id),
         })?;
     let key = saved_cards::data_key(ctx, &p.merchant_id).await?;
-    Vault::open_card(&key, &p.merchant_id, &sealed_name(&p.id), sealed).map_err(|e| {
-        tracing::error!(payout = %p.id, error = %e, "the vault could not open a payout's destination");
-        DomainError::Unprocessable {
-            code: ErrorCode::VaultUnavailable,
-            message: "The card vault cannot open this payout's destination with the keys this Kasse was given.".into(),
-        }
-    })
+    Vault::open_card(&key, &p.merchant_id, &sealed_name(&p.id), sealed)
+        .map_err(saved_cards::vault_failure)
 }
 
 /// Writes what the rail says of payout `p`, with its events.
@@ -718,13 +702,13 @@ async fn record(ctx: &AppState, p: Payout, status: RailStatus) -> Result<Payout,
             Some(EventType::PayoutReturned),
         ),
     };
-    let next = Payout {
-        updated: if next == p { p.updated } else { now },
-        ..next
-    };
     if next == p {
         return Ok(p);
     }
+    let next = Payout {
+        updated: now,
+        ..next
+    };
     let mut events = Vec::new();
     if let Some(kind) = kind {
         events.push(new_event(ctx, &p.merchant_id, kind, &view(&next), None));

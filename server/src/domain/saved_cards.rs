@@ -57,7 +57,7 @@ pub fn vault(ctx: &AppState) -> Result<&Vault, DomainError> {
     })
 }
 
-fn vault_failure(e: VaultError) -> DomainError {
+pub(crate) fn vault_failure(e: VaultError) -> DomainError {
     tracing::error!(error = %e, "the card vault failed");
     DomainError::Unprocessable {
         code: ErrorCode::VaultUnavailable,
