@@ -1,12 +1,19 @@
 //! The payment page API (`/v1/pay/…`), called with the session's client secret.
+//!
+//! Bodies go through the browser's own JSON (`Response.json()`,
+//! `JSON.stringify`) and [`crate::wire`], so the page carries no JSON
+//! parser of its own.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use kasse_core::api::{
     CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, ErrorBody, PaySession, UpdatePage,
     UpdateRequest, UpdateResponse,
 };
 use kasse_core::error::ErrorCode;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in words for the customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,26 +33,58 @@ impl ApiFailure {
     }
 }
 
+/// The body as the browser parsed it, then typed.
+async fn body<T: DeserializeOwned>(response: web_sys::Response) -> Option<T> {
+    let parsed = JsFuture::from(response.json().ok()?).await.ok()?;
+    crate::wire::from_js(parsed).ok()
+}
+
 async fn read<T: DeserializeOwned>(response: Response, ok: &[u16]) -> Result<T, ApiFailure> {
-    if ok.contains(&response.status()) {
-        return response.json().await.map_err(|_| ApiFailure::unreachable());
+    let answered = ok.contains(&response.status());
+    let response = web_sys::Response::from(response);
+    if answered {
+        return body(response).await.ok_or_else(ApiFailure::unreachable);
     }
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiFailure {
+    match body::<ErrorBody>(response).await {
+        Some(body) => Err(ApiFailure {
             code: Some(body.error.code),
             message: body.error.message,
         }),
-        Err(_) => Err(ApiFailure::unreachable()),
+        None => Err(ApiFailure::unreachable()),
     }
 }
 
-pub async fn load_session(id: &str, secret: &str) -> Result<PaySession, ApiFailure> {
-    let response = Request::get(&format!("/v1/pay/{id}"))
-        .header(CLIENT_SECRET_HEADER, secret)
+/// `GET` or `POST` with the client secret; a `POST` carries `body` as JSON.
+async fn call<T: DeserializeOwned>(
+    request: RequestBuilder,
+    secret: &str,
+    body: Option<&impl Serialize>,
+    ok: &[u16],
+) -> Result<T, ApiFailure> {
+    let request = request.header(CLIENT_SECRET_HEADER, secret);
+    let request = match body {
+        None => request.build(),
+        Some(body) => {
+            let text = crate::wire::to_json(body).map_err(|_| ApiFailure::unreachable())?;
+            request
+                .header("Content-Type", "application/json")
+                .body(JsValue::from_str(&text))
+        }
+    };
+    let response = request
+        .map_err(|_| ApiFailure::unreachable())?
         .send()
         .await
         .map_err(|_| ApiFailure::unreachable())?;
-    read(response, &[200]).await
+    read(response, ok).await
+}
+
+/// A request with no body.
+const NO_BODY: Option<&()> = None;
+
+pub async fn load_session(id: &str, secret: &str) -> Result<PaySession, ApiFailure> {
+    let url = ["/v1/pay/", id].concat();
+    call(Request::get(&url), secret, NO_BODY, &[200]).await
 }
 
 /// A decline (402) is an answer, not a failure: it carries the reason.
@@ -54,24 +93,14 @@ pub async fn confirm(
     secret: &str,
     request: &ConfirmRequest,
 ) -> Result<ConfirmResponse, ApiFailure> {
-    let response = Request::post(&format!("/v1/pay/{id}/confirm"))
-        .header(CLIENT_SECRET_HEADER, secret)
-        .json(request)
-        .map_err(|_| ApiFailure::unreachable())?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::unreachable())?;
-    read(response, &[200, 402]).await
+    let url = ["/v1/pay/", id, "/confirm"].concat();
+    call(Request::post(&url), secret, Some(request), &[200, 402]).await
 }
 
 /// The card update page's link.
 pub async fn load_update(id: &str, secret: &str) -> Result<UpdatePage, ApiFailure> {
-    let response = Request::get(&format!("/v1/pay/update/{id}"))
-        .header(CLIENT_SECRET_HEADER, secret)
-        .send()
-        .await
-        .map_err(|_| ApiFailure::unreachable())?;
-    read(response, &[200]).await
+    let url = ["/v1/pay/update/", id].concat();
+    call(Request::get(&url), secret, NO_BODY, &[200]).await
 }
 
 pub async fn update_card(
@@ -79,12 +108,6 @@ pub async fn update_card(
     secret: &str,
     request: &UpdateRequest,
 ) -> Result<UpdateResponse, ApiFailure> {
-    let response = Request::post(&format!("/v1/pay/update/{id}/confirm"))
-        .header(CLIENT_SECRET_HEADER, secret)
-        .json(request)
-        .map_err(|_| ApiFailure::unreachable())?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::unreachable())?;
-    read(response, &[200]).await
+    let url = ["/v1/pay/update/", id, "/confirm"].concat();
+    call(Request::post(&url), secret, Some(request), &[200]).await
 }

@@ -5,9 +5,7 @@ use kasse_core::api::{ConfirmRequest, PaySession, SaveCard};
 use kasse_core::{Locale, SessionStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-
-use serde_json::json;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::answer::{self, Next, Then};
 use crate::api;
@@ -77,7 +75,10 @@ async fn load(
                         // for APIs that must hear of one (SSLCOMMERZ's Easy Checkout).
                         parent.post(
                             "loaded",
-                            json!({ "session_id": session.id, "cancel_url": session.cancel_url }),
+                            &[
+                                ("session_id", session.id.as_str().into()),
+                                ("cancel_url", session.cancel_url.as_str().into()),
+                            ],
                         );
                     }
                     crate::theme::apply(&session.appearance);
@@ -97,7 +98,7 @@ async fn load(
             // In a popup, the merchant's page hears of it. The origin is
             // unverified here, so the message says nothing the URL did not.
             if let Some(origin) = requested_parent {
-                Parent { origin }.post("error", json!({ "message": message }));
+                Parent { origin }.post("error", &[("message", message.as_str().into())]);
             }
             Screen::Unavailable { message, retry }
         }
@@ -185,16 +186,19 @@ pub fn App() -> impl IntoView {
 const RECEIPT_MILLIS: u64 = 1500;
 
 /// What checkout.js's `onSuccess` receives.
-fn success_message(session_id: &str, payment_id: &str, redirect_url: &str) -> serde_json::Value {
-    json!({
-        "payment": {
-            "session_id": session_id,
-            "payment_id": payment_id,
-            "status": "succeeded",
-            "redirect_url": redirect_url,
-            "params": embed::redirect_params(redirect_url),
-        }
-    })
+fn success_message(
+    session_id: &str,
+    payment_id: &str,
+    redirect_url: &str,
+) -> [(&'static str, JsValue); 1] {
+    let payment = embed::object(&[
+        ("session_id", session_id.into()),
+        ("payment_id", payment_id.into()),
+        ("status", "succeeded".into()),
+        ("redirect_url", redirect_url.into()),
+        ("params", embed::redirect_params(redirect_url).into()),
+    ]);
+    [("payment", payment.into())]
 }
 
 /// Where the customer is in paying.
@@ -225,7 +229,7 @@ struct Notice {
 /// Sends the customer on: the parent hears of it in a popup, else the page goes.
 fn finish_paid(parent: Option<&Parent>, session_id: &str, payment_id: &str, url: &str) {
     match parent {
-        Some(parent) => parent.post("success", success_message(session_id, payment_id, url)),
+        Some(parent) => parent.post("success", &success_message(session_id, payment_id, url)),
         None => {
             let _ = window().location().assign(url);
         }
@@ -272,7 +276,7 @@ fn Checkout(
         );
     }
     if let Some(parent) = parent.clone() {
-        Effect::new(move |_| parent.post("busy", json!({ "busy": busy.get() })));
+        Effect::new(move |_| parent.post("busy", &[("busy", busy.get().into())]));
     }
     let on_cancel = {
         let parent = parent.clone();
@@ -284,7 +288,10 @@ fn Checkout(
             match &parent {
                 Some(parent) => parent.post(
                     "cancel",
-                    json!({ "session_id": session_id, "redirect_url": cancel_url }),
+                    &[
+                        ("session_id", session_id.as_str().into()),
+                        ("redirect_url", cancel_url.as_str().into()),
+                    ],
                 ),
                 None => {
                     let _ = window().location().assign(&cancel_url);
@@ -359,7 +366,9 @@ fn Checkout(
                         // The form stays busy: the customer is on the way out.
                         Some(url) => match &parent {
                             // The loader takes the customer there in the top window.
-                            Some(parent) => parent.post("failed", json!({ "redirect_url": url })),
+                            Some(parent) => {
+                                parent.post("failed", &[("redirect_url", url.as_str().into())])
+                            }
                             None => {
                                 let _ = window().location().assign(&url);
                             }

@@ -4,9 +4,9 @@
 //! and is trusted only if it is one of the session's merchant origins — the
 //! same list the server puts in `frame-ancestors`.
 
-use serde_json::{Value, json};
-use wasm_bindgen::JsCast;
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// What the URL asked for, before it is checked against the session.
 pub fn requested_parent(search: &str) -> Option<String> {
@@ -40,16 +40,13 @@ impl Parent {
     }
 
     /// Sends `{source: "kasse", type, …fields}` to the parent's origin only.
-    pub fn post(&self, kind: &str, fields: Value) {
-        let mut message = json!({ "source": "kasse", "type": kind });
-        if let (Some(out), Value::Object(extra)) = (message.as_object_mut(), fields) {
-            out.extend(extra);
+    pub fn post(&self, kind: &str, fields: &[(&str, JsValue)]) {
+        let message = object(&[("source", "kasse".into()), ("type", kind.into())]);
+        for (key, value) in fields {
+            let _ = Reflect::set(&message, &(*key).into(), value);
         }
-        let Ok(value) = js_sys::JSON::parse(&message.to_string()) else {
-            return;
-        };
         if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
-            let _ = parent.post_message(&value, &self.origin);
+            let _ = parent.post_message(&message, &self.origin);
         }
     }
 
@@ -100,7 +97,7 @@ impl Parent {
         let on_key =
             Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
                 if event.key() == "Escape" {
-                    parent.post("close", json!({}));
+                    parent.post("close", &[]);
                 }
             });
         let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
@@ -112,7 +109,7 @@ impl Parent {
                 .and_then(|w| w.document())
                 .and_then(|d| d.document_element())
                 .map_or(0, |e| e.scroll_height());
-            parent.post("resized", json!({ "height": height }));
+            parent.post("resized", &[("height", height.into())]);
         });
         if let (Ok(observer), Some(root)) = (
             web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()),
@@ -124,10 +121,19 @@ impl Parent {
     }
 }
 
-/// The redirect's query parameters as a JSON object (session_id,
+/// A plain object of `fields`, for a message to the parent.
+pub fn object(fields: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (key, value) in fields {
+        let _ = Reflect::set(&object, &(*key).into(), value);
+    }
+    object
+}
+
+/// The redirect's query parameters as a plain object (session_id,
 /// payment_id, status, signature, and the merchant's own).
-pub fn redirect_params(url: &str) -> Value {
-    let mut params = serde_json::Map::new();
+pub fn redirect_params(url: &str) -> Object {
+    let params = Object::new();
     if let Ok(u) = web_sys::Url::new(url) {
         let search = u.search();
         for pair in search
@@ -141,8 +147,8 @@ pub fn redirect_params(url: &str) -> Value {
                     .map(String::from)
                     .unwrap_or_default()
             };
-            params.insert(decode(k), Value::String(decode(v)));
+            let _ = Reflect::set(&params, &decode(k).into(), &decode(v).into());
         }
     }
-    Value::Object(params)
+    params
 }

@@ -34,7 +34,7 @@ pub fn apply(appearance: &Appearance) {
     };
     let style = root.style();
     for token in TOKENS {
-        let _ = style.remove_property(&format!("--kasse-{}", token.name));
+        let _ = style.remove_property(&["--kasse-", token.name].concat());
     }
     let (light, dark) = appearance.properties();
     let chosen = if is_dark(scheme) {

@@ -209,54 +209,124 @@ fn is_hex_color(value: &str) -> bool {
     })
 }
 
-/// A length's size in px, if it is a plain `px` or `rem` length.
-fn length_px(value: &str) -> Option<f64> {
-    let (number, scale) = if let Some(n) = value.strip_suffix("rem") {
-        (n, 16.0)
-    } else {
-        (value.strip_suffix("px")?, 1.0)
-    };
-    let valid = !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && number.bytes().filter(|b| *b == b'.').count() <= 1;
-    valid
-        .then(|| number.parse::<f64>().ok())
-        .flatten()
-        .map(|n| n * scale)
+/// A plain `px` or `rem` length, exactly: its size in px is
+/// `ten_thousandths / 10_000`, or (when `inexact`) a little more, the digits
+/// beyond the fourth decimal dropped. Integers only: no float parser.
+struct Px {
+    ten_thousandths: u128,
+    inexact: bool,
 }
 
-/// Checks one token's value; `Ok` holds the CSS value to set.
-pub fn check_value(name: &str, value: &str) -> Result<String, String> {
-    let Some(token) = token(name) else {
-        let known: Vec<&str> = TOKENS.iter().map(|t| t.name).collect();
-        return Err(format!(
-            "is not a design token; the tokens are {}",
-            known.join(", ")
-        ));
-    };
+impl Px {
+    fn parse(value: &str) -> Option<Self> {
+        let (number, scale) = if let Some(n) = value.strip_suffix("rem") {
+            (n, 16)
+        } else {
+            (value.strip_suffix("px")?, 1)
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.len() + fraction.len() == 0 || !digits(whole) || !digits(fraction) {
+            return None;
+        }
+        let whole = whole.trim_start_matches('0');
+        // More than 20 digits before the point is far beyond any bound;
+        // 10^20 keeps the arithmetic in range.
+        let whole: u128 = if whole.len() > 20 {
+            10u128.pow(20)
+        } else {
+            whole.parse().unwrap_or(0)
+        };
+        let mut ten_thousandths = whole * 10_000;
+        let mut place = 1_000;
+        for b in fraction.bytes().take(4) {
+            ten_thousandths += u128::from(b - b'0') * place;
+            place /= 10;
+        }
+        Some(Self {
+            // 1rem is 16px exactly, and 16 divides 10,000: a rem length
+            // in ten-thousandths of a px stays exact.
+            ten_thousandths: ten_thousandths * scale,
+            inexact: fraction.bytes().skip(4).any(|b| b != b'0'),
+        })
+    }
+
+    /// Whether it lies within `min..=max` px, exactly.
+    fn within(&self, min: u32, max: u32) -> bool {
+        let (min, max) = (u128::from(min) * 10_000, u128::from(max) * 10_000);
+        // Bounds are whole px, so a dropped tail cannot lift a length
+        // below `min` up to it; it can lift one at `max` past it.
+        self.ten_thousandths >= min
+            && (self.ten_thousandths < max || self.ten_thousandths == max && !self.inexact)
+    }
+}
+
+/// Why a token's value was refused; [`ValueProblem::words`] says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueProblem {
+    NotAToken,
+    RawCss,
+    NotAColor,
+    OutOfRange { min_px: u32, max_px: u32 },
+    NotALength,
+    UnknownFont,
+}
+
+impl ValueProblem {
+    /// The refusal as the API words it, naming the value sent.
+    pub fn words(self, name: &str, value: &str) -> String {
+        let value = value.trim();
+        let example = token(name).map_or("", |t| t.light);
+        match self {
+            ValueProblem::NotAToken => {
+                let known: Vec<&str> = TOKENS.iter().map(|t| t.name).collect();
+                format!("is not a design token; the tokens are {}", known.join(", "))
+            }
+            ValueProblem::RawCss => "must be a plain value: raw CSS is not accepted".into(),
+            ValueProblem::NotAColor => {
+                format!("must be a hex colour such as {example}, not {value:?}")
+            }
+            ValueProblem::OutOfRange { min_px, max_px } => {
+                format!("must be between {min_px}px and {max_px}px")
+            }
+            ValueProblem::NotALength => {
+                format!("must be a length in px or rem such as {example}, not {value:?}")
+            }
+            ValueProblem::UnknownFont => {
+                let fonts: Vec<&str> = FONTS.iter().map(|(n, _)| *n).collect();
+                format!("must be one of {}", fonts.join(", "))
+            }
+        }
+    }
+}
+
+/// Checks one token's value; `Ok` holds the CSS value to set. Wordless, so
+/// that the payment page, which only drops what fails, carries no
+/// formatting: the API words a refusal with [`check_value`].
+pub fn checked_value(name: &str, value: &str) -> Result<String, ValueProblem> {
+    let token = token(name).ok_or(ValueProblem::NotAToken)?;
     let value = value.trim();
     if value.contains([';', '{', '}', '(', ')', '\\', '<', '>', '@', '/', '*']) {
-        return Err("must be a plain value: raw CSS is not accepted".into());
+        return Err(ValueProblem::RawCss);
     }
     match token.kind {
         TokenKind::Color if is_hex_color(value) => Ok(value.to_ascii_lowercase()),
-        TokenKind::Color => Err(format!(
-            "must be a hex colour such as {}, not {value:?}",
-            token.light
-        )),
-        TokenKind::Length { min_px, max_px } => match length_px(value) {
-            Some(px) if px >= f64::from(min_px) && px <= f64::from(max_px) => Ok(value.into()),
-            Some(_) => Err(format!("must be between {min_px}px and {max_px}px")),
-            None => Err(format!(
-                "must be a length in px or rem such as {}, not {value:?}",
-                token.light
-            )),
+        TokenKind::Color => Err(ValueProblem::NotAColor),
+        TokenKind::Length { min_px, max_px } => match Px::parse(value) {
+            Some(px) if px.within(min_px, max_px) => Ok(value.into()),
+            Some(_) => Err(ValueProblem::OutOfRange { min_px, max_px }),
+            None => Err(ValueProblem::NotALength),
         },
-        TokenKind::Font => font_stack(value).map(str::to_string).ok_or_else(|| {
-            let fonts: Vec<&str> = FONTS.iter().map(|(n, _)| *n).collect();
-            format!("must be one of {}", fonts.join(", "))
-        }),
+        TokenKind::Font => font_stack(value)
+            .map(str::to_string)
+            .ok_or(ValueProblem::UnknownFont),
     }
+}
+
+/// Checks one token's value; `Ok` holds the CSS value to set, `Err` says
+/// what is wrong with it.
+pub fn check_value(name: &str, value: &str) -> Result<String, String> {
+    checked_value(name, value).map_err(|problem| problem.words(name, value))
 }
 
 /// Colour pairs that carry the amount: the card's text on the card, and
@@ -451,9 +521,9 @@ impl Appearance {
             variables
                 .iter()
                 .filter_map(|(name, value)| {
-                    check_value(name, value)
+                    checked_value(name, value)
                         .ok()
-                        .map(|v| (format!("--kasse-{name}"), v))
+                        .map(|v| (["--kasse-", name].concat(), v))
                 })
                 .collect()
         };

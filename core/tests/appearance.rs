@@ -12,6 +12,10 @@ fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+fn refused(name: &str, value: &str) -> String {
+    check_value(name, value).unwrap_err()
+}
+
 #[test]
 fn colours_lengths_and_fonts_are_accepted_in_their_forms() {
     assert_eq!(check_value("color-primary", "#0A7D5A").unwrap(), "#0a7d5a");
@@ -31,8 +35,50 @@ fn colours_lengths_and_fonts_are_accepted_in_their_forms() {
 }
 
 #[test]
+fn lengths_are_compared_with_their_bounds_exactly() {
+    // radius: 0px to 32px, that is 0rem to 2rem.
+    for fits in [
+        "32px",
+        "32.0000px",
+        "2rem",
+        "2.00000000000000000000rem",
+        "0.5px",
+        ".5px",
+        "5.px",
+        "0031.9999999999999999px",
+        "0.0001rem",
+        "0000rem",
+    ] {
+        assert_eq!(check_value("radius", fits).as_deref(), Ok(fits), "{fits}");
+    }
+    for beyond in [
+        "32.00001px",
+        "32.0000000000000000001px",
+        "2.0000000000000000001rem",
+        "2.0625rem",
+        "123456789012345678901234567890px",
+    ] {
+        assert!(
+            refused("radius", beyond).contains("between 0px and 32px"),
+            "{beyond}"
+        );
+    }
+    // space: 4px to 48px; 0.25rem is 4px exactly, a hair less is out.
+    assert_eq!(check_value("space", "0.25rem").as_deref(), Ok("0.25rem"));
+    assert!(refused("space", "0.2499999999rem").contains("between 4px and 48px"));
+    assert!(refused("space", "3.9999px").contains("between 4px and 48px"));
+    for malformed in [
+        "px", ".px", "rem", "1.2.3px", "-1px", "+1px", "1e2px", "1,5px", " px",
+    ] {
+        assert!(
+            refused("radius", malformed).contains("px or rem"),
+            "{malformed}"
+        );
+    }
+}
+
+#[test]
 fn anything_else_is_refused_with_a_reason() {
-    let refused = |name: &str, value: &str| check_value(name, value).unwrap_err();
     assert!(refused("color-primary", "red").contains("hex colour"));
     assert!(refused("color-primary", "#12345").contains("hex colour"));
     assert!(refused("color-primary", "#ggg").contains("hex colour"));

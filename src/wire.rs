@@ -1,0 +1,417 @@
+//! The page API's bodies as the browser's own values: serde's derives from
+//! `kasse-core` read a `JSON.parse`d value and write one for
+//! `JSON.stringify`, so the page ships no JSON parser or printer.
+//!
+//! A value that does not fit its type is [`Invalid`], which keeps no
+//! message: the page only ever says "we could not reach the payment
+//! server", and a message would pull Rust's whole formatter (floats
+//! included) into the customer's download.
+
+use js_sys::{Array, Object, Reflect};
+use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
+use serde::ser::{self, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A body that does not fit its type; deliberately without words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invalid;
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid body")
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl de::Error for Invalid {
+    #[inline]
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Invalid
+    }
+}
+
+impl ser::Error for Invalid {
+    #[inline]
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Invalid
+    }
+}
+
+/// Reads `value` (as `JSON.parse` made it) into `T`.
+pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, Invalid> {
+    T::deserialize(Value(value))
+}
+
+/// Writes `value` as a plain JavaScript value, for `JSON.stringify`.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Invalid> {
+    value.serialize(Writer)
+}
+
+/// Writes `value` as JSON text.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Invalid> {
+    js_sys::JSON::stringify(&to_js(value)?)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or(Invalid)
+}
+
+/// The largest integer a JavaScript number holds exactly (2^53 - 1).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+struct Value(JsValue);
+
+impl<'de> de::Deserializer<'de> for Value {
+    type Error = Invalid;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        let value = self.0;
+        if value.is_null() || value.is_undefined() {
+            visitor.visit_unit()
+        } else if let Some(b) = value.as_bool() {
+            visitor.visit_bool(b)
+        } else if let Some(n) = value.as_f64() {
+            if n.fract() != 0.0 || n.abs() > MAX_SAFE {
+                visitor.visit_f64(n)
+            } else if n < 0.0 {
+                visitor.visit_i64(n as i64)
+            } else {
+                visitor.visit_u64(n as u64)
+            }
+        } else if let Some(s) = value.as_string() {
+            visitor.visit_string(s)
+        } else if Array::is_array(&value) {
+            visitor.visit_seq(Items {
+                items: value.unchecked_into(),
+                next: 0,
+            })
+        } else if value.is_object() {
+            visitor.visit_map(Entries {
+                entries: Object::entries(value.unchecked_ref()),
+                next: 0,
+                value: None,
+            })
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        if self.0.is_null() || self.0.is_undefined() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Invalid> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// Only unit variants, written as their name: every enum the page
+    /// reads with data is tagged inside its object.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Invalid> {
+        let name = self.0.as_string().ok_or(Invalid)?;
+        visitor.visit_enum(IntoDeserializer::<Invalid>::into_deserializer(name))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+struct Items {
+    items: Array,
+    next: u32,
+}
+
+impl<'de> de::SeqAccess<'de> for Items {
+    type Error = Invalid;
+
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Invalid> {
+        if self.next >= self.items.length() {
+            return Ok(None);
+        }
+        let item = self.items.get(self.next);
+        self.next += 1;
+        seed.deserialize(Value(item)).map(Some)
+    }
+}
+
+/// An object's own `[key, value]` pairs, in order.
+struct Entries {
+    entries: Array,
+    next: u32,
+    value: Option<JsValue>,
+}
+
+impl<'de> de::MapAccess<'de> for Entries {
+    type Error = Invalid;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Invalid> {
+        if self.next >= self.entries.length() {
+            return Ok(None);
+        }
+        let entry: Array = self.entries.get(self.next).unchecked_into();
+        self.next += 1;
+        self.value = Some(entry.get(1));
+        seed.deserialize(Value(entry.get(0))).map(Some)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Invalid> {
+        seed.deserialize(Value(self.value.take().ok_or(Invalid)?))
+    }
+}
+
+/// Writes serde's data model as plain JavaScript values: structs and maps
+/// as objects, sequences as arrays, `None` as `null`, unit variants as
+/// their names. Integers must fit a JavaScript number exactly.
+struct Writer;
+
+fn number(n: f64) -> Result<JsValue, Invalid> {
+    if n.abs() > MAX_SAFE {
+        Err(Invalid)
+    } else {
+        Ok(JsValue::from_f64(n))
+    }
+}
+
+impl ser::Serializer for Writer {
+    type Ok = JsValue;
+    type Error = Invalid;
+    type SerializeSeq = ArrayWriter;
+    type SerializeTuple = ArrayWriter;
+    type SerializeTupleStruct = ArrayWriter;
+    type SerializeTupleVariant = ser::Impossible<JsValue, Invalid>;
+    type SerializeMap = ObjectWriter;
+    type SerializeStruct = ObjectWriter;
+    type SerializeStructVariant = ser::Impossible<JsValue, Invalid>;
+
+    fn serialize_bool(self, v: bool) -> Result<JsValue, Invalid> {
+        Ok(JsValue::from_bool(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<JsValue, Invalid> {
+        number(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<JsValue, Invalid> {
+        number(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<JsValue, Invalid> {
+        number(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<JsValue, Invalid> {
+        number(v as f64)
+    }
+    fn serialize_u8(self, v: u8) -> Result<JsValue, Invalid> {
+        number(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<JsValue, Invalid> {
+        number(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<JsValue, Invalid> {
+        number(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<JsValue, Invalid> {
+        number(v as f64)
+    }
+    fn serialize_f32(self, v: f32) -> Result<JsValue, Invalid> {
+        Ok(JsValue::from_f64(v.into()))
+    }
+    fn serialize_f64(self, v: f64) -> Result<JsValue, Invalid> {
+        Ok(JsValue::from_f64(v))
+    }
+    fn serialize_char(self, v: char) -> Result<JsValue, Invalid> {
+        Ok(JsValue::from_str(v.encode_utf8(&mut [0; 4])))
+    }
+    fn serialize_str(self, v: &str) -> Result<JsValue, Invalid> {
+        Ok(JsValue::from_str(v))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<JsValue, Invalid> {
+        Err(Invalid)
+    }
+    fn serialize_none(self) -> Result<JsValue, Invalid> {
+        Ok(JsValue::NULL)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<JsValue, Invalid> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<JsValue, Invalid> {
+        Ok(JsValue::NULL)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<JsValue, Invalid> {
+        Ok(JsValue::NULL)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<JsValue, Invalid> {
+        Ok(JsValue::from_str(variant))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<JsValue, Invalid> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<JsValue, Invalid> {
+        let object = Object::new();
+        set(&object, &JsValue::from_str(variant), value.serialize(self)?)?;
+        Ok(object.into())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<ArrayWriter, Invalid> {
+        Ok(ArrayWriter(Array::new()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<ArrayWriter, Invalid> {
+        Ok(ArrayWriter(Array::new()))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<ArrayWriter, Invalid> {
+        Ok(ArrayWriter(Array::new()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Invalid> {
+        Err(Invalid)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<ObjectWriter, Invalid> {
+        Ok(ObjectWriter::default())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<ObjectWriter, Invalid> {
+        Ok(ObjectWriter::default())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Invalid> {
+        Err(Invalid)
+    }
+}
+
+fn set(object: &Object, key: &JsValue, value: JsValue) -> Result<(), Invalid> {
+    Reflect::set(object, key, &value)
+        .map(drop)
+        .map_err(|_| Invalid)
+}
+
+struct ArrayWriter(Array);
+
+impl ArrayWriter {
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+        self.0.push(&value.serialize(Writer)?);
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for ArrayWriter {
+    type Ok = JsValue;
+    type Error = Invalid;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+        self.push(value)
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Ok(self.0.into())
+    }
+}
+
+impl ser::SerializeTuple for ArrayWriter {
+    type Ok = JsValue;
+    type Error = Invalid;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+        self.push(value)
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Ok(self.0.into())
+    }
+}
+
+impl ser::SerializeTupleStruct for ArrayWriter {
+    type Ok = JsValue;
+    type Error = Invalid;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+        self.push(value)
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Ok(self.0.into())
+    }
+}
+
+#[derive(Default)]
+struct ObjectWriter {
+    object: Object,
+    key: Option<JsValue>,
+}
+
+impl ser::SerializeMap for ObjectWriter {
+    type Ok = JsValue;
+    type Error = Invalid;
+    /// Object keys are strings: a key that writes as anything else is refused.
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Invalid> {
+        let key = key.serialize(Writer)?;
+        if !key.is_string() {
+            return Err(Invalid);
+        }
+        self.key = Some(key);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+        let key = self.key.take().ok_or(Invalid)?;
+        set(&self.object, &key, value.serialize(Writer)?)
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Ok(self.object.into())
+    }
+}
+
+impl ser::SerializeStruct for ObjectWriter {
+    type Ok = JsValue;
+    type Error = Invalid;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Invalid> {
+        set(
+            &self.object,
+            &JsValue::from_str(key),
+            value.serialize(Writer)?,
+        )
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Ok(self.object.into())
+    }
+}
