@@ -66,6 +66,8 @@ services:
 frontend:
 	@echo "==> Building the payment page (trunk, release)"
 	trunk build --release
+	@echo "==> Building the card update page, its own bundle (trunk, release)"
+	trunk build --release --dist dist/update --public-url /static/update/ update.html
 	@echo "==> Building the merchant terminal, its own bundle (trunk, release)"
 	cd terminal && trunk build --release
 

@@ -2,8 +2,9 @@
 //!
 //! The page reads its session id from the path (`/pay/{id}`) and the client
 //! secret from the URL fragment, which no server and no `Referer` sees. The
-//! same build serves the card update page (`/update/{id}`), which a
-//! customer opens to replace a saved card.
+//! card update page (`/update/{id}`), which a customer opens to replace a
+//! saved card, shares the card form but is its own bundle (the `kasse-update`
+//! binary, `update.html`): the payment page's customers do not download it.
 
 pub mod answer;
 pub mod api;
@@ -18,17 +19,3 @@ pub mod wire;
 pub use card_form::CardForm;
 pub use checkout::App;
 pub use update::UpdateApp;
-
-use leptos::prelude::*;
-
-/// The page for the path: the card update page at `/update/…`, else the
-/// payment page; one build serves both.
-#[component]
-pub fn Root() -> impl IntoView {
-    let path = window().location().pathname().unwrap_or_default();
-    if path.starts_with("/update/") {
-        view! { <UpdateApp /> }.into_any()
-    } else {
-        view! { <App /> }.into_any()
-    }
-}

@@ -1,3 +1,3 @@
 fn main() {
-    leptos::mount::mount_to_body(kasse_web::Root);
+    leptos::mount::mount_to_body(kasse_web::App);
 }

@@ -19,7 +19,8 @@ impl HostedPage {
         Self::load_file(static_dir, "index.html")
     }
 
-    /// A page trunk built into `static_dir`: `index.html`, `terminal/index.html`.
+    /// A page trunk built into `static_dir`: `index.html`, `update/index.html`,
+    /// `terminal/index.html`.
     pub fn load_file(static_dir: &std::path::Path, file: &str) -> Self {
         let html = std::fs::read_to_string(static_dir.join(file)).ok();
         if html.is_none() {

@@ -64,6 +64,10 @@ impl Application {
             secret: config.secret.clone(),
             public_url: base_url.clone(),
             hosted_page,
+            update_page: Arc::new(HostedPage::load_file(
+                &config.static_dir,
+                "update/index.html",
+            )),
             terminal_page: Arc::new(HostedPage::load_file(
                 &config.static_dir,
                 "terminal/index.html",

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Where customers reach Kasse: the base of every hosted page URL.
     pub public_url: Url,
     pub hosted_page: Arc<HostedPage>,
+    /// The card update page, `/update/{id}`: its own bundle.
+    pub update_page: Arc<HostedPage>,
     /// The merchant terminal's page, `/terminal`.
     pub terminal_page: Arc<HostedPage>,
     pub limits: Limits,

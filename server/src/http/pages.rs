@@ -176,11 +176,11 @@ async fn page(
 
 /// The card update page: the same built page, never in a frame.
 async fn update_page(State(ctx): State<AppState>) -> Response {
-    let page = &ctx.hosted_page;
+    let page = &ctx.update_page;
     let Some(html) = page.html() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "The payment page has not been built. Run `make run`, which builds it.",
+            "The card update page has not been built. Run `make run`, which builds it.",
         )
             .into_response();
     };
