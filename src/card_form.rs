@@ -6,6 +6,7 @@ use kasse_core::card::{
     CardNumberError, CvcError, ExpiryError, detect_brand, format_card_input, format_expiry_input,
 };
 use kasse_core::{CardBrand, CardNumber, Cvc, Expiry};
+use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 
@@ -84,7 +85,7 @@ pub struct SaveConsent {
 pub fn consent_view(consent: Option<SaveConsent>) -> impl IntoView {
     consent.map(|c| {
         if c.optional {
-            view! {
+            Either::Left(view! {
                 <div class="kasse-field kasse-save">
                     <input
                         id="save-card"
@@ -94,10 +95,9 @@ pub fn consent_view(consent: Option<SaveConsent>) -> impl IntoView {
                     />
                     <label for="save-card">{c.text}</label>
                 </div>
-            }
-            .into_any()
+            })
         } else {
-            view! { <p class="kasse-save" id="save-card-note">{c.text}</p> }.into_any()
+            Either::Right(view! { <p class="kasse-save" id="save-card-note">{c.text}</p> })
         }
     })
 }
@@ -317,6 +317,9 @@ pub fn SavedCards(
             }
         }
     };
+    // The code and the button show while a saved card is picked; a memo,
+    // so that picking another keeps what was typed.
+    let picked = Memo::new(move |_| choice.get().is_some());
     let shown_error = Signal::derive(move || submitted.get().then(|| error.get()).flatten());
     view! {
         <form class="kasse-card-form kasse-saved" novalidate=true on:submit=submit>
@@ -358,7 +361,7 @@ pub fn SavedCards(
                     <label for="saved-another">{t.another_card}</label>
                 </div>
             </fieldset>
-            <Show when=move || choice.get().is_some()>
+            {move || picked.get().then(|| view! {
                 <Field
                     id="saved-cvc"
                     label=t.cvc
@@ -373,7 +376,7 @@ pub fn SavedCards(
                     on_blur=Callback::new(|()| {})
                 />
                 <PayButton id="pay-saved" busy=busy label=pay_label />
-            </Show>
+            })}
         </form>
     }
 }

@@ -3,6 +3,7 @@
 
 use kasse_core::api::{ConfirmRequest, PaySession, SaveCard};
 use kasse_core::{Locale, SessionStatus};
+use leptos::either::{EitherOf3, EitherOf5};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
@@ -146,14 +147,14 @@ pub fn App() -> impl IntoView {
             {move || {
                 let t = i18n::text(locale.get());
                 match screen.get() {
-                    Screen::Loading => view! {
+                    Screen::Loading => EitherOf3::A(view! {
                         <section class="kasse-card" aria-busy="true">
                             <p class="kasse-loading" id="kasse-loading" role="status">{t.loading}</p>
                         </section>
-                    }.into_any(),
+                    }),
                     Screen::Unavailable { message, retry: can_retry } => {
                         let retry = retry.clone();
-                        view! {
+                        EitherOf3::B(view! {
                             <section class="kasse-card">
                                 <h1>{t.unavailable}</h1>
                                 <p id="kasse-message" role="alert">{message}</p>
@@ -163,18 +164,18 @@ pub fn App() -> impl IntoView {
                                     </button>
                                 })}
                             </section>
-                        }.into_any()
+                        })
                     }
                     Screen::Ready(session, parent) => {
                         provide_context(locale.get());
-                        view! {
+                        EitherOf3::C(view! {
                             <Checkout
                                 session=*session
                                 target=target.clone().expect("loaded with a target")
                                 parent=parent
                                 from_bank=from_bank
                             />
-                        }.into_any()
+                        })
                     }
                 }
             }}
@@ -313,6 +314,9 @@ fn Checkout(
     let ticked = consent.as_ref().map(|c| c.ticked);
     let saved_cards = session.saved_cards.clone();
     let choice = RwSignal::new(saved_cards.first().map(|c| c.id.clone()));
+    // The card form shows while no saved card is picked; a memo, so that
+    // picking another saved card does not build the form again.
+    let another_card = Memo::new(move |_| choice.get().is_none());
 
     // The request the server never answered, for "Try again".
     let unanswered = StoredValue::new(None::<ConfirmRequest>);
@@ -454,7 +458,7 @@ fn Checkout(
                 Stage::Form => {
                     let form_label = pay_label.clone();
                     let form_consent = consent.clone();
-                    view! {
+                    EitherOf5::A(view! {
                         {(!saved_cards.is_empty()).then(|| view! {
                             <SavedCards
                                 cards=saved_cards.clone()
@@ -464,25 +468,25 @@ fn Checkout(
                                 on_submit=pay_saved
                             />
                         })}
-                        <Show when=move || choice.get().is_none()>
+                        {move || another_card.get().then(|| view! {
                             <CardForm
                                 busy=busy
                                 pay_label=form_label.clone()
                                 on_submit=pay_card
                                 consent=form_consent.clone()
                             />
-                        </Show>
+                        })}
                         <a class="kasse-cancel" id="kasse-cancel" href=cancel_url.clone() on:click=on_cancel.clone()>
                             {i18n::fill(t.cancel, &merchant)}
                         </a>
-                    }.into_any()
+                    })
                 }
-                Stage::Authenticating => view! {
+                Stage::Authenticating => EitherOf5::B(view! {
                     <p class="kasse-loading" id="kasse-authenticating" role="status">
                         {t.authenticating}
                     </p>
-                }.into_any(),
-                Stage::Paid { payment_id, just_now } => view! {
+                }),
+                Stage::Paid { payment_id, just_now } => EitherOf5::C(view! {
                     <div class="kasse-receipt" id="kasse-receipt" role="status">
                         <h1 class="kasse-success" id=if just_now { "kasse-paid" } else { "kasse-already-paid" }>
                             {if just_now { t.paid } else { t.already_paid }}
@@ -500,20 +504,20 @@ fn Checkout(
                     {redirect_url.get_value().map(|url| view! {
                         <a class="kasse-cancel" href=url>{i18n::fill(t.return_to, &merchant)}</a>
                     })}
-                }.into_any(),
-                Stage::Expired => view! {
+                }),
+                Stage::Expired => EitherOf5::D(view! {
                     <div role="status">
                         <h1 id="kasse-expired-title">{t.expired_title}</h1>
                         <p id="kasse-expired">{t.expired}</p>
                     </div>
                     <a class="kasse-cancel" href=cancel_url.clone()>{i18n::fill(t.return_to, &merchant)}</a>
-                }.into_any(),
-                Stage::Cancelled => view! {
+                }),
+                Stage::Cancelled => EitherOf5::E(view! {
                     <div role="status" id="kasse-cancelled">
                         <h1>{t.cancelled}</h1>
                         <p>{i18n::fill(t.cancelled_detail, &merchant)}</p>
                     </div>
-                }.into_any(),
+                }),
             }}
             <footer class="kasse-footer">{t.footer}</footer>
         </section>
