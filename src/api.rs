@@ -6,12 +6,12 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use kasse_core::api::{
-    CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, ErrorBody, PaySession, UpdatePage,
+    CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, NextAction, PaySession, UpdatePage,
     UpdateRequest, UpdateResponse,
 };
-use kasse_core::error::ErrorCode;
-use serde::Serialize;
+use kasse_core::error::{DeclineCode, ErrorCode};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
@@ -45,12 +45,68 @@ async fn read<T: DeserializeOwned>(response: Response, ok: &[u16]) -> Result<T, 
     if answered {
         return body(response).await.ok_or_else(ApiFailure::unreachable);
     }
-    match body::<ErrorBody>(response).await {
-        Some(body) => Err(ApiFailure {
-            code: Some(body.error.code),
-            message: body.error.message,
+    match body::<Refusal>(response).await {
+        Some(refusal) => Err(ApiFailure {
+            code: Some(refusal.error.code),
+            message: refusal.error.message,
         }),
         None => Err(ApiFailure::unreachable()),
+    }
+}
+
+/// The part of an error body ([`kasse_core::api::ErrorBody`]) the page
+/// uses: the code and the message. Reading only these leaves the decoders
+/// of the rest (error types, payment statuses) out of the page.
+#[derive(Debug, Deserialize)]
+pub struct Refusal {
+    pub error: RefusalDetail,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefusalDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// [`ConfirmResponse`] read flat, its variant by `status`: serde reads an
+/// internally tagged enum by buffering the whole object first, which takes
+/// a generic buffer and a second decoder of every field type.
+#[derive(Debug, Deserialize)]
+pub struct ConfirmAnswer {
+    pub status: String,
+    pub payment_id: String,
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    #[serde(default)]
+    pub decline_code: Option<DeclineCode>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub next_action: Option<NextAction>,
+}
+
+impl ConfirmAnswer {
+    /// The answer as the API type; `None` when a field its status needs is
+    /// missing or the status is unknown.
+    pub fn into_response(self) -> Option<ConfirmResponse> {
+        let payment_id = self.payment_id;
+        Some(match self.status.as_str() {
+            "succeeded" => ConfirmResponse::Succeeded {
+                payment_id,
+                redirect_url: self.redirect_url?,
+            },
+            "declined" => ConfirmResponse::Declined {
+                payment_id,
+                decline_code: self.decline_code?,
+                message: self.message?,
+                redirect_url: self.redirect_url,
+            },
+            "requires_action" => ConfirmResponse::RequiresAction {
+                payment_id,
+                next_action: self.next_action?,
+            },
+            _ => return None,
+        })
     }
 }
 
@@ -94,7 +150,9 @@ pub async fn confirm(
     request: &ConfirmRequest,
 ) -> Result<ConfirmResponse, ApiFailure> {
     let url = ["/v1/pay/", id, "/confirm"].concat();
-    call(Request::post(&url), secret, Some(request), &[200, 402]).await
+    let answer: ConfirmAnswer =
+        call(Request::post(&url), secret, Some(request), &[200, 402]).await?;
+    answer.into_response().ok_or_else(ApiFailure::unreachable)
 }
 
 /// The card update page's link.

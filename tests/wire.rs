@@ -1,0 +1,223 @@
+//! The page API's bodies through the browser's own JSON: what the server
+//! writes (serde_json, as in `kasse-server`) is read back exactly, and what
+//! the page sends is what the server's types read.
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::BTreeMap;
+
+use kasse_core::api::{
+    CardInput, ConfirmRequest, ConfirmResponse, ErrorBody, ErrorDetail, FutureUsage, NextAction,
+    PayError, PaySession, SaveCard, SavedCard, UpdatePage, UpdateRequest,
+};
+use kasse_core::appearance::{Appearance, ColorScheme};
+use kasse_core::error::{DeclineCode, ErrorCode, ErrorType};
+use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
+use kasse_web::api::{ConfirmAnswer, Refusal};
+use kasse_web::wire::{Invalid, from_js, to_json};
+use serde::de::DeserializeOwned;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// As the page reads a body: the server's JSON text, `JSON.parse`d, typed.
+fn read<T: DeserializeOwned>(json: &str) -> Result<T, Invalid> {
+    from_js(js_sys::JSON::parse(json).expect("valid JSON"))
+}
+
+fn session() -> PaySession {
+    PaySession {
+        id: "cs_1".into(),
+        merchant_name: "Café Ünïcode · কফি".into(),
+        amount: 99_999_999_999,
+        currency: "BDT".into(),
+        status: SessionStatus::Open,
+        accepted_brands: vec![CardBrand::Visa, CardBrand::Amex],
+        cancel_url: "https://shop.example/cancel?a=1&b=\"2\"".into(),
+        order_reference: Some("ORD-7".into()),
+        customer_name: None,
+        expires_at: 1_780_000_000,
+        redirect_url: None,
+        last_error: Some(PayError {
+            decline_code: DeclineCode::InsufficientFunds,
+            message: "Declined.".into(),
+        }),
+        merchant_origins: vec!["https://shop.example".into()],
+        appearance: Appearance {
+            color_scheme: Some(ColorScheme::Dark),
+            variables: BTreeMap::from([("radius".to_string(), "4px".to_string())]),
+            dark_variables: BTreeMap::from([("color-primary".to_string(), "#8c9bff".to_string())]),
+            logo_url: Some("https://shop.example/logo.png".into()),
+        },
+        locale: RequestedLocale::Fixed(Locale::Bn),
+        payment_id: None,
+        save_card: SaveCard::Optional,
+        setup_future_usage: FutureUsage::OnSession,
+        saved_cards: vec![SavedCard {
+            id: "pm_1".into(),
+            brand: CardBrand::Mastercard,
+            last4: "4444".into(),
+            exp_month: 12,
+            exp_year: 2031,
+        }],
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_session_reads_back_exactly_as_the_server_wrote_it() {
+    let sent = session();
+    let json = serde_json::to_string(&sent).unwrap();
+    assert_eq!(read::<PaySession>(&json), Ok(sent));
+
+    // Defaults the server may leave out, and fields it may add later.
+    let mut value = serde_json::to_value(session()).unwrap();
+    let object = value.as_object_mut().unwrap();
+    for absent in ["appearance", "locale", "saved_cards", "save_card"] {
+        object.remove(absent);
+    }
+    object.insert("added_later".into(), serde_json::json!({"x": [1, 2.5]}));
+    let read_back: PaySession = read(&value.to_string()).unwrap();
+    assert_eq!(read_back.appearance, Appearance::default());
+    assert_eq!(read_back.locale, RequestedLocale::Auto);
+    assert!(read_back.saved_cards.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn bodies_of_the_wrong_shape_are_invalid() {
+    let mut value = serde_json::to_value(session()).unwrap();
+    value["amount"] = serde_json::json!(12.5);
+    assert_eq!(read::<PaySession>(&value.to_string()), Err(Invalid));
+    value["amount"] = serde_json::json!("1250");
+    assert_eq!(read::<PaySession>(&value.to_string()), Err(Invalid));
+    let mut value = serde_json::to_value(session()).unwrap();
+    value["status"] = serde_json::json!("reopened");
+    assert_eq!(read::<PaySession>(&value.to_string()), Err(Invalid));
+    let mut value = serde_json::to_value(session()).unwrap();
+    value.as_object_mut().unwrap().remove("merchant_name");
+    assert_eq!(read::<PaySession>(&value.to_string()), Err(Invalid));
+    assert_eq!(read::<PaySession>("null"), Err(Invalid));
+    assert_eq!(read::<PaySession>("[]"), Err(Invalid));
+}
+
+#[wasm_bindgen_test]
+fn every_confirm_answer_reads_as_the_servers_type() {
+    let answers = [
+        ConfirmResponse::Succeeded {
+            payment_id: "pay_1".into(),
+            redirect_url: "https://shop.example/paid?sig=1".into(),
+        },
+        ConfirmResponse::Declined {
+            payment_id: "pay_2".into(),
+            decline_code: DeclineCode::IncorrectCvc,
+            message: "The security code is incorrect.".into(),
+            redirect_url: None,
+        },
+        ConfirmResponse::Declined {
+            payment_id: "pay_3".into(),
+            decline_code: DeclineCode::CardDeclined,
+            message: "Declined.".into(),
+            redirect_url: Some("https://kasse.example/compat/return/cs_1?outcome=fail".into()),
+        },
+        ConfirmResponse::RequiresAction {
+            payment_id: "pay_4".into(),
+            next_action: NextAction {
+                redirect_url: "https://kasse.example/acs/pay_4#t".into(),
+            },
+        },
+    ];
+    for answer in answers {
+        let json = serde_json::to_string(&answer).unwrap();
+        let read_back = read::<ConfirmAnswer>(&json).unwrap().into_response();
+        assert_eq!(read_back, Some(answer), "{json}");
+    }
+    // A status the page does not know, or one missing what it needs.
+    for json in [
+        r#"{"status":"refunded","payment_id":"pay_1"}"#,
+        r#"{"status":"succeeded","payment_id":"pay_1"}"#,
+        r#"{"status":"requires_action","payment_id":"pay_1"}"#,
+    ] {
+        assert_eq!(
+            read::<ConfirmAnswer>(json).unwrap().into_response(),
+            None,
+            "{json}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_error_body_gives_its_code_and_message() {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            kind: ErrorType::InvalidRequestError,
+            code: ErrorCode::CheckoutSessionExpired,
+            message: "This checkout session has expired.".into(),
+            param: Some("id".into()),
+            allowed_from: Some(vec![PaymentStatus::RequiresCapture]),
+        },
+    };
+    let refusal: Refusal = read(&serde_json::to_string(&body).unwrap()).unwrap();
+    assert_eq!(refusal.error.code, ErrorCode::CheckoutSessionExpired);
+    assert_eq!(refusal.error.message, "This checkout session has expired.");
+    // A code newer than this page is `unknown`, not a failure to read.
+    let newer: Refusal =
+        read(r#"{"error":{"type":"api_error","code":"from_the_future","message":"m"}}"#).unwrap();
+    assert_eq!(newer.error.code, ErrorCode::Unknown);
+}
+
+#[wasm_bindgen_test]
+fn what_the_page_sends_is_what_the_server_reads() {
+    let card = CardInput {
+        number: "4242 4242 4242 4242".to_string().into(),
+        exp_month: 12,
+        exp_year: 2031,
+        cvc: "123".to_string().into(),
+        name: Some("Zoë \"Q\" Ångström".into()),
+    };
+    let typed = ConfirmRequest {
+        card: Some(card.clone()),
+        payment_method: None,
+        cvc: None,
+        save_card: true,
+        locale: Some("bn".into()),
+    };
+    let saved = ConfirmRequest {
+        card: None,
+        payment_method: Some("pm_1".into()),
+        cvc: Some("1234".to_string().into()),
+        save_card: false,
+        locale: None,
+    };
+    for request in [typed, saved] {
+        let sent: serde_json::Value = serde_json::from_str(&to_json(&request).unwrap()).unwrap();
+        assert_eq!(sent, serde_json::to_value(&request).unwrap());
+        // The server refuses unknown fields: the page's body must pass.
+        let _: ConfirmRequest = serde_json::from_value(sent).unwrap();
+    }
+    let update = UpdateRequest { card };
+    let sent = to_json(&update).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&sent).unwrap(),
+        serde_json::to_value(&update).unwrap()
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_update_page_reads_back_exactly() {
+    let page = UpdatePage {
+        id: "pmu_1".into(),
+        merchant_name: "Shop".into(),
+        card: SavedCard {
+            id: "pm_1".into(),
+            brand: CardBrand::Visa,
+            last4: "4242".into(),
+            exp_month: 1,
+            exp_year: 2027,
+        },
+        status: "open".into(),
+        return_url: "https://shop.example/account".into(),
+        appearance: Appearance::default(),
+        locale: RequestedLocale::Auto,
+        accepted_brands: vec![CardBrand::Visa],
+    };
+    let json = serde_json::to_string(&page).unwrap();
+    assert_eq!(read::<UpdatePage>(&json), Ok(page));
+}
