@@ -44,12 +44,15 @@ test: setup services frontend lint test-native test-api-fuzz test-wasm test-e2e
 
 # Figures, not pass or fail: not part of `make test`. `bench` prints one
 # table: throughput and latency beside a bare baseline on SQLite and
-# PostgreSQL, webhooks, and the page's size (BENCHMARKS.md). `bench-page`
-# times the payment page in headless Chromium.
+# PostgreSQL, webhooks, and the page's size (BENCHMARKS.md), then the
+# page's and the terminal's wasm by crate and largest function (twiggy).
+# `bench-page` times the payment page in headless Chromium.
 bench: setup services frontend
 	@./scripts/setup.sh bench
 	@echo "==> Kasse beside a bare baseline, on SQLite and PostgreSQL (wrk; about six minutes)"
 	cargo bench -p kasse-server --bench throughput
+	@echo "==> Where the payment page's and the terminal's wasm bytes go (twiggy)"
+	@./scripts/wasm-profile.sh
 
 bench-page: setup frontend
 	@echo "==> The payment page in headless Chromium: time to an interactive form, bytes on the wire"

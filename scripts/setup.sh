@@ -50,12 +50,15 @@ fi
 wasm_opt_wanted=$(sed -n 's/.*"binaryen": "\([0-9]*\)\..*/\1/p' package.json)
 # axe-core checks the page's accessibility in the browser tests.
 axe_wanted=$(sed -n 's/.*"axe-core": "\([0-9.]*\)".*/\1/p' package.json)
+# esbuild minifies the pages' JS glue after trunk (scripts/precompress.sh).
+esbuild_wanted=$(sed -n 's/.*"esbuild": "\([0-9.]*\)".*/\1/p' package.json)
 # The official SSLCOMMERZ Node SDK: the compatibility tests drive it unmodified.
 sdk_wanted=$(sed -n 's/.*"sslcommerz-lts": "\([0-9.]*\)".*/\1/p' package.json)
 if ! node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $wasm_opt_wanted\b" ||
     ! grep -q "\"version\": \"$axe_wanted\"" node_modules/axe-core/package.json 2>/dev/null ||
+    ! node_modules/.bin/esbuild --version 2>/dev/null | grep -qx "$esbuild_wanted" ||
     ! grep -q "\"version\": \"$sdk_wanted\"" node_modules/sslcommerz-lts/package.json 2>/dev/null; then
-    step "Installing binaryen $wasm_opt_wanted (wasm-opt), axe-core $axe_wanted and sslcommerz-lts $sdk_wanted from npm into node_modules"
+    step "Installing binaryen $wasm_opt_wanted (wasm-opt), esbuild $esbuild_wanted, axe-core $axe_wanted and sslcommerz-lts $sdk_wanted from npm into node_modules"
     npm ci --no-audit --no-fund
 fi
 
@@ -69,6 +72,12 @@ wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/,
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wasm_bindgen_version"; then
     step "Building wasm-bindgen-cli $wasm_bindgen_version (must match Cargo.lock; a few minutes, once)"
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
+
+# twiggy shows where the pages' wasm bytes go, for `make bench` only.
+if [ "${1:-}" = bench ] && ! twiggy --version 2>/dev/null | grep -q ' 0\.8\.'; then
+    step "Building twiggy 0.8 from crates.io (make bench's wasm profile; a few minutes, once)"
+    cargo install twiggy --version '~0.8' --locked
 fi
 
 # schemathesis attacks the API from its OpenAPI document in `make test`;

@@ -1,7 +1,7 @@
 //! The payment page API (`/v1/pay/…`), called with the session's client secret.
 //!
 //! Bodies go through the browser's own JSON (`Response.json()`,
-//! `JSON.stringify`) and [`crate::wire`], so the page carries no JSON
+//! `JSON.stringify`) and [`kasse_core::wire`], so the page carries no JSON
 //! parser of its own.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -36,7 +36,7 @@ impl ApiFailure {
 /// The body as the browser parsed it, then typed.
 async fn body<T: DeserializeOwned>(response: web_sys::Response) -> Option<T> {
     let parsed = JsFuture::from(response.json().ok()?).await.ok()?;
-    crate::wire::from_js(parsed).ok()
+    kasse_core::wire::from_js(parsed).ok()
 }
 
 async fn read<T: DeserializeOwned>(response: Response, ok: &[u16]) -> Result<T, ApiFailure> {
@@ -121,7 +121,7 @@ async fn call<T: DeserializeOwned>(
     let request = match body {
         None => request.build(),
         Some(body) => {
-            let text = crate::wire::to_json(body).map_err(|_| ApiFailure::unreachable())?;
+            let text = kasse_core::wire::to_json(body).map_err(|_| ApiFailure::unreachable())?;
             request
                 .header("Content-Type", "application/json")
                 .body(JsValue::from_str(&text))

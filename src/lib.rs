@@ -14,7 +14,6 @@ pub mod embed;
 pub mod i18n;
 pub mod theme;
 pub mod update;
-pub mod wire;
 
 pub use card_form::CardForm;
 pub use checkout::App;

@@ -11,9 +11,9 @@ use kasse_core::api::{
 };
 use kasse_core::appearance::{Appearance, ColorScheme};
 use kasse_core::error::{DeclineCode, ErrorCode, ErrorType};
+use kasse_core::wire::{Invalid, from_js, to_json};
 use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
 use kasse_web::api::{ConfirmAnswer, Refusal};
-use kasse_web::wire::{Invalid, from_js, to_json};
 use serde::de::DeserializeOwned;
 use wasm_bindgen_test::*;
 
@@ -220,4 +220,34 @@ fn an_update_page_reads_back_exactly() {
     };
     let json = serde_json::to_string(&page).unwrap();
     assert_eq!(read::<UpdatePage>(&json), Ok(page));
+}
+
+/// serde's default enum form, which the terminal's types may use.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Shape {
+    Empty,
+    Named(String),
+    Pair(u8, i64),
+    Box { width: u32, label: Option<String> },
+}
+
+#[wasm_bindgen_test]
+fn externally_tagged_enums_go_both_ways() {
+    let shapes = vec![
+        Shape::Empty,
+        Shape::Named("x".into()),
+        Shape::Pair(7, -9_007_199_254_740_991),
+        Shape::Box {
+            width: 3,
+            label: None,
+        },
+    ];
+    let json = serde_json::to_string(&shapes).unwrap();
+    assert_eq!(read::<Vec<Shape>>(&json), Ok(shapes.clone()));
+    let sent: serde_json::Value = serde_json::from_str(&to_json(&shapes).unwrap()).unwrap();
+    assert_eq!(sent, serde_json::to_value(&shapes).unwrap());
+    assert_eq!(read::<Shape>(r#"{"Named":"a","Empty":null}"#), Err(Invalid));
+    assert_eq!(read::<Shape>(r#"{"Round":1}"#), Err(Invalid));
+    // Integers beyond what a JavaScript number holds exactly are refused.
+    assert_eq!(to_json(&Shape::Pair(1, i64::MAX)), Err(Invalid));
 }

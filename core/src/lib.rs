@@ -19,6 +19,8 @@ pub mod staff;
 pub mod status;
 pub mod time;
 pub mod webhook;
+#[cfg(feature = "wire")]
+pub mod wire;
 
 pub use card::{CardBrand, CardNumber, Cvc, Expiry};
 pub use locale::{Locale, RequestedLocale};

@@ -764,11 +764,10 @@ fn gzipped(bytes: &[u8]) -> usize {
     encoder.finish().expect("in memory").len()
 }
 
-/// The payment page's files by kind, gzipped, and checkout.js gzipped.
-fn front_end() -> Vec<(String, Option<usize>, &'static str)> {
-    let mut sizes: Vec<(String, Option<usize>, &'static str)> = Vec::new();
+/// A bundle's files in `dir` (not its subfolders) gzipped, by kind.
+fn bundle(dir: &Path) -> HashMap<&'static str, usize> {
     let mut by_kind: HashMap<&str, usize> = HashMap::new();
-    if let Ok(entries) = std::fs::read_dir(Path::new(ROOT).join("dist")) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
         for path in entries.flatten().map(|e| e.path()) {
             let kind = match path.extension().and_then(|e| e.to_str()) {
                 Some("wasm") => "wasm",
@@ -781,19 +780,39 @@ fn front_end() -> Vec<(String, Option<usize>, &'static str)> {
             }
         }
     }
-    let built = !by_kind.is_empty();
+    by_kind
+}
+
+/// The payment page's files by kind, gzipped; the card update page and the
+/// terminal in all; and checkout.js.
+fn front_end() -> Vec<(String, Option<usize>, &'static str)> {
+    let mut sizes: Vec<(String, Option<usize>, &'static str)> = Vec::new();
+    let dist = Path::new(ROOT).join("dist");
+    let page = bundle(&dist);
+    let built = !page.is_empty();
     for kind in ["wasm", "JS", "CSS"] {
         sizes.push((
             format!("payment page {kind}, gzipped"),
-            built.then(|| by_kind.get(kind).copied().unwrap_or(0)),
+            built.then(|| page.get(kind).copied().unwrap_or(0)),
             "",
         ));
     }
     sizes.push((
         "payment page in all, gzipped".into(),
-        built.then(|| by_kind.values().sum()),
-        "< 120 KiB",
+        built.then(|| page.values().sum()),
+        "≤ 110 KB",
     ));
+    for (name, dir) in [
+        ("card update page", "update"),
+        ("merchant terminal", "terminal"),
+    ] {
+        let files = bundle(&dist.join(dir));
+        sizes.push((
+            format!("{name} in all, gzipped"),
+            (!files.is_empty()).then(|| files.values().sum()),
+            "",
+        ));
+    }
     sizes.push((
         "checkout.js, gzipped".into(),
         Some(gzipped(kasse_server::http::CHECKOUT_JS.as_bytes())),
@@ -952,7 +971,7 @@ fn print_table(stores: &[(&str, &anyhow::Result<Figures>)]) {
     for (label, bytes, aim) in front_end() {
         let figure = bytes.map_or_else(
             || "not built (make frontend)".to_string(),
-            |b| format!("{:.1} KiB", b as f64 / 1024.0),
+            |b| format!("{b} B ({:.1} KiB)", b as f64 / 1024.0),
         );
         print!("| {label} |");
         for i in 0..stores.len() {

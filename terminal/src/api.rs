@@ -6,8 +6,10 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use kasse_core::Sensitive;
 use kasse_core::api::{CSRF_HEADER, ErrorBody, LoginRequest, StaffSession};
 use kasse_core::error::ErrorCode;
+use kasse_core::wire;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, as the API said it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,12 +39,23 @@ impl Failure {
     }
 }
 
+/// The body as the browser parsed it (`Response.json()`), typed by
+/// [`wire`]: no JSON parser of the terminal's own.
+async fn body<T: DeserializeOwned>(response: Response) -> Result<T, &'static str> {
+    let response = web_sys::Response::from(response);
+    let promise = response.json().map_err(|_| "the body was read already")?;
+    let parsed = JsFuture::from(promise)
+        .await
+        .map_err(|_| "the answer is not JSON")?;
+    wire::from_js(parsed).map_err(|_| "the answer is not what the terminal expects")
+}
+
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     let status = response.status();
     if (200..300).contains(&status) || status == 402 {
-        return response.json().await.map_err(Failure::unreachable);
+        return body(response).await.map_err(Failure::unreachable);
     }
-    match response.json::<ErrorBody>().await {
+    match body::<ErrorBody>(response).await {
         Ok(body) => Err(Failure {
             status,
             code: Some(body.error.code),
@@ -79,7 +92,7 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
 pub async fn download(path: &str, headers: &[&str]) -> Result<(Vec<u8>, Vec<String>), Failure> {
     let response = send(Request::get(path), None).await?;
     if !response.ok() {
-        return read::<serde_json::Value>(response)
+        return read::<IgnoredAny>(response)
             .await
             .map(|_| (Vec::new(), Vec::new()));
     }
@@ -98,7 +111,14 @@ pub async fn post<T: DeserializeOwned>(
     csrf: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, Failure> {
-    let body = body.map(|b| serde_json::to_string(b).expect("request bodies serialise"));
+    let body = match body {
+        Some(body) => Some(wire::to_json(body).map_err(|_| Failure {
+            status: 0,
+            code: None,
+            message: "The terminal could not write this request.".into(),
+        })?),
+        None => None,
+    };
     let request = Request::post(path)
         .header(CSRF_HEADER, csrf)
         .header("Idempotency-Key", &idempotency_key());
@@ -121,7 +141,11 @@ pub async fn login(email: &str, password: String) -> Result<StaffSession, Failur
         email: email.to_string(),
         password: Sensitive(password),
     };
-    let body = serde_json::to_string(&body).expect("a login serialises");
+    let body = wire::to_json(&body).map_err(|_| Failure {
+        status: 0,
+        code: None,
+        message: "The terminal could not write the login.".into(),
+    })?;
     read(send(Request::post("/terminal/login"), Some(body)).await?).await
 }
 
@@ -134,6 +158,6 @@ pub async fn logout(csrf: &str) -> Result<(), Failure> {
     if response.ok() || response.status() == 401 {
         Ok(())
     } else {
-        read::<serde_json::Value>(response).await.map(|_| ())
+        read::<IgnoredAny>(response).await.map(|_| ())
     }
 }

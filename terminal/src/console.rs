@@ -169,13 +169,15 @@ pub(crate) fn storage() -> Option<web_sys::Storage> {
 pub(crate) fn load_history(user_id: &str) -> Vec<String> {
     storage()
         .and_then(|s| s.get_item(&History::storage_key(user_id)).ok()?)
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .and_then(|value| kasse_core::wire::from_js(value).ok())
         .unwrap_or_default()
 }
 
 pub(crate) fn save_history(user_id: &str, history: &History) {
-    if let Some(storage) = storage() {
-        let json = serde_json::to_string(history.entries()).expect("strings serialise");
+    if let Some(storage) = storage()
+        && let Ok(json) = kasse_core::wire::to_json(history.entries())
+    {
         let _ = storage.set_item(&History::storage_key(user_id), &json);
     }
 }

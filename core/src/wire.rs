@@ -1,9 +1,10 @@
-//! The page API's bodies as the browser's own values: serde's derives from
-//! `kasse-core` read a `JSON.parse`d value and write one for
-//! `JSON.stringify`, so the page ships no JSON parser or printer.
+//! API bodies as the browser's own values, for the front ends (the `wire`
+//! feature; wasm32 at run time): the API types' serde derives read a
+//! `JSON.parse`d value and write one for `JSON.stringify`, so a page ships
+//! no JSON parser or printer.
 //!
 //! A value that does not fit its type is [`Invalid`], which keeps no
-//! message: the page only ever says "we could not reach the payment
+//! message: the payment page only ever says "we could not reach the payment
 //! server", and a message would pull Rust's whole formatter (floats
 //! included) into the customer's download.
 
@@ -112,22 +113,82 @@ impl<'de> de::Deserializer<'de> for Value {
         visitor.visit_newtype_struct(self)
     }
 
-    /// Only unit variants, written as their name: every enum the page
-    /// reads with data is tagged inside its object.
+    /// A unit variant as its name, or a variant with data as an object of
+    /// one key, the variant's name (serde's default, external tagging).
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Invalid> {
-        let name = self.0.as_string().ok_or(Invalid)?;
-        visitor.visit_enum(IntoDeserializer::<Invalid>::into_deserializer(name))
+        if let Some(name) = self.0.as_string() {
+            return visitor.visit_enum(IntoDeserializer::<Invalid>::into_deserializer(name));
+        }
+        let entries = if self.0.is_object() && !Array::is_array(&self.0) {
+            Object::entries(self.0.unchecked_ref())
+        } else {
+            return Err(Invalid);
+        };
+        if entries.length() != 1 {
+            return Err(Invalid);
+        }
+        let entry: Array = entries.get(0).unchecked_into();
+        visitor.visit_enum(Tagged {
+            name: entry.get(0).as_string().ok_or(Invalid)?,
+            value: entry.get(1),
+        })
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
         identifier ignored_any
+    }
+}
+
+/// An externally tagged variant: its name, then its data.
+struct Tagged {
+    name: String,
+    value: JsValue,
+}
+
+impl<'de> de::EnumAccess<'de> for Tagged {
+    type Error = Invalid;
+    type Variant = Value;
+
+    fn variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Value), Invalid> {
+        let name = seed.deserialize(IntoDeserializer::<Invalid>::into_deserializer(self.name))?;
+        Ok((name, Value(self.value)))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Value {
+    type Error = Invalid;
+
+    fn unit_variant(self) -> Result<(), Invalid> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<S::Value, Invalid> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Invalid> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Invalid> {
+        de::Deserializer::deserialize_any(self, visitor)
     }
 }
 
@@ -202,10 +263,10 @@ impl ser::Serializer for Writer {
     type SerializeSeq = ArrayWriter;
     type SerializeTuple = ArrayWriter;
     type SerializeTupleStruct = ArrayWriter;
-    type SerializeTupleVariant = ser::Impossible<JsValue, Invalid>;
+    type SerializeTupleVariant = VariantWriter<ArrayWriter>;
     type SerializeMap = ObjectWriter;
     type SerializeStruct = ObjectWriter;
-    type SerializeStructVariant = ser::Impossible<JsValue, Invalid>;
+    type SerializeStructVariant = VariantWriter<ObjectWriter>;
 
     fn serialize_bool(self, v: bool) -> Result<JsValue, Invalid> {
         Ok(JsValue::from_bool(v))
@@ -300,10 +361,13 @@ impl ser::Serializer for Writer {
         self,
         _: &'static str,
         _: u32,
-        _: &'static str,
+        variant: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, Invalid> {
-        Err(Invalid)
+        Ok(VariantWriter {
+            variant,
+            inner: ArrayWriter(Array::new()),
+        })
     }
     fn serialize_map(self, _: Option<usize>) -> Result<ObjectWriter, Invalid> {
         Ok(ObjectWriter::default())
@@ -315,10 +379,13 @@ impl ser::Serializer for Writer {
         self,
         _: &'static str,
         _: u32,
-        _: &'static str,
+        variant: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant, Invalid> {
-        Err(Invalid)
+        Ok(VariantWriter {
+            variant,
+            inner: ObjectWriter::default(),
+        })
     }
 }
 
@@ -413,5 +480,45 @@ impl ser::SerializeStruct for ObjectWriter {
     }
     fn end(self) -> Result<JsValue, Invalid> {
         Ok(self.object.into())
+    }
+}
+
+/// A tuple or struct variant: `{"Variant": [..]}` or `{"Variant": {..}}`.
+struct VariantWriter<W> {
+    variant: &'static str,
+    inner: W,
+}
+
+impl<W> VariantWriter<W> {
+    fn wrap(variant: &'static str, value: JsValue) -> Result<JsValue, Invalid> {
+        let object = Object::new();
+        set(&object, &JsValue::from_str(variant), value)?;
+        Ok(object.into())
+    }
+}
+
+impl ser::SerializeTupleVariant for VariantWriter<ArrayWriter> {
+    type Ok = JsValue;
+    type Error = Invalid;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+        self.inner.push(value)
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Self::wrap(self.variant, self.inner.0.into())
+    }
+}
+
+impl ser::SerializeStructVariant for VariantWriter<ObjectWriter> {
+    type Ok = JsValue;
+    type Error = Invalid;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Invalid> {
+        ser::SerializeStruct::serialize_field(&mut self.inner, key, value)
+    }
+    fn end(self) -> Result<JsValue, Invalid> {
+        Self::wrap(self.variant, self.inner.object.into())
     }
 }
