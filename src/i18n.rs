@@ -4,9 +4,10 @@
 //! browser's languages, else English: [`Locale::negotiate`]) and hands it to
 //! its components as context. A `{}` in a string is filled in by [`fill`].
 
+use kasse_core::Locale;
 use kasse_core::card::{CardNumberError, CvcError, ExpiryError};
 use kasse_core::error::{DeclineCode, ErrorCode};
-use kasse_core::{Currency, Locale};
+use kasse_core::money::exponent_of;
 use leptos::prelude::*;
 
 /// The page's strings in one language.
@@ -263,12 +264,12 @@ pub fn fill(template: &str, value: &str) -> String {
     template.replacen("{}", value, 1)
 }
 
-/// An amount as the language writes it, or the raw figures if the currency
-/// is unknown to this build.
+/// An amount as the language writes it. The page carries no ISO 4217
+/// table: the currency is one Kasse accepted, and its minor-unit digits come
+/// from [`exponent_of`] (checked against the table in kasse-core's tests).
 pub fn amount(locale: Locale, minor: i64, currency: &str) -> String {
-    Currency::parse(currency)
-        .map(|c| locale.format_amount(minor, c))
-        .unwrap_or_else(|_| format!("{minor} {currency}"))
+    let code = currency.trim().to_ascii_uppercase();
+    locale.format_minor(minor, &code, exponent_of(&code))
 }
 
 impl Text {

@@ -75,7 +75,13 @@ impl Locale {
     /// `১২,৩৪,৫৬৭.৫০৳`, `₮ 1,250.50`, `¥500`; a currency without a symbol by
     /// its code (`BHD 1.250`, `১.২৫০ BHD`).
     pub fn format_amount(self, amount: i64, currency: Currency) -> String {
-        let exponent = currency.exponent();
+        self.format_minor(amount, currency.code(), currency.exponent())
+    }
+
+    /// [`Locale::format_amount`] for a currency by its code and exponent
+    /// (the payment page's, which carries no ISO 4217 table:
+    /// [`crate::money::exponent_of`]).
+    pub fn format_minor(self, amount: i64, code: &str, exponent: u32) -> String {
         let magnitude = amount.unsigned_abs();
         let divisor = 10u64.pow(exponent);
         let whole = (magnitude / divisor).to_string();
@@ -95,12 +101,12 @@ impl Locale {
         let number = self.write_digits(&number);
         let sign = if amount < 0 { "-" } else { "" };
         let nbsp = '\u{a0}';
-        match (self, currency.symbol()) {
+        match (self, crate::money::symbol_of(code)) {
             (Locale::Bn, Some(symbol)) => format!("{sign}{number}{symbol}"),
-            (Locale::Bn, None) => format!("{sign}{number}{nbsp}{}", currency.code()),
+            (Locale::Bn, None) => format!("{sign}{number}{nbsp}{code}"),
             (Locale::Mn, Some(symbol)) => format!("{sign}{symbol}{nbsp}{number}"),
             (Locale::En, Some(symbol)) => format!("{sign}{symbol}{number}"),
-            (_, None) => format!("{sign}{}{nbsp}{number}", currency.code()),
+            (_, None) => format!("{sign}{code}{nbsp}{number}"),
         }
     }
 }

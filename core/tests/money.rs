@@ -1,7 +1,7 @@
 use kasse_core::money::{
-    AmountError, CurrencyError, DecimalError, MAX_AMOUNT_MINOR, format_amount,
+    AmountError, CurrencyError, DecimalError, MAX_AMOUNT_MINOR, exponent_of, format_amount,
 };
-use kasse_core::{Currency, Money};
+use kasse_core::{Currency, Locale, Money};
 use proptest::prelude::*;
 
 fn c(code: &str) -> Currency {
@@ -22,6 +22,36 @@ fn exponents_come_from_iso_4217() {
     ] {
         assert_eq!(c(code).exponent(), exponent, "{code}");
     }
+}
+
+/// The payment page's exponents without the table agree with the table for
+/// every three-letter code Kasse accepts, and so does what it writes.
+#[test]
+fn the_pages_exponents_match_iso_4217_for_every_accepted_code() {
+    let letters = b'A'..=b'Z';
+    let mut accepted = 0;
+    for a in letters.clone() {
+        for b in letters.clone() {
+            for c in letters.clone() {
+                let code = String::from_utf8(vec![a, b, c]).unwrap();
+                let Ok(currency) = Currency::parse(&code) else {
+                    continue;
+                };
+                accepted += 1;
+                assert_eq!(exponent_of(&code), currency.exponent(), "{code}");
+                for locale in Locale::ALL {
+                    for minor in [0, 5, 1_234_567, -99_999_999_999] {
+                        assert_eq!(
+                            locale.format_minor(minor, &code, exponent_of(&code)),
+                            locale.format_amount(minor, currency),
+                            "{locale} {code} {minor}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(accepted > 150, "only {accepted} codes accepted");
 }
 
 #[test]
