@@ -241,17 +241,12 @@ pub fn CardForm(
                     clean=Callback::new(|typed: String| format_expiry_input(&typed))
                     on_blur=Callback::new(move |()| touch(1))
                 />
-                <Field
+                <CvcField
                     id="card-cvc"
-                    label=t.cvc
                     value=cvc
                     error=cvc_error
                     node_ref=cvc_ref
-                    inputmode="numeric"
-                    autocomplete="cc-csc"
-                    placeholder=cvc_placeholder(cvc_length)
-                    maxlength=cvc_maxlength(cvc_length)
-                    clean=digits_up_to(cvc_length)
+                    length=cvc_length
                     on_blur=Callback::new(move |()| touch(2))
                 />
             </div>
@@ -362,17 +357,12 @@ pub fn SavedCards(
                 </div>
             </fieldset>
             {move || picked.get().then(|| view! {
-                <Field
+                <CvcField
                     id="saved-cvc"
-                    label=t.cvc
                     value=cvc
                     error=shown_error
                     node_ref=cvc_ref
-                    inputmode="numeric"
-                    autocomplete="cc-csc"
-                    placeholder=cvc_placeholder(cvc_length)
-                    maxlength=cvc_maxlength(cvc_length)
-                    clean=digits_up_to(cvc_length)
+                    length=cvc_length
                     on_blur=Callback::new(|()| {})
                 />
                 <PayButton id="pay-saved" busy=busy label=pay_label />
@@ -381,24 +371,39 @@ pub fn SavedCards(
     }
 }
 
-/// A security code's placeholder: a dot per digit the brand asks for.
-fn cvc_placeholder(length: Signal<usize>) -> Signal<Option<String>> {
-    Signal::derive(move || Some("•".repeat(length.get())))
-}
-
-fn cvc_maxlength(length: Signal<usize>) -> Signal<Option<String>> {
-    Signal::derive(move || Some(length.get().to_string()))
-}
-
-/// Keeps the digits typed, at most `length` of them.
-fn digits_up_to(length: Signal<usize>) -> Callback<String, String> {
-    Callback::new(move |typed: String| {
-        typed
-            .chars()
-            .filter(char::is_ascii_digit)
-            .take(length.get_untracked())
-            .collect()
-    })
+/// A security code's field: as many digits as the brand asks for (`length`),
+/// a dot per digit as its placeholder.
+#[component]
+fn CvcField(
+    id: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    node_ref: NodeRef<html::Input>,
+    length: Signal<usize>,
+    on_blur: Callback<()>,
+) -> impl IntoView {
+    let t = crate::i18n::text(crate::i18n::use_locale());
+    view! {
+        <Field
+            id=id
+            label=t.cvc
+            value=value
+            error=error
+            node_ref=node_ref
+            inputmode="numeric"
+            autocomplete="cc-csc"
+            placeholder=Signal::derive(move || Some("•".repeat(length.get())))
+            maxlength=Signal::derive(move || Some(length.get().to_string()))
+            clean=Callback::new(move |typed: String| {
+                typed
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .take(length.get_untracked())
+                    .collect()
+            })
+            on_blur=on_blur
+        />
+    }
 }
 
 /// One field of a form: its label, the input and the line for its error.

@@ -82,14 +82,10 @@ impl<'de> de::Deserializer<'de> for Value {
         } else if let Some(s) = value.as_string() {
             visitor.visit_string(s)
         } else if Array::is_array(&value) {
-            visitor.visit_seq(Items {
-                items: value.unchecked_into(),
-                next: 0,
-            })
+            visitor.visit_seq(Items(Cursor::new(value.unchecked_into())))
         } else if value.is_object() {
             visitor.visit_map(Entries {
-                entries: Object::entries(value.unchecked_ref()),
-                next: 0,
+                entries: Cursor::new(Object::entries(value.unchecked_ref())),
                 value: None,
             })
         } else {
@@ -192,10 +188,26 @@ impl<'de> de::VariantAccess<'de> for Value {
     }
 }
 
-struct Items {
-    items: Array,
+/// A JavaScript array read one item at a time.
+struct Cursor {
+    array: Array,
     next: u32,
 }
+
+impl Cursor {
+    fn new(array: Array) -> Self {
+        Self { array, next: 0 }
+    }
+
+    fn take(&mut self) -> Option<JsValue> {
+        (self.next < self.array.length()).then(|| {
+            self.next += 1;
+            self.array.get(self.next - 1)
+        })
+    }
+}
+
+struct Items(Cursor);
 
 impl<'de> de::SeqAccess<'de> for Items {
     type Error = Invalid;
@@ -204,19 +216,16 @@ impl<'de> de::SeqAccess<'de> for Items {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Invalid> {
-        if self.next >= self.items.length() {
-            return Ok(None);
-        }
-        let item = self.items.get(self.next);
-        self.next += 1;
-        seed.deserialize(Value(item)).map(Some)
+        self.0
+            .take()
+            .map(|item| seed.deserialize(Value(item)))
+            .transpose()
     }
 }
 
 /// An object's own `[key, value]` pairs, in order.
 struct Entries {
-    entries: Array,
-    next: u32,
+    entries: Cursor,
     value: Option<JsValue>,
 }
 
@@ -227,11 +236,10 @@ impl<'de> de::MapAccess<'de> for Entries {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Invalid> {
-        if self.next >= self.entries.length() {
+        let Some(entry) = self.entries.take() else {
             return Ok(None);
-        }
-        let entry: Array = self.entries.get(self.next).unchecked_into();
-        self.next += 1;
+        };
+        let entry: Array = entry.unchecked_into();
         self.value = Some(entry.get(1));
         seed.deserialize(Value(entry.get(0))).map(Some)
     }
@@ -248,6 +256,15 @@ impl<'de> de::MapAccess<'de> for Entries {
 /// as objects, sequences as arrays, `None` as `null`, unit variants as
 /// their names. Integers must fit a JavaScript number exactly.
 struct Writer;
+
+/// Integers become numbers; one a number cannot hold exactly is refused.
+macro_rules! integers {
+    ($($method:ident: $integer:ty),*) => {$(
+        fn $method(self, v: $integer) -> Result<JsValue, Invalid> {
+            number(v as f64)
+        }
+    )*};
+}
 
 fn number(n: f64) -> Result<JsValue, Invalid> {
     if n.abs() > MAX_SAFE {
@@ -271,30 +288,16 @@ impl ser::Serializer for Writer {
     fn serialize_bool(self, v: bool) -> Result<JsValue, Invalid> {
         Ok(JsValue::from_bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<JsValue, Invalid> {
-        number(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<JsValue, Invalid> {
-        number(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<JsValue, Invalid> {
-        number(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<JsValue, Invalid> {
-        number(v as f64)
-    }
-    fn serialize_u8(self, v: u8) -> Result<JsValue, Invalid> {
-        number(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<JsValue, Invalid> {
-        number(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<JsValue, Invalid> {
-        number(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<JsValue, Invalid> {
-        number(v as f64)
-    }
+    integers!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
     fn serialize_f32(self, v: f32) -> Result<JsValue, Invalid> {
         Ok(JsValue::from_f64(v.into()))
     }
@@ -404,38 +407,27 @@ impl ArrayWriter {
     }
 }
 
-impl ser::SerializeSeq for ArrayWriter {
-    type Ok = JsValue;
-    type Error = Invalid;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
-        self.push(value)
-    }
-    fn end(self) -> Result<JsValue, Invalid> {
-        Ok(self.0.into())
-    }
+/// serde's three sequence traits: each element pushed, the array at the end.
+macro_rules! array_writer {
+    ($($serialize:ident :: $element:ident),*) => {$(
+        impl ser::$serialize for ArrayWriter {
+            type Ok = JsValue;
+            type Error = Invalid;
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
+                self.push(value)
+            }
+            fn end(self) -> Result<JsValue, Invalid> {
+                Ok(self.0.into())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for ArrayWriter {
-    type Ok = JsValue;
-    type Error = Invalid;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
-        self.push(value)
-    }
-    fn end(self) -> Result<JsValue, Invalid> {
-        Ok(self.0.into())
-    }
-}
-
-impl ser::SerializeTupleStruct for ArrayWriter {
-    type Ok = JsValue;
-    type Error = Invalid;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Invalid> {
-        self.push(value)
-    }
-    fn end(self) -> Result<JsValue, Invalid> {
-        Ok(self.0.into())
-    }
-}
+array_writer!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 #[derive(Default)]
 struct ObjectWriter {
