@@ -1,6 +1,6 @@
 //! What a security scanner looks for in every answer.
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{PAGE_SCRIPT, UPDATE_SCRIPT, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn every_api_answer_is_nosniff_and_never_stored() {
@@ -46,8 +46,10 @@ async fn the_built_pages_are_not_served_without_their_policy() {
     let app = spawn_app().await;
     for path in [
         "/static/index.html",
+        "/static/update/index.html",
         "/static/terminal/index.html",
         "/static/",
+        "/static/update/",
         "/static/terminal/",
     ] {
         let response = app.http.get(app.url(path)).send().await.unwrap();
@@ -64,4 +66,35 @@ async fn the_built_pages_are_not_served_without_their_policy() {
     let terminal = app.http.get(app.url("/terminal")).send().await.unwrap();
     assert_eq!(terminal.status(), 200);
     assert!(terminal.headers().contains_key("content-security-policy"));
+}
+
+/// The card update page is its own bundle: `/update/{id}` serves it, not the
+/// payment page, with a policy that allows exactly its own bootstrap.
+#[tokio::test]
+async fn the_card_update_page_is_served_from_its_own_bundle() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(app.url("/update/pmu_anything"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let hash =
+        |script: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+    assert!(
+        csp.contains(&format!("'sha256-{}'", hash(UPDATE_SCRIPT))),
+        "{csp}"
+    );
+    assert!(!csp.contains(&hash(PAGE_SCRIPT)), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = response.text().await.unwrap();
+    assert!(html.contains(UPDATE_SCRIPT) && !html.contains(PAGE_SCRIPT));
 }

@@ -122,6 +122,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 /// The inline bootstrap of the fake built page; its hash must be in the CSP.
 pub const PAGE_SCRIPT: &str = "import init from '/static/app.js'; await init();";
 
+/// The fake card update page's bootstrap: its own bundle, its own hash.
+pub const UPDATE_SCRIPT: &str = "import init from '/static/update/app.js'; await init();";
+
 /// A stand-in for trunk's `dist/`: an index.html with an inline script.
 fn fake_front_end(dir: &TempDir) -> std::path::PathBuf {
     let dist = dir.path().join("dist");
@@ -134,6 +137,12 @@ fn fake_front_end(dir: &TempDir) -> std::path::PathBuf {
     std::fs::write(
         dist.join("app.js"),
         "export default async function init() {}",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dist.join("update")).unwrap();
+    std::fs::write(
+        dist.join("update/index.html"),
+        format!("<!doctype html><html><head><script type=\"module\">{UPDATE_SCRIPT}</script></head><body></body></html>"),
     )
     .unwrap();
     std::fs::create_dir_all(dist.join("terminal")).unwrap();
