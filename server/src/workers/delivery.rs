@@ -170,14 +170,18 @@ async fn run(ctx: AppState, server: Handle, mut stopped: tokio::sync::watch::Rec
     let (ready_sink, mut ready) = mpsc::unbounded_channel::<Ready>();
     let waiting_now = Arc::new(AtomicUsize::new(0));
     let want_more = Arc::new(Notify::new());
-    tokio::spawn(take_handed_over(
+    // Both helpers stop with the worker, and the worker waits for them
+    // before it hands back what waits: a claim finishing after the hand-back
+    // would lease again what the other instance should take at once.
+    let handing_over = tokio::spawn(take_handed_over(
         ctx.clone(),
         server.clone(),
         fresh,
         ready_sink.clone(),
         start_by,
+        stopped.clone(),
     ));
-    tokio::spawn(claim_from_outbox(Claimer {
+    let claiming = tokio::spawn(claim_from_outbox(Claimer {
         ctx: ctx.clone(),
         server: server.clone(),
         ready: ready_sink,
@@ -186,6 +190,7 @@ async fn run(ctx: AppState, server: Handle, mut stopped: tokio::sync::watch::Rec
         want_more: want_more.clone(),
         lease,
         start_by,
+        stopped: stopped.clone(),
     }));
     let (attempts, recorded) = record_attempts(ctx.clone(), &server);
     // Sends a delivery already counted in flight.
@@ -266,7 +271,9 @@ async fn run(ctx: AppState, server: Handle, mut stopped: tokio::sync::watch::Rec
             _ = stopped.wait_for(|s| *s) => break,
         }
     }
-    // Stopping: what waits here goes back to the outbox at once…
+    // Stopping: once the helpers have stopped, what waits here goes back to
+    // the outbox at once…
+    let _ = tokio::join!(handing_over, claiming);
     while let Ok(batch) = ready.try_recv() {
         take(batch, &mut waiting, &mut overflow);
     }
@@ -295,8 +302,21 @@ async fn take_handed_over(
     mut fresh: mpsc::UnboundedReceiver<Leased>,
     ready: mpsc::UnboundedSender<Ready>,
     start_by: Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    while let Some(mut leased) = fresh.recv().await {
+    loop {
+        // Stopping, what was handed over and not yet taken still goes on,
+        // for the worker to hand back with the rest.
+        let (mut leased, stopping) = tokio::select! {
+            leased = fresh.recv() => match leased {
+                Some(leased) => (leased, false),
+                None => return,
+            },
+            _ = stopped.wait_for(|s| *s) => match fresh.try_recv() {
+                Ok(leased) => (leased, true),
+                Err(_) => return,
+            },
+        };
         while let Ok(more) = fresh.try_recv() {
             leased.extend(more);
         }
@@ -315,6 +335,9 @@ async fn take_handed_over(
             // Their leases run out, and the outbox has them.
             Err(error) => tracing::warn!(%error, "deliveries wait for their lease to end"),
         }
+        if stopping {
+            return;
+        }
     }
 }
 
@@ -327,14 +350,19 @@ struct Claimer {
     want_more: Arc<Notify>,
     lease: Duration,
     start_by: Duration,
+    /// Set when the worker stops: no claim is begun after it.
+    stopped: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Claims from the outbox when nothing is waiting to be sent (a backlog
 /// drains a claim at a time, not a slot at a time), and otherwise once a
 /// poll: a claim is a write, and on SQLite it queues with the confirms.
-async fn claim_from_outbox(c: Claimer) {
-    let config = &c.ctx.webhooks;
+async fn claim_from_outbox(mut c: Claimer) {
+    let config = c.ctx.webhooks.clone();
     loop {
+        if *c.stopped.borrow() {
+            return;
+        }
         crate::state::Heartbeats::beat(&c.ctx.heartbeats.deliveries);
         let room = MAX_WAITING.saturating_sub(c.waiting.load(Ordering::Relaxed));
         if room > 0 {
@@ -372,6 +400,7 @@ async fn claim_from_outbox(c: Claimer) {
         tokio::select! {
             _ = tokio::time::sleep(config.poll_interval) => {}
             _ = c.want_more.notified() => {}
+            _ = c.stopped.wait_for(|s| *s) => return,
         }
     }
 }
