@@ -33,7 +33,7 @@ profile() {
         "$out/$name/named.wasm" -o "$out/$name/stripped.wasm"
     twiggy top -n 1000000 --format csv "$out/$name/named.wasm" >"$out/$name/top.csv"
     local shipped
-    shipped=$(find "$dist" -maxdepth 1 -name '*_bg.wasm' 2>/dev/null | head -n1)
+    shipped=$(find "$dist" -maxdepth 1 -name '*_bg.wasm' 2>/dev/null | head -n1 || true)
     python3 - "$out/$name/top.csv" "$rows" "$out/$name/stripped.wasm" "$shipped" <<'PY'
 import collections, csv, gzip, os, re, sys
 

@@ -4,16 +4,14 @@
 //! `JSON.stringify`) and [`kasse_core::wire`], so the page carries no JSON
 //! parser of its own.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
 use kasse_core::api::{
     CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, NextAction, PaySession, UpdatePage,
     UpdateRequest, UpdateResponse,
 };
 use kasse_core::error::{DeclineCode, ErrorCode};
+use kasse_core::wire;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in words for the customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,24 +31,21 @@ impl ApiFailure {
     }
 }
 
-/// The body as the browser parsed it, then typed.
-async fn body<T: DeserializeOwned>(response: web_sys::Response) -> Option<T> {
-    let parsed = JsFuture::from(response.json().ok()?).await.ok()?;
-    kasse_core::wire::from_js(parsed).ok()
-}
-
-async fn read<T: DeserializeOwned>(response: Response, ok: &[u16]) -> Result<T, ApiFailure> {
-    let answered = ok.contains(&response.status());
-    let response = web_sys::Response::from(response);
-    if answered {
-        return body(response).await.ok_or_else(ApiFailure::unreachable);
+async fn read<T: DeserializeOwned>(
+    response: web_sys::Response,
+    ok: &[u16],
+) -> Result<T, ApiFailure> {
+    if ok.contains(&response.status()) {
+        return wire::read_json(&response)
+            .await
+            .map_err(|_| ApiFailure::unreachable());
     }
-    match body::<Refusal>(response).await {
-        Some(refusal) => Err(ApiFailure {
+    match wire::read_json::<Refusal>(&response).await {
+        Ok(refusal) => Err(ApiFailure {
             code: Some(refusal.error.code),
             message: refusal.error.message,
         }),
-        None => Err(ApiFailure::unreachable()),
+        Err(_) => Err(ApiFailure::unreachable()),
     }
 }
 
@@ -112,26 +107,24 @@ impl ConfirmAnswer {
 
 /// `GET` or `POST` with the client secret; a `POST` carries `body` as JSON.
 async fn call<T: DeserializeOwned>(
-    request: RequestBuilder,
+    method: &str,
+    url: &str,
     secret: &str,
     body: Option<&impl Serialize>,
     ok: &[u16],
 ) -> Result<T, ApiFailure> {
-    let request = request.header(CLIENT_SECRET_HEADER, secret);
-    let request = match body {
-        None => request.build(),
-        Some(body) => {
-            let text = kasse_core::wire::to_json(body).map_err(|_| ApiFailure::unreachable())?;
-            request
-                .header("Content-Type", "application/json")
-                .body(JsValue::from_str(&text))
-        }
+    let body = match body {
+        None => None,
+        Some(body) => Some(wire::to_json(body).map_err(|_| ApiFailure::unreachable())?),
     };
-    let response = request
-        .map_err(|_| ApiFailure::unreachable())?
-        .send()
-        .await
-        .map_err(|_| ApiFailure::unreachable())?;
+    let response = wire::fetch(
+        method,
+        url,
+        &[(CLIENT_SECRET_HEADER, secret)],
+        body.as_deref(),
+    )
+    .await
+    .map_err(|_| ApiFailure::unreachable())?;
     read(response, ok).await
 }
 
@@ -140,7 +133,7 @@ const NO_BODY: Option<&()> = None;
 
 pub async fn load_session(id: &str, secret: &str) -> Result<PaySession, ApiFailure> {
     let url = ["/v1/pay/", id].concat();
-    call(Request::get(&url), secret, NO_BODY, &[200]).await
+    call("GET", &url, secret, NO_BODY, &[200]).await
 }
 
 /// A decline (402) is an answer, not a failure: it carries the reason.
@@ -150,15 +143,14 @@ pub async fn confirm(
     request: &ConfirmRequest,
 ) -> Result<ConfirmResponse, ApiFailure> {
     let url = ["/v1/pay/", id, "/confirm"].concat();
-    let answer: ConfirmAnswer =
-        call(Request::post(&url), secret, Some(request), &[200, 402]).await?;
+    let answer: ConfirmAnswer = call("POST", &url, secret, Some(request), &[200, 402]).await?;
     answer.into_response().ok_or_else(ApiFailure::unreachable)
 }
 
 /// The card update page's link.
 pub async fn load_update(id: &str, secret: &str) -> Result<UpdatePage, ApiFailure> {
     let url = ["/v1/pay/update/", id].concat();
-    call(Request::get(&url), secret, NO_BODY, &[200]).await
+    call("GET", &url, secret, NO_BODY, &[200]).await
 }
 
 pub async fn update_card(
@@ -167,5 +159,5 @@ pub async fn update_card(
     request: &UpdateRequest,
 ) -> Result<UpdateResponse, ApiFailure> {
     let url = ["/v1/pay/update/", id, "/confirm"].concat();
-    call(Request::post(&url), secret, Some(request), &[200]).await
+    call("POST", &url, secret, Some(request), &[200]).await
 }

@@ -96,6 +96,65 @@ fn bodies_of_the_wrong_shape_are_invalid() {
     assert_eq!(read::<PaySession>(&value.to_string()), Err(Invalid));
     assert_eq!(read::<PaySession>("null"), Err(Invalid));
     assert_eq!(read::<PaySession>("[]"), Err(Invalid));
+
+    // Each kind where another is wanted, at every depth.
+    let wrong = [
+        ("merchant_name", serde_json::json!(7)),
+        ("merchant_name", serde_json::json!(null)),
+        ("amount", serde_json::json!(-1.5)),
+        ("amount", serde_json::json!(1e300)),
+        ("accepted_brands", serde_json::json!({"0": "visa"})),
+        ("accepted_brands", serde_json::json!(["visa", 3])),
+        (
+            "saved_cards",
+            serde_json::json!([{"id": "pm_1", "brand": "visa",
+            "last4": "4242", "exp_month": 300, "exp_year": 2031}]),
+        ),
+        (
+            "saved_cards",
+            serde_json::json!([{"id": "pm_1", "brand": "visa",
+            "last4": "4242", "exp_month": -1, "exp_year": 2031}]),
+        ),
+        (
+            "saved_cards",
+            serde_json::json!([["pm_1", "visa", "4242", 12, 2031]]),
+        ),
+        (
+            "appearance",
+            serde_json::json!({"variables": [["radius", "4px"]]}),
+        ),
+        (
+            "appearance",
+            serde_json::json!({"variables": {"radius": 4}}),
+        ),
+        (
+            "last_error",
+            serde_json::json!(["insufficient_funds", "Declined."]),
+        ),
+        ("order_reference", serde_json::json!(true)),
+    ];
+    for (field, bad) in wrong {
+        let mut value = serde_json::to_value(session()).unwrap();
+        value[field] = bad.clone();
+        assert_eq!(
+            read::<PaySession>(&value.to_string()),
+            Err(Invalid),
+            "{field}: {bad}"
+        );
+    }
+    // A struct written as the array of its fields (which serde_json would
+    // read) is not what the API writes, and is refused.
+    let fields: Vec<serde_json::Value> = serde_json::to_value(session())
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .values()
+        .cloned()
+        .collect();
+    assert_eq!(
+        read::<PaySession>(&serde_json::Value::Array(fields).to_string()),
+        Err(Invalid)
+    );
 }
 
 #[wasm_bindgen_test]

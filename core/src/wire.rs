@@ -1,7 +1,7 @@
-//! API bodies as the browser's own values, for the front ends (the `wire`
-//! feature; wasm32 at run time): the API types' serde derives read a
-//! `JSON.parse`d value and write one for `JSON.stringify`, so a page ships
-//! no JSON parser or printer.
+//! The front ends' calls to the API (the `wire` feature; wasm32 at run
+//! time): [`fetch`], and bodies as the browser's own values: the API types'
+//! serde derives read a `JSON.parse`d value and write one for
+//! `JSON.stringify`, so a page ships no JSON parser or printer.
 //!
 //! A value that does not fit its type is [`Invalid`], which keeps no
 //! message: the payment page only ever says "we could not reach the payment
@@ -9,9 +9,10 @@
 //! included) into the customer's download.
 
 use js_sys::{Array, Object, Reflect};
-use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 use serde::ser::{self, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// A body that does not fit its type; deliberately without words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +58,52 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Invalid> {
         .ok_or(Invalid)
 }
 
+/// `fetch(url)` with `method`, `headers` and, when given, a JSON `body`
+/// (its `Content-Type` set); the browser's error when nothing answered.
+pub async fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<web_sys::Response, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let sent = web_sys::Headers::new()?;
+    for (name, value) in headers {
+        sent.set(name, value)?;
+    }
+    if let Some(body) = body {
+        sent.set("Content-Type", "application/json")?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&sent);
+    let window = web_sys::window().ok_or(JsValue::NULL)?;
+    let answer = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await?;
+    Ok(answer.unchecked_into())
+}
+
+/// An answer's body: the browser parses the JSON (`Response.json()`), and
+/// [`from_js`] types it.
+pub async fn read_json<T: DeserializeOwned>(response: &web_sys::Response) -> Result<T, Invalid> {
+    let parsed = JsFuture::from(response.json().map_err(|_| Invalid)?)
+        .await
+        .map_err(|_| Invalid)?;
+    from_js(parsed)
+}
+
 /// The largest integer a JavaScript number holds exactly (2^53 - 1).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 struct Value(JsValue);
+
+/// `deserialize_i8` … `deserialize_u64`: as `deserialize_i64`.
+macro_rules! read_integers {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+            self.deserialize_i64(visitor)
+        }
+    )*};
+}
 
 impl<'de> de::Deserializer<'de> for Value {
     type Error = Invalid;
@@ -72,25 +115,94 @@ impl<'de> de::Deserializer<'de> for Value {
         } else if let Some(b) = value.as_bool() {
             visitor.visit_bool(b)
         } else if let Some(n) = value.as_f64() {
-            if n.fract() != 0.0 || n.abs() > MAX_SAFE {
-                visitor.visit_f64(n)
-            } else if n < 0.0 {
-                visitor.visit_i64(n as i64)
-            } else {
-                visitor.visit_u64(n as u64)
-            }
-        } else if let Some(s) = value.as_string() {
-            visitor.visit_string(s)
+            visit_number(n, visitor)
+        } else if value.is_string() {
+            Value(value).deserialize_string(visitor)
         } else if Array::is_array(&value) {
-            visitor.visit_seq(Items(Cursor::new(value.unchecked_into())))
+            Value(value).deserialize_seq(visitor)
         } else if value.is_object() {
-            visitor.visit_map(Entries {
-                entries: Cursor::new(Object::entries(value.unchecked_ref())),
-                value: None,
-            })
+            Value(value).deserialize_map(visitor)
         } else {
             Err(Invalid)
         }
+    }
+
+    // Each type asks for what it reads, and gets only that: a struct's
+    // visitor is called with a map and never with a sequence, a field name's
+    // only with a string. Through `deserialize_any`, every visitor's every
+    // method (a struct's `visit_seq` too) would be built into the page.
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        visitor.visit_bool(self.0.as_bool().ok_or(Invalid)?)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        visit_number(self.0.as_f64().ok_or(Invalid)?, visitor)
+    }
+
+    read_integers!(deserialize_i8 deserialize_i16 deserialize_i32 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64);
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        visitor.visit_f64(self.0.as_f64().ok_or(Invalid)?)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        visitor.visit_string(self.0.as_string().ok_or(Invalid)?)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        if self.0.is_null() || self.0.is_undefined() {
+            visitor.visit_unit()
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        if !Array::is_array(&self.0) {
+            return Err(Invalid);
+        }
+        visitor.visit_seq(Items(Cursor::new(self.0.unchecked_into())))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Invalid> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        if !self.0.is_object() || Array::is_array(&self.0) {
+            return Err(Invalid);
+        }
+        visitor.visit_map(Entries {
+            entries: Cursor::new(Object::entries(self.0.unchecked_ref())),
+            value: None,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Invalid> {
+        self.deserialize_map(visitor)
+    }
+
+    /// A value no field wants (one a newer server added) is skipped unread.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        visitor.visit_unit()
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
@@ -135,10 +247,26 @@ impl<'de> de::Deserializer<'de> for Value {
         })
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
-        identifier ignored_any
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        self.deserialize_string(visitor)
+    }
+
+    serde::forward_to_deserialize_any! { i128 u128 bytes byte_buf unit_struct tuple_struct }
+}
+
+/// A number as the narrowest of serde's kinds that holds it: an integer a
+/// JavaScript number holds exactly as `u64` or `i64`, anything else `f64`.
+fn visit_number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, Invalid> {
+    if n.fract() != 0.0 || n.abs() > MAX_SAFE {
+        visitor.visit_f64(n)
+    } else if n < 0.0 {
+        visitor.visit_i64(n as i64)
+    } else {
+        visitor.visit_u64(n as u64)
     }
 }
 
@@ -176,7 +304,7 @@ impl<'de> de::VariantAccess<'de> for Value {
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Invalid> {
-        de::Deserializer::deserialize_any(self, visitor)
+        self.deserialize_seq(visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -184,7 +312,7 @@ impl<'de> de::VariantAccess<'de> for Value {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Invalid> {
-        de::Deserializer::deserialize_any(self, visitor)
+        self.deserialize_map(visitor)
     }
 }
 

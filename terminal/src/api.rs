@@ -2,14 +2,15 @@
 //! merchant API, authorised by the login's cookie (never an API key) with
 //! the CSRF token on every change.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
 use kasse_core::Sensitive;
 use kasse_core::api::{CSRF_HEADER, ErrorBody, LoginRequest, StaffSession};
 use kasse_core::error::ErrorCode;
 use kasse_core::wire;
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
 
 /// Why a call failed, as the API said it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,23 +40,14 @@ impl Failure {
     }
 }
 
-/// The body as the browser parsed it (`Response.json()`), typed by
-/// [`wire`]: no JSON parser of the terminal's own.
-async fn body<T: DeserializeOwned>(response: Response) -> Result<T, &'static str> {
-    let response = web_sys::Response::from(response);
-    let promise = response.json().map_err(|_| "the body was read already")?;
-    let parsed = JsFuture::from(promise)
-        .await
-        .map_err(|_| "the answer is not JSON")?;
-    wire::from_js(parsed).map_err(|_| "the answer is not what the terminal expects")
-}
-
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     let status = response.status();
     if (200..300).contains(&status) || status == 402 {
-        return body(response).await.map_err(Failure::unreachable);
+        return wire::read_json(&response)
+            .await
+            .map_err(|_| Failure::unreachable("the answer is not what the terminal expects"));
     }
-    match body::<ErrorBody>(response).await {
+    match wire::read_json::<ErrorBody>(&response).await {
         Ok(body) => Err(Failure {
             status,
             code: Some(body.error.code),
@@ -69,28 +61,32 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     }
 }
 
-async fn send(request: RequestBuilder, body: Option<String>) -> Result<Response, Failure> {
-    let sent = match body {
-        Some(body) => {
-            request
-                .header("Content-Type", "application/json")
-                .body(body)
-                .map_err(Failure::unreachable)?
-                .send()
-                .await
-        }
-        None => request.send().await,
-    };
-    sent.map_err(Failure::unreachable)
+/// What the browser said when a call got no answer.
+fn browser_error(error: JsValue) -> String {
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.to_string()),
+        None => "no answer".into(),
+    }
+}
+
+async fn send(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response, Failure> {
+    wire::fetch(method, path, headers, body)
+        .await
+        .map_err(|e| Failure::unreachable(browser_error(e)))
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
-    read(send(Request::get(path), None).await?).await
+    read(send("GET", path, &[], None).await?).await
 }
 
 /// A file the API serves (a report): its bytes and the headers named.
 pub async fn download(path: &str, headers: &[&str]) -> Result<(Vec<u8>, Vec<String>), Failure> {
-    let response = send(Request::get(path), None).await?;
+    let response = send("GET", path, &[], None).await?;
     if !response.ok() {
         return read::<IgnoredAny>(response)
             .await
@@ -98,9 +94,14 @@ pub async fn download(path: &str, headers: &[&str]) -> Result<(Vec<u8>, Vec<Stri
     }
     let values = headers
         .iter()
-        .map(|h| response.headers().get(h).unwrap_or_default())
+        .map(|h| response.headers().get(h).ok().flatten().unwrap_or_default())
         .collect();
-    let bytes = response.binary().await.map_err(Failure::unreachable)?;
+    let bytes = match response.array_buffer() {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(error) => Err(error),
+    }
+    .map_err(|e| Failure::unreachable(browser_error(e)))?;
+    let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
     Ok((bytes, values))
 }
 
@@ -119,10 +120,8 @@ pub async fn post<T: DeserializeOwned>(
         })?),
         None => None,
     };
-    let request = Request::post(path)
-        .header(CSRF_HEADER, csrf)
-        .header("Idempotency-Key", &idempotency_key());
-    read(send(request, body).await?).await
+    let headers = [(CSRF_HEADER, csrf), ("Idempotency-Key", &idempotency_key())];
+    read(send("POST", path, &headers, body.as_deref()).await?).await
 }
 
 fn idempotency_key() -> String {
@@ -146,15 +145,11 @@ pub async fn login(email: &str, password: String) -> Result<StaffSession, Failur
         code: None,
         message: "The terminal could not write the login.".into(),
     })?;
-    read(send(Request::post("/terminal/login"), Some(body)).await?).await
+    read(send("POST", "/terminal/login", &[], Some(&body)).await?).await
 }
 
 pub async fn logout(csrf: &str) -> Result<(), Failure> {
-    let response = send(
-        Request::post("/terminal/logout").header(CSRF_HEADER, csrf),
-        None,
-    )
-    .await?;
+    let response = send("POST", "/terminal/logout", &[(CSRF_HEADER, csrf)], None).await?;
     if response.ok() || response.status() == 401 {
         Ok(())
     } else {
