@@ -195,23 +195,28 @@ pub fn luhn_valid(digits: &str) -> bool {
 /// Groups the digits typed so far as the brand prints them ("4242 4242 42"),
 /// dropping anything that is not a digit and stopping at the brand's length.
 pub fn format_card_input(input: &str) -> String {
-    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+    // Digits are ASCII: counted, never sliced, so that the payment page
+    // carries no code for slicing a string between the bytes of a character.
+    let mut digits: String = input.chars().filter(char::is_ascii_digit).collect();
     let brand = detect_brand(&digits);
-    let max = brand.map_or(19, CardBrand::max_length);
-    let digits = &digits[..digits.len().min(max)];
-    let groups = brand.unwrap_or(CardBrand::Visa).groups(digits.len());
+    digits.truncate(digits.len().min(brand.map_or(19, CardBrand::max_length)));
+    let mut groups = brand
+        .unwrap_or(CardBrand::Visa)
+        .groups(digits.len())
+        .iter()
+        .copied()
+        .chain(std::iter::repeat(4));
     let mut out = String::with_capacity(digits.len() + 4);
-    let mut rest = digits;
-    for size in groups.iter().copied().chain(std::iter::repeat(4)) {
-        if rest.is_empty() {
-            break;
+    let mut left = 0;
+    for digit in digits.chars() {
+        if left == 0 {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            left = groups.next().unwrap_or(4);
         }
-        let (group, tail) = rest.split_at(size.min(rest.len()));
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(group);
-        rest = tail;
+        out.push(digit);
+        left -= 1;
     }
     out
 }
@@ -377,25 +382,40 @@ impl Expiry {
         {
             return Err(ExpiryError::Malformed);
         }
-        let (month, year) = match digits.len() {
-            4 | 6 => digits.split_at(2),
-            _ => return Err(ExpiryError::Malformed),
-        };
-        let month = month.parse().map_err(|_| ExpiryError::Malformed)?;
-        let year = year.parse().map_err(|_| ExpiryError::Malformed)?;
+        if !matches!(digits.len(), 4 | 6) {
+            return Err(ExpiryError::Malformed);
+        }
+        // The first two digits are the month, the rest the year.
+        let (mut month, mut year) = (0u8, 0u16);
+        for (i, digit) in digits.bytes().map(|b| b - b'0').enumerate() {
+            if i < 2 {
+                month = month * 10 + digit;
+            } else {
+                year = year * 10 + u16::from(digit);
+            }
+        }
         Self::new(month, year, today)
     }
 }
 
 /// Formats an expiry as it is typed: `1` → `1`, `12` → `12 / `, `1229` → `12 / 29`.
 pub fn format_expiry_input(input: &str) -> String {
-    let digits: String = input.chars().filter(char::is_ascii_digit).take(4).collect();
-    match digits.len() {
-        0 | 1 => digits,
-        _ => format!("{} / {}", &digits[..2], &digits[2..])
-            .trim_end()
-            .to_string(),
+    let mut out = String::with_capacity(7);
+    for (i, digit) in input
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(4)
+        .enumerate()
+    {
+        if i == 2 {
+            out.push(' ');
+        }
+        out.push(digit);
+        if i == 1 {
+            out.push_str(" /");
+        }
     }
+    out
 }
 
 /// A card verification code: digits, as many as the brand asks for.

@@ -130,20 +130,16 @@ impl fmt::Display for Locale {
 /// Groups digits by thousands, then (for Bangla's lakh and crore) by `rest`:
 /// `group("1234567", 3)` is `1,234,567`, `group("1234567", 2)` is `12,34,567`.
 fn group(digits: &str, rest: usize) -> String {
-    if digits.len() <= 3 {
-        return digits.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / rest);
+    let mut left = digits.len();
+    for digit in digits.chars() {
+        out.push(digit);
+        left -= 1;
+        if left == 3 || (left > 3 && (left - 3).is_multiple_of(rest)) {
+            out.push(',');
+        }
     }
-    let (head, last) = digits.split_at(digits.len() - 3);
-    let mut parts: Vec<&str> = Vec::new();
-    let mut end = head.len();
-    while end > 0 {
-        let start = end.saturating_sub(rest);
-        parts.push(&head[start..end]);
-        end = start;
-    }
-    parts.reverse();
-    parts.push(last);
-    parts.join(",")
+    out
 }
 
 fn bengali_digit(c: char) -> char {
