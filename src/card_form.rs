@@ -206,28 +206,19 @@ pub fn CardForm(
 
     view! {
         <form class="kasse-card-form" novalidate=true on:submit=submit>
-            <div class="kasse-field">
-                <label for="card-number">{t.card_number}</label>
-                <div class="kasse-input-with-badge">
-                    <input
-                        id="card-number"
-                        node_ref=number_ref
-                        type="text"
-                        inputmode="numeric"
-                        autocomplete="cc-number"
-                        placeholder="1234 1234 1234 1234"
-                        prop:value=move || number.get()
-                        aria-invalid=move || number_error.get().is_some().to_string()
-                        aria-describedby="card-number-error"
-                        on:input=move |ev| number.set(format_card_input(&event_target_value(&ev)))
-                        on:blur=move |_| touch(0)
-                    />
-                    <span id="card-brand" class="kasse-brand" data-brand=move || brand.get().map(CardBrand::as_str)>
-                        {move || brand.get().map(CardBrand::display_name)}
-                    </span>
-                </div>
-                <p id="card-number-error" class="kasse-error" role="alert">{number_error}</p>
-            </div>
+            <Field
+                id="card-number"
+                label=t.card_number
+                value=number
+                error=number_error
+                node_ref=number_ref
+                inputmode="numeric"
+                autocomplete="cc-number"
+                placeholder=Signal::stored(Some("1234 1234 1234 1234".to_string()))
+                clean=Callback::new(|typed: String| format_card_input(&typed))
+                on_blur=Callback::new(move |()| touch(0))
+                brand=brand
+            />
             <div class="kasse-row">
                 <Field
                     id="card-expiry"
@@ -423,27 +414,45 @@ fn Field(
     /// What the field keeps of what was typed (digits, grouped, …).
     clean: Callback<String, String>,
     on_blur: Callback<()>,
+    /// The card number's field: the brand its digits name, as a badge in
+    /// the field.
+    #[prop(optional, into)]
+    brand: Option<Signal<Option<CardBrand>>>,
 ) -> impl IntoView {
     let placeholder = placeholder.unwrap_or_default();
     let maxlength = maxlength.unwrap_or_default();
     let error_id = [id, "-error"].concat();
+    let input = view! {
+        <input
+            id=id
+            node_ref=node_ref
+            type="text"
+            inputmode=inputmode
+            autocomplete=autocomplete
+            placeholder=move || placeholder.get()
+            maxlength=move || maxlength.get()
+            prop:value=move || value.get()
+            aria-invalid=move || error.with(Option::is_some).to_string()
+            aria-describedby=error_id.clone()
+            on:input=move |ev| value.set(clean.run(event_target_value(&ev)))
+            on:blur=move |_| on_blur.run(())
+        />
+    };
+    let input = match brand {
+        Some(brand) => Either::Left(view! {
+            <div class="kasse-input-with-badge">
+                {input}
+                <span id="card-brand" class="kasse-brand" data-brand=move || brand.get().map(CardBrand::as_str)>
+                    {move || brand.get().map(CardBrand::display_name)}
+                </span>
+            </div>
+        }),
+        None => Either::Right(input),
+    };
     view! {
         <div class="kasse-field">
             <label for=id>{label}</label>
-            <input
-                id=id
-                node_ref=node_ref
-                type="text"
-                inputmode=inputmode
-                autocomplete=autocomplete
-                placeholder=move || placeholder.get()
-                maxlength=move || maxlength.get()
-                prop:value=move || value.get()
-                aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=error_id.clone()
-                on:input=move |ev| value.set(clean.run(event_target_value(&ev)))
-                on:blur=move |_| on_blur.run(())
-            />
+            {input}
             <p id=error_id class="kasse-error" role="alert">{move || error.get()}</p>
         </div>
     }
