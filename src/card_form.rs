@@ -10,6 +10,8 @@ use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::fresh::Fresh;
+
 /// The current year and month from the browser's clock.
 pub fn today() -> (u16, u8) {
     let now = js_sys::Date::new_0();
@@ -347,7 +349,7 @@ pub fn SavedCards(
                     <label for="saved-another">{t.another_card}</label>
                 </div>
             </fieldset>
-            {move || picked.get().then(|| view! {
+            {move || Fresh(picked.get().then(|| view! {
                 <CvcField
                     id="saved-cvc"
                     value=cvc
@@ -357,7 +359,7 @@ pub fn SavedCards(
                     on_blur=Callback::new(|()| {})
                 />
                 <PayButton id="pay-saved" busy=busy label=pay_label />
-            })}
+            }))}
         </form>
     }
 }

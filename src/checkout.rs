@@ -12,6 +12,7 @@ use crate::answer::{self, Next, Then};
 use crate::api;
 use crate::card_form::{CardForm, SaveConsent, SavedCards};
 use crate::embed::{self, Parent};
+use crate::fresh::Fresh;
 use crate::i18n;
 
 /// The session id and client secret this page was opened with.
@@ -146,7 +147,7 @@ pub fn App() -> impl IntoView {
         <main class="kasse-page">
             {move || {
                 let t = i18n::text(locale.get());
-                match screen.get() {
+                Fresh(match screen.get() {
                     Screen::Loading => EitherOf3::A(view! {
                         <section class="kasse-card" aria-busy="true">
                             <p class="kasse-loading" id="kasse-loading" role="status">{t.loading}</p>
@@ -177,7 +178,7 @@ pub fn App() -> impl IntoView {
                             />
                         })
                     }
-                }
+                })
             }}
         </main>
     }
@@ -445,16 +446,16 @@ fn Checkout(
                 })}
             </header>
             <div id="kasse-notice" class="kasse-notice" role="alert" aria-live="assertive">
-                {move || notice.get().map(|n| view! {
+                {move || Fresh(notice.get().map(|n| view! {
                     <p>{n.message}</p>
                     {n.retry.then(|| view! {
                         <button type="button" class="kasse-retry" id="kasse-retry" on:click=retry>
                             {t.retry}
                         </button>
                     })}
-                })}
+                }))}
             </div>
-            {move || match stage.get() {
+            {move || Fresh(match stage.get() {
                 Stage::Form => {
                     let form_label = pay_label.clone();
                     let form_consent = consent.clone();
@@ -468,14 +469,14 @@ fn Checkout(
                                 on_submit=pay_saved
                             />
                         })}
-                        {move || another_card.get().then(|| view! {
+                        {move || Fresh(another_card.get().then(|| view! {
                             <CardForm
                                 busy=busy
                                 pay_label=form_label.clone()
                                 on_submit=pay_card
                                 consent=form_consent.clone()
                             />
-                        })}
+                        }))}
                         <a class="kasse-cancel" id="kasse-cancel" href=cancel_url.clone() on:click=on_cancel.clone()>
                             {i18n::fill(t.cancel, &merchant)}
                         </a>
@@ -518,7 +519,7 @@ fn Checkout(
                         <p>{i18n::fill(t.cancelled_detail, &merchant)}</p>
                     </div>
                 }),
-            }}
+            })}
             <footer class="kasse-footer">{t.footer}</footer>
         </section>
     }

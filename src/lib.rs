@@ -11,6 +11,7 @@ pub mod api;
 pub mod card_form;
 pub mod checkout;
 pub mod embed;
+pub mod fresh;
 pub mod i18n;
 pub mod theme;
 pub mod update;

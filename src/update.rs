@@ -5,11 +5,13 @@
 use kasse_core::api::{UpdatePage, UpdateRequest};
 use kasse_core::error::{DeclineCode, ErrorCode};
 use kasse_core::{Locale, RequestedLocale};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
 use crate::card_form::CardForm;
+use crate::fresh::Fresh;
 use crate::i18n;
 
 /// Reads `/update/{id}#{secret}`.
@@ -136,19 +138,19 @@ pub fn UpdateApp() -> impl IntoView {
             {move || {
                 let t = i18n::text(locale.get());
                 provide_context(locale.get());
-                match screen.get() {
-                    Screen::Loading => view! {
+                Fresh(match screen.get() {
+                    Screen::Loading => EitherOf4::A(view! {
                         <section class="kasse-card" aria-busy="true">
                             <p class="kasse-loading" role="status">{t.loading}</p>
                         </section>
-                    }.into_any(),
-                    Screen::Unavailable(message) => view! {
+                    }),
+                    Screen::Unavailable(message) => EitherOf4::B(view! {
                         <section class="kasse-card">
                             <h1>{t.unavailable}</h1>
                             <p id="kasse-message" role="alert">{message}</p>
                         </section>
-                    }.into_any(),
-                    Screen::Ready(page) => view! {
+                    }),
+                    Screen::Ready(page) => EitherOf4::C(view! {
                         <section class="kasse-card" aria-busy=move || busy.get().to_string()>
                             <header class="kasse-summary">
                                 <p class="kasse-merchant" id="kasse-merchant">{page.merchant_name.clone()}</p>
@@ -165,13 +167,13 @@ pub fn UpdateApp() -> impl IntoView {
                                 </p>
                             </header>
                             <div id="kasse-notice" class="kasse-notice" role="alert" aria-live="assertive">
-                                {move || notice.get().map(|n| view! { <p>{n}</p> })}
+                                {move || Fresh(notice.get().map(|n| view! { <p>{n}</p> }))}
                             </div>
                             <CardForm busy=busy pay_label=t.update_save.to_string() on_submit=on_submit />
                             <footer class="kasse-footer">{t.footer}</footer>
                         </section>
-                    }.into_any(),
-                    Screen::Done { card, return_url, merchant } => view! {
+                    }),
+                    Screen::Done { card, return_url, merchant } => EitherOf4::D(view! {
                         <section class="kasse-card">
                             <div class="kasse-receipt" role="status">
                                 <h1 class="kasse-success" id="kasse-updated">{t.update_done}</h1>
@@ -181,8 +183,8 @@ pub fn UpdateApp() -> impl IntoView {
                                 {i18n::fill(t.return_to, &merchant)}
                             </a>
                         </section>
-                    }.into_any(),
-                }
+                    }),
+                })
             }}
         </main>
     }
