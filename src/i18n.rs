@@ -261,16 +261,7 @@ pub fn text(locale: Locale) -> &'static Text {
 
 /// Puts `value` where the string has `{}`.
 pub fn fill(template: &str, value: &str) -> String {
-    // Found by bytes and cut with `get`: string slicing would bring the code
-    // that words a panic for a cut inside a character.
-    let at = template
-        .as_bytes()
-        .windows(2)
-        .position(|pair| pair == b"{}");
-    match at.and_then(|at| Some((template.get(..at)?, template.get(at + 2..)?))) {
-        Some((before, after)) => [before, value, after].concat(),
-        None => template.to_string(),
-    }
+    kasse_core::locale::fill(template, "{}", value)
 }
 
 /// An amount as the language writes it. The page carries no ISO 4217

@@ -31,30 +31,7 @@ pub fn save_card_text(locale: Locale, merchant: &str, usage: FutureUsage) -> Str
             "Энэ картыг {m}-д дараагийн төлбөрт зориулж хадгална. Зөвхөн та аюулгүйн кодоо оруулж төлөхөд л татна. Та хүссэн үедээ {m}-ээс үүнийг устгахыг хүсэж болно."
         }
     };
-    fill_all(template, "{m}", merchant)
-}
-
-/// `template` with every `marker` (ASCII) replaced by `value`, as
-/// `str::replace` would, but found by bytes and cut with `get`: the payment
-/// page builds this, and `str::replace` brought the code that words a panic
-/// for a string cut inside a character (and Unicode's printable tables).
-fn fill_all(template: &str, marker: &str, value: &str) -> String {
-    let mut out = String::with_capacity(template.len() + 3 * value.len());
-    let mut rest = template;
-    while let Some(at) = rest
-        .as_bytes()
-        .windows(marker.len())
-        .position(|w| w == marker.as_bytes())
-    {
-        let (Some(before), Some(after)) = (rest.get(..at), rest.get(at + marker.len()..)) else {
-            break;
-        };
-        out.push_str(before);
-        out.push_str(value);
-        rest = after;
-    }
-    out.push_str(rest);
-    out
+    crate::locale::fill(template, "{m}", merchant)
 }
 
 #[cfg(test)]
@@ -70,28 +47,6 @@ mod tests {
                 assert!(text.contains("Rose & Co"), "{text}");
                 assert!(!text.contains("{m}"));
                 assert!(seen.insert(text));
-            }
-        }
-    }
-
-    #[test]
-    fn fill_all_replaces_as_str_replace_does() {
-        for template in [
-            "",
-            "{m}",
-            "{m}{m}",
-            "a {m} b {m}",
-            "{{m}}",
-            "{m",
-            "কফি {m}-এর",
-            "{m}}",
-        ] {
-            for value in ["", "x", "{m}", "Rose & Co", "কফি"] {
-                assert_eq!(
-                    fill_all(template, "{m}", value),
-                    template.replace("{m}", value),
-                    "{template} with {value}"
-                );
             }
         }
     }

@@ -142,6 +142,31 @@ fn group(digits: &str, rest: usize) -> String {
     out
 }
 
+/// `template` with every `marker` (ASCII, such as `{m}` or `{}`) replaced
+/// by `value`, as `str::replace` would, but found by bytes and cut with
+/// `get`: the payment page fills its words with this, and `str::replace`
+/// (like any string slicing) brings into it the code that words a panic for
+/// a cut inside a character, with `char`'s `Debug` and Unicode's printable
+/// tables, 4 KB gzipped.
+pub fn fill(template: &str, marker: &str, value: &str) -> String {
+    let mut out = String::with_capacity(template.len() + value.len());
+    let mut rest = template;
+    while let Some(at) = rest
+        .as_bytes()
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+    {
+        let (Some(before), Some(after)) = (rest.get(..at), rest.get(at + marker.len()..)) else {
+            break;
+        };
+        out.push_str(before);
+        out.push_str(value);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn bengali_digit(c: char) -> char {
     match c.to_digit(10) {
         Some(d) => char::from_u32(0x09E6 + d).unwrap_or(c),
@@ -185,5 +210,35 @@ impl<'de> Deserialize<'de> for RequestedLocale {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let tag = String::deserialize(d)?;
         RequestedLocale::parse(&tag).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_as_str_replace_does() {
+        for template in [
+            "",
+            "{m}",
+            "{m}{m}",
+            "a {m} b {m}",
+            "{{m}}",
+            "{m",
+            "কফি {m}-এর",
+            "{m}}",
+        ] {
+            for value in ["", "x", "{m}", "{}", "Rose & Co", "কফি"] {
+                for marker in ["{m}", "{}"] {
+                    let template = template.replace("{m}", marker);
+                    assert_eq!(
+                        fill(&template, marker, value),
+                        template.replace(marker, value),
+                        "{template} with {value}"
+                    );
+                }
+            }
+        }
     }
 }
