@@ -398,7 +398,7 @@ impl Expiry {
     }
 }
 
-/// Formats an expiry as it is typed: `1` → `1`, `12` → `12 / `, `1229` → `12 / 29`.
+/// Formats an expiry as it is typed: `1` → `1`, `12` → `12 /`, `1229` → `12 / 29`.
 pub fn format_expiry_input(input: &str) -> String {
     let mut out = String::with_capacity(7);
     for (i, digit) in input
