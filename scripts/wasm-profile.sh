@@ -25,8 +25,9 @@ profile() {
         --profile page --bin "$name"
     wasm-bindgen --target web --out-dir "$out/$name" \
         "target/wasm32-unknown-unknown/page/$name.wasm"
-    # trunk runs wasm-opt -Oz on the same file; -g keeps the names.
-    wasm-opt -Oz -g --enable-reference-types --enable-bulk-memory \
+    # trunk runs wasm-opt -Oz on the same file, and scripts/precompress.sh
+    # removes the wasm-streams exports; -g keeps the names.
+    wasm-opt --remove-exports='*intounderlying*' -Oz -g --enable-reference-types --enable-bulk-memory \
         --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
         "$out/$name/${name}_bg.wasm" -o "$out/$name/named.wasm"
     wasm-opt --strip-debug --enable-reference-types --enable-bulk-memory \
