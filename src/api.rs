@@ -1,17 +1,19 @@
 //! The payment page API (`/v1/pay/…`), called with the session's client secret.
 //!
 //! Bodies go through the browser's own JSON (`Response.json()`,
-//! `JSON.stringify`) and [`kasse_core::wire`], so the page carries no JSON
-//! parser of its own.
+//! `JSON.stringify`), so the page carries no JSON parser of its own: answers
+//! are read field by field ([`kasse_core::decode`]), requests written with
+//! serde ([`kasse_core::wire`]).
 
 use kasse_core::api::{
     CLIENT_SECRET_HEADER, ConfirmRequest, ConfirmResponse, NextAction, PaySession, UpdatePage,
     UpdateRequest, UpdateResponse,
 };
+use kasse_core::decode::{self, Decode, Fields};
 use kasse_core::error::{DeclineCode, ErrorCode};
 use kasse_core::wire;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use wasm_bindgen::JsValue;
 
 /// Why a call failed, in words for the customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,16 +33,13 @@ impl ApiFailure {
     }
 }
 
-async fn read<T: DeserializeOwned>(
-    response: web_sys::Response,
-    ok: &[u16],
-) -> Result<T, ApiFailure> {
+async fn read<T: Decode>(response: web_sys::Response, ok: &[u16]) -> Result<T, ApiFailure> {
     if ok.contains(&response.status()) {
-        return wire::read_json(&response)
+        return decode::read(&response)
             .await
             .map_err(|_| ApiFailure::unreachable());
     }
-    match wire::read_json::<Refusal>(&response).await {
+    match decode::read::<Refusal>(&response).await {
         Ok(refusal) => Err(ApiFailure {
             code: Some(refusal.error.code),
             message: refusal.error.message,
@@ -50,34 +49,54 @@ async fn read<T: DeserializeOwned>(
 }
 
 /// The part of an error body ([`kasse_core::api::ErrorBody`]) the page
-/// uses: the code and the message. Reading only these leaves the decoders
+/// uses: the code and the message. Reading only these leaves the readers
 /// of the rest (error types, payment statuses) out of the page.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Refusal {
     pub error: RefusalDetail,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct RefusalDetail {
     pub code: ErrorCode,
     pub message: String,
 }
 
-/// [`ConfirmResponse`] read flat, its variant by `status`: serde reads an
-/// internally tagged enum by buffering the whole object first, which takes
-/// a generic buffer and a second decoder of every field type.
-#[derive(Debug, Deserialize)]
+impl Decode for Refusal {
+    fn decode(value: JsValue) -> Option<Self> {
+        let error: Fields = Fields::of(value)?.get("error")?;
+        Some(Refusal {
+            error: RefusalDetail {
+                code: error.get("code")?,
+                message: error.get("message")?,
+            },
+        })
+    }
+}
+
+/// [`ConfirmResponse`] read flat, its variant by `status`.
+#[derive(Debug)]
 pub struct ConfirmAnswer {
     pub status: String,
     pub payment_id: String,
-    #[serde(default)]
     pub redirect_url: Option<String>,
-    #[serde(default)]
     pub decline_code: Option<DeclineCode>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub next_action: Option<NextAction>,
+}
+
+impl Decode for ConfirmAnswer {
+    fn decode(value: JsValue) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(ConfirmAnswer {
+            status: f.get("status")?,
+            payment_id: f.get("payment_id")?,
+            redirect_url: f.get("redirect_url")?,
+            decline_code: f.get("decline_code")?,
+            message: f.get("message")?,
+            next_action: f.get("next_action")?,
+        })
+    }
 }
 
 impl ConfirmAnswer {
@@ -106,7 +125,7 @@ impl ConfirmAnswer {
 }
 
 /// `GET` or `POST` with the client secret; a `POST` carries `body` as JSON.
-async fn call<T: DeserializeOwned>(
+async fn call<T: Decode>(
     method: &str,
     url: &str,
     secret: &str,

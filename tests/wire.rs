@@ -1,15 +1,18 @@
 //! The page API's bodies through the browser's own JSON: what the server
-//! writes (serde_json, as in `kasse-server`) is read back exactly, and what
-//! the page sends is what the server's types read.
+//! writes (serde_json, as in `kasse-server`) is read back exactly by the
+//! page's field-by-field reader (`kasse_core::decode`), and what the page
+//! sends is what the server's types read. The terminal's serde reader
+//! (`kasse_core::wire::from_js`) is checked at the end.
 #![cfg(target_arch = "wasm32")]
 
 use std::collections::BTreeMap;
 
 use kasse_core::api::{
     CardInput, ConfirmRequest, ConfirmResponse, ErrorBody, ErrorDetail, FutureUsage, NextAction,
-    PayError, PaySession, SaveCard, SavedCard, UpdatePage, UpdateRequest,
+    PayError, PaySession, SaveCard, SavedCard, UpdatePage, UpdateRequest, UpdateResponse,
 };
 use kasse_core::appearance::{Appearance, ColorScheme};
+use kasse_core::decode::{Decode, decode};
 use kasse_core::error::{DeclineCode, ErrorCode, ErrorType};
 use kasse_core::wire::{Invalid, from_js, to_json};
 use kasse_core::{CardBrand, Locale, PaymentStatus, RequestedLocale, SessionStatus};
@@ -20,7 +23,12 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// As the page reads a body: the server's JSON text, `JSON.parse`d, typed.
-fn read<T: DeserializeOwned>(json: &str) -> Result<T, Invalid> {
+fn read<T: Decode>(json: &str) -> Result<T, Invalid> {
+    decode(js_sys::JSON::parse(json).expect("valid JSON"))
+}
+
+/// As the terminal reads a body: through serde.
+fn read_serde<T: DeserializeOwned>(json: &str) -> Result<T, Invalid> {
     from_js(js_sys::JSON::parse(json).expect("valid JSON"))
 }
 
@@ -132,6 +140,11 @@ fn bodies_of_the_wrong_shape_are_invalid() {
             serde_json::json!(["insufficient_funds", "Declined."]),
         ),
         ("order_reference", serde_json::json!(true)),
+        // `null` stands only for an absent `Option`, not for a default.
+        ("appearance", serde_json::json!(null)),
+        ("saved_cards", serde_json::json!(null)),
+        ("locale", serde_json::json!("xx")),
+        ("status", serde_json::json!("Open")),
     ];
     for (field, bad) in wrong {
         let mut value = serde_json::to_value(session()).unwrap();
@@ -278,7 +291,68 @@ fn an_update_page_reads_back_exactly() {
         accepted_brands: vec![CardBrand::Visa],
     };
     let json = serde_json::to_string(&page).unwrap();
-    assert_eq!(read::<UpdatePage>(&json), Ok(page));
+    assert_eq!(read::<UpdatePage>(&json), Ok(page.clone()));
+    let themed = UpdatePage {
+        appearance: session().appearance,
+        locale: RequestedLocale::Fixed(Locale::Mn),
+        ..page
+    };
+    let json = serde_json::to_string(&themed).unwrap();
+    assert_eq!(read::<UpdatePage>(&json), Ok(themed));
+}
+
+#[wasm_bindgen_test]
+fn every_variant_reads_as_the_server_writes_it() {
+    fn check<T: Decode + serde::Serialize + PartialEq + std::fmt::Debug>(values: &[T]) {
+        for value in values {
+            let json = serde_json::to_string(value).unwrap();
+            assert_eq!(read::<T>(&json).as_ref(), Ok(value), "{json}");
+        }
+    }
+    check(&CardBrand::ALL);
+    check(&DeclineCode::ALL);
+    check(&ErrorCode::ALL);
+    check(SessionStatus::ALL);
+    check(&[SaveCard::Off, SaveCard::Optional, SaveCard::Required]);
+    check(&[FutureUsage::OffSession, FutureUsage::OnSession]);
+    check(&[ColorScheme::Auto, ColorScheme::Light, ColorScheme::Dark]);
+    let mut locales = vec![RequestedLocale::Auto];
+    locales.extend(Locale::ALL.iter().map(|l| RequestedLocale::Fixed(*l)));
+    check(&locales);
+    // What serde would refuse is refused.
+    assert_eq!(read::<CardBrand>(r#""VISA""#), Err(Invalid));
+    assert_eq!(read::<DeclineCode>(r#""no_such_decline""#), Err(Invalid));
+    assert_eq!(read::<ColorScheme>(r#""sepia""#), Err(Invalid));
+    assert_eq!(read::<SessionStatus>("1"), Err(Invalid));
+}
+
+#[wasm_bindgen_test]
+fn an_appearance_from_a_newer_server_reads_without_what_it_added() {
+    let json = r#"{"color_scheme":"light","variables":{"radius":"4px"},"shadow":"none"}"#;
+    let read_back: Appearance = read(json).unwrap();
+    assert_eq!(read_back.color_scheme, Some(ColorScheme::Light));
+    assert_eq!(read_back.variables["radius"], "4px");
+    assert!(read_back.dark_variables.is_empty() && read_back.logo_url.is_none());
+}
+
+#[wasm_bindgen_test]
+fn an_updated_card_reads_back_exactly() {
+    let answer = UpdateResponse {
+        card: SavedCard {
+            id: "pm_2".into(),
+            brand: CardBrand::Amex,
+            last4: "0005".into(),
+            exp_month: 9,
+            exp_year: 2030,
+        },
+        return_url: "https://shop.example/account?updated=1".into(),
+    };
+    let json = serde_json::to_string(&answer).unwrap();
+    assert_eq!(read::<UpdateResponse>(&json), Ok(answer));
+    assert_eq!(
+        read::<UpdateResponse>(r#"{"return_url":"https://shop.example/"}"#),
+        Err(Invalid)
+    );
 }
 
 /// serde's default enum form, which the terminal's types may use.
@@ -302,11 +376,14 @@ fn externally_tagged_enums_go_both_ways() {
         },
     ];
     let json = serde_json::to_string(&shapes).unwrap();
-    assert_eq!(read::<Vec<Shape>>(&json), Ok(shapes.clone()));
+    assert_eq!(read_serde::<Vec<Shape>>(&json), Ok(shapes.clone()));
     let sent: serde_json::Value = serde_json::from_str(&to_json(&shapes).unwrap()).unwrap();
     assert_eq!(sent, serde_json::to_value(&shapes).unwrap());
-    assert_eq!(read::<Shape>(r#"{"Named":"a","Empty":null}"#), Err(Invalid));
-    assert_eq!(read::<Shape>(r#"{"Round":1}"#), Err(Invalid));
+    assert_eq!(
+        read_serde::<Shape>(r#"{"Named":"a","Empty":null}"#),
+        Err(Invalid)
+    );
+    assert_eq!(read_serde::<Shape>(r#"{"Round":1}"#), Err(Invalid));
     // Integers beyond what a JavaScript number holds exactly are refused.
     assert_eq!(to_json(&Shape::Pair(1, i64::MAX)), Err(Invalid));
 }

@@ -7,6 +7,8 @@ pub mod api;
 pub mod appearance;
 pub mod card;
 pub mod consent;
+#[cfg(feature = "wire")]
+pub mod decode;
 pub mod error;
 pub mod event;
 pub mod fees;

@@ -85,10 +85,14 @@ pub async fn fetch(
 /// An answer's body: the browser parses the JSON (`Response.json()`), and
 /// [`from_js`] types it.
 pub async fn read_json<T: DeserializeOwned>(response: &web_sys::Response) -> Result<T, Invalid> {
-    let parsed = JsFuture::from(response.json().map_err(|_| Invalid)?)
+    from_js(read_value(response).await?)
+}
+
+/// An answer's body as the browser parses it (`Response.json()`), untyped.
+pub async fn read_value(response: &web_sys::Response) -> Result<JsValue, Invalid> {
+    JsFuture::from(response.json().map_err(|_| Invalid)?)
         .await
-        .map_err(|_| Invalid)?;
-    from_js(parsed)
+        .map_err(|_| Invalid)
 }
 
 /// The largest integer a JavaScript number holds exactly (2^53 - 1).
