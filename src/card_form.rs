@@ -316,7 +316,7 @@ pub fn SavedCards(
                 {cards.into_iter().map(|card| {
                     let id = card.id.clone();
                     let picked = id.clone();
-                    let input_id = format!("saved-{}", card.id);
+                    let input_id = ["saved-", &card.id].concat();
                     view! {
                         <div class="kasse-saved-card">
                             <input
@@ -326,15 +326,7 @@ pub fn SavedCards(
                                 prop:checked=move || choice.get().as_deref() == Some(id.as_str())
                                 on:change=move |_| choice.set(Some(picked.clone()))
                             />
-                            <label for=input_id>
-                                {format!(
-                                    "{} •••• {} · {:02}/{:02}",
-                                    card.brand.display_name(),
-                                    card.last4,
-                                    card.exp_month,
-                                    card.exp_year % 100
-                                )}
-                            </label>
+                            <label for=input_id>{card.label()}</label>
                         </div>
                     }
                 }).collect_view()}
@@ -434,7 +426,7 @@ fn Field(
             placeholder=move || placeholder.get()
             maxlength=move || maxlength.get()
             prop:value=move || value.get()
-            aria-invalid=move || error.with(Option::is_some).to_string()
+            aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
             aria-describedby=error_id.clone()
             on:input=move |ev| value.set(clean.run(event_target_value(&ev)))
             on:blur=move |_| on_blur.run(())

@@ -433,7 +433,7 @@ fn Checkout(
     let reference = session.order_reference.clone();
     let receipt_amount = amount.clone();
     view! {
-        <section class="kasse-card" aria-busy=move || busy.get().to_string()>
+        <section class="kasse-card" aria-busy=move || if busy.get() { "true" } else { "false" }>
             <header class="kasse-summary">
                 // Decorative: the merchant's name follows as text.
                 {session.appearance.logo_url.clone().map(|src| view! {

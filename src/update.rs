@@ -104,13 +104,7 @@ pub fn UpdateApp() -> impl IntoView {
             };
             match api::update_card(&id, &secret, &UpdateRequest { card }).await {
                 Ok(done) => screen.set(Screen::Done {
-                    card: format!(
-                        "{} •••• {} · {:02}/{:02}",
-                        done.card.brand.display_name(),
-                        done.card.last4,
-                        done.card.exp_month,
-                        done.card.exp_year % 100
-                    ),
+                    card: done.card.label(),
                     return_url: done.return_url,
                     merchant,
                 }),
@@ -151,19 +145,16 @@ pub fn UpdateApp() -> impl IntoView {
                         </section>
                     }),
                     Screen::Ready(page) => EitherOf4::C(view! {
-                        <section class="kasse-card" aria-busy=move || busy.get().to_string()>
+                        <section class="kasse-card" aria-busy=move || if busy.get() { "true" } else { "false" }>
                             <header class="kasse-summary">
                                 <p class="kasse-merchant" id="kasse-merchant">{page.merchant_name.clone()}</p>
                                 <h1 id="kasse-update-title">{t.update_title}</h1>
                                 <p class="kasse-reference" id="kasse-update-old">
-                                    {format!(
-                                        "{} {} •••• {} · {:02}/{:02}",
+                                    {[
                                         i18n::fill(t.update_replaces, &page.merchant_name),
-                                        page.card.brand.display_name(),
-                                        page.card.last4,
-                                        page.card.exp_month,
-                                        page.card.exp_year % 100
-                                    )}
+                                        page.card.label(),
+                                    ]
+                                    .join(" ")}
                                 </p>
                             </header>
                             <div id="kasse-notice" class="kasse-notice" role="alert" aria-live="assertive">

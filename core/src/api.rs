@@ -547,6 +547,25 @@ pub struct SavedCard {
     pub exp_year: u16,
 }
 
+impl SavedCard {
+    /// How the pages name the card: `Visa •••• 4242 · 09/31`. Written
+    /// without `format!`, whose padding the payment page would carry for
+    /// this alone.
+    pub fn label(&self) -> String {
+        let two_digits = |n: u16| {
+            [
+                char::from(b'0' + (n / 10 % 10) as u8),
+                char::from(b'0' + (n % 10) as u8),
+            ]
+        };
+        let [m1, m2] = two_digits(self.exp_month.into());
+        let [y1, y2] = two_digits(self.exp_year % 100);
+        let mut label = [self.brand.display_name(), " •••• ", &self.last4, " · "].concat();
+        label.extend([m1, m2, '/', y1, y2]);
+        label
+    }
+}
+
 /// A failed attempt as the customer reads it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1518,4 +1537,40 @@ pub struct ReportRun {
     /// Where to download it, with the same key.
     pub url: String,
     pub created: i64,
+}
+
+#[cfg(test)]
+mod saved_card_tests {
+    use super::SavedCard;
+    use crate::CardBrand;
+
+    #[test]
+    fn a_saved_card_is_named_by_brand_last_four_and_expiry() {
+        let card = |brand, exp_month, exp_year| SavedCard {
+            id: "pm_1".into(),
+            brand,
+            last4: "4242".into(),
+            exp_month,
+            exp_year,
+        };
+        for (brand, month, year) in [
+            (CardBrand::Visa, 9, 2031),
+            (CardBrand::Amex, 12, 2100),
+            (CardBrand::Mastercard, 1, 2009),
+        ] {
+            assert_eq!(
+                card(brand, month, year).label(),
+                format!(
+                    "{} •••• 4242 · {:02}/{:02}",
+                    brand.display_name(),
+                    month,
+                    year % 100
+                )
+            );
+        }
+        assert_eq!(
+            card(CardBrand::Visa, 9, 2031).label(),
+            "Visa •••• 4242 · 09/31"
+        );
+    }
 }
