@@ -14,6 +14,9 @@ use crate::card_form::{CardForm, SaveConsent, SavedCards};
 use crate::embed::{self, Parent};
 use crate::fresh::Fresh;
 use crate::i18n;
+use crate::plain::Tpl::{El, If, Text};
+use crate::plain::Val::{Arg, Is};
+use crate::plain::{Plain, Tpl};
 
 /// The session id and client secret this page was opened with.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,11 +151,7 @@ pub fn App() -> impl IntoView {
             {move || {
                 let t = i18n::text(locale.get());
                 Fresh(match screen.get() {
-                    Screen::Loading => EitherOf3::A(view! {
-                        <section class="kasse-card" aria-busy="true">
-                            <p class="kasse-loading" id="kasse-loading" role="status">{t.loading}</p>
-                        </section>
-                    }),
+                    Screen::Loading => EitherOf3::A(Plain::new(LOADING, &[t.loading])),
                     Screen::Unavailable { message, retry: can_retry } => {
                         let retry = retry.clone();
                         EitherOf3::B(view! {
@@ -183,6 +182,155 @@ pub fn App() -> impl IntoView {
         </main>
     }
 }
+
+/// Until the session is read. Its words: `[loading]`.
+const LOADING: &[Tpl] = &[El(
+    "section",
+    &[("class", Is("kasse-card")), ("aria-busy", Is("true"))],
+    &[El(
+        "p",
+        &[
+            ("class", Is("kasse-loading")),
+            ("id", Is("kasse-loading")),
+            ("role", Is("status")),
+        ],
+        &[Text(Arg(0))],
+    )],
+)];
+
+/// What is paid, to whom. Its words: `[the logo's URL (it shows when there
+/// is one), merchant, amount, "Order …" (it shows when there is an order
+/// reference)]`. The logo is decorative: the merchant's name follows as
+/// text.
+const SUMMARY: &[Tpl] = &[El(
+    "header",
+    &[("class", Is("kasse-summary"))],
+    &[
+        If(
+            0,
+            &[El(
+                "img",
+                &[
+                    ("class", Is("kasse-logo")),
+                    ("id", Is("kasse-logo")),
+                    ("src", Arg(0)),
+                    ("alt", Is("")),
+                ],
+                &[],
+            )],
+        ),
+        El(
+            "p",
+            &[
+                ("class", Is("kasse-merchant")),
+                ("id", Is("kasse-merchant")),
+            ],
+            &[Text(Arg(1))],
+        ),
+        El(
+            "p",
+            &[("class", Is("kasse-amount")), ("id", Is("kasse-amount"))],
+            &[Text(Arg(2))],
+        ),
+        If(
+            3,
+            &[El(
+                "p",
+                &[("class", Is("kasse-reference"))],
+                &[Text(Arg(3))],
+            )],
+        ),
+    ],
+)];
+
+/// On the way to the bank. Its words: `[authenticating]`.
+const AUTHENTICATING: &[Tpl] = &[El(
+    "p",
+    &[
+        ("class", Is("kasse-loading")),
+        ("id", Is("kasse-authenticating")),
+        ("role", Is("status")),
+    ],
+    &[Text(Arg(0))],
+)];
+
+/// The receipt. Its words: `[title's id, title, "Paid to", merchant,
+/// "Amount", amount, "Payment reference", payment id, "Order", the order's
+/// reference (its row shows when there is one), "Taking you back…", the
+/// return URL (its link shows when there is one), "Return to …"]`.
+const PAID: &[Tpl] = &[
+    El(
+        "div",
+        &[
+            ("class", Is("kasse-receipt")),
+            ("id", Is("kasse-receipt")),
+            ("role", Is("status")),
+        ],
+        &[
+            El(
+                "h1",
+                &[("class", Is("kasse-success")), ("id", Arg(0))],
+                &[Text(Arg(1))],
+            ),
+            El(
+                "dl",
+                &[],
+                &[
+                    El("dt", &[], &[Text(Arg(2))]),
+                    El("dd", &[], &[Text(Arg(3))]),
+                    El("dt", &[], &[Text(Arg(4))]),
+                    El("dd", &[], &[Text(Arg(5))]),
+                    El("dt", &[], &[Text(Arg(6))]),
+                    El("dd", &[("id", Is("kasse-payment-id"))], &[Text(Arg(7))]),
+                    If(
+                        9,
+                        &[
+                            El("dt", &[], &[Text(Arg(8))]),
+                            El("dd", &[], &[Text(Arg(9))]),
+                        ],
+                    ),
+                ],
+            ),
+            El("p", &[], &[Text(Arg(10))]),
+        ],
+    ),
+    If(
+        11,
+        &[El(
+            "a",
+            &[("class", Is("kasse-cancel")), ("href", Arg(11))],
+            &[Text(Arg(12))],
+        )],
+    ),
+];
+
+/// The session ran out. Its words: `[title, text, the cancel URL,
+/// "Return to …"]`.
+const EXPIRED: &[Tpl] = &[
+    El(
+        "div",
+        &[("role", Is("status"))],
+        &[
+            El("h1", &[("id", Is("kasse-expired-title"))], &[Text(Arg(0))]),
+            El("p", &[("id", Is("kasse-expired"))], &[Text(Arg(1))]),
+        ],
+    ),
+    El(
+        "a",
+        &[("class", Is("kasse-cancel")), ("href", Arg(2))],
+        &[Text(Arg(3))],
+    ),
+];
+
+/// The customer cancelled. Its words: `[title, text]`.
+const CANCELLED: &[Tpl] = &[El(
+    "div",
+    &[("role", Is("status")), ("id", Is("kasse-cancelled"))],
+    &[
+        El("h1", &[], &[Text(Arg(0))]),
+        El("p", &[], &[Text(Arg(1))]),
+    ],
+)];
 
 /// How long the receipt shows before the redirect.
 const RECEIPT_MILLIS: u64 = 1500;
@@ -434,17 +582,15 @@ fn Checkout(
     let receipt_amount = amount.clone();
     view! {
         <section class="kasse-card" aria-busy=move || if busy.get() { "true" } else { "false" }>
-            <header class="kasse-summary">
-                // Decorative: the merchant's name follows as text.
-                {session.appearance.logo_url.clone().map(|src| view! {
-                    <img class="kasse-logo" id="kasse-logo" src=src alt="" />
-                })}
-                <p class="kasse-merchant" id="kasse-merchant">{merchant.clone()}</p>
-                <p class="kasse-amount" id="kasse-amount">{amount}</p>
-                {reference.clone().map(|r| view! {
-                    <p class="kasse-reference">{i18n::fill(t.order, &r)}</p>
-                })}
-            </header>
+            {Plain::new(
+                SUMMARY,
+                &[
+                    session.appearance.logo_url.as_deref().unwrap_or_default(),
+                    &merchant,
+                    &amount,
+                    &reference.as_deref().map(|r| i18n::fill(t.order, r)).unwrap_or_default(),
+                ],
+            )}
             <div id="kasse-notice" class="kasse-notice" role="alert" aria-live="assertive">
                 {move || Fresh(notice.get().map(|n| view! {
                     <p>{n.message}</p>
@@ -482,43 +628,47 @@ fn Checkout(
                         </a>
                     })
                 }
-                Stage::Authenticating => EitherOf5::B(view! {
-                    <p class="kasse-loading" id="kasse-authenticating" role="status">
-                        {t.authenticating}
-                    </p>
-                }),
-                Stage::Paid { payment_id, just_now } => EitherOf5::C(view! {
-                    <div class="kasse-receipt" id="kasse-receipt" role="status">
-                        <h1 class="kasse-success" id=if just_now { "kasse-paid" } else { "kasse-already-paid" }>
-                            {if just_now { t.paid } else { t.already_paid }}
-                        </h1>
-                        <dl>
-                            <dt>{t.paid_to}</dt><dd>{merchant.clone()}</dd>
-                            <dt>{t.amount}</dt><dd>{receipt_amount.clone()}</dd>
-                            <dt>{t.reference}</dt><dd id="kasse-payment-id">{payment_id}</dd>
-                            {reference.clone().map(|r| view! {
-                                <dt>{i18n::fill(t.order, "").trim().to_string()}</dt><dd>{r}</dd>
-                            })}
-                        </dl>
-                        <p>{i18n::fill(t.taking_back, &merchant)}</p>
-                    </div>
-                    {redirect_url.get_value().map(|url| view! {
-                        <a class="kasse-cancel" href=url>{i18n::fill(t.return_to, &merchant)}</a>
-                    })}
-                }),
-                Stage::Expired => EitherOf5::D(view! {
-                    <div role="status">
-                        <h1 id="kasse-expired-title">{t.expired_title}</h1>
-                        <p id="kasse-expired">{t.expired}</p>
-                    </div>
-                    <a class="kasse-cancel" href=cancel_url.clone()>{i18n::fill(t.return_to, &merchant)}</a>
-                }),
-                Stage::Cancelled => EitherOf5::E(view! {
-                    <div role="status" id="kasse-cancelled">
-                        <h1>{t.cancelled}</h1>
-                        <p>{i18n::fill(t.cancelled_detail, &merchant)}</p>
-                    </div>
-                }),
+                Stage::Authenticating => EitherOf5::B(Plain::new(AUTHENTICATING, &[t.authenticating])),
+                Stage::Paid { payment_id, just_now } => {
+                    let (title_id, title) = if just_now {
+                        ("kasse-paid", t.paid)
+                    } else {
+                        ("kasse-already-paid", t.already_paid)
+                    };
+                    let order = i18n::fill(t.order, "");
+                    let return_url = redirect_url.get_value().unwrap_or_default();
+                    EitherOf5::C(Plain::new(
+                        PAID,
+                        &[
+                            title_id,
+                            title,
+                            t.paid_to,
+                            &merchant,
+                            t.amount,
+                            &receipt_amount,
+                            t.reference,
+                            &payment_id,
+                            order.trim(),
+                            reference.as_deref().unwrap_or_default(),
+                            &i18n::fill(t.taking_back, &merchant),
+                            &return_url,
+                            &i18n::fill(t.return_to, &merchant),
+                        ],
+                    ))
+                }
+                Stage::Expired => EitherOf5::D(Plain::new(
+                    EXPIRED,
+                    &[
+                        t.expired_title,
+                        t.expired,
+                        &cancel_url,
+                        &i18n::fill(t.return_to, &merchant),
+                    ],
+                )),
+                Stage::Cancelled => EitherOf5::E(Plain::new(
+                    CANCELLED,
+                    &[t.cancelled, &i18n::fill(t.cancelled_detail, &merchant)],
+                )),
             })}
             <footer class="kasse-footer">{t.footer}</footer>
         </section>

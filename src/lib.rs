@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod embed;
 pub mod fresh;
 pub mod i18n;
+pub mod plain;
 pub mod theme;
 pub mod update;
 
