@@ -378,7 +378,7 @@ fn CvcField(
             inputmode="numeric"
             autocomplete="cc-csc"
             placeholder=Signal::derive(move || Some("•".repeat(length.get())))
-            maxlength=Signal::derive(move || Some(length.get().to_string()))
+            maxlength=Signal::derive(move || Some(kasse_core::locale::ascii_digits(length.get() as u64, 1)))
             clean=Callback::new(move |typed: String| {
                 typed
                     .chars()

@@ -355,7 +355,7 @@ pub fn cvc_error(locale: Locale, e: &CvcError) -> String {
     match e {
         CvcError::WrongLength(n) => fill(
             text(locale).cvc_length,
-            &locale.write_digits(&n.to_string()),
+            &locale.write_digits(&kasse_core::locale::ascii_digits(*n as u64, 1)),
         ),
     }
 }

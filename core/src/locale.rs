@@ -82,9 +82,12 @@ impl Locale {
     /// (the payment page's, which carries no ISO 4217 table:
     /// [`crate::money::exponent_of`]).
     pub fn format_minor(self, amount: i64, code: &str, exponent: u32) -> String {
+        // Digits written by hand, not with `format!`: the payment page
+        // formats amounts with this, and would otherwise carry the
+        // formatter's zero padding for it.
         let magnitude = amount.unsigned_abs();
         let divisor = 10u64.pow(exponent);
-        let whole = (magnitude / divisor).to_string();
+        let whole = ascii_digits(magnitude / divisor, 1);
         let whole = match self {
             Locale::Bn => group(&whole, 2),
             Locale::En | Locale::Mn => group(&whole, 3),
@@ -92,23 +95,38 @@ impl Locale {
         let number = if exponent == 0 {
             whole
         } else {
-            format!(
-                "{whole}.{:0width$}",
-                magnitude % divisor,
-                width = exponent as usize
-            )
+            let fraction = ascii_digits(magnitude % divisor, exponent as usize);
+            [whole.as_str(), ".", &fraction].concat()
         };
         let number = self.write_digits(&number);
         let sign = if amount < 0 { "-" } else { "" };
-        let nbsp = '\u{a0}';
+        let nbsp = "\u{a0}";
         match (self, crate::money::symbol_of(code)) {
-            (Locale::Bn, Some(symbol)) => format!("{sign}{number}{symbol}"),
-            (Locale::Bn, None) => format!("{sign}{number}{nbsp}{code}"),
-            (Locale::Mn, Some(symbol)) => format!("{sign}{symbol}{nbsp}{number}"),
-            (Locale::En, Some(symbol)) => format!("{sign}{symbol}{number}"),
-            (_, None) => format!("{sign}{code}{nbsp}{number}"),
+            (Locale::Bn, Some(symbol)) => [sign, &number, symbol].concat(),
+            (Locale::Bn, None) => [sign, &number, nbsp, code].concat(),
+            (Locale::Mn, Some(symbol)) => [sign, symbol, nbsp, &number].concat(),
+            (Locale::En, Some(symbol)) => [sign, symbol, &number].concat(),
+            (_, None) => [sign, code, nbsp, &number].concat(),
         }
     }
+}
+
+/// `n` in ASCII digits, at least `width` of them (zeros in front):
+/// `ascii_digits(5, 2)` is `05`.
+pub fn ascii_digits(mut n: u64, width: usize) -> String {
+    let mut reversed = Vec::with_capacity(20);
+    loop {
+        reversed.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 && reversed.len() >= width {
+            break;
+        }
+    }
+    reversed
+        .iter()
+        .rev()
+        .map(|&digit| char::from(digit))
+        .collect()
 }
 
 impl Locale {

@@ -52,17 +52,23 @@ impl Currency {
 
 /// The symbol customers recognise for a code, where it is unambiguous.
 pub fn symbol_of(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "USD" => "$",
-        "EUR" => "€",
-        "GBP" => "£",
-        "JPY" | "CNY" => "¥",
-        "INR" => "₹",
-        "BDT" => "৳",
-        "MNT" => "₮",
-        "KRW" => "₩",
-        _ => return None,
-    })
+    // A table searched in a loop, not a `match`: the payment page formats
+    // amounts with this, and a `match` on strings is a comparison each.
+    const SYMBOLS: &[(&str, &str)] = &[
+        ("USD", "$"),
+        ("EUR", "€"),
+        ("GBP", "£"),
+        ("JPY", "¥"),
+        ("CNY", "¥"),
+        ("INR", "₹"),
+        ("BDT", "৳"),
+        ("MNT", "₮"),
+        ("KRW", "₩"),
+    ];
+    SYMBOLS
+        .iter()
+        .find(|(listed, _)| *listed == code)
+        .map(|(_, symbol)| *symbol)
 }
 
 /// The minor-unit digits of a currency the server accepted, without the
@@ -70,13 +76,22 @@ pub fn symbol_of(code: &str) -> Option<&'static str> {
 /// only formats amounts in a currency Kasse took; a test checks it against
 /// the table for every code [`Currency::parse`] accepts.
 pub fn exponent_of(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
+    // Codes side by side, three letters each, searched in a loop (as in
+    // `symbol_of`).
+    const BY_EXPONENT: &[(u32, &str)] = &[
+        (0, "BIFCLPDJFGNFISKJPYKMFKRWPYGRWFUGXUYIVNDVUVXAFXOFXPF"),
+        (3, "BHDIQDJODKWDLYDOMRTND"),
+        (4, "CLFUYW"),
+    ];
+    BY_EXPONENT
+        .iter()
+        .find(|(_, codes)| {
+            codes
+                .as_bytes()
+                .chunks(3)
+                .any(|listed| listed == code.as_bytes())
+        })
+        .map_or(2, |(exponent, _)| *exponent)
 }
 
 impl fmt::Debug for Currency {

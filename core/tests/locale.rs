@@ -96,3 +96,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn digits_are_written_as_format_pads_them() {
+    use kasse_core::locale::ascii_digits;
+    for n in [0, 1, 5, 9, 10, 99, 100, 12_345, 1_000_000, u64::MAX] {
+        for width in 0..=4 {
+            assert_eq!(
+                ascii_digits(n, width),
+                format!("{n:0width$}"),
+                "{n}, {width}"
+            );
+        }
+    }
+    let en = Locale::En;
+    assert_eq!(en.format_minor(0, "USD", 2), "$0.00");
+    assert_eq!(en.format_minor(-5, "USD", 2), "-$0.05");
+    assert_eq!(en.format_minor(7, "BHD", 3), "BHD\u{a0}0.007");
+}

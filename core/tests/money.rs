@@ -172,3 +172,24 @@ proptest! {
         prop_assert_eq!(ok, (1..=MAX_AMOUNT_MINOR).contains(&amount));
     }
 }
+
+#[test]
+fn symbols_are_the_unambiguous_ones() {
+    use kasse_core::money::symbol_of;
+    for (code, symbol) in [
+        ("USD", "$"),
+        ("EUR", "€"),
+        ("GBP", "£"),
+        ("JPY", "¥"),
+        ("CNY", "¥"),
+        ("INR", "₹"),
+        ("BDT", "৳"),
+        ("MNT", "₮"),
+        ("KRW", "₩"),
+    ] {
+        assert_eq!(symbol_of(code), Some(symbol), "{code}");
+    }
+    for code in ["BHD", "CAD", "AUD", "usd", "", "USDX"] {
+        assert_eq!(symbol_of(code), None, "{code}");
+    }
+}
