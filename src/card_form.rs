@@ -107,11 +107,9 @@ pub fn consent_view(consent: Option<SaveConsent>) -> impl IntoView {
 #[component]
 pub fn CardForm(
     /// True while a payment is in flight: the button is disabled.
-    #[prop(into)]
-    busy: Signal<bool>,
+    busy: RwSignal<bool>,
     /// The button's text, e.g. "Pay $12.50".
-    #[prop(into)]
-    pay_label: Signal<String>,
+    pay_label: String,
     /// Called with a card that passed every check.
     on_submit: Callback<CardInput>,
     /// The date expiry is checked against; the browser's clock by default.
@@ -128,18 +126,16 @@ pub fn CardForm(
     let expiry = RwSignal::new(String::new());
     let cvc = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let touched = RwSignal::new([false; 4]);
+    // Each field, once left.
+    let touched: [RwSignal<bool>; 4] = std::array::from_fn(|_| RwSignal::new(false));
     let submitted = RwSignal::new(false);
 
     let brand = Memo::new(move |_| detect_brand(&number.get()));
-    let errors = Memo::new(move |_| {
-        validate(&number.get(), &expiry.get(), &cvc.get(), &name.get(), today)
-            .err()
-            .unwrap_or_default()
-    });
     // What each field would say, in the page's language.
     let messages = Memo::new(move |_| {
-        let e = errors.get();
+        let e = validate(&number.get(), &expiry.get(), &cvc.get(), &name.get(), today)
+            .err()
+            .unwrap_or_default();
         [
             e.number.as_ref().map(|e| t.number_error(e).to_string()),
             e.expiry.as_ref().map(|e| t.expiry_error(e).to_string()),
@@ -151,16 +147,16 @@ pub fn CardForm(
     // a submit: leaving an empty field (say, to press Cancel) is no mistake.
     let shown = move |field: usize, value: RwSignal<String>| {
         move || {
-            (submitted.get() || (touched.get()[field] && !value.get().is_empty()))
+            (submitted.get() || (touched[field].get() && !value.get().is_empty()))
                 .then(|| messages.get()[field].clone())
                 .flatten()
         }
     };
-    let number_error = Signal::derive(shown(0, number));
-    let expiry_error = Signal::derive(shown(1, expiry));
-    let cvc_error = Signal::derive(shown(2, cvc));
-    let name_error = Signal::derive(shown(3, name));
-    let touch = move |field: usize| touched.update(|t| t[field] = true);
+    let number_error = Memo::new(move |_| shown(0, number)());
+    let expiry_error = Memo::new(move |_| shown(1, expiry)());
+    let cvc_error = Memo::new(move |_| shown(2, cvc)());
+    let name_error = Memo::new(move |_| shown(3, name)());
+    let touch = move |field: usize| touched[field].set(true);
 
     let number_ref = NodeRef::<html::Input>::new();
     let expiry_ref = NodeRef::<html::Input>::new();
@@ -197,7 +193,6 @@ pub fn CardForm(
         }
     };
 
-    let cvc_length = Signal::derive(move || brand.get().map_or(3, CardBrand::cvc_length));
     // The form is on screen and takes input: a User Timing mark that the
     // page-load benchmark (and any RUM tool) reads.
     Effect::new(move |_| {
@@ -216,7 +211,7 @@ pub fn CardForm(
                 node_ref=number_ref
                 inputmode="numeric"
                 autocomplete="cc-number"
-                placeholder=Signal::stored(Some("1234 1234 1234 1234".to_string()))
+                placeholder=Memo::new(|_| Some("1234 1234 1234 1234".to_string()))
                 clean=Callback::new(|typed: String| format_card_input(&typed))
                 on_blur=Callback::new(move |()| touch(0))
                 brand=brand
@@ -230,7 +225,7 @@ pub fn CardForm(
                     node_ref=expiry_ref
                     inputmode="numeric"
                     autocomplete="cc-exp"
-                    placeholder=Signal::stored(Some("MM / YY".to_string()))
+                    placeholder=Memo::new(|_| Some("MM / YY".to_string()))
                     clean=Callback::new(|typed: String| format_expiry_input(&typed))
                     on_blur=Callback::new(move |()| touch(1))
                 />
@@ -239,7 +234,7 @@ pub fn CardForm(
                     value=cvc
                     error=cvc_error
                     node_ref=cvc_ref
-                    length=cvc_length
+                    brand=brand
                     on_blur=Callback::new(move |()| touch(2))
                 />
             </div>
@@ -266,8 +261,8 @@ pub fn SavedCards(
     cards: Vec<kasse_core::api::SavedCard>,
     /// The card picked; None for another card.
     choice: RwSignal<Option<String>>,
-    #[prop(into)] busy: Signal<bool>,
-    #[prop(into)] pay_label: Signal<String>,
+    busy: RwSignal<bool>,
+    pay_label: String,
     /// Called with the card's id and its security code, once it checks.
     on_submit: Callback<(String, String)>,
 ) -> impl IntoView {
@@ -288,7 +283,6 @@ pub fn SavedCards(
             .err()
             .map(|e| crate::i18n::cvc_error(locale, &e))
     });
-    let cvc_length = Signal::derive(move || brand.get().map_or(3, CardBrand::cvc_length));
     let cvc_ref = NodeRef::<html::Input>::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -308,7 +302,7 @@ pub fn SavedCards(
     // The code and the button show while a saved card is picked; a memo,
     // so that picking another keeps what was typed.
     let picked = Memo::new(move |_| choice.get().is_some());
-    let shown_error = Signal::derive(move || submitted.get().then(|| error.get()).flatten());
+    let shown_error = Memo::new(move |_| submitted.get().then(|| error.get()).flatten());
     view! {
         <form class="kasse-card-form kasse-saved" novalidate=true on:submit=submit>
             <fieldset class="kasse-field">
@@ -347,27 +341,29 @@ pub fn SavedCards(
                     value=cvc
                     error=shown_error
                     node_ref=cvc_ref
-                    length=cvc_length
+                    brand=brand
                     on_blur=Callback::new(|()| {})
                 />
-                <PayButton id="pay-saved" busy=busy label=pay_label />
+                <PayButton id="pay-saved" busy=busy label=pay_label.clone() />
             }))}
         </form>
     }
 }
 
-/// A security code's field: as many digits as the brand asks for (`length`),
+/// A security code's field: as many digits as the card's brand asks for,
 /// a dot per digit as its placeholder.
 #[component]
 fn CvcField(
     id: &'static str,
     value: RwSignal<String>,
-    error: Signal<Option<String>>,
+    error: Memo<Option<String>>,
     node_ref: NodeRef<html::Input>,
-    length: Signal<usize>,
+    /// The card's brand, if known (three digits if not).
+    brand: Memo<Option<CardBrand>>,
     on_blur: Callback<()>,
 ) -> impl IntoView {
     let t = crate::i18n::text(crate::i18n::use_locale());
+    let length = move || brand.get().map_or(3, CardBrand::cvc_length);
     view! {
         <Field
             id=id
@@ -377,13 +373,13 @@ fn CvcField(
             node_ref=node_ref
             inputmode="numeric"
             autocomplete="cc-csc"
-            placeholder=Signal::derive(move || Some("•".repeat(length.get())))
-            maxlength=Signal::derive(move || Some(kasse_core::locale::ascii_digits(length.get() as u64, 1)))
+            placeholder=Memo::new(move |_| Some("•".repeat(length())))
+            maxlength=Memo::new(move |_| Some(kasse_core::locale::ascii_digits(length() as u64, 1)))
             clean=Callback::new(move |typed: String| {
                 typed
                     .chars()
                     .filter(char::is_ascii_digit)
-                    .take(length.get_untracked())
+                    .take(brand.get_untracked().map_or(3, CardBrand::cvc_length))
                     .collect()
             })
             on_blur=on_blur
@@ -399,22 +395,20 @@ fn Field(
     label: &'static str,
     value: RwSignal<String>,
     /// The error to show now, if any.
-    error: Signal<Option<String>>,
+    error: Memo<Option<String>>,
     node_ref: NodeRef<html::Input>,
     #[prop(optional)] inputmode: Option<&'static str>,
     autocomplete: &'static str,
-    #[prop(optional)] placeholder: Option<Signal<Option<String>>>,
-    #[prop(optional)] maxlength: Option<Signal<Option<String>>>,
+    #[prop(optional)] placeholder: Option<Memo<Option<String>>>,
+    #[prop(optional)] maxlength: Option<Memo<Option<String>>>,
     /// What the field keeps of what was typed (digits, grouped, …).
     clean: Callback<String, String>,
     on_blur: Callback<()>,
     /// The card number's field: the brand its digits name, as a badge in
     /// the field.
-    #[prop(optional, into)]
-    brand: Option<Signal<Option<CardBrand>>>,
+    #[prop(optional)]
+    brand: Option<Memo<Option<CardBrand>>>,
 ) -> impl IntoView {
-    let placeholder = placeholder.unwrap_or_default();
-    let maxlength = maxlength.unwrap_or_default();
     let error_id = [id, "-error"].concat();
     let input = view! {
         <input
@@ -423,8 +417,8 @@ fn Field(
             type="text"
             inputmode=inputmode
             autocomplete=autocomplete
-            placeholder=move || placeholder.get()
-            maxlength=move || maxlength.get()
+            placeholder=move || placeholder.and_then(|p| p.get())
+            maxlength=move || maxlength.and_then(|m| m.get())
             prop:value=move || value.get()
             aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
             aria-describedby=error_id.clone()
@@ -454,15 +448,11 @@ fn Field(
 
 /// The pay button: "Processing…" and disabled while a payment is in flight.
 #[component]
-fn PayButton(
-    id: &'static str,
-    #[prop(into)] busy: Signal<bool>,
-    #[prop(into)] label: Signal<String>,
-) -> impl IntoView {
+fn PayButton(id: &'static str, busy: RwSignal<bool>, label: String) -> impl IntoView {
     let t = crate::i18n::text(crate::i18n::use_locale());
     view! {
         <button id=id type="submit" class="kasse-pay" disabled=move || busy.get()>
-            {move || if busy.get() { t.processing.to_string() } else { label.get() }}
+            {move || if busy.get() { t.processing.to_string() } else { label.clone() }}
         </button>
     }
 }

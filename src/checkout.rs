@@ -156,8 +156,7 @@ pub fn App() -> impl IntoView {
                         let retry = retry.clone();
                         EitherOf3::B(view! {
                             <section class="kasse-card">
-                                <h1>{t.unavailable}</h1>
-                                <p id="kasse-message" role="alert">{message}</p>
+                                {Plain::new(UNAVAILABLE, &[t.unavailable, &message])}
                                 {can_retry.then(|| view! {
                                     <button type="button" class="kasse-pay" id="kasse-retry" on:click=move |_| retry()>
                                         {t.retry}
@@ -197,6 +196,16 @@ const LOADING: &[Tpl] = &[El(
         &[Text(Arg(0))],
     )],
 )];
+
+/// The page cannot go on. Its words: `[title, why]`.
+const UNAVAILABLE: &[Tpl] = &[
+    El("h1", &[], &[Text(Arg(0))]),
+    El(
+        "p",
+        &[("id", Is("kasse-message")), ("role", Is("alert"))],
+        &[Text(Arg(1))],
+    ),
+];
 
 /// What is paid, to whom. Its words: `[the logo's URL (it shows when there
 /// is one), merchant, amount, "Order …" (it shows when there is an order
@@ -401,7 +410,9 @@ fn Checkout(
         message: t.decline(e.decline_code).to_string(),
         retry: false,
     }));
-    let redirect_url = StoredValue::new(session.redirect_url.clone());
+    // Read untracked only: a signal of a type the page has anyway, not a
+    // StoredValue of its own type.
+    let redirect_url = RwSignal::new(session.redirect_url.clone());
     let stage = RwSignal::new(match session.status {
         SessionStatus::Open => Stage::Form,
         SessionStatus::Expired => Stage::Expired,
@@ -416,7 +427,7 @@ fn Checkout(
     // Back from 3-D Secure (or a second visit) to a paid session: show the
     // receipt, then take the customer back as after any payment.
     if let (Stage::Paid { payment_id, .. }, Some(url)) =
-        (stage.get_untracked(), redirect_url.get_value())
+        (stage.get_untracked(), redirect_url.get_untracked())
     {
         let parent = parent.clone();
         let session_id = session_id.clone();
@@ -490,7 +501,7 @@ fn Checkout(
                         payment_id: payment_id.clone(),
                         just_now: true,
                     });
-                    redirect_url.set_value(Some(url.clone()));
+                    redirect_url.set(Some(url.clone()));
                     match &parent {
                         // The merchant's page closes the popup at once.
                         Some(parent) => {
@@ -636,7 +647,7 @@ fn Checkout(
                         ("kasse-already-paid", t.already_paid)
                     };
                     let order = i18n::fill(t.order, "");
-                    let return_url = redirect_url.get_value().unwrap_or_default();
+                    let return_url = redirect_url.get_untracked().unwrap_or_default();
                     EitherOf5::C(Plain::new(
                         PAID,
                         &[
