@@ -131,24 +131,24 @@ pub fn CardForm(
     let submitted = RwSignal::new(false);
 
     let brand = Memo::new(move |_| detect_brand(&number.get()));
-    // What each field would say, in the page's language.
-    let messages = Memo::new(move |_| {
+    // What a field would say, in the page's language.
+    let message = move |field: usize| {
         let e = validate(&number.get(), &expiry.get(), &cvc.get(), &name.get(), today)
             .err()
             .unwrap_or_default();
-        [
-            e.number.as_ref().map(|e| t.number_error(e).to_string()),
-            e.expiry.as_ref().map(|e| t.expiry_error(e).to_string()),
-            e.cvc.as_ref().map(|e| crate::i18n::cvc_error(locale, e)),
-            e.name_too_long.then(|| t.name_long.to_string()),
-        ]
-    });
+        match field {
+            0 => e.number.as_ref().map(|e| t.number_error(e).to_string()),
+            1 => e.expiry.as_ref().map(|e| t.expiry_error(e).to_string()),
+            2 => e.cvc.as_ref().map(|e| crate::i18n::cvc_error(locale, e)),
+            _ => e.name_too_long.then(|| t.name_long.to_string()),
+        }
+    };
     // A field's error shows once it was left with something in it, or after
     // a submit: leaving an empty field (say, to press Cancel) is no mistake.
     let shown = move |field: usize, value: RwSignal<String>| {
         move || {
             (submitted.get() || (touched[field].get() && !value.get().is_empty()))
-                .then(|| messages.get()[field].clone())
+                .then(|| message(field))
                 .flatten()
         }
     };

@@ -22,7 +22,7 @@ async fn form_in(locale: Locale) -> HtmlElement {
         provide_context(locale);
         view! {
             <CardForm
-                busy=Signal::derive(|| false)
+                busy=RwSignal::new(false)
                 pay_label="Pay".to_string()
                 on_submit=Callback::new(|_| {})
                 today=(2026, 11)
@@ -87,7 +87,7 @@ async fn without_a_language_in_context_the_form_is_english() {
     let root = new_root();
     leptos::mount::mount_to(root.clone(), || {
         view! {
-            <CardForm busy=Signal::derive(|| false) pay_label="Pay".to_string() on_submit=Callback::new(|_| {}) />
+            <CardForm busy=RwSignal::new(false) pay_label="Pay".to_string() on_submit=Callback::new(|_| {}) />
         }
     })
     .forget();
