@@ -45,9 +45,9 @@ impl OutboxStore for SqlStore {
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
-        self.cache.forget_endpoints(merchant_id);
+        let owner = merchant_id.to_owned();
         let (id, merchant_id) = (id.to_owned(), merchant_id.to_owned());
-        self.atomic(move |c| {
+        let deleted = self.atomic(move |c| {
             Box::pin(async move {
                 let done = sqlx::query(
                     "UPDATE webhook_endpoints SET deleted = $1 WHERE id = $2 AND merchant_id = $3 AND deleted IS NULL",
@@ -69,7 +69,12 @@ impl OutboxStore for SqlStore {
                 Ok(Done::Kept(done.rows_affected() == 1))
             })
         })
-        .await
+        .await;
+        // Forgotten once the change is committed, as after any other write:
+        // forgotten before, a read in between (the webhook worker's, say)
+        // could keep the endpoint as it was, and it would stay listed.
+        self.cache.forget_endpoints(&owner);
+        deleted
     }
 
     async fn rotate_endpoint_secret(
