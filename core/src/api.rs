@@ -552,17 +552,18 @@ impl SavedCard {
     /// without `format!`, whose padding the payment page would carry for
     /// this alone.
     pub fn label(&self) -> String {
-        let two_digits = |n: u16| {
-            [
-                char::from(b'0' + (n / 10 % 10) as u8),
-                char::from(b'0' + (n % 10) as u8),
-            ]
-        };
-        let [m1, m2] = two_digits(self.exp_month.into());
-        let [y1, y2] = two_digits(self.exp_year % 100);
-        let mut label = [self.brand.display_name(), " •••• ", &self.last4, " · "].concat();
-        label.extend([m1, m2, '/', y1, y2]);
-        label
+        let month = crate::locale::ascii_digits(self.exp_month.into(), 2);
+        let year = crate::locale::ascii_digits((self.exp_year % 100).into(), 2);
+        [
+            self.brand.display_name(),
+            " •••• ",
+            &self.last4,
+            " · ",
+            &month,
+            "/",
+            &year,
+        ]
+        .concat()
     }
 }
 
