@@ -148,8 +148,8 @@ impl RenderHtml for Plain {
         self
     }
 
-    /// The nodes as HTML (the pages render in the browser, so this is
-    /// never asked for there).
+    /// The nodes as the browser writes them in HTML (the pages render in
+    /// the browser, so this is never asked for there).
     fn to_html_with_buf(
         self,
         buf: &mut String,
@@ -158,21 +158,13 @@ impl RenderHtml for Plain {
         _mark_branches: bool,
         _extra_attrs: Vec<AnyAttribute>,
     ) {
+        let holder = Rndr::create_element("div", None);
         for node in self.0.iter() {
-            match node.dyn_ref::<web_sys::Element>() {
-                Some(element) => buf.push_str(&element.outer_html()),
-                None => {
-                    for c in node.text_content().unwrap_or_default().chars() {
-                        match c {
-                            '&' => buf.push_str("&amp;"),
-                            '<' => buf.push_str("&lt;"),
-                            '>' => buf.push_str("&gt;"),
-                            c => buf.push(c),
-                        }
-                    }
-                }
+            if let Ok(copy) = node.clone_node_with_deep(true) {
+                Rndr::insert_node(&holder, &copy, None);
             }
         }
+        buf.push_str(&holder.inner_html());
         *position = Position::NextChild;
     }
 

@@ -65,6 +65,11 @@ async fn a_template_is_built_as_written_and_its_words_stay_text() {
         root.query_selector("b").unwrap().is_none(),
         "a word is never markup"
     );
+    // As HTML, the same.
+    assert_eq!(
+        Plain::new(CARD, &["card-1", "<b>", "", "paid"]).to_html(),
+        "<div class=\"card\" id=\"card-1\"><h1>&lt;b&gt;</h1></div><p role=\"status\">paid</p>"
+    );
 
     // Built again with other words, in the same place; the empty word
     // leaves its part out.
