@@ -45,8 +45,7 @@ impl OutboxStore for SqlStore {
     }
 
     async fn delete_endpoint(&self, id: &str, merchant_id: &str, now: i64) -> StoreResult<bool> {
-        let owner = merchant_id.to_owned();
-        let (id, merchant_id) = (id.to_owned(), merchant_id.to_owned());
+        let (id, owner) = (id.to_owned(), merchant_id.to_owned());
         let deleted = self.atomic(move |c| {
             Box::pin(async move {
                 let done = sqlx::query(
@@ -54,7 +53,7 @@ impl OutboxStore for SqlStore {
                 )
                 .bind(now)
                 .bind(&id)
-                .bind(&merchant_id)
+                .bind(&owner)
                 .execute(&mut *c)
                 .await?;
                 // What was still due to it goes nowhere now; it stays listed,
@@ -73,7 +72,7 @@ impl OutboxStore for SqlStore {
         // Forgotten once the change is committed, as after any other write:
         // forgotten before, a read in between (the webhook worker's, say)
         // could keep the endpoint as it was, and it would stay listed.
-        self.cache.forget_endpoints(&owner);
+        self.cache.forget_endpoints(merchant_id);
         deleted
     }
 
