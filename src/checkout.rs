@@ -590,7 +590,6 @@ fn Checkout(
 
     let pay_label = i18n::fill(t.pay, &amount);
     let reference = session.order_reference.clone();
-    let receipt_amount = amount.clone();
     view! {
         <section class="kasse-card" aria-busy=move || if busy.get() { "true" } else { "false" }>
             {Plain::new(
@@ -656,7 +655,7 @@ fn Checkout(
                             t.paid_to,
                             &merchant,
                             t.amount,
-                            &receipt_amount,
+                            &amount,
                             t.reference,
                             &payment_id,
                             order.trim(),
