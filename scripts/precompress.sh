@@ -47,6 +47,8 @@ find "$dir" -maxdepth 1 -type f -name '*_bg.wasm' -print0 |
     while IFS= read -r -d '' wasm; do
         glue="${wasm%_bg.wasm}.js"
         [ -f "$glue" ] || continue
+        # Both files change: the inner rewrite gives the page the wasm's
+        # new hash, the outer the glue's.
         rewrite "$glue" rewrite "$wasm" strip_streams "$wasm" "$glue"
     done
 
