@@ -131,6 +131,30 @@ impl Kasse {
     }
 }
 
+/// Asks `base`'s `/readyz` until it answers 200, as a load balancer does
+/// before it sends customers: an instance that has just started answers 503
+/// until its database has answered and its workers have gone round their
+/// loops once. The error holds the last answer, or why there was none.
+pub async fn until_ready(base: &str, within: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        let last = match reqwest::get(format!("{base}/readyz")).await {
+            Ok(answer) if answer.status() == 200 => return Ok(()),
+            Ok(answer) => format!(
+                "{}: {}",
+                answer.status(),
+                answer.text().await.unwrap_or_default()
+            ),
+            Err(error) => error.to_string(),
+        };
+        ensure!(
+            Instant::now() < deadline,
+            "{base}/readyz was not 200 within {within:?}; last: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 impl Drop for Kasse {
     fn drop(&mut self) {
         let _ = self.child.kill();
