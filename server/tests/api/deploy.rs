@@ -380,8 +380,8 @@ async fn the_systemd_unit_starts_kasse_from_its_credential_files() {
         .stderr(log)
         .spawn()
         .unwrap();
-    // Ready, as systemd's unit and a load balancer would wait for: right
-    // after the start the workers have not yet gone round (503).
+    // Ready, as a load balancer waits for it: right after the start the
+    // workers may not yet have gone round their loops (503).
     if let Err(error) =
         kasse_testkit::process::until_ready(&format!("http://{addr}"), Duration::from_secs(20))
             .await
