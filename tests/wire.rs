@@ -387,3 +387,31 @@ fn externally_tagged_enums_go_both_ways() {
     // Integers beyond what a JavaScript number holds exactly are refused.
     assert_eq!(to_json(&Shape::Pair(1, i64::MAX)), Err(Invalid));
 }
+
+/// Both readers (the page's `decode`, the terminal's serde) take as an
+/// integer a whole number a JavaScript number holds exactly, and nothing
+/// else.
+#[wasm_bindgen_test]
+fn both_readers_take_the_same_integers() {
+    for (json, whole) in [
+        ("0", Some(0)),
+        ("-0", Some(0)),
+        ("-3", Some(-3)),
+        ("9007199254740991", Some(9_007_199_254_740_991)),
+        ("-9007199254740991", Some(-9_007_199_254_740_991)),
+        ("9007199254740992", None),
+        ("2.5", None),
+        ("1e300", None),
+        ("\"7\"", None),
+    ] {
+        assert_eq!(read::<i64>(json).ok(), whole, "decode {json}");
+        assert_eq!(read_serde::<i64>(json).ok(), whole, "serde {json}");
+    }
+    // Narrower types refuse what does not fit them, in both.
+    assert_eq!(read::<u8>("-3"), Err(Invalid));
+    assert_eq!(read_serde::<u8>("-3"), Err(Invalid));
+    assert_eq!(read::<u16>("65536"), Err(Invalid));
+    assert_eq!(read_serde::<u16>("65536"), Err(Invalid));
+    // A fraction is a float to serde.
+    assert_eq!(read_serde::<f64>("2.5"), Ok(2.5));
+}

@@ -100,13 +100,9 @@ impl Decode for String {
     }
 }
 
-/// The largest integer a JavaScript number holds exactly (2^53 - 1).
-const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-
 impl Decode for i64 {
     fn decode(value: JsValue) -> Option<Self> {
-        let n = value.as_f64()?;
-        (n.fract() == 0.0 && n.abs() <= MAX_SAFE).then_some(n as i64)
+        wire::exact_integer(value.as_f64()?)
     }
 }
 

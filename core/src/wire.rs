@@ -98,6 +98,13 @@ pub async fn read_value(response: &web_sys::Response) -> Result<JsValue, Invalid
 /// The largest integer a JavaScript number holds exactly (2^53 - 1).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
+/// `n` as an integer, when it is whole and a JavaScript number holds it
+/// exactly; what both readers (serde's here, [`crate::decode`]'s) take as
+/// an integer.
+pub(crate) fn exact_integer(n: f64) -> Option<i64> {
+    (n.fract() == 0.0 && n.abs() <= MAX_SAFE).then_some(n as i64)
+}
+
 struct Value(JsValue);
 
 /// `deserialize_i8` … `deserialize_u64`: as `deserialize_i64`.
@@ -265,12 +272,10 @@ impl<'de> de::Deserializer<'de> for Value {
 /// A number as the narrowest of serde's kinds that holds it: an integer a
 /// JavaScript number holds exactly as `u64` or `i64`, anything else `f64`.
 fn visit_number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, Invalid> {
-    if n.fract() != 0.0 || n.abs() > MAX_SAFE {
-        visitor.visit_f64(n)
-    } else if n < 0.0 {
-        visitor.visit_i64(n as i64)
-    } else {
-        visitor.visit_u64(n as u64)
+    match exact_integer(n) {
+        None => visitor.visit_f64(n),
+        Some(whole) if whole < 0 => visitor.visit_i64(whole),
+        Some(whole) => visitor.visit_u64(whole as u64),
     }
 }
 
