@@ -363,7 +363,9 @@ fn CvcField(
     on_blur: Callback<()>,
 ) -> impl IntoView {
     let t = crate::i18n::text(crate::i18n::use_locale());
-    let length = move || brand.get().map_or(3, CardBrand::cvc_length);
+    // Three digits until the brand is known.
+    let length_of = |brand: Option<CardBrand>| brand.map_or(3, CardBrand::cvc_length);
+    let length = move || length_of(brand.get());
     view! {
         <Field
             id=id
@@ -379,7 +381,7 @@ fn CvcField(
                 typed
                     .chars()
                     .filter(char::is_ascii_digit)
-                    .take(brand.get_untracked().map_or(3, CardBrand::cvc_length))
+                    .take(length_of(brand.get_untracked()))
                     .collect()
             })
             on_blur=on_blur
@@ -420,7 +422,7 @@ fn Field(
             placeholder=move || placeholder.and_then(|p| p.get())
             maxlength=move || maxlength.and_then(|m| m.get())
             prop:value=move || value.get()
-            aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+            aria-invalid=move || crate::aria(error.with(Option::is_some))
             aria-describedby=error_id.clone()
             on:input=move |ev| value.set(clean.run(event_target_value(&ev)))
             on:blur=move |_| on_blur.run(())

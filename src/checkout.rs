@@ -591,7 +591,7 @@ fn Checkout(
     let pay_label = i18n::fill(t.pay, &amount);
     let reference = session.order_reference.clone();
     view! {
-        <section class="kasse-card" aria-busy=move || if busy.get() { "true" } else { "false" }>
+        <section class="kasse-card" aria-busy=move || crate::aria(busy.get())>
             {Plain::new(
                 SUMMARY,
                 &[

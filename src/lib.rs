@@ -20,3 +20,9 @@ pub mod update;
 pub use card_form::CardForm;
 pub use checkout::App;
 pub use update::UpdateApp;
+
+/// An ARIA true/false state's value (`aria-busy`, `aria-invalid`), without
+/// `bool`'s `Display`, which the pages would carry for this alone.
+pub(crate) fn aria(state: bool) -> &'static str {
+    if state { "true" } else { "false" }
+}

@@ -145,7 +145,7 @@ pub fn UpdateApp() -> impl IntoView {
                         </section>
                     }),
                     Screen::Ready(page) => EitherOf4::C(view! {
-                        <section class="kasse-card" aria-busy=move || if busy.get() { "true" } else { "false" }>
+                        <section class="kasse-card" aria-busy=move || crate::aria(busy.get())>
                             <header class="kasse-summary">
                                 <p class="kasse-merchant" id="kasse-merchant">{page.merchant_name.clone()}</p>
                                 <h1 id="kasse-update-title">{t.update_title}</h1>
